@@ -1,0 +1,76 @@
+"""The one way statistics return results.
+
+Every public statistic returns a frozen dataclass derived from :class:`StatResult`:
+scalar fields for headline numbers, a ``summary`` DataFrame with documented columns,
+``to_dict()`` for JSON and ``_repr_html_`` for notebooks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert numpy / pandas values into plain JSON-compatible Python values.
+
+    NaN and infinities become ``None`` so the output is strict JSON.
+    """
+    if isinstance(value, StatResult):
+        return value.to_dict()
+    if isinstance(value, pd.DataFrame):
+        frame = value.reset_index() if not isinstance(value.index, pd.RangeIndex) else value
+        return [
+            {str(k): to_jsonable(v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")
+        ]
+    if isinstance(value, pd.Series):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [to_jsonable(v) for v in value.tolist()]
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        f = float(value)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class StatResult:
+    """Base class of statistical results.
+
+    Subclasses are frozen dataclasses; their ``summary`` field is the main table.
+    """
+
+    summary: pd.DataFrame
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as JSON-compatible values (DataFrames become lists of records)."""
+        return {
+            field.name: to_jsonable(getattr(self, field.name))
+            for field in dataclasses.fields(self)
+        }
+
+    def _repr_html_(self) -> str:
+        scalars = [
+            (f.name, getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.name != "summary" and np.isscalar(getattr(self, f.name))
+        ]
+        head = "".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in scalars)
+        title = type(self).__name__
+        table = self.summary.to_html(float_format=lambda x: f"{x:.4g}", escape=True)
+        return f"<div><strong>{title}</strong><table>{head}</table>{table}</div>"
