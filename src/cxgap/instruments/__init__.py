@@ -1,0 +1,28 @@
+"""Questionnaires as data: the instrument model, library, loader and validator."""
+
+from cxgap.instruments.loader import get_instrument, library, load_instrument, parse_instrument
+from cxgap.instruments.model import (
+    FORMAT_FIELDS,
+    LANGUAGES,
+    AnswerColumn,
+    Dimension,
+    Instrument,
+    Item,
+    Scale,
+)
+from cxgap.instruments.validate import instrument_problems
+
+__all__ = [
+    "FORMAT_FIELDS",
+    "LANGUAGES",
+    "AnswerColumn",
+    "Dimension",
+    "Instrument",
+    "Item",
+    "Scale",
+    "get_instrument",
+    "instrument_problems",
+    "library",
+    "load_instrument",
+    "parse_instrument",
+]
