@@ -1,0 +1,41 @@
+"""Settings: one pydantic-settings class, environment prefix ``CXGAP_``.
+
+Every setting is documented by its field description; ``cxgap settings`` style docs and
+tests read them from here.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///cxgap.db"
+
+
+class Settings(BaseSettings):
+    """cxgap's settings, read from ``CXGAP_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="CXGAP_", extra="ignore")
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="SQLAlchemy URL of the database: a SQLite file (default ./cxgap.db) "
+        "or postgresql+psycopg://user:password@host/dbname.",
+    )
+    import_max_file_mb: int = Field(
+        512, ge=1, description="Largest file `cxgap import` accepts, in MiB."
+    )
+    import_batch_rows: int = Field(
+        50_000, ge=1_000, description="Rows parsed and stored per batch during an import."
+    )
+    min_segment_size: int = Field(
+        30, ge=1, description="Segments smaller than this are flagged in analyses."
+    )
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings (read once from the environment)."""
+    return Settings()

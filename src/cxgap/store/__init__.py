@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, Alembic migrations, engines and sessions."""
