@@ -126,9 +126,7 @@ class Response(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="SET NULL")
-    )
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     respondent_key: Mapped[str] = mapped_column(String(120))
     fingerprint: Mapped[str] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(20), default="import")
@@ -202,9 +200,7 @@ class FeedbackMessage(Base):
     __table_args__ = (Index("ix_feedback_messages_received_at", "received_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="SET NULL")
-    )
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     channel: Mapped[str] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(10))
     text: Mapped[str] = mapped_column(Text)

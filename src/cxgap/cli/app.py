@@ -1,0 +1,258 @@
+"""Typer application: global options and the command groups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cxgap import __version__
+from cxgap.cli.context import state
+from cxgap.cli.progress import progress_bar
+
+console = Console()
+console_err = Console(stderr=True)
+
+app = typer.Typer(
+    name="cxgap",
+    help="Customer expectation management: what customers expect, what they get, the gap.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+instruments_app = typer.Typer(help="The instrument (questionnaire) library.", no_args_is_help=True)
+surveys_app = typer.Typer(help="Surveys: instruments fielded in a wave.", no_args_is_help=True)
+app.add_typer(instruments_app, name="instruments")
+app.add_typer(surveys_app, name="surveys")
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"cxgap {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database file or SQLAlchemy URL (default: CXGAP_DATABASE_URL or ./cxgap.db).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    state.db = db
+
+
+@app.command()
+def init() -> None:
+    """Create the database (or bring its schema up to date)."""
+    engine = state.engine()
+    console.print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 7,
+    customers: Annotated[
+        int, typer.Option(min=100, max=200_000, help="Number of customers.")
+    ] = 5000,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing when the database has surveys.")
+    ] = False,
+) -> None:
+    """Load the demo organisation (a district-heating utility) with planted truths."""
+    from cxgap.services.demo import load_demo
+
+    engine = state.engine()
+    with progress_bar(console) as progress:
+        result = load_demo(
+            engine, seed=seed, customers=customers, if_empty=if_empty, progress=progress
+        )
+    if result is None:
+        console.print("the database already has surveys; demo data not loaded (--if-empty)")
+        return
+    console.print(
+        f"demo organisation loaded: {result.customers:,} customers, {result.surveys} surveys, "
+        f"{result.responses:,} responses, {result.encounters:,} encounters, "
+        f"{result.feedback:,} feedback messages"
+    )
+    if result.truths_file:
+        console.print(f"planted truths written to {result.truths_file}")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX or Parquet file of responses.")],
+    survey: Annotated[str, typer.Option(help="Survey the responses belong to.")],
+    instrument: Annotated[
+        str | None,
+        typer.Option(
+            help="Create the survey with this instrument (id or YAML file) if it does not exist."
+        ),
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="YAML or CSV file mapping file columns to answer names.")
+    ] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding (default: detect).")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Worksheet of an XLSX file.")] = None,
+    missing: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A cell value that means 'no answer' (repeatable; default: blank, N/A, NA, -, .)."
+        ),
+    ] = None,
+    show: Annotated[int, typer.Option(help="Rejected rows to list.")] = 10,
+) -> None:
+    """Import responses into a survey; rejected rows go to the quarantine with reasons."""
+    from cxgap.ingest.normalize import DEFAULT_MISSING_CODES
+    from cxgap.services.imports import import_file
+    from cxgap.services.surveys import ensure_survey
+
+    engine = state.engine()
+    if instrument:
+        ensure_survey(engine, survey, instrument=instrument)
+    codes = [*DEFAULT_MISSING_CODES, *missing] if missing else list(DEFAULT_MISSING_CODES)
+    with progress_bar(console) as progress:
+        summary = import_file(
+            engine,
+            file,
+            survey=survey,
+            mapping=mapping,
+            encoding=encoding,
+            sheet=sheet,
+            missing_codes=codes,
+            progress=progress,
+        )
+    how = "detected" if summary.encoding_detected else "given"
+    enc = f", encoding {summary.encoding} ({how})" if summary.encoding else ""
+    console.print(
+        f"{summary.file}: {summary.file_format.upper()}, {summary.layout} "
+        f"layout{enc}, {summary.rows:,} rows"
+    )
+    table = Table(show_header=True)
+    for name in ("accepted", "rejected", "duplicate"):
+        table.add_column(name, justify="right")
+    table.add_row(f"{summary.accepted:,}", f"{summary.rejected:,}", f"{summary.duplicates:,}")
+    console.print(table)
+    if summary.ignored_columns:
+        console.print(f"ignored columns: {', '.join(summary.ignored_columns)}")
+    if summary.rejections:
+        console.print(
+            f"rejected rows (first {min(show, len(summary.rejections))}; all are in "
+            f"the quarantine of import batch {summary.batch_id}):"
+        )
+        for rejection in summary.rejections[:show]:
+            column = f", column {rejection.column}" if rejection.column else ""
+            console.print(
+                f"  row {rejection.row_number}{column}: {rejection.reason}",
+                highlight=False,
+                markup=False,
+            )
+
+
+@app.command()
+def export(
+    survey: Annotated[str, typer.Option(help="Survey to export.")],
+    out: Annotated[Path, typer.Option(help="Output file: .csv, .xlsx or .parquet.")],
+) -> None:
+    """Export a survey's responses (re-importable, canonical column names)."""
+    from cxgap.services.exports import export_survey
+
+    rows = export_survey(state.engine(), survey, out)
+    console.print(f"{rows:,} responses written to {out}")
+
+
+@instruments_app.command("list")
+def instruments_list() -> None:
+    """List the built-in instruments."""
+    from cxgap.instruments import library
+
+    table = Table("id", "version", "audience", "items", "title")
+    for inst in library().values():
+        table.add_row(
+            inst.id,
+            str(inst.version),
+            inst.audience,
+            str(len(inst.items)),
+            inst.title.get("en", ""),
+        )
+    console.print(table)
+
+
+@instruments_app.command("show")
+def instruments_show(
+    instrument: Annotated[str, typer.Argument(help="Instrument id or YAML file.")],
+    lang: Annotated[str, typer.Option(help="Language of the texts: en, zh or fa.")] = "en",
+) -> None:
+    """Show an instrument's items and answer columns."""
+    from cxgap.instruments import get_instrument
+
+    inst = get_instrument(instrument)
+    console.print(
+        f"[bold]{inst.title.get(lang, inst.id)}[/] ({inst.id} v{inst.version}, {inst.audience})"
+    )
+    table = Table("item", "format", "dimension", "scale", "text")
+    for item in inst.items:
+        table.add_row(
+            item.id, item.format, item.dimension or "", item.scale or "", item.text.get(lang, "")
+        )
+    console.print(table)
+    console.print("answer columns: " + ", ".join(c.name for c in inst.answer_columns()))
+
+
+@instruments_app.command("validate")
+def instruments_validate(
+    file: Annotated[Path, typer.Argument(help="Instrument YAML file.")],
+) -> None:
+    """Validate a custom instrument file."""
+    from cxgap.instruments import load_instrument
+
+    inst = load_instrument(file)
+    console.print(
+        f"{file}: valid instrument {inst.id!r} version {inst.version} with "
+        f"{len(inst.items)} items in {', '.join(inst.languages)}"
+    )
+
+
+@surveys_app.command("list")
+def surveys_list() -> None:
+    """List surveys with their number of responses."""
+    from cxgap.services.surveys import list_surveys
+
+    surveys = list_surveys(state.engine())
+    if not surveys:
+        console.print("no surveys yet: run `cxgap demo` or `cxgap surveys create`")
+        return
+    table = Table("survey", "wave", "instrument", "audience", "responses")
+    for s in surveys:
+        table.add_row(
+            s.key, s.wave or "", f"{s.instrument} v{s.version}", s.audience, f"{s.responses:,}"
+        )
+    console.print(table)
+
+
+@surveys_app.command("create")
+def surveys_create(
+    key: Annotated[str, typer.Argument(help="Survey key, e.g. heating-2026q1.")],
+    instrument: Annotated[str, typer.Option(help="Instrument id or YAML file.")],
+    wave: Annotated[str | None, typer.Option(help="Wave or period label.")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+) -> None:
+    """Field an instrument as a new survey."""
+    from cxgap.services.surveys import ensure_survey
+
+    ensure_survey(
+        state.engine(), key, instrument=instrument, wave=wave, name=name, must_be_new=True
+    )
+    console.print(f"survey {key!r} created with instrument {instrument!r}")

@@ -1,0 +1,128 @@
+"""Preparing an import: read, match, validate and key every record (no database here).
+
+The service layer (:mod:`cxgap.services.imports`) then checks the prepared records
+against what is stored and writes everything in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxgap.errors import IngestError
+from cxgap.ingest.matching import describe_unmatched, load_mapping, plan_columns
+from cxgap.ingest.normalize import DEFAULT_MISSING_CODES
+from cxgap.ingest.readers import RawTable, read_table
+from cxgap.ingest.records import Records, Rejection, is_long, long_records, raw_row, wide_records
+from cxgap.ingest.validate import ValidatedAnswers, validate_answers
+from cxgap.instruments.model import Instrument
+
+MAX_KEY_LENGTH = 120
+
+
+@dataclass
+class PreparedImport:
+    """Everything an import will store, before it meets the database."""
+
+    table: RawTable
+    records: Records
+    answers: ValidatedAnswers
+    keys: pd.Series
+    fingerprints: pd.Series
+    valid: np.ndarray
+    """Boolean per record: passed every check of the file itself."""
+    rejections: list[Rejection]
+    """File rows rejected so far (malformed, unknown items, invalid cells)."""
+
+    @property
+    def layout(self) -> str:
+        return self.records.layout
+
+
+def _record_keys(records: Records, sha256: str) -> pd.Series:
+    frame = records.frame
+    for role in ("respondent", "customer"):
+        if role in frame.columns:
+            return frame[role].map(lambda v: "" if v is None else str(v).strip())
+    return pd.Series([f"{sha256[:16]}:{rows[0]}" for rows in records.rows], index=frame.index)
+
+
+def _fingerprints(values: ValidatedAnswers, index: pd.Index) -> pd.Series:
+    if not values.values:
+        return pd.Series("", index=index)
+    block = pd.DataFrame(
+        {name: col.astype(object) for name, col in sorted(values.values.items())}, index=index
+    )
+    hashed = pd.util.hash_pandas_object(block.astype(str), index=False)
+    return hashed.map(lambda h: f"{int(h):016x}")
+
+
+def prepare_import(
+    path: str | Path,
+    instrument: Instrument,
+    *,
+    mapping: str | Path | dict[str, str] | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    missing_codes: Iterable[str] = DEFAULT_MISSING_CODES,
+    max_bytes: int | None = None,
+) -> PreparedImport:
+    """Read ``path`` and check every row against ``instrument``."""
+    table = read_table(path, encoding=encoding, sheet=sheet, max_bytes=max_bytes)
+    source = str(table.path)
+    mapping_dict = load_mapping(mapping) if isinstance(mapping, str | Path) else mapping
+    columns = [str(c) for c in table.frame.columns]
+    if is_long(columns):
+        records = long_records(table, instrument, mapping_dict, source)
+    else:
+        plan = plan_columns(columns, instrument, mapping=mapping_dict, source=source)
+        records = wide_records(table, plan)
+    if not records.plan.answers and records.layout == "wide":
+        raise IngestError(f"{source}: {describe_unmatched(records.plan, instrument)}")
+    frame = records.frame
+    answer_columns = list(records.plan.answers.values())
+    answers = validate_answers(frame, answer_columns, instrument, missing_codes=missing_codes)
+    keys = _record_keys(records, table.sha256)
+    problems = list(answers.problems)
+    key_name = next((r for r in ("respondent", "customer") if r in frame.columns), None)
+    if key_name is not None:
+        from cxgap.ingest.validate import CellProblem
+
+        for idx in keys.index[keys.eq("")]:
+            problems.append(CellProblem(int(idx), key_name, f"{key_name} id is empty"))
+        for idx in keys.index[keys.str.len() > MAX_KEY_LENGTH]:
+            problems.append(
+                CellProblem(
+                    int(idx), key_name, f"{key_name} id longer than {MAX_KEY_LENGTH} characters"
+                )
+            )
+    valid = np.ones(len(frame), dtype=bool)
+    reasons: dict[int, list[tuple[str, str]]] = {}
+    for problem in problems:
+        valid[problem.record] = False
+        reasons.setdefault(problem.record, []).append((problem.column, problem.reason))
+    rejections = [
+        Rejection(m.row_number, None, m.reason, {"line": m.raw} if m.raw else None)
+        for m in table.malformed
+    ]
+    rejections += records.rejections
+    for record, found in sorted(reasons.items()):
+        rows = records.rows[record]
+        raw = raw_row(frame, record)
+        reason = "; ".join(f"{col}: {why}" if col else why for col, why in found)
+        for n, row_number in enumerate(rows):
+            text = reason if n == 0 else f"rejected with row {rows[0]} (same respondent): {reason}"
+            rejections.append(Rejection(row_number, found[0][0] or None, text, raw))
+    return PreparedImport(
+        table=table,
+        records=records,
+        answers=answers,
+        keys=keys,
+        fingerprints=_fingerprints(answers, frame.index),
+        valid=valid,
+        rejections=rejections,
+    )

@@ -1,0 +1,167 @@
+"""Use cases for instruments and surveys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from cxgap.errors import ConflictError, NotFoundError, ValidationError
+from cxgap.instruments import Instrument, get_instrument, parse_instrument
+from cxgap.store.database import transaction
+from cxgap.store.models import InstrumentVersion, Response, Survey
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+
+
+def _checksum(definition: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
+
+
+def store_instrument(session: Session, instrument: Instrument) -> InstrumentVersion:
+    """The stored row of this instrument version, created on first use.
+
+    A different definition under an existing id and version is refused: versions are
+    immutable once stored, so that answers always mean what they meant when given.
+    """
+    definition = instrument.model_dump(mode="json")
+    checksum = _checksum(definition)
+    row = session.scalar(
+        select(InstrumentVersion).where(
+            InstrumentVersion.key == instrument.id, InstrumentVersion.version == instrument.version
+        )
+    )
+    if row is not None:
+        if row.checksum != checksum:
+            raise ConflictError(
+                f"instrument {instrument.id!r} version {instrument.version} is already stored "
+                "with a different definition; give the changed instrument a new version number"
+            )
+        return row
+    row = InstrumentVersion(
+        key=instrument.id,
+        version=instrument.version,
+        title=instrument.title.get("en") or next(iter(instrument.title.values())),
+        definition=definition,
+        checksum=checksum,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def instrument_of(survey: Survey) -> Instrument:
+    """The instrument definition a survey was fielded with."""
+    return parse_instrument(survey.instrument.definition, source=f"survey {survey.key}")
+
+
+@dataclass(frozen=True)
+class SurveyInfo:
+    key: str
+    name: str
+    instrument: str
+    version: int
+    wave: str | None
+    audience: str
+    responses: int
+
+
+def create_survey(
+    session: Session,
+    key: str,
+    *,
+    instrument: str | Instrument,
+    name: str | None = None,
+    wave: str | None = None,
+    period_start: dt.date | None = None,
+    period_end: dt.date | None = None,
+) -> Survey:
+    """Field an instrument as a new survey (a wave or period)."""
+    if not KEY_PATTERN.match(key):
+        raise ValidationError(
+            f"survey key {key!r} is not allowed: use 1-80 letters, digits, '_', '-' or '.', "
+            "starting with a letter or digit"
+        )
+    if session.scalar(select(Survey).where(Survey.key == key)) is not None:
+        raise ConflictError(f"survey {key!r} already exists")
+    definition = get_instrument(instrument) if isinstance(instrument, str) else instrument
+    if period_start and period_end and period_end < period_start:
+        raise ValidationError(
+            f"survey {key!r}: period end {period_end} is before its start {period_start}"
+        )
+    row = store_instrument(session, definition)
+    survey = Survey(
+        key=key,
+        name=name or key,
+        instrument_id=row.id,
+        wave=wave,
+        period_start=period_start,
+        period_end=period_end,
+        audience=definition.audience,
+    )
+    survey.instrument = row
+    session.add(survey)
+    session.flush()
+    return survey
+
+
+def get_survey(session: Session, key: str) -> Survey:
+    survey = session.scalar(select(Survey).where(Survey.key == key))
+    if survey is None:
+        known = session.scalars(select(Survey.key).order_by(Survey.key).limit(10)).all()
+        hint = f"; existing surveys: {', '.join(known)}" if known else "; there are no surveys yet"
+        raise NotFoundError(f"survey {key!r} does not exist{hint}")
+    return survey
+
+
+def list_surveys(engine: Engine) -> list[SurveyInfo]:
+    """Every survey with its instrument and number of responses."""
+    with transaction(engine) as session:
+        counts = dict(
+            session.execute(
+                select(Response.survey_id, func.count()).group_by(Response.survey_id)
+            ).all()
+        )
+        surveys = session.scalars(select(Survey).order_by(Survey.period_start, Survey.key)).all()
+        return [
+            SurveyInfo(
+                key=s.key,
+                name=s.name,
+                instrument=s.instrument.key,
+                version=s.instrument.version,
+                wave=s.wave,
+                audience=s.audience,
+                responses=int(counts.get(s.id, 0)),
+            )
+            for s in surveys
+        ]
+
+
+def ensure_survey(
+    engine: Engine,
+    key: str,
+    *,
+    instrument: str,
+    wave: str | None = None,
+    name: str | None = None,
+    must_be_new: bool = False,
+) -> None:
+    """Create survey ``key`` with ``instrument`` unless it exists with that instrument."""
+    definition = get_instrument(instrument)
+    with transaction(engine) as session:
+        existing = session.scalar(select(Survey).where(Survey.key == key))
+        if existing is None:
+            create_survey(session, key, instrument=definition, wave=wave, name=name)
+            return
+        if must_be_new:
+            raise ConflictError(f"survey {key!r} already exists")
+        if existing.instrument.key != definition.id:
+            raise ConflictError(
+                f"survey {key!r} exists with instrument {existing.instrument.key!r}, "
+                f"not {definition.id!r}"
+            )
