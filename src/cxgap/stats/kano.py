@@ -143,7 +143,7 @@ def kano_coefficients(counts: Any) -> KanoResult:
     frame = _counts_frame(counts)
     c = frame.to_numpy(dtype=np.float64)
     n = c.sum(axis=1)
-    a, o, m, i, r, _q = c.T
+    a, o, m, i = c[:, :4].T
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = c / n[:, None]
         base = a + o + m + i
