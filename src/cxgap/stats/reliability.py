@@ -1,0 +1,427 @@
+"""Reliability of multi-item scales: Cronbach's alpha, McDonald's omega, rho_C / rho_A / AVE."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from cxgap.errors import DataError
+from cxgap.stats._validate import Matrix, as_matrix, check_choice, check_confidence
+from cxgap.stats.result import StatResult
+
+__all__ = [
+    "CompositeReliability",
+    "CronbachAlpha",
+    "McDonaldOmega",
+    "composite_reliability",
+    "cronbach_alpha",
+    "mcdonald_omega",
+]
+
+NanPolicy = Literal["pairwise", "listwise", "error"]
+_NAN_POLICIES = ("pairwise", "listwise", "error")
+
+
+@dataclass(frozen=True)
+class _Moments:
+    cov: np.ndarray
+    corr: np.ndarray
+    n: int
+    mean: np.ndarray
+    sd: np.ndarray
+    n_item: np.ndarray
+
+
+def _moments(matrix: Matrix, nan_policy: str, *, min_items: int) -> _Moments:
+    """Covariance and correlation matrices of the items under a missing-value policy.
+
+    ``pairwise`` uses, for each pair of items, the respondents who answered both (as
+    ``pandas.DataFrame.cov`` / ``corr``); ``n`` is then the number of respondents with at
+    least one answer. ``listwise`` drops respondents with any missing answer. ``error``
+    raises on the first missing answer.
+    """
+    check_choice(nan_policy, _NAN_POLICIES, name="nan_policy")
+    name = matrix.name
+    k = matrix.values.shape[1]
+    if k < min_items:
+        raise DataError(f"{name}: has {k} item column(s); at least {min_items} needed")
+    x = matrix.values
+    if matrix.has_missing and nan_policy == "error":
+        i, j = (int(v[0]) for v in np.nonzero(np.isnan(x)))
+        raise DataError(
+            f"{name}: column {matrix.columns[j]!r}, {matrix.row_label(i)} is missing; with "
+            "nan_policy='error' every answer must be present (or use 'pairwise'/'listwise')"
+        )
+    if matrix.has_missing and nan_policy == "listwise":
+        x = x[~np.isnan(x).any(axis=1)]
+    if not (matrix.has_missing and nan_policy == "pairwise"):
+        n = x.shape[0]
+        if n < 2:
+            raise DataError(f"{name}: {n} complete respondent(s); at least 2 needed")
+        mean = x.mean(axis=0)
+        centred = x - mean
+        cov = centred.T @ centred / (n - 1)
+        sd = np.sqrt(np.diag(cov))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = cov / np.outer(sd, sd)
+        return _Moments(cov, corr, n, mean, sd, np.full(k, n))
+    present = ~np.isnan(x)
+    counts = present.astype(np.float64)
+    n_item = present.sum(axis=0)
+    mean = np.where(present, x, 0.0).sum(axis=0) / np.maximum(n_item, 1)
+    centred = np.where(present, x - mean, 0.0)  # shifting first avoids cancellation
+    n_pair = counts.T @ counts
+    sum_given = centred.T @ counts  # [i, j]: sum of item i over rows where j is answered
+    squares_given = (centred * centred).T @ counts
+    products = centred.T @ centred
+    if (n_pair < 2).any():
+        i, j = (int(v[0]) for v in np.nonzero(n_pair < 2))
+        raise DataError(
+            f"{name}: items {matrix.columns[i]!r} and {matrix.columns[j]!r} are both answered "
+            f"by {int(n_pair[i, j])} respondent(s); at least 2 needed"
+        )
+    cov = (products - sum_given * sum_given.T / n_pair) / (n_pair - 1)
+    var_given = (squares_given - sum_given**2 / n_pair) / (n_pair - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / np.sqrt(var_given * var_given.T)
+    n = int(present.any(axis=1).sum())
+    return _Moments(cov, corr, n, mean, np.sqrt(np.diag(cov)), n_item)
+
+
+@dataclass(frozen=True)
+class CronbachAlpha(StatResult):
+    """Result of :func:`cronbach_alpha`.
+
+    ``summary`` has one row per item: ``item``, ``n`` (answers), ``mean``, ``sd``,
+    ``item_rest_r`` (correlation of the item with the sum of the other items, from the
+    covariance matrix used), ``alpha_if_deleted`` (NaN with fewer than three items).
+    """
+
+    alpha: float
+    ci_low: float
+    ci_high: float
+    n: int
+    k: int
+    standardized: bool
+    nan_policy: str
+    confidence: float
+
+
+def cronbach_alpha(
+    items: Any,
+    *,
+    standardized: bool = False,
+    confidence: float = 0.95,
+    nan_policy: NanPolicy = "pairwise",
+    scale: tuple[float, float] | None = None,
+) -> CronbachAlpha:
+    """Cronbach's alpha with Feldt's interval, alpha if item deleted and item-rest correlations.
+
+    .. math::
+
+        \\alpha = \\frac{k}{k-1}\\Bigl(1 - \\frac{\\operatorname{tr} C}{\\mathbf 1' C \\mathbf 1}
+        \\Bigr), \\qquad
+        \\bigl[1 - (1-\\alpha) F_{1-a/2},\\; 1 - (1-\\alpha) F_{a/2}\\bigr]
+
+    with :math:`C` the item covariance matrix (the correlation matrix when
+    ``standardized``), :math:`F_q` the upper-:math:`q` quantile of
+    :math:`F(n-1, (n-1)(k-1))` and :math:`a = 1 -` ``confidence`` (Feldt).
+
+    Missing answers: ``nan_policy="pairwise"`` (default) computes each covariance from the
+    respondents answering both items and uses for the interval the number of respondents
+    with at least one answer; ``"listwise"`` keeps complete respondents only; ``"error"``
+    raises :class:`~cxgap.errors.DataError`.
+
+    References:
+        Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
+        *Psychometrika*, 16, 297-334. Feldt, L. S., Woodruff, D. J., & Salih, F. A. (1987).
+        Statistical inference for coefficient alpha. *Applied Psychological Measurement*,
+        11, 93-103.
+
+    Example:
+        >>> res = cronbach_alpha([[3, 4, 3], [5, 5, 4], [1, 2, 2], [4, 4, 5]])
+        >>> round(res.alpha, 3)
+        0.934
+    """
+    confidence = check_confidence(confidence)
+    matrix = as_matrix(items, name="items", scale=scale, min_rows=2)
+    moments = _moments(matrix, nan_policy, min_items=2)
+    c = moments.corr if standardized else moments.cov
+    k = c.shape[0]
+    total = c.sum()
+    trace = np.trace(c)
+    alpha = k / (k - 1) * (1.0 - trace / total)
+    df1 = moments.n - 1
+    df2 = df1 * (k - 1)
+    tail = (1.0 - confidence) / 2.0
+    ci_low = 1.0 - (1.0 - alpha) * stats.f.isf(tail, df1, df2)
+    ci_high = 1.0 - (1.0 - alpha) * stats.f.isf(1.0 - tail, df1, df2)
+    row_sum = c.sum(axis=1)
+    diag = np.diag(c)
+    rest_total = total - 2.0 * row_sum + diag
+    with np.errstate(invalid="ignore", divide="ignore"):
+        item_rest = (row_sum - diag) / np.sqrt(diag * rest_total)
+        if k >= 3:
+            if_deleted = (k - 1) / (k - 2) * (1.0 - (trace - diag) / rest_total)
+        else:
+            if_deleted = np.full(k, np.nan)
+    summary = pd.DataFrame(
+        {
+            "item": pd.Series(matrix.columns, dtype=object),
+            "n": moments.n_item.astype(np.int64),
+            "mean": moments.mean,
+            "sd": moments.sd,
+            "item_rest_r": item_rest,
+            "alpha_if_deleted": if_deleted,
+        }
+    )
+    return CronbachAlpha(
+        summary=summary,
+        alpha=float(alpha),
+        ci_low=float(ci_low),
+        ci_high=float(ci_high),
+        n=moments.n,
+        k=k,
+        standardized=standardized,
+        nan_policy=nan_policy,
+        confidence=confidence,
+    )
+
+
+@dataclass(frozen=True)
+class McDonaldOmega(StatResult):
+    """Result of :func:`mcdonald_omega`.
+
+    ``summary`` has one row per item: ``item``, ``loading`` (standardised loading on the
+    common factor) and ``uniqueness`` (:math:`1 - \\lambda^2`).
+    """
+
+    omega: float
+    n: int
+    k: int
+    converged: bool
+
+
+_MIN_UNIQUENESS = 0.005  # as R's factanal: keeps Heywood cases finite
+
+
+def _one_factor_ml(corr: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Maximum-likelihood one-factor model of a correlation matrix (Joreskog's method).
+
+    Minimises :math:`\\log|\\Sigma| + \\operatorname{tr}(\\Sigma^{-1}R)` over the
+    uniquenesses with the loadings profiled out, as R's ``factanal``.
+    """
+    k = corr.shape[0]
+
+    def loadings_for(psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        root = np.sqrt(psi)
+        values, vectors = np.linalg.eigh(corr / np.outer(root, root))
+        return values, root * vectors[:, -1] * np.sqrt(max(values[-1] - 1.0, 0.0))
+
+    def objective(psi: np.ndarray) -> float:
+        values, _ = loadings_for(psi)
+        rest = values[:-1]
+        return float(-np.sum(np.log(rest) - rest) - 1.0 + k)
+
+    def gradient(psi: np.ndarray) -> np.ndarray:
+        _, loading = loadings_for(psi)
+        return (loading**2 + psi - np.diag(corr)) / psi**2
+
+    try:
+        start = (1.0 - 0.5 / k) / np.diag(np.linalg.inv(corr))
+    except np.linalg.LinAlgError as exc:
+        raise DataError("items: the correlation matrix is singular; drop redundant items") from exc
+    fit = optimize.minimize(
+        objective,
+        np.clip(start, _MIN_UNIQUENESS, 1.0),
+        jac=gradient,
+        method="L-BFGS-B",
+        bounds=[(_MIN_UNIQUENESS, 1.0)] * k,
+        options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 1000},
+    )
+    _, loading = loadings_for(fit.x)
+    if loading.sum() < 0:
+        loading = -loading
+    return loading, 1.0 - loading**2, bool(fit.success)
+
+
+def mcdonald_omega(
+    items: Any,
+    *,
+    nan_policy: NanPolicy = "pairwise",
+    scale: tuple[float, float] | None = None,
+) -> McDonaldOmega:
+    """McDonald's omega total from a one-factor model fitted by maximum likelihood.
+
+    .. math::
+
+        \\omega = \\frac{(\\sum_j \\lambda_j)^2}{(\\sum_j \\lambda_j)^2 + \\sum_j \\psi_j}
+
+    with standardised loadings :math:`\\lambda_j` and uniquenesses :math:`\\psi_j` of the
+    one-factor model of the item correlation matrix (as R's ``factanal``, uniquenesses
+    bounded below by 0.005). Missing answers: as :func:`cronbach_alpha`.
+
+    References:
+        McDonald, R. P. (1999). *Test theory: A unified treatment*. Erlbaum.
+        Joreskog, K. G. (1967). Some contributions to maximum likelihood factor analysis.
+        *Psychometrika*, 32, 443-482.
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> f = rng.normal(size=(500, 1))
+        >>> x = f @ [[0.8, 0.7, 0.6, 0.7]] + rng.normal(scale=0.6, size=(500, 4))
+        >>> res = mcdonald_omega(x)
+        >>> 0.8 < res.omega < 0.95
+        True
+    """
+    matrix = as_matrix(items, name="items", scale=scale, min_rows=3)
+    moments = _moments(matrix, nan_policy, min_items=3)
+    if not np.isfinite(moments.corr).all():
+        raise DataError("items: an item has no variance; drop constant items")
+    loading, uniqueness, converged = _one_factor_ml(moments.corr)
+    total = loading.sum() ** 2
+    summary = pd.DataFrame(
+        {
+            "item": pd.Series(matrix.columns, dtype=object),
+            "loading": loading,
+            "uniqueness": uniqueness,
+        }
+    )
+    return McDonaldOmega(
+        summary=summary,
+        omega=float(total / (total + uniqueness.sum())),
+        n=moments.n,
+        k=len(loading),
+        converged=converged,
+    )
+
+
+@dataclass(frozen=True)
+class CompositeReliability(StatResult):
+    """Result of :func:`composite_reliability`.
+
+    ``summary`` has one row per indicator: ``item``, ``loading`` (standardised) and
+    ``weight`` (standardised weight scaled so that the composite has unit variance; NaN
+    when not available). ``n`` is ``None`` when computed from loadings alone; ``rho_a`` is
+    NaN when neither data nor weights were given.
+    """
+
+    rho_c: float
+    rho_a: float
+    ave: float
+    k: int
+    n: int | None
+
+
+def _as_block_vector(values: Any, *, name: str, k: int | None) -> tuple[np.ndarray, list[Hashable]]:
+    matrix = as_matrix(values, name=name)
+    vector = matrix.values.ravel()
+    if matrix.has_missing:
+        raise DataError(f"{name}: has missing values; allowed: one finite number per indicator")
+    if k is not None and vector.size != k:
+        raise DataError(f"{name}: has {vector.size} values for {k} indicators; allowed: {k}")
+    labels = list(matrix.index) if matrix.index is not None else list(range(vector.size))
+    return vector, labels
+
+
+def _rho_a(weight: np.ndarray) -> float:
+    """Dijkstra-Henseler rho_A for weights scaled to a unit-variance composite."""
+    ww = weight @ weight
+    return float(ww**2 * (1.0 - ww) / (ww**2 - np.sum(weight**4)))
+
+
+def composite_reliability(
+    items: Any = None,
+    *,
+    loadings: Sequence[float] | pd.Series | np.ndarray | None = None,
+    weights: Sequence[float] | pd.Series | np.ndarray | None = None,
+    nan_policy: NanPolicy = "listwise",
+) -> CompositeReliability:
+    """Composite reliability rho_C, Dijkstra-Henseler rho_A and AVE of one reflective block.
+
+    .. math::
+
+        \\rho_C = \\frac{(\\sum_j\\lambda_j)^2}{(\\sum_j\\lambda_j)^2 + \\sum_j(1-\\lambda_j^2)},
+        \\quad
+        \\rho_A = (\\hat w'\\hat w)^2
+        \\frac{\\hat w'(S - \\operatorname{diag} S)\\hat w}
+        {\\hat w'(\\hat w\\hat w' - \\operatorname{diag}(\\hat w\\hat w'))\\hat w},
+        \\quad
+        \\mathrm{AVE} = \\frac1k\\sum_j \\lambda_j^2
+
+    Give either the raw ``items`` (respondents x indicators) or standardised ``loadings``.
+    From data, :math:`S` is the indicator correlation matrix; without ``weights`` the
+    weights are the Mode A PLS weights of the single block, i.e. the first principal
+    component (:math:`\\hat w = v_1/\\sqrt{\\theta_1}`, :math:`\\lambda = \\sqrt{\\theta_1}
+    v_1`, as R plspm's Dillon-Goldstein rho); with ``weights`` (for standardised
+    indicators) :math:`\\lambda = S\\hat w`. From loadings, rho_A needs the ``weights``
+    of the same composite; since then :math:`S\\hat w = \\lambda`, the weights are scaled
+    so that :math:`\\hat w'\\lambda = 1` and :math:`\\operatorname{diag} S = 1`.
+    ``nan_policy`` applies to ``items`` as in :func:`cronbach_alpha`.
+
+    References:
+        Dijkstra, T. K., & Henseler, J. (2015). Consistent partial least squares path
+        modeling. *MIS Quarterly*, 39(2), 297-316. Fornell, C., & Larcker, D. F. (1981).
+        Evaluating structural equation models with unobservable variables and measurement
+        error. *Journal of Marketing Research*, 18(1), 39-50.
+
+    Example:
+        >>> res = composite_reliability(loadings=[0.8, 0.7, 0.9])
+        >>> round(res.rho_c, 4), round(res.ave, 4)
+        (0.8446, 0.6467)
+    """
+    if (items is None) == (loadings is None):
+        raise DataError("items/loadings: give exactly one of them (raw data or loadings)")
+    n: int | None = None
+    if items is not None:
+        matrix = as_matrix(items, name="items", min_rows=3)
+        moments = _moments(matrix, nan_policy, min_items=2)
+        corr = moments.corr
+        labels: list[Hashable] = matrix.columns
+        n = moments.n
+        if weights is None:
+            values, vectors = np.linalg.eigh(corr)
+            weight = vectors[:, -1] / np.sqrt(values[-1])
+        else:
+            weight, _ = _as_block_vector(weights, name="weights", k=len(labels))
+            weight = weight / np.sqrt(weight @ corr @ weight)
+        loading = corr @ weight
+        rho_a = _rho_a(weight)
+    else:
+        loading, labels = _as_block_vector(loadings, name="loadings", k=None)
+        if loading.size < 2 or (np.abs(loading) > 1).any():
+            raise DataError(
+                f"loadings: got {loading.tolist()!r}; allowed: at least two standardised "
+                "loadings between -1 and 1"
+            )
+        if weights is None:
+            weight = np.full(loading.size, np.nan)
+            rho_a = float("nan")
+        else:
+            weight, _ = _as_block_vector(weights, name="weights", k=loading.size)
+            # w = a * w_hat for an unknown a > 0, and w_hat' lambda = w_hat' S w_hat = 1.
+            composite_scale = weight @ loading
+            if composite_scale <= 0:
+                raise DataError("weights: the weighted sum of the loadings is not positive")
+            weight = weight / composite_scale
+            rho_a = _rho_a(weight)
+    if loading.sum() < 0:
+        loading, weight = -loading, -weight
+    squared_sum = loading.sum() ** 2
+    summary = pd.DataFrame(
+        {"item": pd.Series(labels, dtype=object), "loading": loading, "weight": weight}
+    )
+    return CompositeReliability(
+        summary=summary,
+        rho_c=float(squared_sum / (squared_sum + np.sum(1.0 - loading**2))),
+        rho_a=rho_a,
+        ave=float(np.mean(loading**2)),
+        k=int(loading.size),
+        n=n,
+    )
