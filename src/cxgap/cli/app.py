@@ -13,8 +13,8 @@ from cxgap import __version__
 from cxgap.cli.context import state
 from cxgap.cli.progress import progress_bar
 
-console = Console()
-console_err = Console(stderr=True)
+console = Console(soft_wrap=True)
+console_err = Console(stderr=True, soft_wrap=True)
 
 app = typer.Typer(
     name="cxgap",

@@ -111,11 +111,12 @@ def prepare_import(
     ]
     rejections += records.rejections
     for record, found in sorted(reasons.items()):
-        rows = records.rows[record]
         raw = raw_row(frame, record)
         reason = "; ".join(f"{col}: {why}" if col else why for col, why in found)
-        for n, row_number in enumerate(rows):
-            text = reason if n == 0 else f"rejected with row {rows[0]} (same respondent): {reason}"
+        first = records.row_of(record, found[0][0])
+        for row_number in sorted(records.rows[record], key=lambda n: n != first):
+            text = (reason if row_number == first
+                    else f"rejected with row {first} (same respondent): {reason}")
             rejections.append(Rejection(row_number, found[0][0] or None, text, raw))
     return PreparedImport(
         table=table,

@@ -46,6 +46,14 @@ class Records:
     plan: ColumnPlan
     layout: str
     rejections: list[Rejection] = field(default_factory=list)
+    cell_rows: list[dict[str, int]] = field(default_factory=list)
+    """Long layout: per record, the file row of each answer column."""
+
+    def row_of(self, record: int, column: str | None) -> int:
+        """The file row holding ``column`` of ``record`` (its first row otherwise)."""
+        if column and self.cell_rows:
+            return self.cell_rows[record].get(column, self.rows[record][0])
+        return self.rows[record][0]
 
 
 def is_long(columns: list[str]) -> bool:
@@ -151,10 +159,14 @@ def long_records(
     plan.answers = {
         name: next(c for c in instrument.answer_columns() if c.name == name) for name in present
     }
+    cells: dict[str, dict[str, int]] = {}
+    for (key, name), number in first_row.items():
+        cells.setdefault(key, {})[name] = number
     return Records(
         frame=wide.reset_index(drop=True),
         rows=[record_rows[k] for k in keys],
         plan=plan,
         layout="long",
         rejections=rejections,
+        cell_rows=[cells.get(k, {}) for k in keys],
     )

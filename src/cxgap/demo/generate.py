@@ -1,0 +1,424 @@
+"""A deterministic demo organisation: a district-heating utility with planted truths.
+
+Everything here is pure (numpy / pandas, no database): :func:`generate` returns frames
+that :mod:`cxgap.services.demo` stores. The same seed always gives the same data.
+
+Planted truths (returned by :func:`planted_truths`, written next to the database):
+
+- **segment differences**: customers aged 55+ expect more *empathy* (adequate and desired
+  about one scale point higher); customers who use the app expect more *responsiveness*;
+- **below adequate**: item ``rel2`` is delivered below the adequate level in every wave;
+- **worsening dimension**: perceived *responsiveness* falls over the last three waves;
+- **key driver**: perceived *reliability* drives overall satisfaction, CSAT and NPS;
+- **attractive feature**: the Kano feature ``app_meter`` is attractive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cxgap.instruments.model import Instrument
+
+WAVES = ("2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3", "2026Q4")
+WAVE_START = {w: pd.Timestamp(f"{w[:4]}-{(int(w[-1]) - 1) * 3 + 1:02d}-01") for w in WAVES}
+
+GENDERS = (("female", 0.49), ("male", 0.49), ("diverse", 0.02))
+AGE_BANDS = (("18-34", 0.28), ("35-54", 0.38), ("55+", 0.34))
+INCOME_BANDS = (("low", 0.3), ("middle", 0.45), ("high", 0.25))
+REGIONS = (("north", 0.3), ("centre", 0.45), ("south", 0.25))
+CHANNELS = (("app", 0.3), ("web", 0.3), ("phone", 0.3), ("office", 0.1))
+INTERESTS = ("sustainability", "technology", "home_comfort", "saving_money", "smart_home")
+LANGUAGE_SHARES = (("en", 0.6), ("zh", 0.2), ("fa", 0.2))
+
+BELOW_ADEQUATE_ITEM = "rel2"
+WORSENING_DIMENSION = "responsiveness"
+KEY_DRIVER = "reliability"
+ATTRACTIVE_FEATURE = "app_meter"
+KANO_CATEGORY_PROBS: dict[str, dict[str, float]] = {
+    "app_meter": {"A": 0.62, "O": 0.12, "M": 0.04, "I": 0.18, "R": 0.02, "Q": 0.02},
+    "outage_alert": {"A": 0.10, "O": 0.20, "M": 0.55, "I": 0.12, "R": 0.01, "Q": 0.02},
+    "flexible_visit": {"A": 0.18, "O": 0.52, "M": 0.14, "I": 0.14, "R": 0.01, "Q": 0.01},
+    "green_tariff": {"A": 0.16, "O": 0.08, "M": 0.04, "I": 0.66, "R": 0.04, "Q": 0.02},
+    "bill_explainer": {"A": 0.22, "O": 0.15, "M": 0.13, "I": 0.46, "R": 0.02, "Q": 0.02},
+}
+# Answer pairs (functional, dysfunctional) that Berger et al.'s table maps to each category
+# (1 like, 2 expect, 3 neutral, 4 live with, 5 dislike).
+KANO_PAIRS: dict[str, tuple[tuple[int, int], ...]] = {
+    "A": ((1, 3), (1, 4)),
+    "O": ((1, 5),),
+    "M": ((2, 5), (3, 5), (4, 5)),
+    "I": ((3, 3), (2, 3), (3, 4), (4, 4), (2, 4)),
+    "R": ((5, 1), (3, 1), (5, 3)),
+    "Q": ((1, 1), (5, 5)),
+}
+IMPORTANCE_ALPHA = {
+    "reliability": 32.0,
+    "responsiveness": 22.0,
+    "assurance": 18.0,
+    "empathy": 16.0,
+    "tangibles": 12.0,
+}
+COMMENTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {
+        "negative": (
+            "The radiators were cold for two days and nobody called back.",
+            "Billing is confusing and the hotline takes far too long to answer.",
+            "The technician missed the appointment window again.",
+        ),
+        "positive": (
+            "Heating works perfectly and the staff were friendly.",
+            "Quick repair after the outage, thank you.",
+            "The new app makes it easy to follow my usage.",
+        ),
+    },
+    "zh": {
+        "negative": (
+            "暖气停了两天，也没有人回电话。",
+            "账单看不懂，客服电话总是打不通。",
+            "维修人员又没有按约定时间上门。",
+        ),
+        "positive": (
+            "供暖一直很稳定，工作人员态度也很好。",
+            "停暖后修得很快，谢谢。",
+            "新的应用程序让我很方便地查看用量。",
+        ),
+    },
+    "fa": {
+        "negative": (
+            "دو روز شوفاژها سرد بود و کسی تماس نگرفت.",
+            "صورت‌حساب گیج‌کننده است و پاسخ تلفنی خیلی طول می‌کشد.",
+            "تکنسین باز هم سر وقت تعیین‌شده نیامد.",
+        ),
+        "positive": (
+            "گرمایش عالی کار می‌کند و کارکنان مهربان بودند.",
+            "بعد از قطعی خیلی سریع تعمیر شد، ممنون.",
+            "برنامه جدید پیگیری مصرفم را آسان کرده است.",
+        ),
+    },
+}
+FEEDBACK_CHANNELS = ("hotline", "web_message", "social_post", "email")
+TOUCHPOINTS = ("billing", "outage", "meter_reading", "installation", "support_call", "move_in")
+OUTCOMES = (("resolved", 0.72), ("escalated", 0.16), ("unresolved", 0.12))
+
+
+@dataclass
+class DemoData:
+    """Frames of the demo organisation, ready to store."""
+
+    customers: pd.DataFrame
+    waves: dict[str, pd.DataFrame]
+    """Wave label -> wide responses (respondent_id, customer_id, submitted_at, answers)."""
+    management: pd.DataFrame
+    encounters: pd.DataFrame
+    feedback: pd.DataFrame
+    truths: dict[str, Any] = field(default_factory=dict)
+
+
+def _choice(rng: np.random.Generator, options: tuple[tuple[str, float], ...], n: int) -> np.ndarray:
+    names = np.array([o[0] for o in options], dtype=object)
+    probs = np.array([o[1] for o in options], dtype=float)
+    return rng.choice(names, size=n, p=probs / probs.sum())
+
+
+def _customers(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    interests = []
+    for _ in range(n):
+        k = int(rng.integers(0, 3))
+        interests.append("; ".join(sorted(rng.choice(INTERESTS, size=k, replace=False))))
+    return pd.DataFrame(
+        {
+            "customer_id": [f"C{i:05d}" for i in range(1, n + 1)],
+            "gender": _choice(rng, GENDERS, n),
+            "age_band": _choice(rng, AGE_BANDS, n),
+            "income_band": _choice(rng, INCOME_BANDS, n),
+            "interests": interests,
+            "region": _choice(rng, REGIONS, n),
+            "channel": _choice(rng, CHANNELS, n),
+        }
+    )
+
+
+def _clip(values: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    return np.clip(np.rint(values), lo, hi)
+
+
+def _zot_block(
+    rng: np.random.Generator,
+    instrument: Instrument,
+    people: pd.DataFrame,
+    wave_index: int,
+    *,
+    managers: bool = False,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Adequate / desired / perceived columns for the battery; also perceived per dimension."""
+    n = len(people)
+    columns: dict[str, np.ndarray] = {}
+    perceived_by_dim: dict[str, list[np.ndarray]] = {}
+    halo = rng.normal(0, 0.6, n)
+    older = (people["age_band"] == "55+").to_numpy() if "age_band" in people else np.zeros(n, bool)
+    app = (people["channel"] == "app").to_numpy() if "channel" in people else np.zeros(n, bool)
+    zot_items = [i for i in instrument.items if i.format == "tolerance_zone" and i.dimension]
+    for item in zot_items:
+        dim = item.dimension or ""
+        desired = 7.6 + rng.normal(0, 0.7, n)
+        if dim == "empathy":
+            desired = desired + 1.0 * older - 0.2
+        if dim == "responsiveness":
+            desired = desired + 0.9 * app - 0.2
+        width = np.abs(2.2 + rng.normal(0, 0.6, n))
+        adequate = desired - width
+        if managers:  # managers underestimate what customers expect (Gap 1)
+            desired, adequate = desired - 0.7, adequate - 0.9
+        performance = 6.7
+        if item.id == BELOW_ADEQUATE_ITEM:
+            performance = 4.3
+        if dim == WORSENING_DIMENSION:
+            performance -= 0.55 * max(0, wave_index - 4)
+        perceived = performance + halo + rng.normal(0, 0.9, n)
+        d, a, p = _clip(desired, 1, 9), _clip(adequate, 1, 9), _clip(perceived, 1, 9)
+        swap = rng.random(n) < 0.01  # a few careless respondents invert the zone
+        a[swap], d[swap] = d[swap].copy(), a[swap].copy()
+        columns[f"{item.id}_adequate"] = a
+        columns[f"{item.id}_desired"] = d
+        columns[f"{item.id}_perceived"] = p
+        perceived_by_dim.setdefault(dim, []).append(perceived)
+    means = {dim: np.mean(np.vstack(v), axis=0) for dim, v in perceived_by_dim.items()}
+    return columns, means
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    sd = x.std()
+    return (x - x.mean()) / sd if sd > 0 else x * 0
+
+
+def _loyalty_block(
+    rng: np.random.Generator, instrument: Instrument, dim_means: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    n = len(next(iter(dim_means.values())))
+    others = [_standardise(v) for d, v in dim_means.items() if d != KEY_DRIVER]
+    driver = _standardise(dim_means[KEY_DRIVER]) if KEY_DRIVER in dim_means else np.zeros(n)
+    latent = 0.75 * driver + 0.08 * sum(others, np.zeros(n)) + rng.normal(0, 0.55, n)
+    latent = _standardise(latent)
+    easy = _standardise(dim_means.get("responsiveness", np.zeros(n))) * 0.7 + rng.normal(0, 0.7, n)
+    columns: dict[str, np.ndarray] = {}
+    for item in instrument.items:
+        if item.format != "rating" or not item.scale:
+            continue
+        scale = instrument.scale(item.scale)
+        span = scale.max - scale.min
+        base = {"nps": 0.72, "csat": 0.68, "overall": 0.7, "loyalty": 0.66, "ces": 0.6}
+        if item.role not in base:
+            continue
+        signal = easy if item.role == "ces" else latent
+        centre = scale.min + base[item.role] * span
+        value = centre + signal * span * 0.2 + rng.normal(0, span * 0.07, n)
+        columns[item.id] = _clip(value, scale.min, scale.max)
+    return columns
+
+
+def _kano_block(rng: np.random.Generator, instrument: Instrument, n: int) -> dict[str, np.ndarray]:
+    columns: dict[str, np.ndarray] = {}
+    for item in instrument.items_of_format("kano"):
+        probs = KANO_CATEGORY_PROBS.get(item.feature or "", KANO_CATEGORY_PROBS["bill_explainer"])
+        cats = rng.choice(list(probs), size=n, p=np.array(list(probs.values())))
+        functional = np.empty(n)
+        dysfunctional = np.empty(n)
+        for cat, pairs in KANO_PAIRS.items():
+            mask = cats == cat
+            picks = rng.integers(0, len(pairs), mask.sum())
+            functional[mask] = [pairs[k][0] for k in picks]
+            dysfunctional[mask] = [pairs[k][1] for k in picks]
+        columns[f"{item.id}_functional"] = functional
+        columns[f"{item.id}_dysfunctional"] = dysfunctional
+    return columns
+
+
+def _points_block(
+    rng: np.random.Generator, instrument: Instrument, n: int
+) -> dict[str, np.ndarray]:
+    columns: dict[str, np.ndarray] = {}
+    for item in instrument.items_of_format("points"):
+        alpha = np.array([IMPORTANCE_ALPHA.get(o.id, 15.0) for o in item.options]) / 3
+        shares = rng.dirichlet(alpha, size=n)
+        total = item.total or 100
+        points = np.floor(shares * total)
+        points[:, 0] += total - points.sum(axis=1)
+        for k, option in enumerate(item.options):
+            columns[f"{item.id}_{option.id}"] = points[:, k]
+    return columns
+
+
+def _comments(
+    rng: np.random.Generator, instrument: Instrument, satisfied: np.ndarray
+) -> dict[str, np.ndarray]:
+    columns: dict[str, np.ndarray] = {}
+    n = len(satisfied)
+    for item in instrument.items_of_format("text"):
+        writes = rng.random(n) < 0.15
+        langs = _choice(rng, LANGUAGE_SHARES, n)
+        texts = np.full(n, None, dtype=object)
+        for i in np.flatnonzero(writes):
+            pool = COMMENTS[langs[i]]["positive" if satisfied[i] else "negative"]
+            texts[i] = pool[int(rng.integers(0, len(pool)))]
+        columns[item.id] = texts
+    return columns
+
+
+def _blank_some(rng: np.random.Generator, columns: dict[str, np.ndarray], share: float) -> None:
+    for name, values in columns.items():
+        if values.dtype.kind == "f":
+            values[rng.random(len(values)) < share] = np.nan
+            columns[name] = values
+
+
+def survey_wave(
+    rng: np.random.Generator,
+    instrument: Instrument,
+    customers: pd.DataFrame,
+    wave_index: int,
+    sample: int,
+) -> pd.DataFrame:
+    """One quarterly wave of the customer survey, as a wide frame."""
+    picked = customers.iloc[np.sort(rng.choice(len(customers), size=sample, replace=False))]
+    n = len(picked)
+    zot, dim_means = _zot_block(rng, instrument, picked, wave_index)
+    loyalty = _loyalty_block(rng, instrument, dim_means)
+    satisfied = next(
+        (loyalty[i.id] >= 8 for i in instrument.items if i.role == "nps" and i.id in loyalty),
+        np.ones(n, dtype=bool),
+    )
+    numeric = {**zot, **loyalty, **_kano_block(rng, instrument, n)}
+    _blank_some(rng, numeric, 0.02)
+    columns = {
+        **numeric,
+        **_points_block(rng, instrument, n),
+        **_comments(rng, instrument, satisfied),
+    }
+    start = WAVE_START[WAVES[wave_index]]
+    offsets = rng.integers(0, 89 * 24 * 3600, n)
+    frame = pd.DataFrame(
+        {
+            "respondent_id": [f"{WAVES[wave_index]}-{c}" for c in picked["customer_id"]],
+            "customer_id": picked["customer_id"].to_numpy(),
+            "submitted_at": [start + pd.Timedelta(seconds=int(s)) for s in offsets],
+            **columns,
+        }
+    )
+    return frame
+
+
+def management_survey(
+    rng: np.random.Generator, instrument: Instrument, managers: int = 40
+) -> pd.DataFrame:
+    """Managers' estimates of customer expectations (the data for Gap 1)."""
+    people = pd.DataFrame({"age_band": ["35-54"] * managers, "channel": ["office"] * managers})
+    zot, _ = _zot_block(rng, instrument, people, len(WAVES) - 1, managers=True)
+    return pd.DataFrame({"respondent_id": [f"M{i:03d}" for i in range(1, managers + 1)], **zot})
+
+
+def _encounters(
+    rng: np.random.Generator, customers: pd.DataFrame, per_customer: float
+) -> pd.DataFrame:
+    n = int(len(customers) * per_customer)
+    who = rng.integers(0, len(customers), n)
+    start = WAVE_START[WAVES[0]]
+    seconds = rng.integers(0, 730 * 24 * 3600, n)
+    return pd.DataFrame(
+        {
+            "customer_id": customers["customer_id"].to_numpy()[who],
+            "occurred_at": [start + pd.Timedelta(seconds=int(s)) for s in seconds],
+            "channel": rng.choice(["phone", "web", "app", "visit", "email"], size=n),
+            "touchpoint": rng.choice(TOUCHPOINTS, size=n),
+            "outcome": _choice(rng, OUTCOMES, n),
+        }
+    ).sort_values("occurred_at", kind="stable", ignore_index=True)
+
+
+def _feedback(rng: np.random.Generator, customers: pd.DataFrame, count: int) -> pd.DataFrame:
+    langs = _choice(rng, LANGUAGE_SHARES, count)
+    tone = rng.random(count) < 0.65
+    start = WAVE_START[WAVES[0]]
+    seconds = rng.integers(0, 730 * 24 * 3600, count)
+    texts = []
+    for lang, negative in zip(langs, tone, strict=True):
+        pool = COMMENTS[lang]["negative" if negative else "positive"]
+        texts.append(pool[int(rng.integers(0, len(pool)))])
+    who = rng.integers(0, len(customers), count)
+    anonymous = rng.random(count) < 0.2
+    return pd.DataFrame(
+        {
+            "external_id": [f"FB{i:05d}" for i in range(1, count + 1)],
+            "customer_id": [
+                None if anon else customers["customer_id"].iat[w]
+                for w, anon in zip(who, anonymous, strict=True)
+            ],
+            "channel": rng.choice(FEEDBACK_CHANNELS, size=count),
+            "language": langs,
+            "text": texts,
+            "received_at": [start + pd.Timedelta(seconds=int(s)) for s in seconds],
+        }
+    ).sort_values("received_at", kind="stable", ignore_index=True)
+
+
+def planted_truths(seed: int) -> dict[str, Any]:
+    """What the demo data was built to show, for analyses (and their tests) to recover."""
+    return {
+        "seed": seed,
+        "organisation": "Riverside Heat, a district-heating utility",
+        "waves": list(WAVES),
+        "segment_differences": [
+            {
+                "attribute": "age_band",
+                "level": "55+",
+                "dimension": "empathy",
+                "fields": ["adequate", "desired"],
+                "direction": "higher",
+                "size": 1.0,
+            },
+            {
+                "attribute": "channel",
+                "level": "app",
+                "dimension": "responsiveness",
+                "fields": ["adequate", "desired"],
+                "direction": "higher",
+                "size": 0.9,
+            },
+        ],
+        "below_adequate_item": BELOW_ADEQUATE_ITEM,
+        "worsening_dimension": {
+            "dimension": WORSENING_DIMENSION,
+            "field": "perceived",
+            "waves": list(WAVES[-3:]),
+        },
+        "key_driver": {"dimension": KEY_DRIVER, "outcomes": ["nps", "csat", "overall"]},
+        "attractive_feature": ATTRACTIVE_FEATURE,
+        "kano_categories": {f: max(p, key=lambda k: p[k]) for f, p in KANO_CATEGORY_PROBS.items()},
+        "gap1": "managers underestimate customers' adequate and desired levels on every item",
+    }
+
+
+def generate(
+    instrument: Instrument,
+    management_instrument: Instrument,
+    *,
+    seed: int = 7,
+    customers: int = 5000,
+    sample_share: float = 0.24,
+) -> DemoData:
+    """Build the whole demo organisation from one seed."""
+    rng = np.random.default_rng(seed)
+    people = _customers(rng, customers)
+    sample = max(30, int(customers * sample_share))
+    waves = {wave: survey_wave(rng, instrument, people, k, sample) for k, wave in enumerate(WAVES)}
+    return DemoData(
+        customers=people,
+        waves=waves,
+        management=management_survey(rng, management_instrument),
+        encounters=_encounters(rng, people, per_customer=4.0),
+        feedback=_feedback(rng, people, count=max(60, customers // 8)),
+        truths=planted_truths(seed),
+    )

@@ -1,0 +1,185 @@
+"""Loading the demo organisation into a database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.orm import Session
+
+from cxgap.demo.generate import WAVE_START, generate
+from cxgap.errors import ConflictError
+from cxgap.instruments import Instrument, get_instrument
+from cxgap.services.customers import customer_ids, upsert_customers
+from cxgap.services.imports import ANSWER_COLUMNS, Progress, answer_rows, insert_responses
+from cxgap.services.surveys import create_survey
+from cxgap.store.bulk import bulk_insert
+from cxgap.store.database import transaction
+from cxgap.store.models import Encounter, FeedbackMessage, Survey
+
+CUSTOMER_INSTRUMENT = "heating-cx"
+MANAGEMENT_INSTRUMENT = "servqual-management"
+SURVEY_PREFIX = "heating-"
+MANAGEMENT_SURVEY = "management-2026q4"
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    customers: int
+    surveys: int
+    responses: int
+    encounters: int
+    feedback: int
+    truths_file: str | None
+
+
+def _noop(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def store_wide(
+    session: Session,
+    survey: Survey,
+    instrument: Instrument,
+    frame: pd.DataFrame,
+    *,
+    source: str,
+    customer_of: dict[str, int] | None = None,
+) -> int:
+    """Store clean wide responses (canonical columns) in ``survey``; returns the count."""
+    columns = [c for c in instrument.answer_columns() if c.name in frame.columns]
+    fingerprints = pd.util.hash_pandas_object(
+        frame[[c.name for c in columns]].astype(str), index=False
+    )
+    submitted = frame["submitted_at"] if "submitted_at" in frame.columns else None
+    rows = [
+        {
+            "survey_id": survey.id,
+            "customer_id": (customer_of or {}).get(frame["customer_id"].iat[i])
+            if "customer_id" in frame.columns
+            else None,
+            "respondent_key": str(frame["respondent_id"].iat[i]),
+            "fingerprint": f"{int(fingerprints.iat[i]):016x}",
+            "source": source,
+            "status": "complete",
+            "submitted_at": None
+            if submitted is None
+            else submitted.iat[i].to_pydatetime().replace(tzinfo=dt.UTC),
+        }
+        for i in range(len(frame))
+    ]
+    ids = insert_responses(session, rows)
+    values = {c.name: frame[c.name] for c in columns}
+    answers = answer_rows(values, columns, np.arange(len(frame)), ids)
+    bulk_insert(session.connection(), "answers", ANSWER_COLUMNS, answers)
+    return len(ids)
+
+
+def load_demo(
+    engine: Engine,
+    *,
+    seed: int = 7,
+    customers: int = 5000,
+    if_empty: bool = False,
+    progress: Progress = _noop,
+) -> DemoResult | None:
+    """Generate and store the demo organisation in one transaction.
+
+    With ``if_empty`` nothing happens (``None`` is returned) when the database already
+    has surveys. Loading twice into the same database is refused.
+    """
+    with transaction(engine) as session:
+        surveys = session.scalar(select(func.count()).select_from(Survey)) or 0
+        if surveys and if_empty:
+            return None
+        taken = session.scalar(select(Survey.key).where(Survey.key.like(f"{SURVEY_PREFIX}%")))
+        if taken:
+            raise ConflictError(
+                f"the demo organisation is already loaded (survey {taken!r} exists); "
+                "use a new database file with --db"
+            )
+    instrument = get_instrument(CUSTOMER_INSTRUMENT)
+    management = get_instrument(MANAGEMENT_INSTRUMENT)
+    progress("generate", 0, 1)
+    data = generate(instrument, management, seed=seed, customers=customers)
+    progress("generate", 1, 1)
+    steps = len(data.waves) + 3
+    responses = 0
+    with transaction(engine) as session:
+        upsert_customers(
+            session,
+            {
+                row.customer_id: {
+                    "gender": row.gender,
+                    "age_band": row.age_band,
+                    "income_band": row.income_band,
+                    "interests": row.interests,
+                    "region": row.region,
+                    "channel": row.channel,
+                }
+                for row in data.customers.itertuples()
+            },
+        )
+        ids = customer_ids(session, data.customers["customer_id"])
+        progress("store", 1, steps)
+        for k, (wave, frame) in enumerate(data.waves.items(), start=2):
+            start = WAVE_START[wave].date()
+            survey = create_survey(
+                session,
+                f"{SURVEY_PREFIX}{wave.lower()}",
+                instrument=instrument,
+                name=f"Customer survey {wave}",
+                wave=wave,
+                period_start=start,
+                period_end=(WAVE_START[wave] + pd.offsets.QuarterEnd(0)).date(),
+            )
+            responses += store_wide(
+                session, survey, instrument, frame, source="demo", customer_of=ids
+            )
+            progress("store", k, steps)
+        survey = create_survey(
+            session,
+            MANAGEMENT_SURVEY,
+            instrument=management,
+            name="Management survey 2026Q4",
+            wave="2026Q4",
+        )
+        responses += store_wide(session, survey, management, data.management, source="demo")
+        encounters = data.encounters.assign(
+            customer_id=data.encounters["customer_id"].map(ids),
+            occurred_at=[
+                t.to_pydatetime().replace(tzinfo=dt.UTC) for t in data.encounters["occurred_at"]
+            ],
+        )
+        session.execute(insert(Encounter), encounters.to_dict(orient="records"))
+        feedback = data.feedback.assign(
+            customer_id=[ids.get(c) if c else None for c in data.feedback["customer_id"]],
+            received_at=[
+                t.to_pydatetime().replace(tzinfo=dt.UTC) for t in data.feedback["received_at"]
+            ],
+        )
+        session.execute(insert(FeedbackMessage), feedback.to_dict(orient="records"))
+        progress("store", steps, steps)
+    truths_file = _write_truths(engine, data.truths)
+    return DemoResult(
+        customers=len(data.customers),
+        surveys=len(data.waves) + 1,
+        responses=responses,
+        encounters=len(data.encounters),
+        feedback=len(data.feedback),
+        truths_file=truths_file,
+    )
+
+
+def _write_truths(engine: Engine, truths: dict[str, object]) -> str | None:
+    database = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    path = Path(f"{database}.truths.json")
+    path.write_text(json.dumps(truths, indent=2, ensure_ascii=False), encoding="utf-8")
+    return str(path)

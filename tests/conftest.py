@@ -1,0 +1,54 @@
+"""Shared fixtures: real SQLite files, the test instrument, and the real CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from cxgap.instruments import Instrument, load_instrument
+from cxgap.store.database import get_engine, transaction, upgrade
+
+DATA = Path(__file__).parent / "data"
+VALIDATION = Path(__file__).resolve().parents[2] / "shared" / "validation"
+
+
+@pytest.fixture
+def mini() -> Instrument:
+    return load_instrument(DATA / "mini.yaml")
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    """A fresh, migrated SQLite database file."""
+    eng = get_engine(str(tmp_path / "test.db"))
+    upgrade(eng)
+    return eng
+
+
+@pytest.fixture
+def mini_survey(engine: Engine, mini: Instrument) -> str:
+    from cxgap.services.surveys import create_survey
+
+    with transaction(engine) as session:
+        create_survey(session, "mini-w1", instrument=mini, wave="W1")
+    return "mini-w1"
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """Run the real ``cxgap`` entry point; returns (exit code, stdout, stderr)."""
+    from cxgap.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = 0
+        try:
+            main([str(a) for a in args])
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
