@@ -59,7 +59,9 @@ def test_wide_csv_stores_every_format(engine: Engine, mini_survey: str, tmp_path
     assert points == [("empathy", 30.0), ("reliability", 70.0)]
     texts = con.execute("select text from answers where item_id='comment' order by 1").fetchall()
     assert texts == [("fine",), ("slow repair",)]  # r2 left it blank: no row
-    genders = con.execute("select external_id, gender, age_band from customers order by 1").fetchall()
+    genders = con.execute(
+        "select external_id, gender, age_band from customers order by 1"
+    ).fetchall()
     assert genders == [("r1", "female", "18-34"), ("r2", "male", "55+"), ("r3", "female", "35-54")]
 
 
@@ -105,8 +107,9 @@ def test_reimport_adds_nothing_and_conflicts_are_rejected(
 
 
 def test_duplicate_rows_within_one_file(engine: Engine, mini_survey: str, tmp_path: Path) -> None:
-    summary = import_file(engine, write(tmp_path / "d.csv", [HEADER, GOOD[0], GOOD[0]]),
-                          survey=mini_survey)
+    summary = import_file(
+        engine, write(tmp_path / "d.csv", [HEADER, GOOD[0], GOOD[0]]), survey=mini_survey
+    )
     assert (summary.accepted, summary.duplicates, summary.rejected) == (1, 1, 0)
 
 
@@ -114,11 +117,15 @@ def test_duplicate_rows_within_one_file(engine: Engine, mini_survey: str, tmp_pa
 def test_legacy_encodings_are_detected(
     engine: Engine, mini_survey: str, tmp_path: Path, encoding: str
 ) -> None:
-    comment = {"utf-8-sig": "très bien", "gb18030": "服务很好，修得很快",
-               "cp1256": "خدمات خوب بود"}[encoding]
+    comment = {
+        "utf-8-sig": "très bien",
+        "gb18030": "服务很好，修得很快",
+        "cp1256": "خدمات خوب بود",
+    }[encoding]
     line = GOOD[0].replace(",fine", f",{comment}")
-    summary = import_file(engine, write(tmp_path / "e.csv", [HEADER, line], encoding),
-                          survey=mini_survey)
+    summary = import_file(
+        engine, write(tmp_path / "e.csv", [HEADER, line], encoding), survey=mini_survey
+    )
     assert summary.encoding == encoding and summary.encoding_detected
     con = sqlite3.connect(engine.url.database)
     assert con.execute("select text from answers where item_id='comment'").fetchone() == (comment,)
@@ -130,8 +137,12 @@ def test_labels_digits_and_missing_codes(engine: Engine, mini_survey: str, tmp_p
         # Persian and Arabic-Indic digits, labels in three languages, -99 as missing
         "r1,female,18-34,۳,٨,Very high,非常同意,کاملا مخالفم,4,-99,I like it,دوست ندارم,۶۰,۴۰,",
     ]
-    summary = import_file(engine, write(tmp_path / "f.csv", lines), survey=mini_survey,
-                          missing_codes=["", "N/A", "-99"])
+    summary = import_file(
+        engine,
+        write(tmp_path / "f.csv", lines),
+        survey=mini_survey,
+        missing_codes=["", "N/A", "-99"],
+    )
     assert summary.accepted == 1, summary.rejections
     frame, _ = responses_frame(engine, mini_survey)
     row = frame.iloc[0]
@@ -144,20 +155,30 @@ def test_labels_digits_and_missing_codes(engine: Engine, mini_survey: str, tmp_p
 
 def test_mapping_file_and_long_layout(engine: Engine, mini_survey: str, tmp_path: Path) -> None:
     mapping = tmp_path / "map.yaml"
-    mapping.write_text("Kunde: customer_id\nQ1 min: rel1_adequate\nQ1 max: rel1_desired\n"
-                       "Q1 now: rel1_perceived\nTier: attribute:tier\n", encoding="utf-8")
+    mapping.write_text(
+        "Kunde: customer_id\nQ1 min: rel1_adequate\nQ1 max: rel1_desired\n"
+        "Q1 now: rel1_perceived\nTier: attribute:tier\n",
+        encoding="utf-8",
+    )
     wide = write(tmp_path / "m.csv", ["Kunde,Q1 min,Q1 max,Q1 now,Tier", "K1,3,8,6,gold"])
     summary = import_file(engine, wide, survey=mini_survey, mapping=mapping)
     assert summary.accepted == 1
     with transaction(engine) as session:
         customer = session.scalar(select(Customer).where(Customer.external_id == "K1"))
         assert customer is not None and customer.attributes == {"tier": "gold"}
-    long = write(tmp_path / "l.csv", [
-        "respondent_id,item,field,value",
-        "L1,rel1,adequate,3", "L1,rel1,desired,8", "L1,rel1,perceived,7", "L1,nps,,10",
-        "L2,rel1,adequate,2", "L2,nps,,11",  # L2 has an off-scale NPS: both rows rejected
-        "L3,nosuch,,4",
-    ])
+    long = write(
+        tmp_path / "l.csv",
+        [
+            "respondent_id,item,field,value",
+            "L1,rel1,adequate,3",
+            "L1,rel1,desired,8",
+            "L1,rel1,perceived,7",
+            "L1,nps,,10",
+            "L2,rel1,adequate,2",
+            "L2,nps,,11",  # L2 has an off-scale NPS: both rows rejected
+            "L3,nosuch,,4",
+        ],
+    )
     result = import_file(engine, long, survey=mini_survey)
     assert (result.layout, result.rows, result.accepted, result.rejected) == ("long", 7, 4, 3)
     reasons = {r.row_number: r.reason for r in result.rejections}
@@ -178,16 +199,21 @@ def test_export_roundtrip(engine: Engine, mini_survey: str, tmp_path: Path, suff
     from cxgap.instruments import load_instrument
 
     with transaction(engine) as session:
-        create_survey(session, "copy", instrument=load_instrument(
-            Path(__file__).parents[1] / "data" / "mini.yaml"))
+        create_survey(
+            session,
+            "copy",
+            instrument=load_instrument(Path(__file__).parents[1] / "data" / "mini.yaml"),
+        )
     summary = import_file(engine, out, survey="copy")
     assert (summary.accepted, summary.rejected) == (3, 0), summary.rejections
     original, _ = responses_frame(engine, mini_survey)
     copied, _ = responses_frame(engine, "copy")
     answer_cols = [c for c in original.columns if "_" in c or c in ("nps", "dis1", "comment")]
-    answer_cols = [c for c in answer_cols if c not in ("respondent_id", "customer_id",
-                                                        "age_band", "income_band",
-                                                        "submitted_at")]
+    answer_cols = [
+        c
+        for c in answer_cols
+        if c not in ("respondent_id", "customer_id", "age_band", "income_band", "submitted_at")
+    ]
     pd.testing.assert_frame_equal(original[answer_cols], copied[answer_cols])
 
 

@@ -62,6 +62,28 @@ def init() -> None:
 
 
 @app.command()
+def start(
+    seed: Annotated[
+        int, typer.Option(help="Seed of the demo data loaded into an empty database.")
+    ] = 7,
+) -> None:
+    """The main job: prepare the database, load the demo organisation if it is empty, and
+    show what is there."""
+    from cxgap.services.demo import load_demo
+
+    engine = state.engine()
+    console.print(f"database: {engine.url.render_as_string(hide_password=True)}")
+    with progress_bar(console) as progress:
+        loaded = load_demo(engine, seed=seed, if_empty=True, progress=progress)
+    if loaded is not None:
+        console.print(
+            f"empty database: loaded the demo organisation ({loaded.responses:,} "
+            f"responses from {loaded.customers:,} customers)"
+        )
+    surveys_list()
+
+
+@app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 7,
     customers: Annotated[

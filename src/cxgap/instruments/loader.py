@@ -15,6 +15,96 @@ from cxgap.instruments.model import Instrument
 from cxgap.instruments.validate import describe_pydantic_errors, instrument_problems
 
 LIBRARY_PACKAGE = "cxgap.instruments.library"
+BATTERY_FOLDER = "batteries"
+
+_MERGED_LISTS = ("dimensions", "scales", "items", "sections")
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InstrumentError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise InstrumentError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from None
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise InstrumentError(f"{path}: not valid YAML{where}: {reason}") from None
+
+
+def _library_file(*parts: str) -> Any:
+    entry = resources.files(LIBRARY_PACKAGE).joinpath(*parts)
+    if not entry.is_file():
+        return None
+    with resources.as_file(entry) as path:
+        return _read_yaml(path)
+
+
+def _merge(data: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Append ``extra``'s dimensions, scales, items and sections not already in ``data``."""
+    for key in _MERGED_LISTS:
+        own = list(data.get(key) or [])
+        have = {entry.get("id") for entry in own if isinstance(entry, dict)}
+        own += [
+            e for e in extra.get(key) or [] if not (isinstance(e, dict) and e.get("id") in have)
+        ]
+        data[key] = own
+
+
+def resolve_uses(data: dict[str, Any], *, source: str) -> dict[str, Any]:
+    """Expand the ``use:`` list of an instrument definition.
+
+    Each entry pulls in shared material so texts are written once:
+
+    - ``{battery: NAME, format: FORMAT, scale: SCALE}``: the dimensions and items of the
+      built-in battery ``library/batteries/NAME.yaml``, every item given that format and
+      scale (``scale`` may name a scale of this file or of another used entry);
+    - ``{instrument: ID}``: the dimensions, scales, items and sections of a built-in
+      instrument.
+
+    Entries are merged in order after the file's own lists; ids already present win.
+    """
+    uses = data.pop("use", None) or []
+    if not isinstance(uses, list):
+        raise InstrumentError(f"{source}: 'use' must be a list of entries")
+    for n, entry in enumerate(uses):
+        where = f"{source}: use[{n}]"
+        if not isinstance(entry, dict):
+            raise InstrumentError(f"{where}: expected a mapping with 'battery' or 'instrument'")
+        if "battery" in entry:
+            battery = _library_file(BATTERY_FOLDER, f"{entry['battery']}.yaml")
+            if battery is None:
+                raise InstrumentError(f"{where}: unknown battery {entry['battery']!r}")
+            unknown = set(entry) - {"battery", "format", "scale", "required", "section"}
+            if unknown:
+                raise InstrumentError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+            items = [
+                {
+                    **item,
+                    "format": entry.get("format", "rating"),
+                    **({"scale": entry["scale"]} if "scale" in entry else {}),
+                    **({"required": entry["required"]} if "required" in entry else {}),
+                }
+                for item in battery.get("items") or []
+            ]
+            extra: dict[str, Any] = {"dimensions": battery.get("dimensions"), "items": items}
+            if "section" in entry:
+                extra["sections"] = [{**entry["section"], "items": [i["id"] for i in items]}]
+            _merge(data, extra)
+        elif "instrument" in entry:
+            other = _library_file(f"{entry['instrument']}.yaml")
+            if other is None:
+                raise InstrumentError(f"{where}: unknown instrument {entry['instrument']!r}")
+            _merge(data, resolve_uses(dict(other), source=str(entry["instrument"])))
+        else:
+            raise InstrumentError(f"{where}: expected a 'battery' or an 'instrument' key")
+    return data
 
 
 def parse_instrument(data: Any, *, source: str = "<data>") -> Instrument:
@@ -24,9 +114,9 @@ def parse_instrument(data: Any, *, source: str = "<data>") -> Instrument:
     """
     if not isinstance(data, dict):
         raise InstrumentError(
-            f"{source}: an instrument must be a mapping at the top level, "
-            f"got {type(data).__name__}"
+            f"{source}: an instrument must be a mapping at the top level, got {type(data).__name__}"
         )
+    data = resolve_uses(dict(data), source=source)
     try:
         instrument = Instrument.model_validate(data)
     except pydantic.ValidationError as exc:
@@ -47,22 +137,7 @@ def _format(source: str, problems: list[str]) -> str:
 def load_instrument(path: str | Path) -> Instrument:
     """Load and validate an instrument from a YAML (or JSON) file."""
     path = Path(path)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InstrumentError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise InstrumentError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
-        ) from None
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise InstrumentError(f"{path}: not valid YAML{where}: {reason}") from None
-    return parse_instrument(data, source=str(path))
+    return parse_instrument(_read_yaml(path), source=str(path))
 
 
 @cache

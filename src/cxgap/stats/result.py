@@ -60,8 +60,7 @@ class StatResult:
     def to_dict(self) -> dict[str, Any]:
         """All fields as JSON-compatible values (DataFrames become lists of records)."""
         return {
-            field.name: to_jsonable(getattr(self, field.name))
-            for field in dataclasses.fields(self)
+            field.name: to_jsonable(getattr(self, field.name)) for field in dataclasses.fields(self)
         }
 
     def _repr_html_(self) -> str:
