@@ -58,6 +58,8 @@ class Matrix:
         index: the row labels of a pandas input, else ``None`` (rows are positions).
         has_missing: whether any value is ``NaN``.
         name: the argument name, used in error messages.
+        single: whether the input was a single variable (Series, 1-D array, list); error
+            messages then name rows only.
     """
 
     values: np.ndarray
@@ -65,6 +67,7 @@ class Matrix:
     index: pd.Index | None
     has_missing: bool
     name: str
+    single: bool = False
 
     @property
     def n_rows(self) -> int:
@@ -72,21 +75,42 @@ class Matrix:
 
     def row_label(self, position: int) -> str:
         """Describe row ``position`` for an error message."""
-        if self.index is None:
-            return f"row {position}"
-        return f"row {position} (index {self.index[position]!r})"
+        return _Place(self.columns, self.index, self.single).row(position)
+
+    def where(self, row: int, column: int) -> str:
+        """Describe the cell at positions (``row``, ``column``) for an error message."""
+        return _Place(self.columns, self.index, self.single)(row, column)
 
     def select(self, columns: Sequence[Hashable]) -> Matrix:
         """The sub-table of the given columns (a copy of those columns)."""
         positions = [self.columns.index(c) for c in columns]
         values = self.values[:, positions]
-        return Matrix(
-            values,
-            list(columns),
-            self.index,
-            bool(self.has_missing and np.isnan(values).any()),
-            self.name,
-        )
+        has_missing = bool(self.has_missing and np.isnan(values).any())
+        return Matrix(values, list(columns), self.index, has_missing, self.name, self.single)
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Names a cell as people look for it: column label, row position and index label."""
+
+    columns: Sequence[Hashable]
+    index: pd.Index | None
+    single: bool
+
+    def row(self, position: int) -> str:
+        if self.index is None:
+            return f"row {position}"
+        return f"row {position} (index {self.index[position]!r})"
+
+    def __call__(self, row: int, column: int) -> str:
+        if self.single:
+            return self.row(row)
+        return f"column {self.columns[column]!r}, {self.row(row)}"
+
+
+def _show(value: float) -> str:
+    """A number as people write it (``7``, ``7.5``, ``inf``), for error messages."""
+    return format(float(value), ".15g")
 
 
 def _is_number(value: Any) -> bool:
@@ -99,9 +123,7 @@ def _is_missing(value: Any) -> bool:
     return isinstance(value, float | np.floating) and math.isnan(value)
 
 
-def _object_column_to_float(
-    column: np.ndarray, *, name: str, label: Hashable, row_label: Any
-) -> np.ndarray:
+def _object_column_to_float(column: np.ndarray, j: int, *, name: str, place: _Place) -> np.ndarray:
     """Convert an object column element by element, naming the first bad element."""
     out = np.empty(column.shape[0], dtype=np.float64)
     for position, value in enumerate(column):
@@ -110,61 +132,42 @@ def _object_column_to_float(
         elif _is_number(value):
             out[position] = float(value)
         else:
+            what = "a true/false value" if isinstance(value, bool | np.bool_) else "not numeric"
             raise DataError(
-                f"{name}: column {label!r}, {row_label(position)}: value {value!r} is not "
-                f"numeric; allowed: numbers, or {_MISSING_NAMES}"
+                f"{name}: {place(position, j)}: value {value!r} is {what}; allowed: numbers, "
+                f"or {_MISSING_NAMES}"
             )
     return out
 
 
-def _frame_to_float(frame: pd.DataFrame, *, name: str, row_label: Any) -> np.ndarray:
-    dtypes = frame.dtypes
-    simple = all(isinstance(dt, np.dtype) and dt.kind in "iuf" for dt in dtypes)
-    if simple:
+def _frame_to_float(frame: pd.DataFrame, *, name: str, place: _Place) -> np.ndarray:
+    if all(isinstance(dt, np.dtype) and dt.kind in "iuf" for dt in frame.dtypes):
         return frame.to_numpy(dtype=np.float64)
     out = np.empty(frame.shape, dtype=np.float64, order="F")
-    for j, label in enumerate(frame.columns):
+    for j in range(frame.shape[1]):
         series = frame.iloc[:, j]
-        dt = series.dtype
-        if pd.api.types.is_bool_dtype(dt):
-            raise DataError(
-                f"{name}: column {label!r} holds true/false values; allowed: numbers, or "
-                f"{_MISSING_NAMES}"
-            )
-        if pd.api.types.is_numeric_dtype(dt):
+        if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+            series.dtype
+        ):
             out[:, j] = series.to_numpy(dtype=np.float64, na_value=np.nan)
         else:
             raw = series.to_numpy(dtype=object)
-            out[:, j] = _object_column_to_float(raw, name=name, label=label, row_label=row_label)
+            out[:, j] = _object_column_to_float(raw, j, name=name, place=place)
     return out
 
 
-def _array_to_float(array: np.ndarray, *, name: str, columns: list[Hashable]) -> np.ndarray:
-    kind = array.dtype.kind
-    if kind in "iuf":
+def _array_to_float(array: np.ndarray, *, name: str, place: _Place) -> np.ndarray:
+    if array.dtype.kind in "iuf":
         return array.astype(np.float64, copy=False)
-    if kind == "O":
-        out = np.empty(array.shape, dtype=np.float64)
-        for j, label in enumerate(columns):
-            out[:, j] = _object_column_to_float(
-                array[:, j], name=name, label=label, row_label=lambda p: f"row {p}"
-            )
-        return out
-    bad_pos = np.unravel_index(0, array.shape)
-    what = "true/false values" if kind == "b" else f"values of type {array.dtype}"
-    raise DataError(
-        f"{name}: holds {what} (first: {array[bad_pos]!r} at row {bad_pos[0]}, column "
-        f"{columns[bad_pos[1]]!r}); allowed: numbers, or {_MISSING_NAMES}"
-    )
+    out = np.empty(array.shape, dtype=np.float64)
+    as_objects = array.astype(object)
+    for j in range(array.shape[1]):
+        out[:, j] = _object_column_to_float(as_objects[:, j], j, name=name, place=place)
+    return out
 
 
 def _check_finite_and_scale(
-    values: np.ndarray,
-    *,
-    name: str,
-    columns: list[Hashable],
-    row_label: Any,
-    scale: Scale | None,
+    values: np.ndarray, *, name: str, place: _Place, scale: Scale | None
 ) -> bool:
     """Reject infinities and out-of-scale values; return whether any value is missing."""
     if values.size == 0:
@@ -190,8 +193,8 @@ def _check_finite_and_scale(
             "finite numbers" if scale is None else f"numbers from {scale[0]:g} to {scale[1]:g}"
         )
         raise DataError(
-            f"{name}: column {columns[j]!r}, {row_label(i)}: value {column[i]!r} is outside "
-            f"the allowed range; allowed: {allowed}, or {_MISSING_NAMES}"
+            f"{name}: {place(i, j)}: value {_show(column[i])} is outside the allowed range; "
+            f"allowed: {allowed}, or {_MISSING_NAMES}"
         )
     return bool(nan_cols.any())
 
@@ -221,7 +224,8 @@ def as_matrix(
     """Coerce respondents x items data into a validated :class:`Matrix`.
 
     Args:
-        data: DataFrame (columns = items), Series or 1-D array (one item), 2-D array-like.
+        data: DataFrame (columns = items), Series or 1-D array / list (one item), 2-D
+            array-like.
         name: the argument name, used in error messages (e.g. ``"perceived"``).
         scale: ``(low, high)`` inclusive bounds every non-missing value must respect;
             ``None`` checks only that values are finite.
@@ -233,20 +237,18 @@ def as_matrix(
     """
     bounds = _check_scale_argument(scale)
     index: pd.Index | None = None
-    if isinstance(data, pd.Series):
+    single = isinstance(data, pd.Series)
+    if single:
         data = data.to_frame(name=data.name if data.name is not None else 0)
     if isinstance(data, pd.DataFrame):
         index = data.index
         columns: list[Hashable] = list(data.columns)
-        frame_index = index
-
-        def row_label(p: int) -> str:
-            return f"row {p} (index {frame_index[p]!r})"
-
-        values = _frame_to_float(data, name=name, row_label=row_label)
+        place = _Place(columns, index, single)
+        values = _frame_to_float(data, name=name, place=place)
     else:
         array = np.asarray(data)
-        if array.ndim == 1:
+        single = array.ndim == 1
+        if single:
             array = array.reshape(-1, 1)
         if array.ndim != 2:
             raise DataError(
@@ -254,21 +256,16 @@ def as_matrix(
                 "allowed: respondents x items (2 dimensions) or a single column (1 dimension)"
             )
         columns = list(range(array.shape[1]))
-
-        def row_label(p: int) -> str:
-            return f"row {p}"
-
-        values = _array_to_float(array, name=name, columns=columns)
+        place = _Place(columns, None, single)
+        values = _array_to_float(array, name=name, place=place)
     if values.shape[1] == 0:
         raise DataError(f"{name}: has no columns; allowed: at least one item column")
     if values.shape[0] < min_rows:
         raise DataError(
             f"{name}: has {values.shape[0]} rows; at least {min_rows} respondents are needed"
         )
-    has_missing = _check_finite_and_scale(
-        values, name=name, columns=columns, row_label=row_label, scale=bounds
-    )
-    return Matrix(values, columns, index, has_missing, name)
+    has_missing = _check_finite_and_scale(values, name=name, place=place, scale=bounds)
+    return Matrix(values, columns, index, has_missing, name, single)
 
 
 def as_vector(data: Any, *, name: str, scale: Scale | None = None, min_rows: int = 1) -> Matrix:
@@ -356,13 +353,13 @@ def check_integer_values(matrix: Matrix, *, low: int, high: int) -> None:
     values = matrix.values
     with np.errstate(invalid="ignore"):
         bad = (values != np.round(values)) | (values < low) | (values > high)
+    if matrix.has_missing:
+        bad &= ~np.isnan(values)
     if bad.any():
         i, j = (int(v[0]) for v in np.nonzero(bad))
-        where = matrix.row_label(i)
-        if matrix.values.shape[1] > 1:
-            where = f"column {matrix.columns[j]!r}, {where}"
         raise DataError(
-            f"{matrix.name}: {where}: value {values[i, j]!r} is not allowed; allowed: whole "
+            f"{matrix.name}: {matrix.where(i, j)}: value {_show(values[i, j])} is not allowed; "
+            "allowed: whole "
             f"numbers from {low} to {high}, or {_MISSING_NAMES}"
         )
 

@@ -198,7 +198,8 @@ def dimension_means(
 ) -> np.ndarray:
     """Per respondent mean of the available items of each dimension (NaN if none)."""
     if present is None:
-        return values @ (member / member.sum(axis=0))
+        # Sum, then divide: integer answers give exact sums, so equal means tie exactly.
+        return (values @ member) / member.sum(axis=0)
     counts = present.astype(np.float64) @ member
     with np.errstate(invalid="ignore", divide="ignore"):
         return (np.where(present, values, 0.0) @ member) / np.where(counts > 0, counts, np.nan)
@@ -329,11 +330,14 @@ def gap_scores(
     member = indicator_matrix(len(columns), groups)
     dim_p = dimension_means(p_values, present, member)
     dim_e = dimension_means(e_values, present, member)
-    dim_gap = dim_p - dim_e
+    # Gaps are averaged directly (not as mean P - mean E) so that equal respondent scores
+    # are bit-identical and tie in the signed-rank test.
+    dim_gap = dimension_means(gap, present, member)
     n_dims = len(groups)
-    equal = np.full(n_dims, 1.0 / n_dims)
+    equal = np.ones(n_dims)
     score_p = [_weighted_row_mean(dim_p, equal)]
     score_e = [_weighted_row_mean(dim_e, equal)]
+    score_gap = [_weighted_row_mean(dim_gap, equal)]
     names: list[Hashable] = ["unweighted"]
     if weights is not None:
         if dimensions is None:
@@ -344,9 +348,10 @@ def gap_scores(
         w = normalised_weights(weights, list(groups))
         score_p.append(_weighted_row_mean(dim_p, w))
         score_e.append(_weighted_row_mean(dim_e, w))
+        score_gap.append(_weighted_row_mean(dim_gap, w))
         names.append("weighted")
     overall_p, overall_e = np.column_stack(score_p), np.column_stack(score_e)
-    overall_gap = overall_p - overall_e
+    overall_gap = np.column_stack(score_gap)
 
     frames = [
         _gap_frame(

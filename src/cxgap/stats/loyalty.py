@@ -131,8 +131,13 @@ def nps(scores: Any, *, confidence: float = 0.95) -> NPS:
     low, high = wilson_interval(counts, n, confidence=confidence)
     shares = counts / n
     summary = pd.DataFrame(
-        {"category": list(_CATEGORIES), "count": counts, "share": shares,
-         "ci_low": low, "ci_high": high}
+        {
+            "category": list(_CATEGORIES),
+            "count": counts,
+            "share": shares,
+            "ci_low": low,
+            "ci_high": high,
+        }
     )
     return NPS(
         summary=summary,
@@ -233,8 +238,7 @@ def _scale_summary(
     ordered = np.sort(values)
     counts = np.searchsorted(ordered, points, "right") - np.searchsorted(ordered, points, "left")
     summary = pd.DataFrame(
-        {"value": points, "count": counts, "share": counts / values.size,
-         "in_box": counted(points)}
+        {"value": points, "count": counts, "share": counts / values.size, "in_box": counted(points)}
     )
     figures = {
         "share": float(flags.mean()),

@@ -54,7 +54,7 @@ def _moments(matrix: Matrix, nan_policy: str, *, min_items: int) -> _Moments:
     if matrix.has_missing and nan_policy == "error":
         i, j = (int(v[0]) for v in np.nonzero(np.isnan(x)))
         raise DataError(
-            f"{name}: column {matrix.columns[j]!r}, {matrix.row_label(i)} is missing; with "
+            f"{name}: {matrix.where(i, j)} is missing; with "
             "nan_policy='error' every answer must be present (or use 'pairwise'/'listwise')"
         )
     if matrix.has_missing and nan_policy == "listwise":
