@@ -4,7 +4,17 @@ This package never imports storage, web or CLI code.
 """
 
 from cxgap.stats.gaps import GapScores, gap_scores
+from cxgap.stats.importance import (
+    ImportanceResult,
+    IPAResult,
+    StatedImportanceResult,
+    importance,
+    ipa,
+    stated_importance,
+)
+from cxgap.stats.kano import KanoResult, kano, kano_coefficients
 from cxgap.stats.loyalty import CES, CSAT, NPS, NPSComparison, ces, compare_nps, csat, nps
+from cxgap.stats.profiles import ExpectationProfiles, expectation_profiles
 from cxgap.stats.reliability import (
     CompositeReliability,
     CronbachAlpha,
@@ -14,6 +24,7 @@ from cxgap.stats.reliability import (
     mcdonald_omega,
 )
 from cxgap.stats.result import StatResult
+from cxgap.stats.segments import SegmentComparison, compare_segments
 from cxgap.stats.tolerance import ToleranceZone, tolerance_zone
 
 __all__ = [
@@ -22,18 +33,31 @@ __all__ = [
     "NPS",
     "CompositeReliability",
     "CronbachAlpha",
+    "ExpectationProfiles",
     "GapScores",
+    "IPAResult",
+    "ImportanceResult",
+    "KanoResult",
     "McDonaldOmega",
     "NPSComparison",
+    "SegmentComparison",
     "StatResult",
+    "StatedImportanceResult",
     "ToleranceZone",
     "ces",
     "compare_nps",
+    "compare_segments",
     "composite_reliability",
     "cronbach_alpha",
     "csat",
+    "expectation_profiles",
     "gap_scores",
+    "importance",
+    "ipa",
+    "kano",
+    "kano_coefficients",
     "mcdonald_omega",
     "nps",
+    "stated_importance",
     "tolerance_zone",
 ]
