@@ -99,7 +99,8 @@ else:
     sm = seminr.relationships(*[seminr.paths(from_=ps, to=o) for o, ps in structural.items()])
     model = seminr.estimate_pls(data, mm, sm, stop_criterion=cfg["tight_stop"])
     out["estimates"] = record(
-        {f"{p} -> {o}": float(model.path_coef.get(p, o)) for o, ps in structural.items() for p in ps},
+        {f"{p} -> {o}": float(model.path_coef.get(p, o))
+         for o, ps in structural.items() for p in ps},
         {i: float(model.outer_loadings.get(i, lv)) for lv in order for i in measurement[lv]},
         {i: float(model.outer_weights.get(i, lv)) for lv in order for i in measurement[lv]},
         {o: float(model.r_squared.get("Rsq", o)) for o in structural},

@@ -235,7 +235,7 @@ def test_index_scores_from_unstandardised_weights(data, fit_a):
     raw = raw / raw.sum()
     expected = 100 * (raw * data[items].mean()).sum() / 10
     assert fit.index_scores_["SAT"] == pytest.approx(expected, rel=1e-12)
-    assert 0 < fit_a.index_scores_.min() and fit_a.index_scores_.max() < 100
+    assert fit_a.index_scores_.min() > 0 and fit_a.index_scores_.max() < 100
 
 
 def test_text_syntax_gives_the_same_model(data, fit_a):

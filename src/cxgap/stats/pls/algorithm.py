@@ -93,7 +93,7 @@ def weighted_moments(
     within each resample). Returns ``(S, m)``; a matrix with a zero-variance indicator
     is returned with NaN entries.
     """
-    n, p = X.shape
+    p = X.shape[1]
     iu, ju = np.triu_indices(p)
     products = X[:, iu] * X[:, ju]  # (n, p(p+1)/2)
     m = counts.sum(axis=1)

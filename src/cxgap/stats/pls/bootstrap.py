@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -65,7 +65,7 @@ class PLSBootstrap(SerialiseMixin, StatResult):
 
     def table(self, kind: str) -> pd.DataFrame:
         """The summary rows of one kind, e.g. ``boot.table("path")``."""
-        return self.summary.xs(kind, level="kind")
+        return cast(pd.DataFrame, self.summary.xs(kind, level="kind"))
 
 
 def resample_indices(n_obs: int, n_resamples: int, seed: int | None) -> np.ndarray:

@@ -89,7 +89,9 @@ class PLSPathModel:
         if indicator_range is not None and not (
             len(indicator_range) == 2 and float(indicator_range[0]) < float(indicator_range[1])
         ):
-            raise DataError(f"indicator_range must be (min, max) with min < max, got {indicator_range!r}")
+            raise DataError(
+                f"indicator_range must be (min, max) with min < max, got {indicator_range!r}"
+            )
         self.spec: ModelSpec = build_spec(structural, measurement, modes)
         self.scheme: Scheme = scheme
         self.scaled = bool(scaled)

@@ -28,7 +28,8 @@ def composite_reliability(loadings: np.ndarray) -> float:
 
     .. math::
 
-        \\rho_C = \\frac{(\\sum_i \\lambda_i)^2}{(\\sum_i \\lambda_i)^2 + \\sum_i (1 - \\lambda_i^2)}
+        \\rho_C = \\frac{(\\sum_i \\lambda_i)^2}
+                      {(\\sum_i \\lambda_i)^2 + \\sum_i (1 - \\lambda_i^2)}
 
     Reference: Werts, Linn & Jöreskog (1974). *Educational and Psychological Measurement*
     34, 25-33. Example: ``composite_reliability(np.array([0.8, 0.8]))`` is 0.7805.
@@ -47,7 +48,8 @@ def rho_a(R: np.ndarray, weights: np.ndarray) -> float:
     .. math::
 
         \\rho_A = (w^\\top w)^2 \\,
-        \\frac{w^\\top (R - \\operatorname{diag} R) w}{w^\\top (w w^\\top - \\operatorname{diag}(w w^\\top)) w}
+        \\frac{w^\\top (R - \\operatorname{diag} R) w}
+             {w^\\top (w w^\\top - \\operatorname{diag}(w w^\\top)) w}
 
     Reference: Dijkstra, T. K. & Henseler, J. (2015). Consistent partial least squares
     path modeling. *MIS Quarterly* 39(2), 297-316 (as computed by seminr's ``rho_A``).
@@ -66,7 +68,8 @@ def htmt(R: pd.DataFrame, measurement: dict[str, tuple[str, ...]]) -> pd.DataFra
 
     .. math::
 
-        \\mathrm{HTMT}_{ij} = \\frac{\\overline{r}_{ij}}{\\sqrt{\\overline{r}_{ii}\\,\\overline{r}_{jj}}}
+        \\mathrm{HTMT}_{ij} =
+            \\frac{\\overline{r}_{ij}}{\\sqrt{\\overline{r}_{ii}\\,\\overline{r}_{jj}}}
 
     with :math:`\\overline{r}_{ij}` the mean correlation between indicators of blocks
     ``i`` and ``j`` and :math:`\\overline{r}_{ii}` the mean off-diagonal correlation
@@ -74,18 +77,19 @@ def htmt(R: pd.DataFrame, measurement: dict[str, tuple[str, ...]]) -> pd.DataFra
     Sarstedt (2015). *Journal of the Academy of Marketing Science* 43, 115-135.
     """
     names = list(measurement)
+    values = R.to_numpy()
+    pos = {c: R.index.get_indexer(pd.Index(measurement[c])) for c in names}
     mono = {}
     for c in names:
-        block = R.loc[list(measurement[c]), list(measurement[c])].to_numpy()
+        block = values[np.ix_(pos[c], pos[c])]
         k = block.shape[0]
         mono[c] = (block.sum() - np.trace(block)) / (k * (k - 1)) if k > 1 else np.nan
     out = pd.DataFrame(np.nan, index=names, columns=names)
     for a in names:
         for b in names:
-            if a == b:
-                continue
-            hetero = R.loc[list(measurement[a]), list(measurement[b])].to_numpy().mean()
-            out.loc[a, b] = hetero / np.sqrt(mono[a] * mono[b])
+            if a != b:
+                hetero = values[np.ix_(pos[a], pos[b])].mean()
+                out.loc[a, b] = hetero / np.sqrt(mono[a] * mono[b])
     return out
 
 

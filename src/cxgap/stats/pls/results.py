@@ -73,7 +73,7 @@ class PLSFit(SerialiseMixin, StatResult):
         batch_size: int = 1000,
         bca: bool = True,
     ) -> PLSBootstrap:
-        """Bootstrap standard errors and intervals; see :func:`~cxgap.stats.pls.bootstrap.bootstrap`."""
+        """Bootstrap SE, t, p and intervals (:func:`cxgap.stats.pls.bootstrap.bootstrap`)."""
         from cxgap.stats.pls.bootstrap import bootstrap
 
         return bootstrap(
@@ -99,7 +99,9 @@ def assemble_fit(
     n = X.shape[0]
     w = est.weights[0]
     scores = pd.DataFrame(
-        np.column_stack([X[:, layout.block == j] @ w[layout.block == j] for j in range(len(names))]),
+        np.column_stack(
+            [X[:, layout.block == j] @ w[layout.block == j] for j in range(len(names))]
+        ),
         index=index,
         columns=names,
     )
@@ -193,7 +195,9 @@ def assemble_fit(
     )
 
 
-def _effects_table(paths: pd.DataFrame, indirect: pd.DataFrame, total: pd.DataFrame) -> pd.DataFrame:
+def _effects_table(
+    paths: pd.DataFrame, indirect: pd.DataFrame, total: pd.DataFrame
+) -> pd.DataFrame:
     """Long table of every pair with an effect, as plspm's ``$effects``."""
     rows = [
         {
