@@ -126,6 +126,14 @@ def test_bad_inputs(perf: object, out: object, match: str) -> None:
         importance(perf, out)
 
 
+def test_values_outside_declared_scale() -> None:
+    x = pd.DataFrame({"speed": [1, 2, 3, 9, 4], "price": [2, 3, 1, 5, 4]})
+    y = [1, 2, 3, 4, 5]
+    with pytest.raises(DataError, match=r"performance: .*'speed'.*9.*from 1 to 7"):
+        importance(x, y, scale=(1, 7))
+    assert importance(x, y, scale=(1, 9)).n == 5
+
+
 def test_constant_and_collinear_columns() -> None:
     x, y = _drivers()
     const = x.assign(att1=2.0)

@@ -115,7 +115,7 @@ def test_kano_counts_from_pairs_and_missing_skipped() -> None:
     assert s.loc["queue", ["A", "O", "M", "I", "R", "Q"]].tolist() == [0, 1, 2, 1, 1, 1]
     assert res.classes is not None and res.classes["wifi"].isna().sum() == 2
     assert s.loc["wifi", "better"] == pytest.approx(3 / 4)
-    assert len(res.to_dict()["summary"]) == 2
+    assert len(res.to_dict()["summary"]) == 2 and "KanoResult" in res._repr_html_()
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,7 @@ def test_fixed_number_missing_rows_and_no_attributes() -> None:
     assert res.over_represented.empty
     again = expectation_profiles(x, n_profiles=2, seed=0)
     np.testing.assert_array_equal(res.labels_, again.labels_)
-    assert res.to_dict()["n_profiles"] == 2
+    assert res.to_dict()["n_profiles"] == 2 and "ExpectationProfiles" in res._repr_html_()
 
 
 def test_bad_inputs() -> None:
@@ -103,3 +103,5 @@ def test_bad_inputs() -> None:
         expectation_profiles(x, attributes=attributes.iloc[:59], max_profiles=2)
     with pytest.raises(DataError, match="not numeric"):
         expectation_profiles(x.assign(speed="fast"), max_profiles=2)
+    with pytest.raises(DataError, match=r"expectations: .*from -1 to 1"):
+        expectation_profiles(x, max_profiles=2, scale=(-1, 1))

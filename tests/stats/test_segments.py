@@ -74,6 +74,7 @@ def test_pairwise_games_howell_matches_pingouin() -> None:
     expected = multipletests(res.pairwise["p"], method="fdr_bh")[1]
     np.testing.assert_allclose(res.pairwise["p_adj"], expected, rtol=1e-12)
     assert len(res.pairwise) == 3 * 6
+    assert "SegmentComparison" in res._repr_html_() and len(res.to_dict()["pairwise"]) == 18
 
 
 def test_games_howell_interval_agrees_with_its_p_value() -> None:
@@ -154,6 +155,8 @@ def test_bad_inputs() -> None:
         compare_segments(values, tiny, min_size=0)
     with pytest.raises(DataError, match="not numeric"):
         compare_segments(values.assign(reliability="high"), seg)
+    with pytest.raises(DataError, match=r"values: column 'reliability'.*from 1 to 5"):
+        compare_segments(values, seg, scale=(1, 5))
     with pytest.raises(DataError, match="confidence"):
         compare_segments(values, seg, confidence=95)
     with pytest.raises(DataError, match="min_size"):

@@ -59,10 +59,12 @@ class ImportanceResult(StatResult):
     n_excluded: int
 
 
-def _correlations(performance: Any, outcome: Any) -> tuple[np.ndarray, list[Hashable], int, int]:
+def _correlations(
+    performance: Any, outcome: Any, scale: tuple[float, float] | None
+) -> tuple[np.ndarray, list[Hashable], int, int]:
     """Correlation matrix of [predictors, outcome] after listwise deletion."""
-    x = as_matrix(performance, name="performance")
-    y = as_vector(outcome, name="outcome")
+    x = as_matrix(performance, name="performance", scale=scale)
+    y = as_vector(outcome, name="outcome")  # may use another scale than the attributes
     if y.n_rows != x.n_rows:
         raise DataError(
             f"outcome: has {y.n_rows} values but performance has {x.n_rows} rows; allowed: "
@@ -144,6 +146,7 @@ def importance(
     outcome: Any,
     *,
     method: ImportanceMethod = "relative_weights",
+    scale: tuple[float, float] | None = None,
 ) -> ImportanceResult:
     r"""Derived importance of attributes for an outcome, as parts of :math:`R^2`.
 
@@ -169,6 +172,8 @@ def importance(
         performance: respondents x attributes ratings (DataFrame or 2-D array).
         outcome: one outcome value per respondent (e.g. overall satisfaction).
         method: ``"relative_weights"`` or ``"shapley"``.
+        scale: optional ``(low, high)`` rating scale of ``performance``; values outside it
+            are rejected.
 
     Missing values: listwise deletion (a respondent with any missing attribute or outcome
     is left out; their number is ``n_excluded``).
@@ -188,7 +193,7 @@ def importance(
         'speed'
     """
     check_choice(method, _METHODS, name="method")
-    corr, columns, n, n_excluded = _correlations(performance, outcome)
+    corr, columns, n, n_excluded = _correlations(performance, outcome, scale)
     p = len(columns)
     rxx, rxy = corr[:p, :p], corr[:p, p]
     if np.linalg.eigvalsh(rxx)[0] <= 1e-10:
@@ -276,7 +281,7 @@ def stated_importance(
     if negative.size:
         i, j = (int(v) for v in negative[0])
         raise DataError(
-            f"points: column {matrix.columns[j]!r}, {matrix.row_label(i)}: value "
+            f"points: {matrix.where(i, j)}: value "
             f"{values[i, j]!r} is negative; allowed: points >= 0, or NaN for none"
         )
     answered = ~np.isnan(values).all(axis=1)

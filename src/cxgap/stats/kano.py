@@ -8,7 +8,6 @@ I (indifferent), R (reverse) or Q (questionable).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -98,7 +97,7 @@ def _counts_frame(counts: Any) -> pd.DataFrame:
     if bad.any():
         i, j = (int(v) for v in np.argwhere(bad)[0])
         raise DataError(
-            f"counts: column {CATEGORIES[j]!r}, {matrix.row_label(i)}: value "
+            f"counts: {matrix.where(i, j)}: value "
             f"{values[i, j]!r} is not allowed; allowed: whole numbers >= 0"
         )
     return pd.DataFrame(values.astype(np.int64), index=frame.index, columns=list(CATEGORIES))
@@ -233,10 +232,8 @@ def kano(
     func = as_matrix(functional, name="functional", scale=(1, 5))
     dysf = as_matrix(dysfunctional, name="dysfunctional", scale=(1, 5))
     func, dysf = match_matrices(func, dysf)
-    for answers in (func, dysf):
-        # Missing answers are allowed; only the given ones must be whole codes 1..5.
-        given = np.where(np.isnan(answers.values), 1.0, answers.values)
-        check_integer_values(dataclasses.replace(answers, values=given), low=1, high=5)
+    check_integer_values(func, low=1, high=5)
+    check_integer_values(dysf, low=1, high=5)
     names = list(func.columns)
     if features is not None:
         if len(features) != len(names):

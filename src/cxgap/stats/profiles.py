@@ -212,6 +212,7 @@ def expectation_profiles(
     attributes: Any = None,
     max_profiles: int = 8,
     alpha: float = 0.05,
+    scale: tuple[float, float] | None = None,
 ) -> ExpectationProfiles:
     r"""Find customer profiles from expectation components with a Gaussian mixture.
 
@@ -238,6 +239,7 @@ def expectation_profiles(
             same rows as ``expectations``; missing levels are left out per attribute.
         max_profiles: largest number of profiles tried when choosing by BIC.
         alpha: false discovery rate for flagging over-represented levels.
+        scale: optional ``(low, high)`` scale of the components; values outside are rejected.
 
     Missing values: respondents with any missing component are left out (label -1).
 
@@ -259,7 +261,7 @@ def expectation_profiles(
     if n_profiles is not None:
         n_profiles = _check_count(n_profiles, "n_profiles", 1)
     candidates = [n_profiles] if n_profiles is not None else list(range(1, max_profiles + 1))
-    matrix = as_matrix(expectations, name="expectations")
+    matrix = as_matrix(expectations, name="expectations", scale=scale)
     complete = ~np.isnan(matrix.values).any(axis=1)
     x = matrix.values[complete]
     n = x.shape[0]

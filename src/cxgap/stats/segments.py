@@ -218,6 +218,7 @@ def compare_segments(
     *,
     confidence: float = 0.95,
     min_size: int = 30,
+    scale: tuple[float, float] | None = None,
 ) -> SegmentComparison:
     r"""Compare each column's mean between segments (Welch, Kruskal-Wallis, Games-Howell).
 
@@ -244,6 +245,7 @@ def compare_segments(
         confidence: level of the Games-Howell intervals.
         min_size: segments with fewer respondents are reported in ``small_segments``
             with a warning (results for them are unstable).
+        scale: optional ``(low, high)`` scale of ``values``; values outside are rejected.
 
     Missing values: respondents without a segment label are left out; a missing value
     leaves the respondent out of that column only. Every segment needs at least 2 values
@@ -266,7 +268,7 @@ def compare_segments(
     confidence = check_confidence(confidence)
     if isinstance(min_size, bool) or not isinstance(min_size, int) or min_size < 0:
         raise DataError(f"min_size: got {min_size!r}; allowed: a whole number >= 0")
-    matrix = as_matrix(values, name="values")
+    matrix = as_matrix(values, name="values", scale=scale)
     codes, labels = segment_codes(segments, n_rows=matrix.n_rows, index=matrix.index)
     k = len(labels)
     if k < 2:
