@@ -76,7 +76,7 @@ def test_no_row_is_lost(
         with transaction(engine) as session:
             assert session.scalar(select(func.count()).select_from(Response)) == before
         return
-    physical_rows = len(list(csv.reader(io.StringIO(text.encode("utf-8").decode("utf-8"))))) - 1
+    physical_rows = len(list(csv.reader(io.StringIO(text, newline="")))) - 1
     assert summary.accepted + summary.rejected + summary.duplicates == summary.rows
     assert summary.rows == physical_rows
     with transaction(engine) as session:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from rich.markup import escape
+
 from cxgap.cli.app import app, console_err
 from cxgap.errors import CxgapError
 
@@ -15,24 +17,13 @@ from cxgap.errors import CxgapError
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``cxgap`` command."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="cxgap")
     except CxgapError as exc:
-        console_err.print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True)
+        console_err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         console_err.print("interrupted; nothing half-done was kept")
         sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors and aborts
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        raise
 
 
 __all__ = ["app", "main"]

@@ -198,10 +198,10 @@ def export(
 @instruments_app.command("list")
 def instruments_list() -> None:
     """List the built-in instruments."""
-    from cxgap.instruments import library
+    from cxgap.instruments import builtin_instruments
 
     table = Table("id", "version", "audience", "items", "title")
-    for inst in library().values():
+    for inst in builtin_instruments().values():
         table.add_row(
             inst.id,
             str(inst.version),

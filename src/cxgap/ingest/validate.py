@@ -52,7 +52,10 @@ def _numeric_column(
     numeric_codes: np.ndarray,
     problems: list[CellProblem],
 ) -> pd.Series:
-    values = pd.to_numeric(raw, errors="coerce").astype("float64")
+    try:  # fast path: every cell is a plain number (or empty)
+        values = pd.Series(raw.to_numpy(dtype=object).astype("float64"), index=raw.index)
+    except (ValueError, TypeError):
+        values = pd.to_numeric(raw, errors="coerce").astype("float64")
     pending = values.isna() & raw.notna()
     if pending.any():
         missing = _is_missing(raw[pending], codes)

@@ -1,6 +1,11 @@
 """Questionnaires as data: the instrument model, library, loader and validator."""
 
-from cxgap.instruments.loader import get_instrument, library, load_instrument, parse_instrument
+from cxgap.instruments.loader import (
+    builtin_instruments,
+    get_instrument,
+    load_instrument,
+    parse_instrument,
+)
 from cxgap.instruments.model import (
     FORMAT_FIELDS,
     LANGUAGES,
@@ -20,9 +25,9 @@ __all__ = [
     "Instrument",
     "Item",
     "Scale",
+    "builtin_instruments",
     "get_instrument",
     "instrument_problems",
-    "library",
     "load_instrument",
     "parse_instrument",
 ]

@@ -141,7 +141,7 @@ def load_instrument(path: str | Path) -> Instrument:
 
 
 @cache
-def library() -> dict[str, Instrument]:
+def builtin_instruments() -> dict[str, Instrument]:
     """The built-in instrument library, keyed by instrument id."""
     found: dict[str, Instrument] = {}
     for entry in sorted(resources.files(LIBRARY_PACKAGE).iterdir(), key=lambda e: e.name):
@@ -154,7 +154,7 @@ def library() -> dict[str, Instrument]:
 
 def get_instrument(instrument_id: str) -> Instrument:
     """A built-in instrument by id, or an instrument file by path."""
-    lib = library()
+    lib = builtin_instruments()
     if instrument_id in lib:
         return lib[instrument_id]
     if instrument_id.endswith((".yaml", ".yml", ".json")) and Path(instrument_id).exists():

@@ -75,8 +75,11 @@ def store_wide(
     ]
     ids = insert_responses(session, rows)
     values = {c.name: frame[c.name] for c in columns}
-    answers = answer_rows(values, columns, np.arange(len(frame)), ids)
-    bulk_insert(session.connection(), "answers", ANSWER_COLUMNS, answers)
+    connection = session.connection()
+    answers = answer_rows(
+        values, columns, np.arange(len(frame)), ids, nan_is_null=connection.dialect.name == "sqlite"
+    )
+    bulk_insert(connection, "answers", ANSWER_COLUMNS, answers)
     return len(ids)
 
 

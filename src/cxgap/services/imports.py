@@ -9,7 +9,7 @@ row is rejected, never silently overwritten.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from cxgap.instruments.model import NUMERIC_FIELDS, AnswerColumn
 from cxgap.services.customers import SEGMENT_FIELDS, upsert_customers
 from cxgap.services.surveys import get_survey, instrument_of
 from cxgap.settings import get_settings
-from cxgap.store.bulk import bulk_insert
+from cxgap.store.bulk import bulk_insert, reserve_ids
 from cxgap.store.database import transaction
 from cxgap.store.models import ImportBatch, QuarantinedRow, Response
 
@@ -71,68 +71,118 @@ def answer_rows(
     columns: Iterable[AnswerColumn],
     records: np.ndarray,
     response_ids: list[int],
-) -> list[tuple[Any, ...]]:
-    """Answer tuples (in ``ANSWER_COLUMNS`` order) for stored records.
+    *,
+    nan_is_null: bool = False,
+    chunk: int = 20_000,
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Chunks of answer tuples (``ANSWER_COLUMNS`` order) for stored records, in key order.
 
     ``values`` holds clean answer values by canonical column name; ``records`` selects the
     rows (positions) that were stored, in the order of ``response_ids``. Unanswered items
-    get no row.
+    get no row. Rows come response by response, items in key order, so the database
+    appends to its primary-key index instead of inserting at random places. With
+    ``nan_is_null`` (SQLite binds NaN as NULL) missing numbers stay NaN, which is faster
+    than converting them to ``None``.
     """
-    by_item: dict[tuple[str, str], dict[str, str]] = {}
+    by_slot: dict[tuple[str, str], dict[str, str]] = {}
     for column in columns:
-        by_item.setdefault((column.item, column.option), {})[column.field] = column.name
+        by_slot.setdefault((column.item, column.option), {})[column.field] = column.name
+    slots = sorted(by_slot)
     ids = np.asarray(response_ids, dtype=np.int64)
-    n = len(records)
-    rows: list[tuple[Any, ...]] = []
-    nan = np.full(n, np.nan)
-    none_text: list[Any] = [None] * n
-    for (item_id, option), fields in by_item.items():
-        cols = []
-        answered = np.zeros(n, dtype=bool)
-        for name in NUMERIC_FIELDS:
-            if name in fields:
-                arr = values[fields[name]].to_numpy(dtype="float64")[records]
-                answered |= ~np.isnan(arr)
-                cols.append(arr)
+    for start in range(0, len(records), chunk):
+        part = records[start : start + chunk]
+        n, g = len(part), len(slots)
+        numeric = np.full((len(NUMERIC_FIELDS), n, g), np.nan)
+        texts = np.full((n, g), None, dtype=object)
+        for j, slot in enumerate(slots):
+            fields = by_slot[slot]
+            for f, name in enumerate(NUMERIC_FIELDS):
+                if name in fields:
+                    numeric[f, :, j] = values[fields[name]].to_numpy(dtype="float64")[part]
+            if "text" in fields:
+                raw = values[fields["text"]].to_numpy(dtype=object)[part]
+                texts[:, j] = [t if isinstance(t, str) else None for t in raw]
+        answered = (~np.isnan(numeric)).any(axis=0) | pd.notna(texts)
+        keep = answered.reshape(-1)
+        flat_ids = np.repeat(ids[start : start + n], g)[keep].tolist()
+        flat_items = np.tile(np.array([s[0] for s in slots], dtype=object), n)[keep].tolist()
+        flat_options = np.tile(np.array([s[1] for s in slots], dtype=object), n)[keep].tolist()
+        cols: list[list[Any]] = []
+        for f in range(len(NUMERIC_FIELDS)):
+            col = numeric[f].reshape(-1)[keep]
+            if nan_is_null:
+                cols.append(col.tolist())
             else:
-                cols.append(nan)
-        if "text" in fields:
-            texts = values[fields["text"]].to_numpy(dtype=object)[records]
-            answered |= pd.notna(texts)
-            text_col: list[Any] = [t if isinstance(t, str) else None for t in texts]
-        else:
-            text_col = none_text
-        keep = np.flatnonzero(answered)
-        if not keep.size:
-            continue
-        numeric = [[None if v != v else v for v in c[keep].tolist()] for c in cols]
-        rows.extend(
+                obj = col.astype(object)
+                obj[np.isnan(col)] = None
+                cols.append(obj.tolist())
+        yield list(
             zip(
-                ids[keep].tolist(),
-                [item_id] * keep.size,
-                [option] * keep.size,
-                *numeric,
-                [text_col[i] for i in keep],
+                flat_ids,
+                flat_items,
+                flat_options,
+                *cols,
+                texts.reshape(-1)[keep].tolist(),
                 strict=True,
             )
         )
-    return rows
+
+
+RESPONSE_COLUMNS = (
+    "id",
+    "survey_id",
+    "customer_id",
+    "respondent_key",
+    "fingerprint",
+    "source",
+    "batch_id",
+    "source_row",
+    "status",
+    "submitted_at",
+    "created_at",
+)
 
 
 def insert_responses(
     session: Session, rows: list[dict[str, Any]], progress: Progress = _noop
 ) -> list[int]:
-    """Insert response rows in chunks; returns their ids in the same order."""
-    ids: list[int] = []
-    chunk = 5_000
-    progress("store", 0, max(len(rows), 1))
-    for start in range(0, len(rows), chunk):
-        result = session.execute(
-            insert(Response).returning(Response.id, sort_by_parameter_order=True),
-            rows[start : start + chunk],
+    """Insert response rows with the driver's bulk insert; returns their ids in order.
+
+    The session must already have written in this transaction (see ``reserve_ids``).
+    """
+    connection = session.connection()
+    ids = reserve_ids(connection, "responses", len(rows))
+    now = dt.datetime.now(dt.UTC)
+    if connection.dialect.name == "sqlite":  # stored as SQLAlchemy stores DateTime there
+
+        def stamp(value: dt.datetime | None) -> Any:
+            return None if value is None else value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    else:
+
+        def stamp(value: dt.datetime | None) -> Any:
+            return value
+
+    tuples = [
+        (
+            rid,
+            row["survey_id"],
+            row.get("customer_id"),
+            row["respondent_key"],
+            row["fingerprint"],
+            row.get("source", "import"),
+            row.get("batch_id"),
+            row.get("source_row"),
+            row.get("status", "complete"),
+            stamp(row.get("submitted_at")),
+            stamp(now),
         )
-        ids.extend(result.scalars().all())
-        progress("store", start + chunk, len(rows))
+        for rid, row in zip(ids, rows, strict=True)
+    ]
+    chunk = 20_000
+    progress("store", 0, max(len(rows), 1))
+    for start in range(0, len(tuples), chunk):
+        bulk_insert(connection, "responses", RESPONSE_COLUMNS, [tuples[start : start + chunk]])
+        progress("store", min(start + chunk, len(rows)), len(rows))
     return ids
 
 
@@ -244,6 +294,7 @@ def import_file(
             records.plan.answers.values(),
             np.asarray(accepted, dtype=np.int64),
             response_ids,
+            nan_is_null=connection.dialect.name == "sqlite",
         )
         answers_stored = bulk_insert(connection, "answers", ANSWER_COLUMNS, rows)
         if rejections:

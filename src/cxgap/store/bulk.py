@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection
-
-CHUNK_ROWS = 20_000
+from sqlalchemy import Connection, text
 
 
 def placeholders(connection: Connection, count: int) -> str:
@@ -18,9 +15,12 @@ def placeholders(connection: Connection, count: int) -> str:
 
 
 def bulk_insert(
-    connection: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    connection: Connection,
+    table: str,
+    columns: Sequence[str],
+    chunks: Iterable[Sequence[Sequence[Any]]],
 ) -> int:
-    """Insert ``rows`` (tuples in ``columns`` order) with the driver's ``executemany``.
+    """Insert rows (tuples in ``columns`` order), given in chunks, with ``executemany``.
 
     Runs inside the caller's transaction. Returns the number of rows inserted.
     """
@@ -28,9 +28,35 @@ def bulk_insert(
     sql = f'INSERT INTO "{table}" ({quoted}) VALUES ({placeholders(connection, len(columns))})'
     cursor = connection.connection.cursor()
     total = 0
-    iterator = iter(rows)
-    while chunk := list(islice(iterator, CHUNK_ROWS)):
-        cursor.executemany(sql, chunk)
-        total += len(chunk)
-    cursor.close()
+    try:
+        for chunk in chunks:
+            if chunk:
+                cursor.executemany(sql, chunk)
+                total += len(chunk)
+    finally:
+        cursor.close()
     return total
+
+
+def reserve_ids(connection: Connection, table: str, count: int) -> list[int]:
+    """``count`` new primary-key values for ``table``, safe inside the current transaction.
+
+    PostgreSQL draws them from the table's sequence. SQLite allows one writer at a time, so
+    once the transaction has written (callers write before reserving) the ids after the
+    current maximum are free.
+    """
+    if count == 0:
+        return []
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(
+            text(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                "FROM generate_series(1, :n)"
+            ),
+            {"n": count},
+        ).scalars()
+        return sorted(int(v) for v in rows)
+    start = int(
+        connection.execute(text(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')).scalar() or 0
+    )
+    return list(range(start + 1, start + count + 1))
