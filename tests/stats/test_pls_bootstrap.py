@@ -113,3 +113,26 @@ def test_bootstrap_rejects_bad_arguments(data):
         fit.bootstrap(n=10, confidence=95)
     with pytest.raises(DataError, match="n \\(number of resamples\\)"):
         fit.bootstrap(n=1)
+
+
+def test_resamples_without_variance_are_dropped_with_a_warning():
+    # an indicator with one non-zero value has no variance in about (1 - 1/n)^n of resamples
+    rng = np.random.default_rng(0)
+    n = 30
+    factor = rng.normal(size=n)
+    frame = pd.DataFrame(
+        {
+            "x1": factor + rng.normal(size=n),
+            "x2": factor + rng.normal(size=n),
+            "y1": factor + rng.normal(size=n),
+            "y2": np.r_[1.0, np.zeros(n - 1)],
+        }
+    )
+    from cxgap.stats.pls import PLSPathModel
+
+    model = PLSPathModel({"Y": ["X"]}, {"X": ["x1", "x2"], "Y": ["y1", "y2"]})
+    with pytest.warns(RuntimeWarning, match="bootstrap resamples were dropped"):
+        boot = model.fit(frame).bootstrap(n=100, seed=1, bca=False)
+    flat = (boot.indices != 0).all(axis=1)
+    assert boot.n_valid == 100 - flat.sum() and 0 < flat.sum() < 100
+    assert len(boot.replicates) == boot.n_valid

@@ -90,8 +90,8 @@ def weighted_moments(
     which is the population (divide-by-m) covariance of the resampled, re-centred data,
     as plspm uses. All ``B`` matrices come from one ``(B x n) @ (n x p(p+1)/2)`` product.
     With ``scaled`` the matrices are turned into correlations (indicators standardised
-    within each resample). Returns ``(S, m)``; a matrix with a zero-variance indicator
-    is returned with NaN entries.
+    within each resample). ``X`` should be centred on the full sample (less rounding).
+    Returns ``(S, m)``; a matrix in which an indicator is constant is all NaN.
     """
     p = X.shape[1]
     iu, ju = np.triu_indices(p)
@@ -102,14 +102,15 @@ def weighted_moments(
     S = np.empty((counts.shape[0], p, p))
     S[:, iu, ju] = second - mean[:, iu] * mean[:, ju]
     S[:, ju, iu] = S[:, iu, ju]
+    # a resample in which an indicator is constant: its variance is rounding noise
+    variance = np.einsum("bii->bi", S)
+    flat = (variance <= 1e-10 * (X**2).mean(axis=0)).any(axis=1)
     if scaled:
         with np.errstate(invalid="ignore", divide="ignore"):
-            sd = np.sqrt(np.einsum("bii->bi", S))
+            sd = np.sqrt(variance)
             S = S / sd[:, :, None] / sd[:, None, :]
-            S[:, np.arange(p), np.arange(p)] = 1.0
-            S[~np.isfinite(sd).all(axis=1) | (sd <= 0).any(axis=1)] = np.nan
-    else:
-        S[(np.einsum("bii->bi", S) <= 0).any(axis=1)] = np.nan
+        S[:, np.arange(p), np.arange(p)] = 1.0
+    S[flat] = np.nan
     return S, m
 
 

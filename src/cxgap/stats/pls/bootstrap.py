@@ -28,6 +28,7 @@ Conventions:
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
@@ -188,6 +189,13 @@ def bootstrap(
     theta = _estimate(fit, int(n), lambda a, b: _counts(indices[a:b], n_obs), int(batch_size))
     valid = np.isfinite(theta).all(axis=1)
     kept = theta[valid]
+    if kept.shape[0] < theta.shape[0]:
+        warnings.warn(
+            f"{theta.shape[0] - kept.shape[0]} of {n} bootstrap resamples were dropped "
+            "(no convergence, or an indicator without variance in the resample)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     if kept.shape[0] < 2:
         raise DataError(f"only {kept.shape[0]} of {n} bootstrap resamples could be estimated")
     alpha = 1.0 - confidence

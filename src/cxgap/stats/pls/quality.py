@@ -89,7 +89,8 @@ def htmt(R: pd.DataFrame, measurement: dict[str, tuple[str, ...]]) -> pd.DataFra
         for b in names:
             if a != b:
                 hetero = values[np.ix_(pos[a], pos[b])].mean()
-                out.loc[a, b] = hetero / np.sqrt(mono[a] * mono[b])
+                with np.errstate(invalid="ignore"):  # NaN when a block's mean r is < 0
+                    out.loc[a, b] = hetero / np.sqrt(mono[a] * mono[b])
     return out
 
 
