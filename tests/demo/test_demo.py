@@ -21,8 +21,9 @@ from cxgap.store.models import Customer, Encounter, FeedbackMessage, Response
 
 @pytest.fixture(scope="module")
 def data():  # type: ignore[no-untyped-def]
-    return generate(get_instrument("heating-cx"), get_instrument("servqual-management"),
-                    seed=11, customers=3000)
+    return generate(
+        get_instrument("heating-cx"), get_instrument("servqual-management"), seed=11, customers=3000
+    )
 
 
 def _items(dimension: str) -> list[str]:
@@ -31,14 +32,18 @@ def _items(dimension: str) -> list[str]:
 
 
 def test_same_seed_same_data(data) -> None:  # type: ignore[no-untyped-def]
-    again = generate(get_instrument("heating-cx"), get_instrument("servqual-management"),
-                     seed=11, customers=3000)
+    again = generate(
+        get_instrument("heating-cx"), get_instrument("servqual-management"), seed=11, customers=3000
+    )
     pd.testing.assert_frame_equal(data.customers, again.customers)
     for wave, frame in data.waves.items():
         pd.testing.assert_frame_equal(frame, again.waves[wave])
-    other = generate(get_instrument("heating-cx"), get_instrument("servqual-management"),
-                     seed=12, customers=3000)
-    assert not data.waves["2025Q1"]["rel1_perceived"].equals(other.waves["2025Q1"]["rel1_perceived"])
+    other = generate(
+        get_instrument("heating-cx"), get_instrument("servqual-management"), seed=12, customers=3000
+    )
+    assert not data.waves["2025Q1"]["rel1_perceived"].equals(
+        other.waves["2025Q1"]["rel1_perceived"]
+    )
 
 
 def test_planted_truths_are_in_the_data(data) -> None:  # type: ignore[no-untyped-def]
@@ -57,8 +62,10 @@ def test_planted_truths_are_in_the_data(data) -> None:  # type: ignore[no-untype
     assert emp[older].mean() - emp[~older].mean() > 0.6
     # key driver: reliability perception correlates with NPS more than any other dimension
     nps = allw["nps"]
-    corr = {d: allw[[f"{i}_perceived" for i in _items(d)]].mean(axis=1).corr(nps)
-            for d in ("reliability", "responsiveness", "assurance", "empathy", "tangibles")}
+    corr = {
+        d: allw[[f"{i}_perceived" for i in _items(d)]].mean(axis=1).corr(nps)
+        for d in ("reliability", "responsiveness", "assurance", "empathy", "tangibles")
+    }
     assert max(corr, key=lambda d: corr[d]) == "reliability"
     # attractive Kano feature: most answer pairs are (like, neutral / live with)
     f, d = allw["kano_app_meter_functional"], allw["kano_app_meter_dysfunctional"]
@@ -78,7 +85,7 @@ def test_load_demo_into_a_database(engine: Engine, tmp_path: Path) -> None:
         assert session.scalar(select(func.count()).select_from(FeedbackMessage)) == result.feedback
     truths = json.loads(Path(result.truths_file or "").read_text(encoding="utf-8"))
     assert truths["below_adequate_item"] == "rel2"
-    frame, instrument = responses_frame(engine, "heating-2026q4")
+    frame, _ = responses_frame(engine, "heating-2026q4")
     assert len(frame) == 144 and frame["gender"].notna().all()
     assert np.nanmean(frame["rel2_perceived"]) < np.nanmean(frame["rel2_adequate"])
     assert load_demo(engine, if_empty=True) is None

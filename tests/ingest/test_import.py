@@ -237,7 +237,7 @@ def test_failed_import_leaves_database_unchanged(
 def test_unusable_files_get_clear_errors(engine: Engine, mini_survey: str, tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="no such file"):
         import_file(engine, tmp_path / "missing.csv", survey=mini_survey)
-    with pytest.raises(IngestError, match="unsupported file type '.json'"):
+    with pytest.raises(IngestError, match=r"unsupported file type '\.json'"):
         import_file(engine, write(tmp_path / "x.json", ["{}"]), survey=mini_survey)
     with pytest.raises(IngestError, match="no column matches an answer"):
         import_file(engine, write(tmp_path / "y.csv", ["a,b", "1,2"]), survey=mini_survey)

@@ -51,10 +51,10 @@ def _record_keys(records: Records, sha256: str) -> pd.Series:
     return pd.Series([f"{sha256[:16]}:{rows[0]}" for rows in records.rows], index=frame.index)
 
 
-def _fingerprints(values: ValidatedAnswers, index: pd.Index) -> pd.Series:
+def fingerprint_answers(values: dict[str, pd.Series], index: pd.Index) -> pd.Series:
     """A 64-bit hash of each record's clean answers (equal answers, equal fingerprint)."""
     combined = np.zeros(len(index), dtype=np.uint64)
-    for _, column in sorted(values.values.items()):
+    for _, column in sorted(values.items()):
         array = column.to_numpy()
         if array.dtype == object:
             array = np.array(["" if v is None else str(v) for v in array], dtype=object)
@@ -128,7 +128,7 @@ def prepare_import(
         records=records,
         answers=answers,
         keys=keys,
-        fingerprints=_fingerprints(answers, frame.index),
+        fingerprints=fingerprint_answers(answers.values, frame.index),
         valid=valid,
         rejections=rejections,
     )

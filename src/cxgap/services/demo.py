@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from cxgap.demo.generate import WAVE_START, generate
 from cxgap.errors import ConflictError
+from cxgap.ingest.importer import fingerprint_answers
 from cxgap.instruments import Instrument, get_instrument
 from cxgap.services.customers import customer_ids, upsert_customers
 from cxgap.services.imports import ANSWER_COLUMNS, Progress, answer_rows, insert_responses
@@ -53,28 +55,28 @@ def store_wide(
 ) -> int:
     """Store clean wide responses (canonical columns) in ``survey``; returns the count."""
     columns = [c for c in instrument.answer_columns() if c.name in frame.columns]
-    fingerprints = pd.util.hash_pandas_object(
-        frame[[c.name for c in columns]].astype(str), index=False
+    values = {c.name: frame[c.name] for c in columns}
+    fingerprints = fingerprint_answers(values, frame.index).tolist()
+    keys = [str(k) for k in frame["respondent_id"]]
+    customers: list[int | None] = (
+        [(customer_of or {}).get(str(c)) for c in frame["customer_id"]]
+        if "customer_id" in frame.columns
+        else [None] * len(frame)
     )
-    submitted = frame["submitted_at"] if "submitted_at" in frame.columns else None
+    submitted = _utc(frame["submitted_at"]) if "submitted_at" in frame.columns else None
     rows = [
         {
             "survey_id": survey.id,
-            "customer_id": (customer_of or {}).get(frame["customer_id"].iat[i])
-            if "customer_id" in frame.columns
-            else None,
-            "respondent_key": str(frame["respondent_id"].iat[i]),
-            "fingerprint": f"{int(fingerprints.iat[i]):016x}",
+            "customer_id": customers[i],
+            "respondent_key": keys[i],
+            "fingerprint": fingerprints[i],
             "source": source,
             "status": "complete",
-            "submitted_at": None
-            if submitted is None
-            else submitted.iat[i].to_pydatetime().replace(tzinfo=dt.UTC),
+            "submitted_at": None if submitted is None else submitted[i],
         }
         for i in range(len(frame))
     ]
     ids = insert_responses(session, rows)
-    values = {c.name: frame[c.name] for c in columns}
     connection = session.connection()
     answers = answer_rows(
         values, columns, np.arange(len(frame)), ids, nan_is_null=connection.dialect.name == "sqlite"
@@ -117,15 +119,8 @@ def load_demo(
         upsert_customers(
             session,
             {
-                row.customer_id: {
-                    "gender": row.gender,
-                    "age_band": row.age_band,
-                    "income_band": row.income_band,
-                    "interests": row.interests,
-                    "region": row.region,
-                    "channel": row.channel,
-                }
-                for row in data.customers.itertuples()
+                str(row["customer_id"]): {str(k): v for k, v in row.items() if k != "customer_id"}
+                for row in data.customers.to_dict(orient="records")
             },
         )
         ids = customer_ids(session, data.customers["customer_id"])
@@ -153,20 +148,8 @@ def load_demo(
             wave="2026Q4",
         )
         responses += store_wide(session, survey, management, data.management, source="demo")
-        encounters = data.encounters.assign(
-            customer_id=data.encounters["customer_id"].map(ids),
-            occurred_at=[
-                t.to_pydatetime().replace(tzinfo=dt.UTC) for t in data.encounters["occurred_at"]
-            ],
-        )
-        session.execute(insert(Encounter), encounters.to_dict(orient="records"))
-        feedback = data.feedback.assign(
-            customer_id=[ids.get(c) if c else None for c in data.feedback["customer_id"]],
-            received_at=[
-                t.to_pydatetime().replace(tzinfo=dt.UTC) for t in data.feedback["received_at"]
-            ],
-        )
-        session.execute(insert(FeedbackMessage), feedback.to_dict(orient="records"))
+        session.execute(insert(Encounter), _records(data.encounters, ids, "occurred_at"))
+        session.execute(insert(FeedbackMessage), _records(data.feedback, ids, "received_at"))
         progress("store", steps, steps)
     truths_file = _write_truths(engine, data.truths)
     return DemoResult(
@@ -177,6 +160,22 @@ def load_demo(
         feedback=len(data.feedback),
         truths_file=truths_file,
     )
+
+
+def _utc(values: pd.Series) -> list[dt.datetime]:
+    stamps = pd.to_datetime(values).dt.tz_localize("UTC")
+    return [t.to_pydatetime() for t in stamps]
+
+
+def _records(frame: pd.DataFrame, ids: dict[str, int], time_column: str) -> list[dict[str, Any]]:
+    """Rows of ``frame`` as insert parameters: customer ids resolved, times in UTC."""
+    customers = [None if c is None else ids.get(str(c)) for c in frame["customer_id"]]
+    times = _utc(frame[time_column])
+    records = [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    for record, customer, time in zip(records, customers, times, strict=True):
+        record["customer_id"] = customer
+        record[time_column] = time
+    return records
 
 
 def _write_truths(engine: Engine, truths: dict[str, object]) -> str | None:
