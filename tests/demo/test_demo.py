@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from cxgap.demo import generate
+from cxgap.engine import responses_frame
 from cxgap.errors import ConflictError
 from cxgap.instruments import get_instrument
 from cxgap.services.demo import load_demo
-from cxgap.services.exports import responses_frame
 from cxgap.store.database import transaction
 from cxgap.store.models import Customer, Encounter, FeedbackMessage, Response
 

@@ -24,10 +24,11 @@ from cxgap.ingest.normalize import DEFAULT_MISSING_CODES
 from cxgap.ingest.records import Rejection
 from cxgap.instruments.model import NUMERIC_FIELDS, AnswerColumn
 from cxgap.services.customers import SEGMENT_FIELDS, upsert_customers
-from cxgap.services.surveys import get_survey, instrument_of
+from cxgap.services.surveys import instrument_of
 from cxgap.settings import get_settings
 from cxgap.store.bulk import bulk_insert, reserve_ids
 from cxgap.store.database import transaction
+from cxgap.store.lookups import get_survey
 from cxgap.store.models import ImportBatch, QuarantinedRow, Response
 
 Progress = Callable[[str, int, int], None]

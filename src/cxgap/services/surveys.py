@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from cxgap.errors import ConflictError, NotFoundError, ValidationError
+from cxgap.errors import ConflictError, ValidationError
 from cxgap.instruments import Instrument, get_instrument, parse_instrument
 from cxgap.store.database import transaction
 from cxgap.store.models import InstrumentVersion, Response, Survey
@@ -107,15 +107,6 @@ def create_survey(
     survey.instrument = row
     session.add(survey)
     session.flush()
-    return survey
-
-
-def get_survey(session: Session, key: str) -> Survey:
-    survey = session.scalar(select(Survey).where(Survey.key == key))
-    if survey is None:
-        known = session.scalars(select(Survey.key).order_by(Survey.key).limit(10)).all()
-        hint = f"; existing surveys: {', '.join(known)}" if known else "; there are no surveys yet"
-        raise NotFoundError(f"survey {key!r} does not exist{hint}")
     return survey
 
 

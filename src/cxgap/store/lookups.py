@@ -1,0 +1,19 @@
+"""Lookups by key that raise a helpful :class:`NotFoundError`."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cxgap.errors import NotFoundError
+from cxgap.store.models import Survey
+
+
+def get_survey(session: Session, key: str) -> Survey:
+    """The survey with this key; the error lists some existing ones."""
+    survey = session.scalar(select(Survey).where(Survey.key == key))
+    if survey is None:
+        known = session.scalars(select(Survey.key).order_by(Survey.key).limit(10)).all()
+        hint = f"; existing surveys: {', '.join(known)}" if known else "; there are no surveys yet"
+        raise NotFoundError(f"survey {key!r} does not exist{hint}")
+    return survey
