@@ -22,6 +22,7 @@ BUILT_IN = (
     "kano",
     "loyalty",
     "price-fairness",
+    "satisfaction-index",
     "servqual-disconfirmation",
     "servqual-ep",
     "servqual-management",
@@ -267,9 +268,10 @@ def test_heating_survey_answer_columns() -> None:
         + [f"importance_{d}" for d in SERVQUAL_DIMENSIONS]
         + [f"kano_{f}_{side}" for f in features for side in ("functional", "dysfunctional")]
         + ["nps", "csat", "ces", "overall", "retention", "comment"]
+        + [i.id for i in inst("satisfaction-index").items]
     )
     names = [c.name for c in instrument.answer_columns()]
-    assert len(names) == len(set(names)) == 66 + 5 + 10 + 5 + 1
+    assert len(names) == len(set(names)) == 66 + 5 + 10 + 5 + 1 + 17
     assert sorted(names) == sorted(expected)
     assert {i.feature for i in instrument.items_of_format("kano")} == set(features)
     assert [s.id for s in instrument.sections] == [
@@ -277,6 +279,10 @@ def test_heating_survey_answer_columns() -> None:
         "importance",
         "features",
         "loyalty",
+        "csi_image",
+        "csi_expectations",
+        "csi_experience",
+        "csi_outcomes",
         "comments",
     ]
     assert instrument.item("nps").required and not instrument.item("tan1").required
