@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
@@ -88,14 +89,26 @@ def load_survey(engine: Engine, key: str) -> SurveyData:
         lambda v: "; ".join(v) if isinstance(v, list) else v
     )
     wide = respondents.set_index("response_id")
-    answers = answers.set_index(["response_id", "item_id", "option"])
+    pivoted = (
+        answers.pivot(
+            index="response_id", columns=["item_id", "option"], values=[*NUMERIC_FIELDS, "text"]
+        )
+        if len(answers)
+        else None
+    )
     for column in instrument.answer_columns():
-        key_ = (column.item, column.option)
-        try:
-            part = answers.xs(key_, level=("item_id", "option"))[column.field]
-        except KeyError:
-            part = pd.Series(dtype="float64" if column.field != "text" else object)
-        wide[column.name] = part.reindex(wide.index)
+        key_ = (column.field, column.item, column.option)
+        if pivoted is not None and key_ in pivoted.columns:
+            part = pivoted[key_]
+            wide[column.name] = (
+                part.astype("float64") if column.field != "text" else part
+            ).reindex(wide.index)
+        else:
+            wide[column.name] = pd.Series(
+                np.nan if column.field != "text" else None,
+                index=wide.index,
+                dtype="float64" if column.field != "text" else object,
+            )
     return SurveyData(
         key=meta[0],
         name=meta[1],

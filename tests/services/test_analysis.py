@@ -1,0 +1,123 @@
+"""``analyze_survey`` on the demo organisation recovers what was planted in it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from cxgap.errors import DataError, ValidationError
+from cxgap.services.analysis import SCHEMA, analyze_survey
+from cxgap.services.demo import load_demo
+from cxgap.store.database import get_engine, upgrade
+
+
+@pytest.fixture(scope="module")
+def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    engine = get_engine(str(tmp_path_factory.mktemp("demo") / "demo.db"))
+    upgrade(engine)
+    load_demo(engine, seed=5, customers=2500)
+    return engine
+
+
+def kinds(findings: list[dict[str, object]], kind: str) -> list[dict[str, object]]:
+    return [f for f in findings if f["kind"] == kind]
+
+
+def test_planted_truths_are_recovered(demo_engine: Engine) -> None:
+    truths = json.loads(Path(f"{demo_engine.url.database}.truths.json").read_text("utf-8"))
+    result = analyze_survey(demo_engine, "heating-2026q4", by=["age_band", "channel"])
+    findings = result.findings
+    below = {f["item"] for f in kinds(findings, "below_adequate")}
+    assert truths["below_adequate_item"] in below
+    assert [f["dimension"] for f in kinds(findings, "key_driver")] == [
+        truths["key_driver"]["dimension"]
+    ]
+    assert [f["feature"] for f in kinds(findings, "attractive_feature")] == [
+        truths["attractive_feature"]
+    ]
+    worsening = kinds(findings, "worsening_dimension")
+    assert [f["dimension"] for f in worsening] == [truths["worsening_dimension"]["dimension"]]
+    differences = {
+        (f["attribute"], f["column"], f["highest"]) for f in kinds(findings, "segment_difference")
+    }
+    for planted in truths["segment_differences"]:
+        for name in planted["fields"]:
+            key = (planted["attribute"], f"{planted['dimension']}_{name}", planted["level"])
+            assert key in differences
+    # no difference is claimed where none was planted
+    assert all(col.split("_")[0] in ("empathy", "responsiveness") for _, col, _ in differences)
+
+
+def test_an_early_wave_shows_no_worsening_but_the_same_floor(demo_engine: Engine) -> None:
+    result = analyze_survey(demo_engine, "heating-2025q2")
+    assert kinds(result.findings, "worsening_dimension") == []
+    assert [f["item"] for f in kinds(result.findings, "below_adequate")] == ["rel2"]
+    assert result.trend is not None and set(result.trend["wave"]) == {"2025Q1", "2025Q2"}
+
+
+def test_json_structure(demo_engine: Engine) -> None:
+    data = analyze_survey(demo_engine, "heating-2026q1", by="gender").to_dict()
+    assert data["schema"] == SCHEMA
+    assert set(data) == {
+        "schema",
+        "survey",
+        "tolerance_zone",
+        "gaps",
+        "reliability",
+        "loyalty",
+        "importance",
+        "kano",
+        "segments",
+        "trend",
+        "findings",
+        "notes",
+    }
+    assert data["survey"]["n_responses"] == 600
+    assert data["gaps"] is None  # a zone-of-tolerance instrument has no E/P gaps
+    assert -100 <= data["loyalty"]["nps"]["nps"] <= 100
+    assert set(data["reliability"]) == {
+        "tangibles",
+        "reliability",
+        "responsiveness",
+        "assurance",
+        "empathy",
+    }
+    json.dumps(data, allow_nan=False)  # strict JSON: NaN became null
+
+
+def test_management_survey_and_bad_requests(demo_engine: Engine) -> None:
+    managers = analyze_survey(demo_engine, "management-2026q4")
+    assert managers.tolerance_zone is not None and managers.nps is None
+    with pytest.raises(ValidationError, match="not a respondent attribute"):
+        analyze_survey(demo_engine, "heating-2026q4", by="shoe_size")
+    with pytest.raises(ValidationError, match="no respondent of this survey has it"):
+        analyze_survey(demo_engine, "management-2026q4", by="gender")
+
+
+def test_too_few_responses(engine: Engine, mini_survey: str) -> None:
+    with pytest.raises(DataError, match="at least 10 are needed"):
+        analyze_survey(engine, mini_survey)
+
+
+def test_cli_analyze(
+    demo_engine: Engine, cli: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
+    out_file = tmp_path / "a.json"
+    code, out, err = cli(
+        "--db",
+        demo_engine.url.database,
+        "analyze",
+        "--survey",
+        "heating-2026q4",
+        "--by",
+        "age_band",
+        "--json",
+        out_file,
+    )
+    assert code == 0, err
+    assert "Zone of tolerance" in out and "rel2 (reliability) is delivered below" in out
+    assert json.loads(out_file.read_text("utf-8"))["schema"] == SCHEMA
