@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -161,19 +161,19 @@ def analyze(
         console.print(f"JSON written to {json_file}")
 
 
-def describe_finding(finding: dict[str, object]) -> str:
+def describe_finding(finding: dict[str, Any]) -> str:
     """One line of plain language for a finding."""
     kind = finding["kind"]
     if kind == "below_adequate":
         return (
             f"{finding['item']} ({finding['dimension']}) is delivered below the adequate "
             f"level: MSA {float(finding['msa']):.2f}"
-        )  # type: ignore[arg-type]
+        )
     if kind == "key_driver":
         return (
             f"{finding['dimension']} is the key driver of satisfaction "
             f"({float(finding['share']):.0%} of explained variance)"
-        )  # type: ignore[arg-type]
+        )
     if kind == "attractive_feature":
         return f"{finding['feature']} is an attractive feature (Kano A)"
     if kind == "segment_difference":
@@ -182,5 +182,5 @@ def describe_finding(finding: dict[str, object]) -> str:
             f"{finding['highest']}"
         )
     if kind == "worsening_dimension":
-        return f"{finding['dimension']} perception is falling over {', '.join(finding['waves'])}"  # type: ignore[arg-type]
+        return f"{finding['dimension']} perception is falling over {', '.join(finding['waves'])}"
     return str(finding)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -128,7 +129,9 @@ def _core(data: SurveyData, analysis: SurveyAnalysis, confidence: float) -> None
     frame, inst = data.frame, data.instrument
     zot = [i.id for i in inst.items_of_format("tolerance_zone")]
     if zot:
-        dims = {i: inst.item(i).dimension for i in zot if inst.item(i).dimension}
+        dims: dict[Hashable, Any] = {
+            i: inst.item(i).dimension for i in zot if inst.item(i).dimension
+        }
         analysis.tolerance_zone = stats.tolerance_zone(
             _block(frame, zot, "adequate"),
             _block(frame, zot, "desired"),
@@ -150,10 +153,10 @@ def _core(data: SurveyData, analysis: SurveyAnalysis, confidence: float) -> None
             )
     if ep:
         dims = {i: inst.item(i).dimension for i in ep if inst.item(i).dimension}
-        weights = None
+        weights: dict[Hashable, float] | None = None
         if analysis.stated_importance is not None:
             shares = analysis.stated_importance.summary["share"]
-            weights = {d: float(shares[d]) for d in set(dims.values()) if d in shares.index}
+            weights = {d: float(shares.loc[d]) for d in set(dims.values()) if d in shares.index}
         analysis.gaps = stats.gap_scores(
             _block(frame, ep, "perceived"),
             _block(frame, ep, "expected"),
@@ -175,7 +178,7 @@ def _core(data: SurveyData, analysis: SurveyAnalysis, confidence: float) -> None
     if kano_items:
         functional = frame[[f"{i.id}_functional" for i in kano_items]]
         dysfunctional = frame[[f"{i.id}_dysfunctional" for i in kano_items]]
-        features = [i.feature or i.id for i in kano_items]
+        features: list[Hashable] = [i.feature or i.id for i in kano_items]
         analysis.kano = stats.kano(
             functional.set_axis(features, axis=1),
             dysfunctional.set_axis(features, axis=1),
@@ -300,19 +303,19 @@ def _findings(analysis: SurveyAnalysis, trend_window: int) -> list[dict[str, Any
         )
     if analysis.kano is not None:
         summary = analysis.kano.summary
-        for feature, row in summary.iterrows():
-            if row["category"] == "A" and bool(row["fong_significant"]):
+        for feature, krow in summary.iterrows():
+            if krow["category"] == "A" and bool(krow["fong_significant"]):
                 found.append(
                     {
                         "kind": "attractive_feature",
                         "feature": str(feature),
-                        "better": float(row["better"]),
-                        "worse": float(row["worse"]),
+                        "better": float(krow["better"]),
+                        "worse": float(krow["worse"]),
                     }
                 )
     for by, comparison in analysis.segments.items():
         summary = comparison.summary
-        for column, row in summary[summary["welch_p_adj"] < ALPHA].iterrows():
+        for column, seg_row in summary[summary["welch_p_adj"] < ALPHA].iterrows():
             groups = comparison.groups[comparison.groups["column"] == column]
             top = groups.sort_values("mean", ascending=False).iloc[0]
             found.append(
@@ -321,8 +324,8 @@ def _findings(analysis: SurveyAnalysis, trend_window: int) -> list[dict[str, Any
                     "attribute": by,
                     "column": str(column),
                     "highest": str(top["segment"]),
-                    "p_adj": float(row["welch_p_adj"]),
-                    "eta_sq": float(row["eta_sq"]),
+                    "p_adj": float(seg_row["welch_p_adj"]),
+                    "eta_sq": float(seg_row["eta_sq"]),
                 }
             )
     trend = analysis.trend
