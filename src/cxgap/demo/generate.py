@@ -10,7 +10,10 @@ Planted truths (returned by :func:`planted_truths`, written next to the database
 - **below adequate**: item ``rel2`` is delivered below the adequate level in every wave;
 - **worsening dimension**: perceived *responsiveness* falls over the last three waves;
 - **key driver**: perceived *reliability* drives overall satisfaction, CSAT and NPS;
-- **attractive feature**: the Kano feature ``app_meter`` is attractive.
+- **attractive feature**: the Kano feature ``app_meter`` is attractive;
+- **satisfaction index**: the ``csi_*`` items follow a latent ECSI/ACSI path model
+  (:data:`CSI_PATHS`) in which perceived quality drives satisfaction most and itself
+  follows the respondent's perceived reliability.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cxgap.instruments.model import Instrument
+from cxgap.stats.pls.models import ACSI, ECSI, parse_index_role
 
 WAVES = ("2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3", "2026Q4")
 WAVE_START = {w: pd.Timestamp(f"{w[:4]}-{(int(w[-1]) - 1) * 3 + 1:02d}-01") for w in WAVES}
@@ -55,6 +59,34 @@ KANO_PAIRS: dict[str, tuple[tuple[int, int], ...]] = {
     "R": ((5, 1), (3, 1), (5, 3)),
     "Q": ((1, 1), (5, 5)),
 }
+# Satisfaction-index latent model: standardised constructs, each a linear function of its
+# predictors plus noise scaled so its variance is 1 (so the paths are standardised
+# coefficients). The union of the ECSI structure and the ACSI complaints construct.
+CSI_PATHS: dict[str, dict[str, float]] = {
+    "EXPE": {"IMAG": 0.5},
+    "QUAL": {"EXPE": 0.35},
+    "VAL": {"EXPE": 0.1, "QUAL": 0.55},
+    "SAT": {"IMAG": 0.15, "EXPE": 0.05, "QUAL": 0.5, "VAL": 0.25},
+    "COMP": {"SAT": 0.55},
+    "LOY": {"IMAG": 0.1, "SAT": 0.6, "COMP": 0.1},
+}
+CSI_RELIABILITY_TO_QUAL = 0.6
+"""Weight of the respondent's (standardised) perceived SERVQUAL reliability in QUAL."""
+CSI_STRONGEST_DRIVER = "QUAL"
+CSI_LOADINGS = (0.9, 0.85, 0.8)
+"""Standardised loading of the 1st, 2nd and 3rd indicator of a construct."""
+CSI_CENTRE = {
+    "IMAG": 7.0,
+    "EXPE": 7.6,
+    "QUAL": 6.9,
+    "VAL": 6.0,
+    "SAT": 6.8,
+    "COMP": 6.2,
+    "LOY": 7.0,
+}
+"""Mean answer of each construct's indicators on a 1..10 scale, before rounding."""
+CSI_SPREAD = 1.7
+"""Standard deviation of an indicator on a 1..10 scale, before rounding."""
 IMPORTANCE_ALPHA = {
     "reliability": 32.0,
     "responsiveness": 22.0,
@@ -220,6 +252,80 @@ def _loyalty_block(
     return columns
 
 
+def csi_latent_covariance() -> pd.DataFrame:
+    """Covariance (= correlation) of the satisfaction-index constructs implied by
+    :data:`CSI_PATHS`, with perceived reliability ``REL`` as an extra exogenous cause."""
+    names = ["REL", "IMAG", *CSI_PATHS]
+    cov = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
+    for k, construct in enumerate(names[2:], start=2):
+        b = pd.Series(0.0, index=names[:k])
+        for predictor, value in CSI_PATHS[construct].items():
+            b[predictor] = value
+        if construct == "QUAL":
+            b["REL"] = CSI_RELIABILITY_TO_QUAL
+        implied = cov.iloc[:k, :k].to_numpy() @ b.to_numpy()
+        cov.iloc[k, :k] = cov.iloc[:k, k] = implied
+    return cov
+
+
+def csi_implied_paths(structural: dict[str, list[str]]) -> dict[str, float]:
+    """Population regression coefficients of a structural model on the latent constructs.
+
+    What a model with these paths would estimate from error-free construct scores; for a
+    model that omits a planted path (ACSI has no IMAG) this differs from :data:`CSI_PATHS`.
+    """
+    cov = csi_latent_covariance()
+    out: dict[str, float] = {}
+    for outcome, predictors in structural.items():
+        sxx = cov.loc[predictors, predictors].to_numpy()
+        beta = np.linalg.solve(sxx, cov.loc[predictors, outcome].to_numpy())
+        out.update(
+            {f"{p} -> {outcome}": round(float(v), 4) for p, v in zip(predictors, beta, strict=True)}
+        )
+    return out
+
+
+def _satisfaction_index_block(
+    rng: np.random.Generator, instrument: Instrument, reliability: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The ``csi_*`` indicators (found by role) from the latent model :data:`CSI_PATHS`.
+
+    ``reliability`` is each respondent's mean perceived SERVQUAL reliability; its
+    standardised value feeds perceived quality, so the index agrees with the gap analysis.
+    """
+    items = [
+        (item, found)
+        for item in instrument.items_of_format("rating")
+        if item.scale and (found := parse_index_role(item.role)) is not None
+    ]
+    if not items:
+        return {}
+    n = len(reliability)
+    cov = csi_latent_covariance()
+    latent: dict[str, np.ndarray] = {
+        "REL": _standardise(reliability),
+        "IMAG": rng.standard_normal(n),
+    }
+    for construct, predictors in CSI_PATHS.items():
+        weights = dict(predictors)
+        if construct == "QUAL":
+            weights["REL"] = CSI_RELIABILITY_TO_QUAL
+        names = list(weights)
+        b = np.array(list(weights.values()))
+        explained = float(b @ cov.loc[names, names].to_numpy() @ b)
+        noise = rng.standard_normal(n) * np.sqrt(1.0 - explained)
+        latent[construct] = sum((w * latent[p] for p, w in weights.items()), noise)
+    columns: dict[str, np.ndarray] = {}
+    for item, (construct, position) in items:
+        scale = instrument.scale(item.scale or "")
+        unit = (scale.max - scale.min) / 9.0  # one point of a 1..10 scale
+        loading = CSI_LOADINGS[min(position, len(CSI_LOADINGS)) - 1]
+        z = loading * latent[construct] + np.sqrt(1 - loading**2) * rng.standard_normal(n)
+        value = scale.min + (CSI_CENTRE[construct] - 1 + CSI_SPREAD * z) * unit
+        columns[item.id] = _clip(value, scale.min, scale.max)
+    return columns
+
+
 def _kano_block(rng: np.random.Generator, instrument: Instrument, n: int) -> dict[str, np.ndarray]:
     columns: dict[str, np.ndarray] = {}
     for item in instrument.items_of_format("kano"):
@@ -293,8 +399,14 @@ def survey_wave(
     )
     numeric = {**zot, **loyalty, **_kano_block(rng, instrument, n)}
     _blank_some(rng, numeric, 0.02)
+    # a child generator, so adding the index block leaves every other column unchanged
+    csi_rng = rng.spawn(1)[0]
+    reliability = dim_means.get(KEY_DRIVER, np.zeros(n))
+    csi = _satisfaction_index_block(csi_rng, instrument, reliability)
+    _blank_some(csi_rng, csi, 0.02)
     columns = {
         **numeric,
+        **csi,
         **_points_block(rng, instrument, n),
         **_comments(rng, instrument, satisfied),
     }
@@ -398,6 +510,18 @@ def planted_truths(seed: int) -> dict[str, Any]:
         "attractive_feature": ATTRACTIVE_FEATURE,
         "kano_categories": {f: max(p, key=lambda k: p[k]) for f, p in KANO_CATEGORY_PROBS.items()},
         "gap1": "managers underestimate customers' adequate and desired levels on every item",
+        "satisfaction_index": {
+            "items": "csi_* items, roles csi_<construct>_<position>, 1..10 agreement",
+            "paths": {f"{p} -> {c}": v for c, preds in CSI_PATHS.items() for p, v in preds.items()},
+            "reliability_to_quality": CSI_RELIABILITY_TO_QUAL,
+            "strongest_driver_of_satisfaction": CSI_STRONGEST_DRIVER,
+            "implied_paths": {
+                "ecsi": csi_implied_paths({k: list(v) for k, v in ECSI.structural.items()}),
+                "acsi": csi_implied_paths({k: list(v) for k, v in ACSI.structural.items()}),
+            },
+            "loadings": list(CSI_LOADINGS),
+            "indicator_means": dict(CSI_CENTRE),
+        },
     }
 
 

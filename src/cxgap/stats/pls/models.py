@@ -17,6 +17,10 @@ val1-2 (price given quality, quality given price), sat1-3 (overall satisfaction,
 confirmation of expectations, closeness to the ideal), comp1 (complained), loy1-2
 (repurchase likelihood, price tolerance).
 
+Instrument items name the indicator they stand for by their ``role``:
+``csi_<construct>_<position>`` (lower case), e.g. ``csi_sat_2`` is the conventional indicator
+``sat2`` of construct ``SAT`` (:func:`index_role`, :func:`parse_index_role`).
+
 References: Fornell, Johnson, Anderson, Cha & Bryant (1996). *Journal of Marketing*
 60(4), 7-18. Tenenhaus, Esposito Vinzi, Chatelin & Lauro (2005). *Computational
 Statistics & Data Analysis* 48, 159-205.
@@ -24,6 +28,7 @@ Statistics & Data Analysis* 48, 159-205.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,6 +104,44 @@ ACSI = StandardModel(
         "LOY": "customer loyalty",
     },
 )
+
+
+INDEX_CONSTRUCTS: dict[str, str] = {
+    "IMAG": "image",
+    "EXPE": "customer expectations",
+    "QUAL": "perceived quality",
+    "VAL": "perceived value",
+    "SAT": "customer satisfaction",
+    "COMP": "complaints (or complaint handling)",
+    "LOY": "customer loyalty",
+}
+"""Constructs of the standard satisfaction-index models, with what each measures."""
+
+_ROLE = re.compile(r"^csi_([a-z]+)_([1-9][0-9]*)$")
+
+
+def index_role(construct: str, position: int) -> str:
+    """The item role of indicator ``position`` (from 1) of ``construct``: ``csi_sat_2``."""
+    if construct not in INDEX_CONSTRUCTS:
+        raise ModelError(
+            f"construct {construct!r} is not a satisfaction-index construct; "
+            f"known: {list(INDEX_CONSTRUCTS)}"
+        )
+    if not (isinstance(position, int) and position >= 1):
+        raise ModelError(f"position must be a positive integer, got {position!r}")
+    return f"csi_{construct.lower()}_{position}"
+
+
+def parse_index_role(role: str | None) -> tuple[str, int] | None:
+    """``(construct, position)`` of a satisfaction-index role, ``None`` for other roles.
+
+    Example: ``parse_index_role("csi_qual_3") == ("QUAL", 3)``; the conventional indicator
+    name is ``f"{construct.lower()}{position}"`` (``qual3``).
+    """
+    match = _ROLE.match(role or "")
+    if match is None or match.group(1).upper() not in INDEX_CONSTRUCTS:
+        return None
+    return match.group(1).upper(), int(match.group(2))
 
 
 def standard_model(
