@@ -36,7 +36,6 @@ __all__ = [
     "check_confidence",
     "check_integer_values",
     "dimension_map",
-    "indicator_matrix",
     "match_matrices",
     "normalised_weights",
     "require_count",
@@ -407,18 +406,6 @@ def dimension_map(
     for position, column in enumerate(columns):
         groups.setdefault(item_to_dim[column], []).append(position)
     return {dim: np.asarray(pos, dtype=np.intp) for dim, pos in groups.items()}
-
-
-def indicator_matrix(n_items: int, groups: Mapping[Hashable, np.ndarray]) -> np.ndarray:
-    """The (items x dimensions) 0/1 membership matrix of ``groups`` (see :func:`dimension_map`).
-
-    Multiplying a respondents x items table by it sums each respondent's items per dimension
-    in one matrix product.
-    """
-    member = np.zeros((n_items, len(groups)), dtype=np.float64)
-    for d, positions in enumerate(groups.values()):
-        member[positions, d] = 1.0
-    return member
 
 
 def normalised_weights(

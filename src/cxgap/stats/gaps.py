@@ -22,7 +22,6 @@ from cxgap.stats._validate import (
     as_matrix,
     check_confidence,
     dimension_map,
-    indicator_matrix,
     match_matrices,
     normalised_weights,
 )
@@ -112,14 +111,15 @@ def describe_columns(
     confidence: float,
     has_missing: bool = True,
     present: np.ndarray | None = None,
+    zeroed: bool = False,
     signed_rank: bool = False,
 ) -> dict[str, np.ndarray]:
     """Mean, SD, SE, t interval and one-sample t test (against 0) of each column.
 
     NaN is missing (or, when given, ``present`` marks the values to use and the others are
-    ignored whatever they hold); each column uses its own values. Returns arrays keyed
-    ``n, mean, sd, se, ci_low, ci_high, t, p_t, d_z`` (and ``p_wilcoxon`` when
-    ``signed_rank``):
+    ignored; ``zeroed`` says they already hold 0, which saves a pass); each column uses its
+    own values. Returns arrays keyed ``n, mean, sd, se, ci_low, ci_high, t, p_t, d_z`` (and
+    ``p_wilcoxon`` when ``signed_rank``):
 
     .. math::
 
@@ -130,25 +130,36 @@ def describe_columns(
     Cohen's :math:`d_z`. Columns with fewer than two values get NaN for the spread-based
     figures.
     """
-    if present is not None or has_missing:
-        if present is None:
-            present = ~np.isnan(values)
-        n = present.sum(axis=0).astype(np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(present, values, 0.0).sum(axis=0) / n
-        deviation = np.where(present, values - mean, 0.0)
-    else:
-        n = np.full(values.shape[1], float(values.shape[0]))
-        mean = values.mean(axis=0)
-        deviation = values - mean
-    squares = np.einsum("ij,ij->j", deviation, deviation)
+    if present is None and has_missing:
+        present = ~np.isnan(values)
+    rows = values.shape[0]
     with np.errstate(invalid="ignore", divide="ignore"):
-        df = n - 1.0
-        sd = np.sqrt(squares / np.where(df > 0, df, np.nan))
+        if present is None:
+            n = np.full(values.shape[1], float(rows))
+        else:
+            n = np.count_nonzero(present, axis=0).astype(np.float64)
+            if not zeroed:
+                values = np.where(present, values, 0.0)
+        mean = values.sum(axis=0) / n
+        deviation = values - mean
+        squares = np.einsum("ij,ij->j", deviation, deviation)
+        del deviation
+        if present is not None:
+            # Each of the (rows - n) zeroed cells added (0 - mean)^2: take it back out,
+            # unless that would cancel most digits (then mask instead).
+            excess = (rows - n) * mean**2
+            squares -= excess
+            unstable = np.flatnonzero(excess > 1e6 * np.abs(squares))
+            for j in unstable:
+                column = values[present[:, j], j]
+                squares[j] = np.sum((column - mean[j]) ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df = np.where(n > 1, n - 1.0, np.nan)
+        sd = np.sqrt(squares / df)
         se = sd / np.sqrt(n)
-        half = stats.t.ppf(0.5 + confidence / 2.0, np.where(df > 0, df, np.nan)) * se
+        half = stats.t.ppf(0.5 + confidence / 2.0, df) * se
         t = mean / se
-        p_t = 2.0 * stats.t.sf(np.abs(t), np.where(df > 0, df, np.nan))
+        p_t = 2.0 * stats.t.sf(np.abs(t), df)
         d_z = mean / sd
     out = {
         "n": n.astype(np.int64),
@@ -193,24 +204,59 @@ class GapScores(StatResult):
     confidence: float
 
 
+def dimension_counts(present: np.ndarray, groups: Mapping[Hashable, np.ndarray]) -> np.ndarray:
+    """Per respondent number of usable items of each dimension (NaN where none)."""
+    counts = np.zeros((present.shape[0], len(groups)), order="F")
+    for d, positions in enumerate(groups.values()):
+        for j in positions:
+            counts[:, d] += present[:, j]
+    counts[counts == 0] = np.nan
+    return counts
+
+
 def dimension_means(
-    values: np.ndarray, present: np.ndarray | None, member: np.ndarray
+    values: np.ndarray,
+    present: np.ndarray | None,
+    groups: Mapping[Hashable, np.ndarray],
+    *,
+    zeroed: bool = False,
+    counts: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Per respondent mean of the available items of each dimension (NaN if none)."""
+    """Per respondent mean of the available items of each dimension (NaN if none).
+
+    ``present`` marks usable answers (``None``: all); ``zeroed`` says the others hold 0;
+    ``counts`` may pass :func:`dimension_counts` when several tables share ``present``.
+    Columns are added one at a time (no respondents x items temporaries), and sums are
+    divided last so that equal means of whole-number answers are bit-identical.
+    """
+    sums = np.zeros((values.shape[0], len(groups)), order="F")
+    for d, positions in enumerate(groups.values()):
+        total = sums[:, d]
+        for j in positions:
+            if present is None or zeroed:
+                total += values[:, j]
+            else:
+                np.add(total, values[:, j], out=total, where=present[:, j])
     if present is None:
-        # Sum, then divide: integer answers give exact sums, so equal means tie exactly.
-        return (values @ member) / member.sum(axis=0)
-    counts = present.astype(np.float64) @ member
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (np.where(present, values, 0.0) @ member) / np.where(counts > 0, counts, np.nan)
+        return sums / np.array([len(p) for p in groups.values()], dtype=np.float64)
+    return sums / (dimension_counts(present, groups) if counts is None else counts)
 
 
-def _weighted_row_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def _weighted_row_mean(values: np.ndarray, weights: np.ndarray, *, has_missing: bool) -> np.ndarray:
     """Per row weighted mean over non-missing columns, weights renormalised per row."""
-    present = ~np.isnan(values)
-    total = present.astype(np.float64) @ weights
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (np.where(present, values, 0.0) @ weights) / np.where(total > 0, total, np.nan)
+    numerator = np.zeros(values.shape[0])
+    if not has_missing:
+        for d, weight in enumerate(weights):
+            numerator += values[:, d] if weight == 1.0 else weight * values[:, d]
+        return numerator / weights.sum()
+    denominator = np.zeros(values.shape[0])
+    for d, weight in enumerate(weights):
+        column = values[:, d]
+        usable = ~np.isnan(column)
+        np.add(numerator, weight * column, out=numerator, where=usable)
+        denominator += weight * usable
+    denominator[denominator == 0] = np.nan
+    return numerator / denominator
 
 
 def _dim_of(position: int, groups: Mapping[Hashable, np.ndarray]) -> Hashable:
@@ -327,17 +373,17 @@ def gap_scores(
         groups = dimension_map(columns, dimensions)
     else:
         groups = {c: np.array([j]) for j, c in enumerate(columns)}
-    member = indicator_matrix(len(columns), groups)
-    dim_p = dimension_means(p_values, present, member)
-    dim_e = dimension_means(e_values, present, member)
+    counts = dimension_counts(present, groups) if present is not None else None
+    dim_p = dimension_means(p_values, present, groups, counts=counts)
+    dim_e = dimension_means(e_values, present, groups, counts=counts)
     # Gaps are averaged directly (not as mean P - mean E) so that equal respondent scores
     # are bit-identical and tie in the signed-rank test.
-    dim_gap = dimension_means(gap, present, member)
+    dim_gap = dimension_means(gap, present, groups, counts=counts)
     n_dims = len(groups)
     equal = np.ones(n_dims)
-    score_p = [_weighted_row_mean(dim_p, equal)]
-    score_e = [_weighted_row_mean(dim_e, equal)]
-    score_gap = [_weighted_row_mean(dim_gap, equal)]
+    score_p = [_weighted_row_mean(dim_p, equal, has_missing=has_missing)]
+    score_e = [_weighted_row_mean(dim_e, equal, has_missing=has_missing)]
+    score_gap = [_weighted_row_mean(dim_gap, equal, has_missing=has_missing)]
     names: list[Hashable] = ["unweighted"]
     if weights is not None:
         if dimensions is None:
@@ -346,9 +392,9 @@ def gap_scores(
                 "with a dimensions mapping"
             )
         w = normalised_weights(weights, list(groups))
-        score_p.append(_weighted_row_mean(dim_p, w))
-        score_e.append(_weighted_row_mean(dim_e, w))
-        score_gap.append(_weighted_row_mean(dim_gap, w))
+        score_p.append(_weighted_row_mean(dim_p, w, has_missing=has_missing))
+        score_e.append(_weighted_row_mean(dim_e, w, has_missing=has_missing))
+        score_gap.append(_weighted_row_mean(dim_gap, w, has_missing=has_missing))
         names.append("weighted")
     overall_p, overall_e = np.column_stack(score_p), np.column_stack(score_e)
     overall_gap = np.column_stack(score_gap)

@@ -15,10 +15,9 @@ from cxgap.stats._validate import (
     as_matrix,
     check_confidence,
     dimension_map,
-    indicator_matrix,
     match_matrices,
 )
-from cxgap.stats.gaps import describe_columns, dimension_means
+from cxgap.stats.gaps import describe_columns, dimension_counts, dimension_means
 from cxgap.stats.result import StatResult
 
 __all__ = ["ToleranceZone", "tolerance_zone"]
@@ -66,29 +65,19 @@ def _zone_frame(
     present: np.ndarray | None,
     confidence: float,
 ) -> pd.DataFrame:
-    """Zone statistics of each column; ``present`` marks usable answers (None: all)."""
-    msa = describe_columns(
-        perceived - adequate, confidence=confidence, present=present, has_missing=False
-    )
-    mss = describe_columns(
-        perceived - desired, confidence=confidence, present=present, has_missing=False
-    )
+    """Zone statistics of each column.
+
+    ``present`` marks usable answers (``None``: all); the three tables must hold 0
+    elsewhere, so that sums and comparisons need no mask.
+    """
+    describe = {"confidence": confidence, "present": present, "has_missing": False}
+    msa = describe_columns(perceived - adequate, zeroed=True, **describe)  # type: ignore[arg-type]
+    mss = describe_columns(perceived - desired, zeroed=True, **describe)  # type: ignore[arg-type]
     n = msa["n"].astype(np.float64)
-
-    def column_mean(values: np.ndarray) -> np.ndarray:
-        if present is None:
-            return values.mean(axis=0)
-        return np.where(present, values, 0.0).sum(axis=0) / n
-
-    def column_share(flags: np.ndarray) -> np.ndarray:
-        if present is None:
-            return flags.mean(axis=0)
-        return (flags & present).sum(axis=0) / n
-
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_a, mean_d, mean_p = (column_mean(v) for v in (adequate, desired, perceived))
-        below = column_share(perceived < adequate)
-        above = column_share(perceived > desired)
+        mean_a, mean_d, mean_p = (v.sum(axis=0) / n for v in (adequate, desired, perceived))
+        below = np.count_nonzero(perceived < adequate, axis=0) / n
+        above = np.count_nonzero(perceived > desired, axis=0) / n
     return pd.DataFrame(
         {
             "level": level,
@@ -180,6 +169,9 @@ def tolerance_zone(
         present = ~inverted
         if any_missing:
             present &= ~(np.isnan(a) | np.isnan(d) | np.isnan(p))
+    if present is not None:
+        # Zero the unusable answers once; every later sum and comparison then needs no mask.
+        a, d, p = (np.where(present, v, 0.0) for v in (a, d, p))
     dims_of_items: list[Any] = [np.nan] * len(columns)
     frames = []
     if dimensions is not None:
@@ -199,19 +191,27 @@ def tolerance_zone(
             "respondent(s) with three usable answers (adequate <= desired); at least 2 needed"
         )
     if dimensions is not None:
-        member = indicator_matrix(len(columns), groups)
-        dim_a, dim_d, dim_p = (dimension_means(v, present, member) for v in (a, d, p))
-        dim_inverted = (inverted.astype(np.float64) @ member > 0).sum(axis=0)
+        counts = dimension_counts(present, groups) if present is not None else None
+        levels = [
+            dimension_means(v, present, groups, zeroed=True, counts=counts) for v in (a, d, p)
+        ]
+        dim_present = None
+        if present is not None:
+            dim_present = ~np.isnan(levels[2])
+            levels = [np.where(dim_present, v, 0.0) for v in levels]
+        dim_inverted = np.array(
+            [np.count_nonzero(inverted[:, pos].any(axis=1)) for pos in groups.values()]
+        )
         frames.append(
             _zone_frame(
                 "dimension",
                 list(groups),
                 list(groups),
                 dim_inverted,
-                dim_a,
-                dim_d,
-                dim_p,
-                ~np.isnan(dim_p) if present is not None else None,
+                levels[0],
+                levels[1],
+                levels[2],
+                dim_present,
                 confidence,
             )
         )
