@@ -13,8 +13,9 @@ from cxgap.cli.app import app, console
 from cxgap.cli.context import state
 
 
-def _fmt(value: float, digits: int = 2) -> str:
-    return "-" if value != value else f"{value:.{digits}f}"
+def _fmt(value: Any, digits: int = 2) -> str:
+    number = float(value)
+    return "-" if number != number else f"{number:.{digits}f}"
 
 
 @app.command()
@@ -86,16 +87,16 @@ def analyze(
             "position",
             title="Zone of tolerance",
         )
-        for row in dims.itertuples():
+        for row in dims.to_dict(orient="records"):
             table.add_row(
-                str(row.name),
-                _fmt(row.mean_adequate),
-                _fmt(row.mean_desired),
-                _fmt(row.mean_perceived),
-                _fmt(row.msa),
-                _fmt(row.mss),
-                f"{row.share_below_adequate:.0%}",
-                str(row.position),
+                str(row["name"]),
+                _fmt(row["mean_adequate"]),
+                _fmt(row["mean_desired"]),
+                _fmt(row["mean_perceived"]),
+                _fmt(row["msa"]),
+                _fmt(row["mss"]),
+                f"{row['share_below_adequate']:.0%}",
+                str(row["position"]),
             )
         console.print(table)
     if result.gaps is not None:
@@ -103,22 +104,22 @@ def analyze(
         table = Table(
             "level", "name", "P", "E", "gap", f"{pct} interval", "p (t)", title="Gap scores (P - E)"
         )
-        for row in summary[summary["level"] != "item"].itertuples():
+        for row in summary[summary["level"] != "item"].to_dict(orient="records"):
             table.add_row(
-                str(row.level),
-                str(row.name),
-                _fmt(row.mean_perceived),
-                _fmt(row.mean_expected),
-                _fmt(row.mean_gap),
-                f"{_fmt(row.ci_low)} .. {_fmt(row.ci_high)}",
-                _fmt(row.p_t, 4),
+                str(row["level"]),
+                str(row["name"]),
+                _fmt(row["mean_perceived"]),
+                _fmt(row["mean_expected"]),
+                _fmt(row["mean_gap"]),
+                f"{_fmt(row['ci_low'])} .. {_fmt(row['ci_high'])}",
+                _fmt(row["p_t"], 4),
             )
         console.print(table)
     if result.reliability:
         table = Table("dimension", "alpha", f"{pct} interval", "items", title="Reliability")
-        for dim, alpha in result.reliability.items():
+        for dim_name, alpha in result.reliability.items():
             table.add_row(
-                dim,
+                dim_name,
                 _fmt(alpha.alpha, 3),
                 f"{_fmt(alpha.ci_low, 3)} .. {_fmt(alpha.ci_high, 3)}",
                 str(alpha.k),
@@ -132,20 +133,23 @@ def analyze(
             "quadrant",
             title=f"Drivers (R\u00b2 = {result.importance.r2:.2f})",
         )
-        for dim, row in result.ipa.summary.iterrows():
+        for dim, ipa_row in result.ipa.summary.iterrows():
             table.add_row(
-                str(dim), f"{row['importance']:.0%}", _fmt(row["performance"]), str(row["quadrant"])
+                str(dim),
+                f"{ipa_row['importance']:.0%}",
+                _fmt(ipa_row["performance"]),
+                str(ipa_row["quadrant"]),
             )
         console.print(table)
     if result.kano is not None:
         table = Table("feature", "category", "better", "worse", "significant", title="Kano")
-        for feature, row in result.kano.summary.iterrows():
+        for feature, kano_row in result.kano.summary.iterrows():
             table.add_row(
                 str(feature),
-                str(row["category"]),
-                _fmt(row["better"]),
-                _fmt(row["worse"]),
-                "yes" if row["fong_significant"] else "no",
+                str(kano_row["category"]),
+                _fmt(kano_row["better"]),
+                _fmt(kano_row["worse"]),
+                "yes" if kano_row["fong_significant"] else "no",
             )
         console.print(table)
     if result.findings:

@@ -96,19 +96,18 @@ def load_survey(engine: Engine, key: str) -> SurveyData:
         if len(answers)
         else None
     )
+    columns: dict[str, pd.Series] = {}
     for column in instrument.answer_columns():
         key_ = (column.field, column.item, column.option)
+        text = column.field == "text"
         if pivoted is not None and key_ in pivoted.columns:
             part = pivoted[key_]
-            wide[column.name] = (
-                part.astype("float64") if column.field != "text" else part
-            ).reindex(wide.index)
+            columns[column.name] = (part if text else part.astype("float64")).reindex(wide.index)
         else:
-            wide[column.name] = pd.Series(
-                np.nan if column.field != "text" else None,
-                index=wide.index,
-                dtype="float64" if column.field != "text" else object,
+            columns[column.name] = pd.Series(
+                None if text else np.nan, index=wide.index, dtype=object if text else "float64"
             )
+    wide = pd.concat([wide, pd.DataFrame(columns, index=wide.index)], axis=1)
     return SurveyData(
         key=meta[0],
         name=meta[1],

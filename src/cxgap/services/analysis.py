@@ -8,8 +8,8 @@ reports call. Its :meth:`SurveyAnalysis.to_dict` output is the documented JSON s
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 from collections.abc import Hashable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
