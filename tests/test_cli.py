@@ -14,10 +14,13 @@ Cli = Callable[..., tuple[int, str, str]]
 def test_import_export_and_list(cli: Cli, tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
     csv = tmp_path / "answers.csv"
-    csv.write_text("respondent_id,rel1_adequate,rel1_desired,rel1_perceived,nps\n"
-                   "a,3,8,7,9\nb,4,9,12,10\n", encoding="utf-8")
-    code, out, _ = cli("--db", db, "import", csv, "--survey", "w1",
-                       "--instrument", DATA / "mini.yaml")
+    csv.write_text(
+        "respondent_id,rel1_adequate,rel1_desired,rel1_perceived,nps\na,3,8,7,9\nb,4,9,12,10\n",
+        encoding="utf-8",
+    )
+    code, out, _ = cli(
+        "--db", db, "import", csv, "--survey", "w1", "--instrument", DATA / "mini.yaml"
+    )
     assert code == 0
     assert "encoding utf-8 (detected)" in out
     assert "row 3, column rel1_perceived" in out and "outside scale 'nine'" in out
@@ -36,13 +39,19 @@ def test_user_mistakes_give_a_message_and_exit_code(cli: Cli, tmp_path: Path) ->
     code, _, err = cli("--db", db, "export", "--survey", "nope", "--out", tmp_path / "x.txt")
     assert code != 0 and "Traceback" not in err
     bad = tmp_path / "bad.yaml"
-    bad.write_text("id: x\nversion: 1\ntitle: {en: X}\nitems: []\nlanguages: [en]\n"
-                   "dimensions:\n  - {id: reliability, label: {en: R}}\n", encoding="utf-8")
+    bad.write_text(
+        "id: x\nversion: 1\ntitle: {en: X}\nitems: []\nlanguages: [en]\n"
+        "dimensions:\n  - {id: reliability, label: {en: R}}\n",
+        encoding="utf-8",
+    )
     code, out, err = cli("instruments", "validate", bad)
     assert code == 0 and "valid instrument 'x'" in out
-    bad.write_text("id: x\nversion: 1\ntitle: {en: X}\nlanguages: [en, fa]\nitems:\n"
-                   "  - {id: q1, format: rating, scale: s, dimension: reliabilty, "
-                   "text: {en: Q}}\n", encoding="utf-8")
+    bad.write_text(
+        "id: x\nversion: 1\ntitle: {en: X}\nlanguages: [en, fa]\nitems:\n"
+        "  - {id: q1, format: rating, scale: s, dimension: reliabilty, "
+        "text: {en: Q}}\n",
+        encoding="utf-8",
+    )
     code, _, err = cli("instruments", "validate", bad)
     assert code == 3
     assert "missing translation for fa" in err and "unknown dimension 'reliabilty'" in err
@@ -52,9 +61,20 @@ def test_user_mistakes_give_a_message_and_exit_code(cli: Cli, tmp_path: Path) ->
 
 def test_installed_command_runs_without_traceback(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "cxgap", "--db", str(tmp_path / "x.db"), "import",
-         str(tmp_path / "missing.csv"), "--survey", "s"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "cxgap",
+            "--db",
+            str(tmp_path / "x.db"),
+            "import",
+            str(tmp_path / "missing.csv"),
+            "--survey",
+            "s",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 4
     assert "error:" in result.stderr and "Traceback" not in result.stderr
