@@ -73,7 +73,7 @@ CSI_PATHS: dict[str, dict[str, float]] = {
 CSI_RELIABILITY_TO_QUAL = 0.6
 """Weight of the respondent's (standardised) perceived SERVQUAL reliability in QUAL."""
 CSI_STRONGEST_DRIVER = "QUAL"
-CSI_LOADINGS = (0.9, 0.85, 0.8)
+CSI_LOADINGS = (0.92, 0.88, 0.85)
 """Standardised loading of the 1st, 2nd and 3rd indicator of a construct."""
 CSI_CENTRE = {
     "IMAG": 7.0,
