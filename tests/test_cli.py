@@ -85,3 +85,14 @@ def test_library_commands(cli: Cli) -> None:
     assert code == 0 and "servqual-zot" in out and "heating-cx" in out
     code, out, _ = cli("instruments", "show", "servqual-zot", "--lang", "zh")
     assert code == 0 and "rel1_adequate" in out
+
+
+def test_start_loads_the_demo_once_and_reports_findings(cli: Cli, tmp_path: Path) -> None:
+    db = tmp_path / "start.db"
+    code, out, err = cli("--db", db, "start")
+    assert code == 0, err
+    assert "loaded the demo organisation" in out and "heating-2026q4" in out
+    assert "rel2 (reliability) is delivered below the adequate level" in out
+    assert (tmp_path / "start.db.truths.json").is_file()
+    code, out, _ = cli("--db", db, "start")
+    assert code == 0 and "loaded the demo organisation" not in out

@@ -10,7 +10,7 @@ import sys
 
 from rich.markup import escape
 
-import cxgap.cli.analyze_cmd  # noqa: F401  (registers the command)
+import cxgap.cli.analyze_cmd
 import cxgap.cli.index_cmd  # noqa: F401  (registers the command)
 from cxgap.cli.app import app, console_err
 from cxgap.errors import CxgapError

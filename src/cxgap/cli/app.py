@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 from cxgap import __version__
 from cxgap.cli.context import state
@@ -81,6 +82,30 @@ def start(
             f"responses from {loaded.customers:,} customers)"
         )
     surveys_list()
+    _latest_findings(engine)
+
+
+def _latest_findings(engine: Engine) -> None:
+    """Headline findings of the newest customer survey (what ``cxgap analyze`` would say)."""
+    from cxgap.cli.analyze_cmd import describe_finding
+    from cxgap.services.analysis import MIN_RESPONSES, analyze_survey
+    from cxgap.services.surveys import list_surveys
+
+    surveys = [
+        s
+        for s in list_surveys(engine)
+        if s.audience == "customers" and s.responses >= MIN_RESPONSES
+    ]
+    if not surveys:
+        return
+    latest = surveys[-1]
+    with console.status(f"analysing {latest.key}..."):
+        result = analyze_survey(engine, latest.key)
+    console.print(
+        f"[bold]Findings for {latest.key}[/] (details: cxgap analyze --survey {latest.key})"
+    )
+    for finding in result.findings:
+        console.print("  - " + describe_finding(finding), highlight=False)
 
 
 @app.command()
