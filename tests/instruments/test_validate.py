@@ -269,3 +269,48 @@ def test_cli_validate(write: Write, cli: Callable[..., tuple[int, str, str]]) ->
     code, out, err = cli("instruments", "validate", write(broken))
     assert code == InstrumentError.exit_code
     assert "did you mean 'reliability'" in out + err
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "custom.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+HEAD = "id: custom\nversion: 1\ntitle: {en: T, zh: 题, fa: عنوان}\n"
+
+
+def test_section_entry_must_be_a_mapping(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        HEAD + "use:\n  - {battery: servqual, format: rating, "
+        "scale: s, section: oops}\nitems: []\n",
+    )
+    with pytest.raises(InstrumentError, match=r"use\[0\]\.section: expected a mapping"):
+        load_instrument(path)
+
+
+def test_self_use_is_refused(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "id: kano\nversion: 1\ntitle: {en: T, zh: 题, fa: عنوان}\n"
+        "use:\n  - {instrument: kano}\nitems: []\n",
+    )
+    with pytest.raises(InstrumentError, match="uses itself"):
+        load_instrument(path)
+
+
+def test_items_outside_every_section_are_reported(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        HEAD
+        + (
+            "scales:\n  - {id: s, min: 1, max: 5}\n"
+            "items:\n"
+            "  - {id: q1, format: rating, scale: s, text: {en: A, zh: 甲, fa: الف}}\n"
+            "  - {id: q2, format: rating, scale: s, text: {en: B, zh: 乙, fa: ب}}\n"
+            "sections:\n  - {id: main, title: {en: M, zh: 主, fa: اصلی}, items: [q2]}\n"
+        ),
+    )
+    with pytest.raises(InstrumentError, match=r"items\[q1\]: not in any section"):
+        load_instrument(path)

@@ -57,14 +57,23 @@ def _merge(data: dict[str, Any], extra: dict[str, Any]) -> None:
         data[key] = own
 
 
-def resolve_uses(data: dict[str, Any], *, source: str) -> dict[str, Any]:
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InstrumentError(f"{where}: expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def resolve_uses(
+    data: dict[str, Any], *, source: str, _chain: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Expand the ``use:`` list of an instrument definition.
 
     Each entry pulls in shared material so texts are written once:
 
     - ``{battery: NAME, format: FORMAT, scale: SCALE}``: the dimensions and items of the
       built-in battery ``library/batteries/NAME.yaml``, every item given that format and
-      scale (``scale`` may name a scale of this file or of another used entry);
+      scale (``scale`` may name a scale of this file, of the battery, or of another used
+      entry);
     - ``{instrument: ID}``: the dimensions, scales, items and sections of a built-in
       instrument.
 
@@ -81,6 +90,7 @@ def resolve_uses(data: dict[str, Any], *, source: str) -> dict[str, Any]:
             battery = _library_file(BATTERY_FOLDER, f"{entry['battery']}.yaml")
             if battery is None:
                 raise InstrumentError(f"{where}: unknown battery {entry['battery']!r}")
+            battery = _mapping(battery, f"battery {entry['battery']}")
             unknown = set(entry) - {"battery", "format", "scale", "required", "section"}
             if unknown:
                 raise InstrumentError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
@@ -91,17 +101,31 @@ def resolve_uses(data: dict[str, Any], *, source: str) -> dict[str, Any]:
                     **({"scale": entry["scale"]} if "scale" in entry else {}),
                     **({"required": entry["required"]} if "required" in entry else {}),
                 }
-                for item in battery.get("items") or []
+                for item in (
+                    _mapping(raw, f"battery {entry['battery']} item")
+                    for raw in battery.get("items") or []
+                )
             ]
-            extra: dict[str, Any] = {"dimensions": battery.get("dimensions"), "items": items}
+            extra: dict[str, Any] = {
+                "dimensions": battery.get("dimensions"),
+                "scales": battery.get("scales"),
+                "items": items,
+            }
             if "section" in entry:
-                extra["sections"] = [{**entry["section"], "items": [i["id"] for i in items]}]
+                section = _mapping(entry["section"], f"{where}.section")
+                extra["sections"] = [{**section, "items": [i["id"] for i in items]}]
             _merge(data, extra)
         elif "instrument" in entry:
-            other = _library_file(f"{entry['instrument']}.yaml")
+            name = str(entry["instrument"])
+            if name in _chain:
+                raise InstrumentError(
+                    f"{where}: instrument {name!r} uses itself ({' -> '.join([*_chain, name])})"
+                )
+            other = _library_file(f"{name}.yaml")
             if other is None:
-                raise InstrumentError(f"{where}: unknown instrument {entry['instrument']!r}")
-            _merge(data, resolve_uses(dict(other), source=str(entry["instrument"])))
+                raise InstrumentError(f"{where}: unknown instrument {name!r}")
+            other = _mapping(other, f"instrument {name}")
+            _merge(data, resolve_uses(dict(other), source=name, _chain=(*_chain, name)))
         else:
             raise InstrumentError(f"{where}: expected a 'battery' or an 'instrument' key")
     return data
@@ -116,7 +140,7 @@ def parse_instrument(data: Any, *, source: str = "<data>") -> Instrument:
         raise InstrumentError(
             f"{source}: an instrument must be a mapping at the top level, got {type(data).__name__}"
         )
-    data = resolve_uses(dict(data), source=source)
+    data = resolve_uses(dict(data), source=source, _chain=(str(data.get("id", "")),))
     try:
         instrument = Instrument.model_validate(data)
     except pydantic.ValidationError as exc:

@@ -198,6 +198,17 @@ class Instrument(_Frozen):
             if item.dimension and (not formats or item.format in formats)
         }
 
+    def ordered_items(self) -> tuple[Item, ...]:
+        """Items in the order respondents see them: by section, then any others."""
+        if not self.sections:
+            return self.items
+        by_id = {item.id: item for item in self.items}
+        seen: list[str] = []
+        for section in self.sections:
+            seen.extend(i for i in section.items if i in by_id and i not in seen)
+        rest = [item.id for item in self.items if item.id not in seen]
+        return tuple(by_id[i] for i in [*seen, *rest])
+
     def answer_columns(self) -> list[AnswerColumn]:
         """Every stored answer slot, in instrument order.
 
@@ -206,7 +217,7 @@ class Instrument(_Frozen):
         items use ``item``.
         """
         columns: list[AnswerColumn] = []
-        for item in self.items:
+        for item in self.ordered_items():
             if item.format == "points":
                 columns.extend(
                     AnswerColumn(f"{item.id}_{opt.id}", item.id, "score", opt.id)

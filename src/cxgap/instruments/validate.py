@@ -162,6 +162,10 @@ def instrument_problems(instrument: Instrument) -> list[str]:
                 )
             else:
                 seen[item_id] = sec.id
+    if instrument.sections:
+        for item in instrument.items:
+            if item.id not in seen:
+                problems.append(f"items[{item.id}]: not in any section; add it to one")
     column_names = [c.name for c in instrument.answer_columns()]
     for dup in _duplicates(column_names):
         problems.append(f"answer column {dup!r} would be produced by two items; rename one")
