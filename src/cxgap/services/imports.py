@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
-from cxgap.ingest.importer import prepare_import
+from cxgap.ingest.importer import PreparedImport, prepare_import
 from cxgap.ingest.normalize import DEFAULT_MISSING_CODES
 from cxgap.ingest.records import Rejection
 from cxgap.instruments.model import NUMERIC_FIELDS, AnswerColumn
@@ -187,6 +187,40 @@ def insert_responses(
     return ids
 
 
+def classify_records(
+    prepared: PreparedImport, stored: dict[str, str]
+) -> tuple[list[int], int, list[Rejection]]:
+    """Split the valid records into new ones, duplicates and conflicts.
+
+    ``stored`` maps the survey's stored respondent keys to their fingerprints. Returns the
+    new records, the number of file rows that are duplicates, and a rejection per row of a
+    respondent already known (stored, or earlier in the file) with different answers.
+    """
+    records = prepared.records
+    keys = prepared.keys.tolist()
+    prints = prepared.fingerprints.tolist()
+    accepted: list[int] = []
+    duplicate_rows = 0
+    conflicts: list[Rejection] = []
+    seen: dict[str, str] = {}
+    for record in np.flatnonzero(prepared.valid).tolist():
+        key, fingerprint = keys[record], prints[record]
+        previous = stored.get(key, seen.get(key))
+        if previous is None:
+            seen[key] = fingerprint
+            accepted.append(record)
+        elif previous == fingerprint:
+            duplicate_rows += len(records.rows[record])
+        else:
+            where = "already stored" if key in stored else "earlier in this file"
+            reason = (
+                f"respondent {key!r} is {where} with different answers; "
+                "remove the row or give it another respondent id"
+            )
+            conflicts.extend(Rejection(n, None, reason, None) for n in records.rows[record])
+    return accepted, duplicate_rows, conflicts
+
+
 def import_file(
     engine: Engine,
     path: str | Path,
@@ -232,29 +266,8 @@ def import_file(
         )
         keys = prepared.keys.tolist()
         prints = prepared.fingerprints.tolist()
-        accepted: list[int] = []
-        duplicate_rows = 0
-        seen: dict[str, str] = {}
-        for record in np.flatnonzero(prepared.valid).tolist():
-            key, fingerprint = keys[record], prints[record]
-            previous = stored.get(key, seen.get(key))
-            if previous is None:
-                seen[key] = fingerprint
-                accepted.append(record)
-            elif previous == fingerprint:
-                duplicate_rows += len(records.rows[record])
-            else:
-                where = "already stored" if key in stored else "earlier in this file"
-                for row_number in records.rows[record]:
-                    rejections.append(
-                        Rejection(
-                            row_number,
-                            None,
-                            f"respondent {key!r} is {where} with different answers; "
-                            "remove the row or give it another respondent id",
-                            None,
-                        )
-                    )
+        accepted, duplicate_rows, conflicts = classify_records(prepared, stored)
+        rejections.extend(conflicts)
         accepted_rows = int(sum(len(records.rows[r]) for r in accepted))
         batch = ImportBatch(
             survey_id=survey_id,
