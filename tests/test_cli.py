@@ -96,3 +96,22 @@ def test_start_loads_the_demo_once_and_reports_findings(cli: Cli, tmp_path: Path
     assert (tmp_path / "start.db.truths.json").is_file()
     code, out, _ = cli("--db", db, "start")
     assert code == 0 and "loaded the demo organisation" not in out
+
+
+def test_imports_list_and_quarantine(cli: Cli, tmp_path: Path) -> None:
+    db = tmp_path / "q.db"
+    csv_path = tmp_path / "answers.csv"
+    csv_path.write_text(
+        "respondent_id,rel1_adequate,rel1_desired,rel1_perceived\na,3,8,7\nb,4,9,12\n",
+        encoding="utf-8",
+    )
+    cli("--db", db, "import", csv_path, "--survey", "w1", "--instrument", DATA / "mini.yaml")
+    code, out, _ = cli("--db", db, "imports", "list")
+    assert code == 0 and "answers.csv" in out and "w1" in out
+    code, out, _ = cli("--db", db, "imports", "quarantine", "1")
+    assert code == 0 and "row 3, column rel1_perceived" in out
+    code, out, _ = cli("--db", db, "imports", "quarantine", "1", "--out", tmp_path / "q.csv")
+    text = (tmp_path / "q.csv").read_text(encoding="utf-8")
+    assert "row,column,reason,cells" in text and "outside scale" in text and '"12"' in text
+    code, _, err = cli("--db", db, "imports", "quarantine", "9")
+    assert code == 4 and "import batch 9 does not exist" in err

@@ -16,6 +16,8 @@ from cxgap.cli.progress import progress_bar
 
 console = Console(soft_wrap=True)
 console_err = Console(stderr=True, soft_wrap=True)
+if not console.is_terminal:  # piped or captured output: no narrow default, no cut tables
+    console.width = 160
 
 app = typer.Typer(
     name="cxgap",
@@ -26,8 +28,10 @@ app = typer.Typer(
 )
 instruments_app = typer.Typer(help="The instrument (questionnaire) library.", no_args_is_help=True)
 surveys_app = typer.Typer(help="Surveys: instruments fielded in a wave.", no_args_is_help=True)
+imports_app = typer.Typer(help="Past imports and their quarantined rows.", no_args_is_help=True)
 app.add_typer(instruments_app, name="instruments")
 app.add_typer(surveys_app, name="surveys")
+app.add_typer(imports_app, name="imports")
 
 
 def _version(value: bool) -> None:
@@ -303,3 +307,70 @@ def surveys_create(
         state.engine(), key, instrument=instrument, wave=wave, name=name, must_be_new=True
     )
     console.print(f"survey {key!r} created with instrument {instrument!r}")
+
+
+@imports_app.command("list")
+def imports_list(
+    survey: Annotated[str | None, typer.Option(help="Only imports into this survey.")] = None,
+) -> None:
+    """List import batches with their counts, newest first."""
+    from cxgap.services.imports import list_batches
+
+    batches = list_batches(state.engine(), survey=survey)
+    if not batches:
+        console.print("no imports yet")
+        return
+    table = Table("batch", "survey")
+    table.add_column("file", overflow="fold")
+    for name in ("format", "rows", "accepted", "rejected", "duplicate"):
+        table.add_column(name, justify="right")
+    for b in batches:
+        table.add_row(
+            str(b.id),
+            b.survey,
+            Path(b.file_name).name,
+            b.file_format,
+            f"{b.rows_total:,}",
+            f"{b.accepted:,}",
+            f"{b.rejected:,}",
+            f"{b.duplicates:,}",
+        )
+    console.print(table)
+
+
+@imports_app.command("quarantine")
+def imports_quarantine(
+    batch: Annotated[int, typer.Argument(help="Import batch number (see `imports list`).")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the rejected rows (row, column, reason, cells) to this CSV file."),
+    ] = None,
+) -> None:
+    """Show the rejected rows of an import, or write them to a CSV file to fix and re-import."""
+    import csv
+    import json
+
+    from cxgap.services.imports import quarantined_rows
+
+    rows = quarantined_rows(state.engine(), batch)
+    if out is not None:
+        with out.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["row", "column", "reason", "cells"])
+            for r in rows:
+                writer.writerow(
+                    [
+                        r.row_number,
+                        r.column or "",
+                        r.reason,
+                        json.dumps(r.raw, ensure_ascii=False) if r.raw else "",
+                    ]
+                )
+        console.print(f"{len(rows):,} rejected rows written to {out}")
+        return
+    if not rows:
+        console.print(f"import batch {batch} has no rejected rows")
+        return
+    for r in rows:
+        column = f", column {r.column}" if r.column else ""
+        console.print(f"row {r.row_number}{column}: {r.reason}", highlight=False, markup=False)

@@ -382,3 +382,65 @@ def _submitted_at(frame: pd.DataFrame, accepted: list[int]) -> list[dt.datetime 
 
 
 __all__ = ["ImportSummary", "answer_rows", "import_file", "insert_responses"]
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    """One stored import batch."""
+
+    id: int
+    survey: str
+    file_name: str
+    file_format: str
+    encoding: str | None
+    layout: str
+    rows_total: int
+    accepted: int
+    rejected: int
+    duplicates: int
+    created_at: dt.datetime
+
+
+def list_batches(engine: Engine, *, survey: str | None = None) -> list[BatchInfo]:
+    """Import batches, newest first (optionally of one survey)."""
+    from cxgap.store.models import Survey
+
+    with transaction(engine) as session:
+        query = (
+            select(ImportBatch, Survey.key)
+            .join(Survey, Survey.id == ImportBatch.survey_id)
+            .order_by(ImportBatch.id.desc())
+        )
+        if survey is not None:
+            query = query.where(Survey.id == get_survey(session, survey).id)
+        return [
+            BatchInfo(
+                id=b.id,
+                survey=key,
+                file_name=b.file_name,
+                file_format=b.file_format,
+                encoding=b.encoding,
+                layout=b.layout,
+                rows_total=b.rows_total,
+                accepted=b.accepted,
+                rejected=b.rejected,
+                duplicates=b.duplicates,
+                created_at=b.created_at,
+            )
+            for b, key in session.execute(query).all()
+        ]
+
+
+def quarantined_rows(engine: Engine, batch_id: int) -> list[Rejection]:
+    """The rejected rows of an import batch, in file order."""
+    from cxgap.errors import NotFoundError
+
+    with transaction(engine) as session:
+        if session.get(ImportBatch, batch_id) is None:
+            raise NotFoundError(f"import batch {batch_id} does not exist; see `cxgap imports list`")
+        rows = session.scalars(
+            select(QuarantinedRow)
+            .where(QuarantinedRow.batch_id == batch_id)
+            .order_by(QuarantinedRow.row_number, QuarantinedRow.id)
+        ).all()
+        return [Rejection(r.row_number, r.column, r.reason, r.raw) for r in rows]
