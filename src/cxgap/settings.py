@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     min_segment_size: int = Field(
         30, ge=1, description="Segments smaller than this are flagged in analyses."
     )
+    secret_key: str | None = Field(
+        None,
+        description="Secret that signs survey invitation links and form (CSRF) tokens. "
+        "When unset, one is generated and kept in a file next to the SQLite database "
+        "(<database>.secret, readable by its owner only), so links survive restarts; "
+        "set it for PostgreSQL or when several machines serve the same surveys.",
+    )
 
 
 @cache

@@ -17,7 +17,7 @@ def test_upgrade_empty_database_to_head(tmp_path: Path) -> None:
     engine = get_engine(str(tmp_path / "empty.db"))
     assert current_revision(engine) is None
     upgrade(engine)
-    assert current_revision(engine) == head_revision(engine) == "0002"
+    assert current_revision(engine) == head_revision(engine) == "0003"
     tables = {
         r[0]
         for r in sqlite3.connect(tmp_path / "empty.db").execute(
@@ -34,6 +34,9 @@ def test_upgrade_empty_database_to_head(tmp_path: Path) -> None:
         "import_batches",
         "encounters",
         "feedback_messages",
+        "invitations",
+        "submissions",
+        "drafts",
     } <= tables
 
 
@@ -89,3 +92,18 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
             assert "FOREIGN KEY" in str(exc)
         else:
             raise AssertionError("foreign key not enforced")
+
+
+def test_upgrade_from_0002_and_back(tmp_path: Path) -> None:
+    engine = get_engine(str(tmp_path / "web.db"))
+    upgrade(engine, "0002")
+    upgrade(engine)
+    assert current_revision(engine) == "0003"
+    from alembic import command
+
+    from cxgap.store.database import _alembic_config
+
+    command.downgrade(_alembic_config(engine), "0002")
+    with engine.connect() as conn:
+        tables = {r[0] for r in conn.execute(text("select name from sqlite_master"))}
+    assert "invitations" not in tables and "customers" in tables

@@ -1,0 +1,174 @@
+"""Checking the answers a survey form sent, item by item.
+
+Form fields carry the canonical answer names of the instrument (``rel1_adequate``,
+``nps``, ``importance_reliability``, ``comment``: see ``Instrument.answer_columns``).
+Problems come back as codes with parameters, never as sentences: the web layer words them
+in the respondent's language and puts each next to its field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from cxgap.instruments.model import Instrument, Item
+
+MAX_TEXT_CHARS = 4000
+CONFIRM_PREFIX = "confirm:"
+"""Form field ``confirm:<item>`` = the respondent confirms adequate above desired."""
+
+ErrorCode = Literal[
+    "required",
+    "incomplete",
+    "not_a_number",
+    "out_of_range",
+    "points_sum",
+    "adequate_above_desired",
+    "too_long",
+]
+
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem: the item, the answer field it concerns (``None``: the whole item)."""
+
+    item: str
+    field: str | None
+    code: ErrorCode
+    params: Mapping[str, int | str] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckedAnswers:
+    """Clean values by answer name (``None`` = not answered) and the problems found."""
+
+    values: dict[str, float | str | None]
+    errors: tuple[FieldError, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _number(raw: str | None) -> tuple[float | None, bool]:
+    """``(value, parsed)``: blank is ``(None, True)``; Persian/Arabic digits are accepted."""
+    text = (raw or "").strip().translate(_DIGITS)
+    if not text:
+        return None, True
+    try:
+        value = float(text)
+    except ValueError:
+        return None, False
+    return (value, True) if value == value else (None, False)
+
+
+def _item_columns(item: Item) -> list[tuple[str, str]]:
+    """``(answer name, field)`` pairs of an item, as ``Instrument.answer_columns`` names them."""
+    if item.format == "points":
+        return [(f"{item.id}_{opt.id}", "score") for opt in item.options]
+    if len(item.fields) == 1:
+        return [(item.id, item.fields[0])]
+    return [(f"{item.id}_{f}", f) for f in item.fields]
+
+
+def check_answers(
+    instrument: Instrument,
+    raw: Mapping[str, str],
+    *,
+    items: Collection[str] | None = None,
+    confirmed: Collection[str] = (),
+) -> CheckedAnswers:
+    """Check raw form values against the instrument (all items, or only ``items``).
+
+    Rules: required items must be answered; an item with several fields is answered
+    whole or not at all; numbers are whole points of the item's scale; the options of a
+    points item add up to its total; a tolerance-zone item's adequate level is not above
+    its desired level unless the item is in ``confirmed``; free text has at most
+    ``MAX_TEXT_CHARS`` characters.
+    """
+    values: dict[str, float | str | None] = {}
+    errors: list[FieldError] = []
+    wanted = None if items is None else set(items)
+    for item in instrument.ordered_items():
+        if wanted is not None and item.id not in wanted:
+            continue
+        columns = _item_columns(item)
+        if item.format == "text":
+            name = columns[0][0]
+            text = (raw.get(name) or "").strip()
+            values[name] = text or None
+            if len(text) > MAX_TEXT_CHARS:
+                errors.append(
+                    FieldError(
+                        item.id, name, "too_long", {"max": MAX_TEXT_CHARS, "given": len(text)}
+                    )
+                )
+            elif not text and item.required:
+                errors.append(FieldError(item.id, name, "required"))
+            continue
+        scale = instrument.item_scale(item)
+        low, high = (scale.min, scale.max) if scale else (0, item.total or 100)
+        bad = False
+        for name, _ in columns:
+            value, parsed = _number(raw.get(name))
+            values[name] = value
+            if not parsed:
+                errors.append(FieldError(item.id, name, "not_a_number", {"given": raw[name][:20]}))
+                bad = True
+            elif value is not None and not (low <= value <= high and value.is_integer()):
+                errors.append(FieldError(item.id, name, "out_of_range", {"min": low, "max": high}))
+                bad = True
+        if bad:
+            continue
+        given = [name for name, _ in columns if values[name] is not None]
+        if item.format == "points":
+            if not given:
+                if item.required:
+                    errors.append(FieldError(item.id, None, "required"))
+                continue
+            total = sum(float(values[name] or 0) for name, _ in columns)
+            for name, _ in columns:
+                values[name] = values[name] or 0.0
+            if item.total is not None and total != item.total:
+                errors.append(
+                    FieldError(
+                        item.id, None, "points_sum", {"total": item.total, "given": int(total)}
+                    )
+                )
+            continue
+        if not given:
+            if item.required:
+                errors.append(FieldError(item.id, columns[0][0], "required"))
+            continue
+        missing = [name for name, _ in columns if values[name] is None]
+        if missing:
+            errors.extend(FieldError(item.id, name, "incomplete") for name in missing)
+            continue
+        if item.format == "tolerance_zone" and item.id not in confirmed:
+            adequate, desired = values[f"{item.id}_adequate"], values[f"{item.id}_desired"]
+            if isinstance(adequate, float) and isinstance(desired, float) and adequate > desired:
+                errors.append(
+                    FieldError(
+                        item.id,
+                        f"{item.id}_adequate",
+                        "adequate_above_desired",
+                        {"adequate": int(adequate), "desired": int(desired)},
+                    )
+                )
+    return CheckedAnswers(values=values, errors=tuple(errors))
+
+
+def confirmed_items(raw: Mapping[str, str]) -> set[str]:
+    """Items whose ``confirm:<item>`` box was ticked on the form."""
+    return {k[len(CONFIRM_PREFIX) :] for k, v in raw.items() if k.startswith(CONFIRM_PREFIX) and v}
+
+
+def answer_names(instrument: Instrument) -> set[str]:
+    """Every form field name that carries an answer (others are ignored or refused)."""
+    names = {c.name for c in instrument.answer_columns()}
+    names |= {f"{CONFIRM_PREFIX}{i.id}" for i in instrument.items_of_format("tolerance_zone")}
+    return names

@@ -1,0 +1,243 @@
+"""Invitations: issuing survey links, opening them, anonymous links, drafts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Engine, func, insert, select, update
+
+from cxgap.errors import ConflictError, NotFoundError, ValidationError
+from cxgap.instruments import Instrument
+from cxgap.services.collection.tokens import new_link_token, verify_link_token
+from cxgap.services.surveys import instrument_of
+from cxgap.store.database import transaction
+from cxgap.store.lookups import get_survey
+from cxgap.store.models import Customer, Draft, Invitation, Survey
+
+InvitationKind = Literal["personal", "anonymous"]
+MAX_DRAFT_FIELDS = 2000
+
+
+class LinkExpiredError(ConflictError):
+    """The invitation's expiry has passed."""
+
+
+class LinkCompletedError(ConflictError):
+    """The invitation was already used for a complete response."""
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    """A new invitation link (the token is shown once; only its hash is stored)."""
+
+    token: str
+    kind: str
+    customer: str | None
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """What a survey link leads to, as its form needs it."""
+
+    invitation_id: int
+    kind: str
+    status: str
+    survey_id: int
+    survey_key: str
+    survey_name: str
+    instrument: Instrument
+    language: str | None
+    customer_id: int | None
+    expires_at: dt.datetime
+    draft: dict[str, str]
+    page: int
+
+
+_instruments: dict[int, Instrument] = {}
+
+
+def _instrument(survey: Survey) -> Instrument:
+    """Parsed instrument of a survey; stored versions never change, so parse once."""
+    found = _instruments.get(survey.instrument_id)
+    if found is None:
+        found = _instruments[survey.instrument_id] = instrument_of(survey)
+    return found
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def create_invitations(
+    engine: Engine,
+    secret: bytes,
+    survey: str,
+    *,
+    customers: Sequence[str] | None = None,
+    all_customers: bool = False,
+    anonymous: int = 0,
+    unassigned: int = 0,
+    expires_days: float = 30,
+    language: str | None = None,
+    max_responses: int | None = None,
+) -> list[IssuedLink]:
+    """Issue links to ``survey``.
+
+    Single-use links go to the given customers (external ids), to every customer
+    (``all_customers``), or to no one in particular (``unassigned``: e.g. printed codes);
+    ``anonymous`` shared links can be opened by anyone, each browser answering once (up to
+    ``max_responses`` respondents per link).
+    """
+    if expires_days <= 0:
+        raise ValidationError(f"expires_days must be positive, got {expires_days}")
+    expires_at = _now() + dt.timedelta(days=expires_days)
+    with transaction(engine) as session:
+        row = get_survey(session, survey)
+        instrument = _instrument(row)
+        if language is not None and language not in instrument.languages:
+            raise ValidationError(
+                f"language {language!r} is not one of survey {survey!r}'s languages: "
+                f"{', '.join(instrument.languages)}"
+            )
+        wanted: list[tuple[int, str]] = []
+        if all_customers:
+            wanted = [(i, e) for i, e in session.execute(select(Customer.id, Customer.external_id))]
+        elif customers:
+            found = dict(
+                session.execute(
+                    select(Customer.external_id, Customer.id).where(
+                        Customer.external_id.in_(list(customers))
+                    )
+                ).all()
+            )
+            unknown = [c for c in customers if c not in found]
+            if unknown:
+                raise NotFoundError(
+                    f"{len(unknown)} customer(s) not found, e.g. {', '.join(unknown[:5])}; "
+                    "import the customers first or check the ids"
+                )
+            wanted = [(found[c], c) for c in dict.fromkeys(customers)]
+        if not wanted and not anonymous and not unassigned:
+            raise ValidationError(
+                "no one to invite: give customer ids, all customers, or a number of "
+                "unassigned or anonymous links"
+            )
+        issued: list[IssuedLink] = []
+        rows: list[dict[str, Any]] = []
+        targets: list[tuple[int | None, str | None, str]] = [
+            *((c, e, "personal") for c, e in wanted),
+            *[(None, None, "personal")] * unassigned,
+            *[(None, None, "anonymous")] * anonymous,
+        ]
+        for customer_id, external, kind in targets:
+            token, hashed = new_link_token(secret)
+            rows.append(
+                {
+                    "survey_id": row.id,
+                    "customer_id": customer_id,
+                    "token_hash": hashed,
+                    "kind": kind,
+                    "language": language,
+                    "status": "pending",
+                    "max_responses": max_responses if kind == "anonymous" else None,
+                    "expires_at": expires_at,
+                    "reminders_sent": 0,
+                    "created_at": _now(),
+                }
+            )
+            issued.append(IssuedLink(token, kind, external, expires_at))
+        session.execute(insert(Invitation), rows)
+    return issued
+
+
+def open_link(engine: Engine, secret: bytes, token: str, *, mark_opened: bool = True) -> LinkState:
+    """The state behind a link; raises ``NotFoundError``, ``LinkExpiredError`` or
+    ``LinkCompletedError`` (the last carries nothing the respondent did not send)."""
+    hashed = verify_link_token(secret, token)
+    with transaction(engine) as session:
+        invitation = session.scalar(select(Invitation).where(Invitation.token_hash == hashed))
+        if invitation is None:
+            raise NotFoundError("this survey link is not valid; check that it was copied whole")
+        survey = session.get_one(Survey, invitation.survey_id)
+        state = link_state(invitation, survey, session.get(Draft, invitation.id))
+        if mark_opened and invitation.opened_at is None and invitation.status != "completed":
+            invitation.opened_at = _now()
+    return state
+
+
+def link_state(invitation: Invitation, survey: Survey, draft: Draft | None) -> LinkState:
+    """The state of an open link; raises if it was used or has expired."""
+    if invitation.status == "completed":
+        raise LinkCompletedError("this survey link has already been used to submit answers")
+    if _aware(invitation.expires_at) <= _now():
+        raise LinkExpiredError(f"this survey link expired on {invitation.expires_at:%Y-%m-%d}")
+    return LinkState(
+        invitation_id=invitation.id,
+        kind=invitation.kind,
+        status=invitation.status,
+        survey_id=survey.id,
+        survey_key=survey.key,
+        survey_name=survey.name,
+        instrument=_instrument(survey),
+        language=invitation.language,
+        customer_id=invitation.customer_id,
+        expires_at=_aware(invitation.expires_at),
+        draft={str(k): str(v) for k, v in (draft.answers if draft else {}).items()},
+        page=draft.page if draft else 0,
+    )
+
+
+def start_respondent(engine: Engine, secret: bytes, shared: LinkState) -> str:
+    """A single-use link of one respondent of an anonymous (shared) link."""
+    if shared.kind != "anonymous":
+        raise ValidationError("only an anonymous link starts new respondents")
+    token, hashed = new_link_token(secret)
+    with transaction(engine) as session:
+        parent = session.get_one(Invitation, shared.invitation_id)
+        if parent.max_responses is not None:
+            started = session.scalar(select(func.count()).where(Invitation.parent_id == parent.id))
+            if (started or 0) >= parent.max_responses:
+                raise LinkCompletedError("this survey link has reached its number of responses")
+        session.add(
+            Invitation(
+                survey_id=parent.survey_id,
+                parent_id=parent.id,
+                token_hash=hashed,
+                kind="respondent",
+                language=parent.language,
+                status="pending",
+                expires_at=parent.expires_at,
+                opened_at=_now(),
+                reminders_sent=0,
+            )
+        )
+    return token
+
+
+def save_draft(engine: Engine, state: LinkState, answers: Mapping[str, str], page: int) -> None:
+    """Keep the answers given so far (raw form values) so the respondent can resume."""
+    if state.kind == "anonymous":
+        raise ValidationError("answers are saved on a respondent's own link")
+    kept = {k: v[:5000] for k, v in list(answers.items())[:MAX_DRAFT_FIELDS] if v}
+    with transaction(engine) as session:
+        started = session.execute(
+            update(Invitation)
+            .where(Invitation.id == state.invitation_id, Invitation.status != "completed")
+            .values(status="started")
+        )
+        if started.rowcount == 0:  # type: ignore[attr-defined]
+            raise LinkCompletedError("this survey link has already been used to submit answers")
+        draft = session.get(Draft, state.invitation_id)
+        if draft is None:
+            session.add(Draft(invitation_id=state.invitation_id, answers=kept, page=page))
+        else:
+            draft.answers = kept
+            draft.page = page
