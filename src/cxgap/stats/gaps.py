@@ -8,7 +8,7 @@ computed one way.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,46 +35,72 @@ __all__ = ["GapScores", "describe_columns", "gap_scores", "signed_rank_p"]
 WILCOXON_SCIPY_MAX_N = 5000
 
 
-def _signed_rank_normal_p(d: np.ndarray) -> float:
+#: Sorted columns with at most this many distinct values are split into runs by binary
+#: search (Likert answers, their gaps and item means have few); others by one comparison
+#: pass.
+_FEW_DISTINCT = 256
+
+
+def _runs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of the sorted array ``x`` and how often each occurs."""
+    values: list[float] = []
+    ends: list[int] = []
+    start = 0
+    while start < x.size and len(values) < _FEW_DISTINCT:
+        value = x[start]
+        start = int(np.searchsorted(x, value, side="right"))
+        values.append(value)
+        ends.append(start)
+    if start >= x.size:
+        return np.array(values, dtype=np.float64), np.diff(np.r_[0, ends]).astype(np.float64)
+    starts = np.flatnonzero(np.r_[True, x[1:] != x[:-1]])
+    return x[starts], np.diff(np.r_[starts, x.size]).astype(np.float64)
+
+
+def _signed_rank_normal_p(d: np.ndarray, buffer: np.ndarray | None = None) -> float:
     """Two-sided Wilcoxon signed-rank p-value, normal approximation, no missing values.
 
     Zeros are dropped (Wilcoxon's method); ties get average ranks and the variance is
     reduced by :math:`\\sum (t^3 - t) / 48`; no continuity correction. Equals
-    ``scipy.stats.wilcoxon(d, method="asymptotic").pvalue`` at the cost of one sort.
+    ``scipy.stats.wilcoxon(d, method="asymptotic").pvalue`` at the cost of one sort (in
+    ``buffer`` when given, at least ``d.size`` floats).
     """
-    d = d[d != 0]
-    n = d.size
+    s = np.empty(d.size) if buffer is None else buffer[: d.size]
+    np.copyto(s, d)
+    # One sort of the signed differences gives both signs' distinct magnitudes and counts;
+    # the zeros form one run in the middle.
+    s.sort()
+    first_zero = int(np.searchsorted(s, 0.0, side="left"))
+    after_zero = int(np.searchsorted(s, 0.0, side="right"))
+    n = d.size - (after_zero - first_zero)
     if n == 0:
         return float("nan")
-    # One sort of the signed differences gives both signs' sorted magnitudes.
-    s = np.sort(d)
-    split = int(np.searchsorted(s, 0.0))
-    negative = -s[:split][::-1]
-    positive = s[split:]
-
-    def runs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        starts = np.flatnonzero(np.r_[True, x[1:] != x[:-1]]) if x.size else np.empty(0, int)
-        counts = np.diff(np.r_[starts, x.size]).astype(np.float64)
-        return x[starts], starts.astype(np.float64), counts
-
-    value_p, below_p, count_p = runs(positive)
-    lo = np.searchsorted(negative, value_p, "left")
-    hi = np.searchsorted(negative, value_p, "right")
-    ties = count_p + (hi - lo)
-    r_plus = float(np.sum(count_p * (below_p + lo + (ties + 1.0) / 2.0)))
-    value_n, _, count_n = runs(negative)
-    only_negative = np.searchsorted(positive, value_n, "right") == np.searchsorted(
-        positive, value_n, "left"
-    )
-    tie_term = float(
-        np.sum(ties**3 - ties) + np.sum(count_n[only_negative] ** 3 - count_n[only_negative])
-    )
+    value_n, count_n = _runs(s[:first_zero])
+    value_p, count_p = _runs(s[after_zero:])
+    magnitude, group = np.unique(np.r_[-value_n, value_p], return_inverse=True)
+    ties = np.bincount(group, weights=np.r_[count_n, count_p], minlength=magnitude.size)
+    plus = np.bincount(group[value_n.size :], weights=count_p, minlength=magnitude.size)
+    below = np.cumsum(ties) - ties
+    r_plus = float(np.sum(plus * (below + (ties + 1.0) / 2.0)))
+    tie_term = float(np.sum(ties**3 - ties))
     mean = n * (n + 1.0) / 4.0
     var = n * (n + 1.0) * (2.0 * n + 1.0) / 24.0 - tie_term / 48.0
     if var <= 0:
         return float("nan")
     z = (r_plus - mean) / np.sqrt(var)
     return float(2.0 * stats.norm.sf(abs(z)))
+
+
+def _signed_rank_column(x: np.ndarray, buffer: np.ndarray | None = None) -> float:
+    """Wilcoxon signed-rank p-value of one column without missing values (see below)."""
+    n_nonzero = int(np.count_nonzero(x))
+    if n_nonzero == 0:
+        return float("nan")
+    if n_nonzero > WILCOXON_SCIPY_MAX_N:
+        return _signed_rank_normal_p(x, buffer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        return float(stats.wilcoxon(x).pvalue)
 
 
 def signed_rank_p(values: np.ndarray, *, has_missing: bool = True) -> np.ndarray:
@@ -85,74 +111,33 @@ def signed_rank_p(values: np.ndarray, *, has_missing: bool = True) -> np.ndarray
     (see :func:`_signed_rank_normal_p`). A column whose values are all zero or missing
     gets ``NaN``.
     """
-    n_cols = values.shape[1]
-    out = np.full(n_cols, np.nan)
-    # Columns are sorted one at a time: make them contiguous once.
-    by_column = values.T if values.flags.f_contiguous else np.ascontiguousarray(values.T)
-    for j in range(n_cols):
-        column = by_column[j]
-        if has_missing:
-            column = column[~np.isnan(column)]
-        n_nonzero = int(np.count_nonzero(column))
-        if n_nonzero == 0:
-            continue
-        if n_nonzero > WILCOXON_SCIPY_MAX_N:
-            out[j] = _signed_rank_normal_p(column)
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", category=UserWarning)
-                out[j] = stats.wilcoxon(column).pvalue
+    out = np.full(values.shape[1], np.nan)
+    for j in range(values.shape[1]):
+        column = values[:, j]
+        out[j] = _signed_rank_column(column[~np.isnan(column)] if has_missing else column)
     return out
 
 
-def describe_columns(
-    values: np.ndarray,
-    *,
-    confidence: float,
-    has_missing: bool = True,
-    present: np.ndarray | None = None,
-    zeroed: bool = False,
-    signed_rank: bool = False,
-) -> dict[str, np.ndarray]:
-    """Mean, SD, SE, t interval and one-sample t test (against 0) of each column.
+def column_moments(x: np.ndarray, buffer: np.ndarray) -> tuple[int, float, float]:
+    """Count, mean and sum of squared deviations of a 1-D array without missing values.
 
-    NaN is missing (or, when given, ``present`` marks the values to use and the others are
-    ignored; ``zeroed`` says they already hold 0, which saves a pass); each column uses its
-    own values. Returns arrays keyed ``n, mean, sd, se, ci_low, ci_high, t, p_t, d_z`` (and
-    ``p_wilcoxon`` when ``signed_rank``):
-
-    .. math::
-
-        \\bar x \\pm t_{(1+c)/2,\\,n-1}\\, s/\\sqrt n, \\qquad
-        t = \\bar x / (s/\\sqrt n), \\qquad d_z = \\bar x / s
-
-    For paired differences this is the paired t test (``scipy.stats.ttest_rel``) and
-    Cohen's :math:`d_z`. Columns with fewer than two values get NaN for the spread-based
-    figures.
+    ``buffer`` (at least ``x.size`` floats) receives the deviations, so that a loop over
+    many columns allocates nothing of their size.
     """
-    if present is None and has_missing:
-        present = ~np.isnan(values)
-    rows = values.shape[0]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if present is None:
-            n = np.full(values.shape[1], float(rows))
-        else:
-            n = np.count_nonzero(present, axis=0).astype(np.float64)
-            if not zeroed:
-                values = np.where(present, values, 0.0)
-        mean = values.sum(axis=0) / n
-        deviation = values - mean
-        squares = np.einsum("ij,ij->j", deviation, deviation)
-        del deviation
-        if present is not None:
-            # Each of the (rows - n) zeroed cells added (0 - mean)^2: take it back out,
-            # unless that would cancel most digits (then mask instead).
-            excess = (rows - n) * mean**2
-            squares -= excess
-            unstable = np.flatnonzero(excess > 1e6 * np.abs(squares))
-            for j in unstable:
-                column = values[present[:, j], j]
-                squares[j] = np.sum((column - mean[j]) ** 2)
+    n = x.size
+    if n == 0:
+        return 0, float("nan"), float("nan")
+    mean = float(np.add.reduce(x)) / n
+    deviation = np.subtract(x, mean, out=buffer[:n])
+    return n, mean, float(np.dot(deviation, deviation))
+
+
+def t_statistics(
+    n: np.ndarray, mean: np.ndarray, squares: np.ndarray, *, confidence: float
+) -> dict[str, np.ndarray]:
+    """t interval, one-sample t test and :math:`d_z` from each column's count, mean and
+    sum of squared deviations (see :func:`describe_columns`)."""
+    n = np.asarray(n, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         df = np.where(n > 1, n - 1.0, np.nan)
         sd = np.sqrt(squares / df)
@@ -161,7 +146,7 @@ def describe_columns(
         t = mean / se
         p_t = 2.0 * stats.t.sf(np.abs(t), df)
         d_z = mean / sd
-    out = {
+    return {
         "n": n.astype(np.int64),
         "mean": mean,
         "sd": sd,
@@ -172,10 +157,45 @@ def describe_columns(
         "p_t": p_t,
         "d_z": d_z,
     }
+
+
+def describe_columns(
+    values: np.ndarray | Sequence[np.ndarray],
+    *,
+    confidence: float,
+    has_missing: bool = True,
+    signed_rank: bool = False,
+) -> dict[str, np.ndarray]:
+    """Mean, SD, SE, t interval and one-sample t test (against 0) of each column.
+
+    ``values`` is a respondents x columns array or a sequence of 1-D columns. NaN is
+    missing; each column uses its own values. Returns arrays keyed
+    ``n, mean, sd, se, ci_low, ci_high, t, p_t, d_z`` (and ``p_wilcoxon`` when
+    ``signed_rank``):
+
+    .. math::
+
+        \\bar x \\pm t_{(1+c)/2,\\,n-1}\\, s/\\sqrt n, \\qquad
+        t = \\bar x / (s/\\sqrt n), \\qquad d_z = \\bar x / s
+
+    For paired differences this is the paired t test (``scipy.stats.ttest_rel``) and
+    Cohen's :math:`d_z`. Columns with fewer than two values get NaN for the spread-based
+    figures.
+    """
+    if isinstance(values, np.ndarray):
+        values = [values[:, j] for j in range(values.shape[1])]
+    k = len(values)
+    n, mean, squares, p_wilcoxon = (np.empty(k) for _ in range(4))
+    buffer = np.empty(max((c.shape[0] for c in values), default=0))
+    for j, column in enumerate(values):
+        if has_missing:
+            column = column[~np.isnan(column)]
+        n[j], mean[j], squares[j] = column_moments(column, buffer)
+        if signed_rank:
+            p_wilcoxon[j] = _signed_rank_column(column, buffer)
+    out = t_statistics(n, mean, squares, confidence=confidence)
     if signed_rank:
-        if present is not None:
-            values = np.where(present, values, np.nan)
-        out["p_wilcoxon"] = signed_rank_p(values, has_missing=present is not None)
+        out["p_wilcoxon"] = p_wilcoxon
     return out
 
 
@@ -204,54 +224,29 @@ class GapScores(StatResult):
     confidence: float
 
 
-def dimension_counts(present: np.ndarray, groups: Mapping[Hashable, np.ndarray]) -> np.ndarray:
-    """Per respondent number of usable items of each dimension (NaN where none)."""
-    counts = np.zeros((present.shape[0], len(groups)), order="F")
+def group_of_columns(groups: Mapping[Hashable, np.ndarray], n_columns: int) -> np.ndarray:
+    """Position of each column's group (dimension) in ``groups``."""
+    out = np.empty(n_columns, dtype=np.intp)
     for d, positions in enumerate(groups.values()):
-        for j in positions:
-            counts[:, d] += present[:, j]
-    counts[counts == 0] = np.nan
-    return counts
+        out[positions] = d
+    return out
 
 
-def dimension_means(
-    values: np.ndarray,
-    present: np.ndarray | None,
-    groups: Mapping[Hashable, np.ndarray],
-    *,
-    zeroed: bool = False,
-    counts: np.ndarray | None = None,
+def _weighted_row_mean(
+    columns: Sequence[np.ndarray], weights: np.ndarray, *, has_missing: bool
 ) -> np.ndarray:
-    """Per respondent mean of the available items of each dimension (NaN if none).
-
-    ``present`` marks usable answers (``None``: all); ``zeroed`` says the others hold 0;
-    ``counts`` may pass :func:`dimension_counts` when several tables share ``present``.
-    Columns are added one at a time (no respondents x items temporaries), and sums are
-    divided last so that equal means of whole-number answers are bit-identical.
-    """
-    sums = np.zeros((values.shape[0], len(groups)), order="F")
-    for d, positions in enumerate(groups.values()):
-        total = sums[:, d]
-        for j in positions:
-            if present is None or zeroed:
-                total += values[:, j]
-            else:
-                np.add(total, values[:, j], out=total, where=present[:, j])
-    if present is None:
-        return sums / np.array([len(p) for p in groups.values()], dtype=np.float64)
-    return sums / (dimension_counts(present, groups) if counts is None else counts)
-
-
-def _weighted_row_mean(values: np.ndarray, weights: np.ndarray, *, has_missing: bool) -> np.ndarray:
     """Per row weighted mean over non-missing columns, weights renormalised per row."""
-    numerator = np.zeros(values.shape[0])
+    numerator = np.zeros(columns[0].shape[0])
     if not has_missing:
-        for d, weight in enumerate(weights):
-            numerator += values[:, d] if weight == 1.0 else weight * values[:, d]
-        return numerator / weights.sum()
-    denominator = np.zeros(values.shape[0])
-    for d, weight in enumerate(weights):
-        column = values[:, d]
+        for column, weight in zip(columns, weights, strict=True):
+            if weight == 1.0:
+                numerator += column
+            else:
+                numerator += weight * column
+        numerator /= weights.sum()
+        return numerator
+    denominator = np.zeros(columns[0].shape[0])
+    for column, weight in zip(columns, weights, strict=True):
         usable = ~np.isnan(column)
         np.add(numerator, weight * column, out=numerator, where=usable)
         denominator += weight * usable
@@ -352,10 +347,46 @@ def gap_scores(
     )
     columns = p_matrix.columns
     has_missing = p_matrix.has_missing or e_matrix.has_missing
-    p_values, e_values = p_matrix.values, e_matrix.values
-    gap = p_values - e_values
-    present = ~np.isnan(gap) if has_missing else None
-    item = describe_columns(gap, confidence=confidence, present=present, signed_rank=True)
+    # Column by column: each item's gap lives in one reused vector, never a full table.
+    p_values = np.asfortranarray(p_matrix.values)
+    e_values = np.asfortranarray(e_matrix.values)
+    n_rows, k = p_values.shape
+    if dimensions is not None:
+        groups = dimension_map(columns, dimensions)
+    else:
+        groups = {c: np.array([j]) for j, c in enumerate(columns)}
+    group_of = group_of_columns(groups, k)
+    n_dims = len(groups)
+    # Per respondent sums of the gaps (and, with missing answers, of P and E and the
+    # counts) of each dimension; divided last so that equal means of whole-number answers
+    # are bit-identical and tie in the signed-rank test.
+    dim_gap = [np.zeros(n_rows) for _ in range(n_dims)]
+    if has_missing:
+        dim_p, dim_e, counts = ([np.zeros(n_rows) for _ in range(n_dims)] for _ in range(3))
+    n_item, mean_gap, squares, p_item, mean_p, mean_e = (np.empty(k) for _ in range(6))
+    gap, buffer = np.empty(n_rows), np.empty(n_rows)
+    for j in range(k):
+        p_column, e_column = p_values[:, j], e_values[:, j]
+        np.subtract(p_column, e_column, out=gap)
+        d = group_of[j]
+        used = gap
+        if has_missing:
+            present = ~np.isnan(gap)
+            used = gap[present]
+            np.add(dim_gap[d], gap, out=dim_gap[d], where=present)
+            np.add(dim_p[d], p_column, out=dim_p[d], where=present)
+            np.add(dim_e[d], e_column, out=dim_e[d], where=present)
+            counts[d] += present
+            p_column, e_column = p_column[present], e_column[present]
+        else:
+            dim_gap[d] += gap
+        n_item[j], mean_gap[j], squares[j] = column_moments(used, buffer)
+        p_item[j] = _signed_rank_column(used, buffer)
+        mean_p[j] = np.add.reduce(p_column) / max(used.size, 1)
+        mean_e[j] = np.add.reduce(e_column) / max(used.size, 1)
+    del gap, buffer
+    item = t_statistics(n_item, mean_gap, squares, confidence=confidence)
+    item["p_wilcoxon"] = p_item
     too_few = np.flatnonzero(item["n"] < 2)
     if too_few.size:
         j = int(too_few[0])
@@ -363,27 +394,9 @@ def gap_scores(
             f"perceived/expected: item {columns[j]!r} has {int(item['n'][j])} respondent(s) "
             "with both answers; at least 2 needed"
         )
-    if present is None:
-        mean_p, mean_e = p_values.mean(axis=0), e_values.mean(axis=0)
-    else:
-        mean_p = np.where(present, p_values, 0.0).sum(axis=0) / item["n"]
-        mean_e = np.where(present, e_values, 0.0).sum(axis=0) / item["n"]
 
-    if dimensions is not None:
-        groups = dimension_map(columns, dimensions)
-    else:
-        groups = {c: np.array([j]) for j, c in enumerate(columns)}
-    counts = dimension_counts(present, groups) if present is not None else None
-    dim_p = dimension_means(p_values, present, groups, counts=counts)
-    dim_e = dimension_means(e_values, present, groups, counts=counts)
-    # Gaps are averaged directly (not as mean P - mean E) so that equal respondent scores
-    # are bit-identical and tie in the signed-rank test.
-    dim_gap = dimension_means(gap, present, groups, counts=counts)
-    n_dims = len(groups)
     equal = np.ones(n_dims)
-    score_p = [_weighted_row_mean(dim_p, equal, has_missing=has_missing)]
-    score_e = [_weighted_row_mean(dim_e, equal, has_missing=has_missing)]
-    score_gap = [_weighted_row_mean(dim_gap, equal, has_missing=has_missing)]
+    w = None
     names: list[Hashable] = ["unweighted"]
     if weights is not None:
         if dimensions is None:
@@ -392,12 +405,31 @@ def gap_scores(
                 "with a dimensions mapping"
             )
         w = normalised_weights(weights, list(groups))
-        score_p.append(_weighted_row_mean(dim_p, w, has_missing=has_missing))
-        score_e.append(_weighted_row_mean(dim_e, w, has_missing=has_missing))
-        score_gap.append(_weighted_row_mean(dim_gap, w, has_missing=has_missing))
         names.append("weighted")
-    overall_p, overall_e = np.column_stack(score_p), np.column_stack(score_e)
-    overall_gap = np.column_stack(score_gap)
+    score_weights = [equal] if w is None else [equal, w]
+    if has_missing:
+        for d, count in enumerate(counts):
+            count[count == 0] = np.nan
+            for table in (dim_gap, dim_p, dim_e):
+                table[d] /= count
+        dim_mean_p = np.array([np.nanmean(column) for column in dim_p])
+        dim_mean_e = np.array([np.nanmean(column) for column in dim_e])
+        overall_mean_p = np.array(
+            [np.nanmean(_weighted_row_mean(dim_p, v, has_missing=True)) for v in score_weights]
+        )
+        overall_mean_e = np.array(
+            [np.nanmean(_weighted_row_mean(dim_e, v, has_missing=True)) for v in score_weights]
+        )
+        del dim_p, dim_e, counts
+    else:
+        # Without missing answers means of respondent means are means of item means.
+        for column, positions in zip(dim_gap, groups.values(), strict=True):
+            column /= float(len(positions))
+        dim_mean_p = np.array([mean_p[p].mean() for p in groups.values()])
+        dim_mean_e = np.array([mean_e[p].mean() for p in groups.values()])
+        overall_mean_p = np.array([v @ dim_mean_p / v.sum() for v in score_weights])
+        overall_mean_e = np.array([v @ dim_mean_e / v.sum() for v in score_weights])
+    overall_gap = [_weighted_row_mean(dim_gap, v, has_missing=has_missing) for v in score_weights]
 
     frames = [
         _gap_frame(
@@ -418,8 +450,8 @@ def gap_scores(
                 "dimension",
                 list(groups),
                 list(groups),
-                np.nanmean(dim_p, axis=0),
-                np.nanmean(dim_e, axis=0),
+                dim_mean_p,
+                dim_mean_e,
                 dim_stats,
             )
         )
@@ -431,8 +463,8 @@ def gap_scores(
             "overall",
             names,
             [np.nan] * len(names),
-            np.nanmean(overall_p, axis=0),
-            np.nanmean(overall_e, axis=0),
+            overall_mean_p,
+            overall_mean_e,
             overall,
         )
     )

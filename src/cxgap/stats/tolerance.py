@@ -17,7 +17,7 @@ from cxgap.stats._validate import (
     dimension_map,
     match_matrices,
 )
-from cxgap.stats.gaps import describe_columns, dimension_counts, dimension_means
+from cxgap.stats.gaps import t_statistics
 from cxgap.stats.result import StatResult
 
 __all__ = ["ToleranceZone", "tolerance_zone"]
@@ -54,30 +54,67 @@ def _position(mean_a: np.ndarray, mean_d: np.ndarray, mean_p: np.ndarray) -> np.
     return np.where(mean_p < mean_a, "below", np.where(mean_p > mean_d, "above", "within"))
 
 
+#: Sums of squares from cross-products lose digits when the values are far from their
+#: mean; past this ratio of magnitude to result they are recomputed from deviations.
+_CANCELLATION_LIMIT = 1e6
+
+#: Per column figures gathered by :func:`_zone_column`, in this order.
+_FIELDS = ("n", "sum_a", "sum_d", "sum_p", "ss_msa", "ss_mss", "below", "above")
+
+
+def _zone_column(a: np.ndarray, d: np.ndarray, p: np.ndarray, excluded: np.ndarray) -> np.ndarray:
+    """Count, sums, MSA/MSS sums of squared deviations and shares of one column.
+
+    ``a``, ``d``, ``p`` are 1-D without missing values; ``excluded`` holds the positions of
+    answers to leave out. Sums are taken over all rows and the (few) excluded answers'
+    contributions subtracted afterwards, so no masked copy of the columns is made; the
+    sums of squares of MSA = P - A and MSS = P - D come from cross-products
+    (:math:`\\sum (P-A)^2 = P\\cdot P - 2 P\\cdot A + A \\cdot A`).
+    """
+    xa, xd, xp = a[excluded], d[excluded], p[excluded]
+
+    def used(whole: float, part: float) -> float:
+        return whole - part if excluded.size else whole
+
+    n = a.size - excluded.size
+    sum_a = used(np.add.reduce(a), np.add.reduce(xa))
+    sum_d = used(np.add.reduce(d), np.add.reduce(xd))
+    sum_p = used(np.add.reduce(p), np.add.reduce(xp))
+    pp = used(np.dot(p, p), np.dot(xp, xp))
+    aa = used(np.dot(a, a), np.dot(xa, xa))
+    dd = used(np.dot(d, d), np.dot(xd, xd))
+    pa = used(np.dot(p, a), np.dot(xp, xa))
+    pd_ = used(np.dot(p, d), np.dot(xp, xd))
+    squares = []
+    for base, base_base, cross, total in ((a, aa, pa, sum_p - sum_a), (d, dd, pd_, sum_p - sum_d)):
+        ss = pp - 2.0 * cross + base_base - total * total / n if n else np.nan
+        if n and not (pp + base_base <= _CANCELLATION_LIMIT * ss):
+            keep = np.ones(a.size, dtype=bool)
+            keep[excluded] = False
+            gap = (p - base)[keep]
+            ss = float(np.sum((gap - gap.mean()) ** 2))
+        squares.append(ss)
+    below = np.count_nonzero(p < a) - np.count_nonzero(xp < xa)
+    above = np.count_nonzero(p > d) - np.count_nonzero(xp > xd)
+    return np.array([n, sum_a, sum_d, sum_p, *squares, below, above], dtype=np.float64)
+
+
 def _zone_frame(
     level: str,
     names: list[Hashable],
     dims: list[Any],
     n_inverted: np.ndarray,
-    adequate: np.ndarray,
-    desired: np.ndarray,
-    perceived: np.ndarray,
-    present: np.ndarray | None,
+    figures: np.ndarray,
     confidence: float,
 ) -> pd.DataFrame:
-    """Zone statistics of each column.
-
-    ``present`` marks usable answers (``None``: all); the three tables must hold 0
-    elsewhere, so that sums and comparisons need no mask.
-    """
-    describe = {"confidence": confidence, "present": present, "has_missing": False}
-    msa = describe_columns(perceived - adequate, zeroed=True, **describe)  # type: ignore[arg-type]
-    mss = describe_columns(perceived - desired, zeroed=True, **describe)  # type: ignore[arg-type]
-    n = msa["n"].astype(np.float64)
+    """Zone statistics of each column from the rows of :func:`_zone_column`."""
+    n, sum_a, sum_d, sum_p, ss_msa, ss_mss, below, above = figures.T
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_a, mean_d, mean_p = (v.sum(axis=0) / n for v in (adequate, desired, perceived))
-        below = np.count_nonzero(perceived < adequate, axis=0) / n
-        above = np.count_nonzero(perceived > desired, axis=0) / n
+        mean_a, mean_d, mean_p = sum_a / n, sum_d / n, sum_p / n
+        # MSA and MSS are linear in the levels: their sums follow from the level sums.
+        msa = t_statistics(n, (sum_p - sum_a) / n, ss_msa, confidence=confidence)
+        mss = t_statistics(n, (sum_p - sum_d) / n, ss_mss, confidence=confidence)
+        below, above = below / n, above / n
     return pd.DataFrame(
         {
             "level": level,
@@ -160,67 +197,96 @@ def tolerance_zone(
         as_matrix(perceived, name="perceived", scale=scale, min_rows=2),
     )
     columns = p_matrix.columns
-    a, d, p = a_matrix.values, d_matrix.values, p_matrix.values
-    inverted = a > d  # False where either is missing
+    # Column by column (contiguous in Fortran order): no respondents x items temporaries.
+    a, d, p = (np.asfortranarray(m.values) for m in (a_matrix, d_matrix, p_matrix))
     any_missing = a_matrix.has_missing or d_matrix.has_missing or p_matrix.has_missing
-    n_inverted_items = inverted.sum(axis=0)
-    present: np.ndarray | None = None
-    if any_missing or n_inverted_items.any():
-        present = ~inverted
-        if any_missing:
-            present &= ~(np.isnan(a) | np.isnan(d) | np.isnan(p))
-    if present is not None:
-        # Zero the unusable answers once; every later sum and comparison then needs no mask.
-        a, d, p = (np.where(present, v, 0.0) for v in (a, d, p))
-    dims_of_items: list[Any] = [np.nan] * len(columns)
-    frames = []
+    n_rows, k = p.shape
+    dims_of_items: list[Any] = [np.nan] * k
+    groups: dict[Hashable, np.ndarray] = {}
     if dimensions is not None:
         groups = dimension_map(columns, dimensions)
         for dim, positions in groups.items():
             for j in positions:
                 dims_of_items[j] = dim
-    item_frame = _zone_frame(
-        "item", columns, dims_of_items, n_inverted_items, a, d, p, present, confidence
-    )
-    frames.append(item_frame)
-    too_few = np.flatnonzero(item_frame["n"].to_numpy() < 2)
+    # One dimension at a time, so that its per respondent sums of the usable levels and
+    # their count are the only respondent-sized arrays (reused across dimensions).
+    batches = list(groups.values()) if groups else [np.arange(k)]
+    if groups:
+        sums = [np.empty(n_rows) for _ in range(3)]
+        count = np.empty(n_rows)
+        dim_levels = [np.empty(n_rows) for _ in range(3)]
+    respondent_inverted = np.zeros(n_rows, dtype=bool)
+    inverted_in_dim = np.zeros(n_rows, dtype=bool)
+    unusable_items = np.zeros(n_rows, dtype=np.intp) if any_missing else None
+    all_excluded: list[np.ndarray] = []
+    no_rows = np.empty(0, dtype=np.intp)
+    n_inverted_items = np.zeros(k, dtype=np.int64)
+    figures = np.empty((k, len(_FIELDS)))
+    dim_figures = np.empty((len(groups), len(_FIELDS)))
+    dim_inverted = np.zeros(len(groups), dtype=np.int64)
+    for g, positions in enumerate(batches):
+        if groups:
+            for total in sums:
+                total.fill(0.0)
+            count.fill(float(len(positions)))
+            inverted_in_dim.fill(False)
+        for j in positions:
+            levels = (a[:, j], d[:, j], p[:, j])
+            inverted = levels[0] > levels[1]  # False where either is missing
+            if any_missing:
+                unusable = inverted | np.isnan(levels[0]) | np.isnan(levels[1])
+                unusable |= np.isnan(levels[2])
+                keep = ~unusable
+                figures[j] = _zone_column(a[keep, j], d[keep, j], p[keep, j], no_rows)
+                unusable_items += unusable
+                n_inverted_items[j] = np.count_nonzero(inverted)
+                respondent_inverted |= inverted
+                if groups:
+                    inverted_in_dim |= inverted
+                    count -= unusable
+                    for total, v in zip(sums, levels, strict=True):
+                        np.add(total, v, out=total, where=keep)
+            else:
+                # Few answers are inverted: use whole columns, then take theirs back out.
+                excluded = np.flatnonzero(inverted)
+                figures[j] = _zone_column(a[:, j], d[:, j], p[:, j], excluded)
+                all_excluded.append(excluded)
+                n_inverted_items[j] = excluded.size
+                respondent_inverted[excluded] = True
+                if groups:
+                    inverted_in_dim[excluded] = True
+                    count[excluded] -= 1.0
+                    for total, v in zip(sums, levels, strict=True):
+                        total += v
+                        total[excluded] -= v[excluded]
+        if groups:
+            empty = np.flatnonzero(count == 0)
+            count[empty] = 1.0  # their sums are 0; left out below
+            for level, total in zip(dim_levels, sums, strict=True):
+                np.divide(total, count, out=level)
+            dim_figures[g] = _zone_column(dim_levels[0], dim_levels[1], dim_levels[2], empty)
+            dim_inverted[g] = np.count_nonzero(inverted_in_dim)
+    frames = [_zone_frame("item", columns, dims_of_items, n_inverted_items, figures, confidence)]
+    too_few = np.flatnonzero(figures[:, 0] < 2)
     if too_few.size:
         j = int(too_few[0])
         raise DataError(
-            f"adequate/desired/perceived: item {columns[j]!r} has {item_frame['n'].iloc[j]} "
+            f"adequate/desired/perceived: item {columns[j]!r} has {int(figures[j, 0])} "
             "respondent(s) with three usable answers (adequate <= desired); at least 2 needed"
         )
-    if dimensions is not None:
-        counts = dimension_counts(present, groups) if present is not None else None
-        levels = [
-            dimension_means(v, present, groups, zeroed=True, counts=counts) for v in (a, d, p)
-        ]
-        dim_present = None
-        if present is not None:
-            dim_present = ~np.isnan(levels[2])
-            levels = [np.where(dim_present, v, 0.0) for v in levels]
-        dim_inverted = np.array(
-            [np.count_nonzero(inverted[:, pos].any(axis=1)) for pos in groups.values()]
-        )
+    if groups:
         frames.append(
             _zone_frame(
-                "dimension",
-                list(groups),
-                list(groups),
-                dim_inverted,
-                levels[0],
-                levels[1],
-                levels[2],
-                dim_present,
-                confidence,
+                "dimension", list(groups), list(groups), dim_inverted, dim_figures, confidence
             )
         )
-    n_usable = present.any(axis=1).sum() if present is not None else p.shape[0]
+    if unusable_items is None:
+        unusable_items = np.bincount(np.concatenate(all_excluded), minlength=n_rows)
     return ToleranceZone(
         summary=pd.concat(frames, ignore_index=True),
         n_inverted=int(n_inverted_items.sum()),
-        n_respondents_inverted=int(inverted.any(axis=1).sum()),
-        n_respondents=int(n_usable),
-        n_items=len(columns),
+        n_respondents_inverted=int(np.count_nonzero(respondent_inverted)),
+        n_respondents=int(n_rows - np.count_nonzero(unusable_items == k)),
+        n_items=k,
         confidence=confidence,
     )
