@@ -1,0 +1,133 @@
+"""``build_report``: the use case behind ``cxgap report`` and :mod:`cxgap.reports`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import Engine, func, select
+
+from cxgap.errors import DataError, ValidationError
+from cxgap.reports.document import ReportDocument, compose
+from cxgap.reports.headline import headline, with_changes
+from cxgap.reports.i18n import LANGUAGES, Language, Texts
+from cxgap.services.analysis import ALPHA, analyze_survey
+from cxgap.services.surveys import instrument_of
+from cxgap.settings import get_settings
+from cxgap.store.database import transaction
+from cxgap.store.lookups import get_survey
+from cxgap.store.models import ImportBatch
+
+Format = Literal["html", "pdf"]
+FORMATS: tuple[Format, ...] = ("html", "pdf")
+
+
+@dataclass(frozen=True)
+class Report:
+    """A rendered report: its bytes, the document it shows, and where the time went."""
+
+    content: bytes
+    format: Format
+    document: ReportDocument
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds spent in ``analysis`` (both waves), ``headline``, ``render``."""
+
+
+def _excluded(engine: Engine, survey: str) -> dict[str, int]:
+    with transaction(engine) as session:
+        survey_id = get_survey(session, survey).id
+        rejected, duplicates = session.execute(
+            select(
+                func.coalesce(func.sum(ImportBatch.rejected), 0),
+                func.coalesce(func.sum(ImportBatch.duplicates), 0),
+            ).where(ImportBatch.survey_id == survey_id)
+        ).one()
+    return {"rejected": int(rejected), "duplicates": int(duplicates)}
+
+
+def build_report(
+    engine: Engine,
+    survey: str,
+    *,
+    compare: str | None = None,
+    by: str | list[str] | None = None,
+    lang: Language = "en",
+    format: Format = "html",
+    out: str | Path | None = None,
+    public: bool = False,
+    min_cell: int | None = None,
+    confidence: float = 0.95,
+) -> Report:
+    """The satisfaction report of a survey as HTML or PDF.
+
+    Args:
+        survey: key of the stored survey to report on.
+        compare: key of an earlier wave; headline changes against it are tested and
+            flagged when significant.
+        by: respondent attribute(s) for the expectations-by-segment heatmap.
+        lang: ``en``, ``zh`` or ``fa`` (right-to-left).
+        format: ``html`` (one self-contained file) or ``pdf``.
+        out: write the report to this file as well.
+        public: the public edition: aggregates only, groups under ``min_cell``
+            respondents left out.
+        min_cell: smallest group shown (default: setting ``CXGAP_MIN_SEGMENT_SIZE``).
+
+    Example:
+        >>> report = build_report(engine, "heating-2026q4", lang="fa", format="pdf")
+        >>> Path("report.pdf").write_bytes(report.content)
+    """
+    if format not in FORMATS:
+        raise ValidationError(f"format must be one of {', '.join(FORMATS)}; got {format!r}")
+    if lang not in LANGUAGES:
+        raise ValidationError(f"lang must be one of {', '.join(LANGUAGES)}; got {lang!r}")
+    minimum = get_settings().min_segment_size if min_cell is None else min_cell
+    if minimum < 1:
+        raise ValidationError(f"min_cell must be at least 1; got {minimum}")
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    analysis = analyze_survey(
+        engine, survey, by=by, confidence=confidence, min_segment_size=minimum
+    )
+    previous = analyze_survey(engine, compare, confidence=confidence) if compare else None
+    timings["analysis"] = time.perf_counter() - start
+    n = int(analysis.survey["n_responses"])
+    if public and n < minimum:
+        raise DataError(
+            f"survey {survey!r} has {n} responses; the public edition needs at least "
+            f"{minimum} (min_cell)"
+        )
+    start = time.perf_counter()
+    measures = headline(engine, analysis, confidence=confidence)
+    if previous is not None:
+        measures = with_changes(
+            measures, headline(engine, previous, confidence=confidence), alpha=ALPHA
+        )
+    with transaction(engine) as session:
+        instrument = instrument_of(get_survey(session, survey))
+    document = compose(
+        analysis,
+        instrument,
+        measures,
+        texts=Texts(lang),
+        compared_wave=None if previous is None else str(previous.survey["wave"] or compare),
+        public=public,
+        min_cell=minimum,
+        confidence=confidence,
+        excluded=_excluded(engine, survey),
+    )
+    timings["headline"] = time.perf_counter() - start
+    start = time.perf_counter()
+    if format == "pdf":
+        from cxgap.reports.pdf import render_pdf
+
+        content = render_pdf(document)
+    else:
+        from cxgap.reports.html import render_html
+
+        content = render_html(document).encode("utf-8")
+    timings["render"] = time.perf_counter() - start
+    if out is not None:
+        Path(out).write_bytes(content)
+    return Report(content=content, format=format, document=document, timings=timings)

@@ -1,0 +1,190 @@
+"""Reports as a reader gets them: HTML and PDF in English, Chinese and Persian."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import Engine, update
+
+from cxgap.errors import DataError, ValidationError
+from cxgap.reports import build_report
+from cxgap.reports.headline import Measure, with_changes
+from cxgap.reports.i18n import CATALOGUE
+from cxgap.store.database import transaction
+from cxgap.store.models import Survey
+
+SURVEY, PREVIOUS = "heating-2026q4", "heating-2026q3"
+
+HEADINGS = (
+    "sec_summary",
+    "sec_gaps",
+    "sec_zone",
+    "sec_ipa",
+    "sec_kano",
+    "sec_trend",
+    "sec_reliability",
+    "sec_methods",
+)
+
+
+def _plain(text: str) -> str:
+    # PDF text extraction drops zero-width non-joiners and line breaks
+    return re.sub(r"\s+", " ", text.replace("\u200c", ""))
+
+
+def _fonts(reader: PdfReader) -> dict[str, bool]:
+    """Every font used on any page (also inside forms) -> whether its program is embedded."""
+    found: dict[str, bool] = {}
+
+    def visit(resources: object) -> None:
+        if not hasattr(resources, "get"):
+            return
+        resources = resources.get_object() if hasattr(resources, "get_object") else resources
+        for font in (resources.get("/Font") or {}).values():  # type: ignore[union-attr]
+            font = font.get_object()
+            descriptors = [font.get("/FontDescriptor")]
+            descriptors += [
+                d.get_object().get("/FontDescriptor") for d in font.get("/DescendantFonts", [])
+            ]
+            embedded = any(
+                d is not None
+                and any(k in d.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+                for d in descriptors
+            )
+            found[str(font.get("/BaseFont"))] = embedded
+        for xobject in (resources.get("/XObject") or {}).values():  # type: ignore[union-attr]
+            xobject = xobject.get_object()
+            if xobject.get("/Subtype") == "/Form":
+                visit(xobject.get("/Resources"))
+
+    for page in reader.pages:
+        visit(page.get("/Resources"))
+    return found
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "fa"])
+def test_pdf_has_every_section_in_its_language(demo_engine: Engine, lang: str) -> None:
+    report = build_report(
+        demo_engine, SURVEY, compare=PREVIOUS, by="age_band", lang=lang, format="pdf"
+    )
+    reader = PdfReader(io.BytesIO(report.content))
+    assert len(reader.pages) >= 3
+    text = _plain("\n".join(page.extract_text() for page in reader.pages))
+    for key in HEADINGS:
+        assert _plain(CATALOGUE[key][lang]) in text, key
+    segment_title = CATALOGUE["sec_segments"][lang].format(
+        attribute=CATALOGUE["attr_age_band"][lang]
+    )
+    assert _plain(segment_title) in text
+    fonts = _fonts(reader)
+    assert fonts and all(fonts.values()), fonts
+    expected = {"en": "Noto-Sans", "zh": "Noto-Sans-CJK-SC", "fa": "Noto-Naskh-Arabic"}[lang]
+    assert any(expected in name for name in fonts), fonts
+    # chart text is drawn as outlines: the PDF has no SVG text left to mis-shape
+    assert b"<text" not in report.content
+
+
+def test_html_is_self_contained_and_escapes_user_text(demo_engine: Engine) -> None:
+    with transaction(demo_engine) as session:
+        session.execute(
+            update(Survey).where(Survey.key == SURVEY).values(name="<script>alert(1)</script> & Co")
+        )
+    try:
+        report = build_report(demo_engine, SURVEY, by="age_band", lang="fa", format="html")
+    finally:
+        with transaction(demo_engine) as session:
+            session.execute(
+                update(Survey).where(Survey.key == SURVEY).values(name="Customer survey 2026Q4")
+            )
+    html = report.content.decode("utf-8")
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in html
+    assert '<html lang="fa" dir="rtl">' in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "<link" not in html
+    assert html.count("<svg") == len(re.findall(r'class="chart-spec"', html)) >= 6
+    for section in (
+        "summary",
+        "gaps",
+        "zone",
+        "ipa",
+        "kano",
+        "segments_age_band",
+        "trend",
+        "reliability",
+        "methods",
+    ):
+        assert f'<section id="{section}"' in html
+
+
+def test_public_edition_leaves_out_small_groups(demo_engine: Engine) -> None:
+    full = build_report(demo_engine, SURVEY, by="age_band", format="html", min_cell=5)
+    sizes = {
+        r["segment"]: r["n"] for r in full.document.chart("segments_age_band")["data"]["values"]
+    }
+    threshold = sorted(sizes.values())[0] + 1  # the smallest age band falls under it
+    public = build_report(
+        demo_engine, SURVEY, by="age_band", format="html", public=True, min_cell=threshold
+    )
+    shown = public.document.chart("segments_age_band")["data"]["values"]
+    assert shown and all(r["n"] >= threshold for r in shown)
+    assert {r["segment"] for r in shown} == {s for s, n in sizes.items() if n >= threshold}
+    html = public.content.decode("utf-8")
+    assert "public edition" in html
+    assert "group(s) below the minimum size were left out" in html
+    assert "differs by age band" not in html
+    with pytest.raises(DataError, match="public edition needs at least"):
+        build_report(demo_engine, SURVEY, format="html", public=True, min_cell=10**6)
+
+
+def test_change_is_flagged_only_when_significant() -> None:
+    # two-sided normal p for |z| = 2 is 0.0455 (any normal table), for |z| = 1 it is 0.3173
+    base = Measure("nps", 10.0, 5.0, 15.0, 0.3, 400, "points")
+    previous = [Measure("nps", 9.0, 4.0, 14.0, 0.4, 400, "points")]
+    flagged = with_changes([base], previous, alpha=0.05)[0]
+    assert flagged.change == pytest.approx(1.0)
+    assert flagged.change_p == pytest.approx(0.0455, abs=1e-4)
+    assert flagged.significant is True
+    calm = with_changes([base], [Measure("nps", 9.5, 4, 14, 0.4, 400, "points")], alpha=0.05)[0]
+    assert calm.change_p == pytest.approx(0.3173, abs=1e-4)
+    assert calm.significant is False
+
+
+def test_bad_options_are_refused(demo_engine: Engine) -> None:
+    with pytest.raises(ValidationError, match="lang must be one of en, zh, fa"):
+        build_report(demo_engine, SURVEY, lang="de")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="format must be one of html, pdf"):
+        build_report(demo_engine, SURVEY, format="docx")  # type: ignore[arg-type]
+
+
+def test_cli_report(
+    demo_db: Path, tmp_path: Path, cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    out = tmp_path / "report.html"
+    code, stdout, stderr = cli(
+        "--db",
+        demo_db,
+        "report",
+        "--survey",
+        SURVEY,
+        "--compare",
+        PREVIOUS,
+        "--by",
+        "region",
+        "--lang",
+        "zh",
+        "--out",
+        out,
+    )
+    assert code == 0, stderr
+    assert "HTML report (zh" in stdout
+    html = out.read_text(encoding="utf-8")
+    assert CATALOGUE["sec_segments"]["zh"].format(attribute="地区") in html
+    assert CATALOGUE["compared_with"]["zh"].format(wave="2026Q3") in html
+    code, _, stderr = cli("--db", demo_db, "report", "--survey", "nope", "--out", out)
+    assert code == 4 and "nope" in stderr
