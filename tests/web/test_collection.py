@@ -29,22 +29,9 @@ from cxgap.services.customers import upsert_customers
 from cxgap.store.database import transaction
 from cxgap.store.models import Answer, Invitation, Response, Submission
 
-SECRET = b"s" * 64
+from .helpers import VALID
 
-VALID = {
-    "rel1_adequate": "4",
-    "rel1_desired": "8",
-    "rel1_perceived": "6",
-    "emp1_expected": "6",
-    "emp1_perceived": "5",
-    "dis1": "3",
-    "nps": "9",
-    "kano_app_functional": "1",
-    "kano_app_dysfunctional": "5",
-    "importance_reliability": "70",
-    "importance_empathy": "30",
-    "comment": "Quick and friendly",
-}
+SECRET = b"s" * 64
 
 
 @pytest.fixture

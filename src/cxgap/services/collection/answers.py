@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from cxgap.instruments.model import Instrument, Item
+from cxgap.instruments.model import Instrument, Item, Section
 
 MAX_TEXT_CHARS = 4000
 CONFIRM_PREFIX = "confirm:"
@@ -66,7 +66,7 @@ def _number(raw: str | None) -> tuple[float | None, bool]:
     return (value, True) if value == value else (None, False)
 
 
-def _item_columns(item: Item) -> list[tuple[str, str]]:
+def item_columns(item: Item) -> list[tuple[str, str]]:
     """``(answer name, field)`` pairs of an item, as ``Instrument.answer_columns`` names them."""
     if item.format == "points":
         return [(f"{item.id}_{opt.id}", "score") for opt in item.options]
@@ -96,7 +96,7 @@ def check_answers(
     for item in instrument.ordered_items():
         if wanted is not None and item.id not in wanted:
             continue
-        columns = _item_columns(item)
+        columns = item_columns(item)
         if item.format == "text":
             name = columns[0][0]
             text = (raw.get(name) or "").strip()
@@ -172,3 +172,36 @@ def answer_names(instrument: Instrument) -> set[str]:
     names = {c.name for c in instrument.answer_columns()}
     names |= {f"{CONFIRM_PREFIX}{i.id}" for i in instrument.items_of_format("tolerance_zone")}
     return names
+
+
+def form_pages(instrument: Instrument) -> list[Section]:
+    """The pages of a survey form: one per section (or one page with every item)."""
+    if instrument.sections:
+        return list(instrument.sections)
+    return [Section(id="all", title=instrument.title, items=tuple(i.id for i in instrument.items))]
+
+
+def page_items(instrument: Instrument, index: int) -> tuple[str, ...]:
+    """The item ids on page ``index`` (clamped to the pages there are)."""
+    all_pages = form_pages(instrument)
+    return all_pages[max(0, min(index, len(all_pages) - 1))].items
+
+
+def page_field_names(instrument: Instrument, index: int) -> set[str]:
+    """Every form field name the items of page ``index`` use."""
+    names: set[str] = set()
+    for item_id in page_items(instrument, index):
+        item = instrument.item(item_id)
+        names.update(name for name, _ in item_columns(item))
+        if item.format == "tolerance_zone":
+            names.add(f"{CONFIRM_PREFIX}{item.id}")
+    return names
+
+
+def merge_page(
+    draft: Mapping[str, str], page_fields: Collection[str], posted: Mapping[str, str]
+) -> dict[str, str]:
+    """The draft with one page's fields replaced by what that page posted."""
+    kept = {k: v for k, v in draft.items() if k not in page_fields}
+    kept.update({k: v for k, v in posted.items() if v})
+    return kept

@@ -57,14 +57,16 @@ class LinkState:
     page: int
 
 
-_instruments: dict[int, Instrument] = {}
+_instruments: dict[str, Instrument] = {}
 
 
 def _instrument(survey: Survey) -> Instrument:
-    """Parsed instrument of a survey; stored versions never change, so parse once."""
-    found = _instruments.get(survey.instrument_id)
+    """Parsed instrument of a survey; stored versions never change, so parse once
+    (keyed by the definition's checksum: the same in every database)."""
+    checksum = survey.instrument.checksum
+    found = _instruments.get(checksum)
     if found is None:
-        found = _instruments[survey.instrument_id] = instrument_of(survey)
+        found = _instruments[checksum] = instrument_of(survey)
     return found
 
 

@@ -28,7 +28,13 @@ from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from cxgap.errors import ConflictError, NotFoundError, ValidationError
 from cxgap.ingest.importer import fingerprint_answers
 from cxgap.instruments import Instrument
-from cxgap.services.collection.answers import CheckedAnswers, check_answers, confirmed_items
+from cxgap.services.collection.answers import (
+    CheckedAnswers,
+    check_answers,
+    confirmed_items,
+    merge_page,
+    page_field_names,
+)
 from cxgap.services.collection.invitations import (
     LinkCompletedError,
     LinkState,
@@ -40,6 +46,7 @@ from cxgap.services.collection.tokens import verify_link_token
 from cxgap.services.imports import ANSWER_COLUMNS, answer_rows, insert_responses
 from cxgap.store.bulk import bulk_insert
 from cxgap.store.database import transaction
+from cxgap.store.lookups import get_survey
 from cxgap.store.models import Draft, Invitation, Submission, Survey
 
 MAX_SUBMISSION_KEY = 64
@@ -48,9 +55,11 @@ MAX_SUBMISSION_KEY = 64
 class AnswersInvalidError(ValidationError):
     """The form's answers break the instrument's rules; ``checked.errors`` says where."""
 
-    def __init__(self, checked: CheckedAnswers) -> None:
+    def __init__(self, checked: CheckedAnswers, raw: dict[str, str], state: LinkState) -> None:
         super().__init__(f"{len(checked.errors)} answer(s) need attention")
         self.checked = checked
+        self.raw = raw
+        self.state = state
 
 
 @dataclass(frozen=True)
@@ -258,8 +267,12 @@ def submit_answers(
     raw: Mapping[str, str],
     *,
     submission_key: str,
+    page: int | None = None,
 ) -> SubmissionResult:
     """Check and store a submitted form, exactly once per link.
+
+    With ``page``, ``raw`` holds that page's fields and the other answers come from the
+    saved draft.
 
     The same ``submission_key`` sent again (a retry, a double click) gets the result of
     the first. Raises ``AnswersInvalidError`` (answers to fix), ``NotFoundError`` (bad
@@ -273,9 +286,11 @@ def submit_answers(
     state = _link_for_submission(engine, secret, token, submission_key)
     if isinstance(state, SubmissionResult):
         return state
+    if page is not None:
+        raw = merge_page(state.draft, page_field_names(state.instrument, page), raw)
     checked = check_answers(state.instrument, raw, confirmed=confirmed_items(raw))
     if not checked.ok:
-        raise AnswersInvalidError(checked)
+        raise AnswersInvalidError(checked, dict(raw), state)
     job = _Job(
         survey_id=state.survey_id,
         instrument=state.instrument,
@@ -306,13 +321,20 @@ def _link_for_submission(
             raise LinkCompletedError("this survey link has already been used to submit answers")
         if invitation.kind == "anonymous":
             raise ConflictError("answers are submitted on a respondent's own link")
-        return link_state(invitation, session.get_one(Survey, invitation.survey_id), None)
+        survey = session.get_one(Survey, invitation.survey_id)
+        return link_state(invitation, survey, session.get(Draft, invitation.id))
 
 
-def store_unchecked(engine: Engine, survey_id: int, raw: Mapping[str, str]) -> int:
+_survey_ids: dict[str, tuple[int, Instrument]] = {}
+
+
+def store_unchecked(engine: Engine, survey: str, raw: Mapping[str, str]) -> int:
     """Store form values as a response without any check (benchmark baseline only)."""
-    with transaction(engine) as session:
-        instrument = _instrument(session.get_one(Survey, survey_id))
+    if survey not in _survey_ids:
+        with transaction(engine) as session:
+            row = get_survey(session, survey)
+            _survey_ids[survey] = (row.id, _instrument(row))
+    survey_id, instrument = _survey_ids[survey]
     values: dict[str, float | str | None] = {}
     for column in instrument.answer_columns():
         value = raw.get(column.name)

@@ -1,0 +1,1 @@
+"""The web application: public survey pages (FastAPI); ``create_app`` builds it."""
