@@ -68,3 +68,15 @@ class ConvergenceError(CxgapError):
     """An iterative estimate did not converge within its limit."""
 
     exit_code = 6
+
+
+class AuthenticationError(CxgapError):
+    """Credentials are missing, wrong, expired or revoked."""
+
+    exit_code = 7
+
+
+class PermissionDeniedError(CxgapError):
+    """The signed-in user's role does not allow the action."""
+
+    exit_code = 8

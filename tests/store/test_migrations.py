@@ -17,7 +17,7 @@ def test_upgrade_empty_database_to_head(tmp_path: Path) -> None:
     engine = get_engine(str(tmp_path / "empty.db"))
     assert current_revision(engine) is None
     upgrade(engine)
-    assert current_revision(engine) == head_revision(engine) == "0003"
+    assert current_revision(engine) == head_revision(engine) == "0004"
     tables = {
         r[0]
         for r in sqlite3.connect(tmp_path / "empty.db").execute(
@@ -97,7 +97,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
 def test_upgrade_from_0002_and_back(tmp_path: Path) -> None:
     engine = get_engine(str(tmp_path / "web.db"))
     upgrade(engine, "0002")
-    upgrade(engine)
+    upgrade(engine, "0003")
     assert current_revision(engine) == "0003"
     from alembic import command
 
@@ -107,3 +107,20 @@ def test_upgrade_from_0002_and_back(tmp_path: Path) -> None:
     with engine.connect() as conn:
         tables = {r[0] for r in conn.execute(text("select name from sqlite_master"))}
     assert "invitations" not in tables and "customers" in tables
+
+
+def test_upgrade_from_0003_adds_accounts_and_back(tmp_path: Path) -> None:
+    from alembic import command
+
+    from cxgap.store.database import _alembic_config
+
+    engine = get_engine(str(tmp_path / "acc.db"))
+    upgrade(engine, "0003")
+    upgrade(engine)
+    with engine.connect() as conn:
+        tables = {r[0] for r in conn.execute(text("select name from sqlite_master"))}
+    assert {"users", "api_keys", "audit_events"} <= tables
+    command.downgrade(_alembic_config(engine), "0003")
+    with engine.connect() as conn:
+        tables = {r[0] for r in conn.execute(text("select name from sqlite_master"))}
+    assert "users" not in tables and "invitations" in tables

@@ -10,8 +10,9 @@ import sys
 
 from rich.markup import escape
 
+import cxgap.cli.accounts_cmd
 import cxgap.cli.analyze_cmd
-import cxgap.cli.index_cmd  # noqa: F401  (registers the command)
+import cxgap.cli.index_cmd
 import cxgap.cli.report_cmd  # noqa: F401
 from cxgap.cli.app import app, console_err
 from cxgap.errors import CxgapError

@@ -1,0 +1,184 @@
+"""``cxgap users``, ``cxgap apikeys``, ``cxgap customers`` (access and erasure), ``cxgap audit``."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from cxgap.cli.app import app, console
+from cxgap.cli.context import state
+from cxgap.errors import ValidationError
+
+users_app = typer.Typer(help="Accounts and roles.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for scripts.", no_args_is_help=True)
+customers_app = typer.Typer(help="A customer's data: access and erasure.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="apikeys")
+app.add_typer(customers_app, name="customers")
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        if not password:
+            raise ValidationError("no password on standard input")
+        return password
+    first = typer.prompt("password", hide_input=True)
+    second = typer.prompt("repeat password", hide_input=True)
+    if first != second:
+        raise ValidationError("the two passwords differ")
+    return str(first)
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Argument(help="Sign-in email address.")],
+    role: Annotated[str, typer.Option(help="admin, analyst, manager, agent or viewer.")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    language: Annotated[str, typer.Option(help="Language of the pages: en, zh, fa.")] = "en",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create an account (the password is asked for, or read from standard input)."""
+    from cxgap.services.accounts import create_user
+    from cxgap.store.database import transaction
+
+    engine = state.engine()
+    password = _read_password(password_stdin)
+    with transaction(engine) as session:
+        user = create_user(
+            session, email, password, role=role, name=name, language=language, actor=_actor()
+        )
+        console.print(f"user {user.email} created with role {user.role}")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List accounts."""
+    from cxgap.store.accounts import User
+    from cxgap.store.database import transaction
+
+    with transaction(state.engine()) as session:
+        table = Table("email", "name", "role", "active", "last login")
+        for u in session.scalars(select(User).order_by(User.email)):
+            table.add_row(
+                u.email,
+                u.name or "",
+                u.role,
+                "yes" if u.active else "no",
+                str(u.last_login_at or ""),
+            )
+    console.print(table)
+
+
+@users_app.command("set-role")
+def users_set_role(email: str, role: str) -> None:
+    """Change a user's role."""
+    from cxgap.services.accounts import get_user, set_role
+    from cxgap.store.database import transaction
+
+    with transaction(state.engine()) as session:
+        set_role(session, get_user(session, email), role, actor=_actor())
+    console.print(f"{email} now has role {role}")
+
+
+@users_app.command("disable")
+def users_disable(email: str) -> None:
+    """Disable an account (it can no longer sign in or use its API keys)."""
+    from cxgap.services.accounts import get_user, set_active
+    from cxgap.store.database import transaction
+
+    with transaction(state.engine()) as session:
+        set_active(session, get_user(session, email), False, actor=_actor())
+    console.print(f"{email} disabled")
+
+
+@keys_app.command("create")
+def keys_create(
+    email: Annotated[str, typer.Argument(help="User the key acts as.")],
+    name: Annotated[str, typer.Option(help="What the key is for.")],
+) -> None:
+    """Create an API key; it is shown once and only its hash is stored."""
+    from cxgap.services.accounts import create_api_key, get_user
+    from cxgap.store.database import transaction
+
+    with transaction(state.engine()) as session:
+        new = create_api_key(session, get_user(session, email), name, actor=_actor())
+    console.print(f"API key {new.id} ({new.name}); store it now, it is not shown again:")
+    console.print(new.key, highlight=False, markup=False)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[int, typer.Argument(help="Number of the key.")]) -> None:
+    """Revoke an API key."""
+    from cxgap.services.accounts import revoke_api_key
+    from cxgap.store.database import transaction
+
+    with transaction(state.engine()) as session:
+        revoke_api_key(session, key_id, actor=_actor())
+    console.print(f"API key {key_id} revoked")
+
+
+@customers_app.command("export")
+def customers_export(
+    customer: Annotated[str, typer.Argument(help="The customer's external id.")],
+    out: Annotated[Path | None, typer.Option(help="Write the JSON to this file.")] = None,
+) -> None:
+    """Everything stored about a customer, as JSON (right of access)."""
+    from cxgap.services.privacy import export_customer
+
+    text = json.dumps(export_customer(state.engine(), customer), indent=1, ensure_ascii=False)
+    if out is None:
+        console.print(text, highlight=False, markup=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"data of customer {customer} written to {out}")
+
+
+@customers_app.command("erase")
+def customers_erase(
+    customer: Annotated[str, typer.Argument(help="The customer's external id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase a customer (right to erasure); anonymised numeric answers are kept."""
+    from cxgap.services.privacy import erase_customer
+
+    if not yes and not typer.confirm(f"erase customer {customer} for good?"):
+        raise typer.Exit(1)
+    counts = erase_customer(state.engine(), customer, actor=_actor())
+    console.print(
+        f"customer {customer} erased: "
+        + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())
+    )
+
+
+@app.command("audit")
+def audit_log(limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50) -> None:
+    """The newest entries of the audit log."""
+    from cxgap.store.accounts import AuditEvent
+    from cxgap.store.database import transaction
+
+    with transaction(state.engine()) as session:
+        table = Table("when", "who", "action", "target", "details")
+        for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)):
+            target = f"{e.target_type}:{e.target_id}" if e.target_type else ""
+            table.add_row(
+                str(e.at)[:19],
+                e.actor,
+                e.action,
+                target,
+                json.dumps(e.details, ensure_ascii=False) if e.details else "",
+            )
+    console.print(table)

@@ -1,0 +1,175 @@
+"""A customer's rights of access and erasure.
+
+:func:`export_customer` gathers everything stored about one customer. :func:`erase_customer`
+removes the person and keeps what aggregates need, without anything that points back:
+
+- deleted: the customer record (segment attributes, custom attributes), their service
+  encounters, their feedback messages, the free-text answers of their responses, their
+  drafts and invitations;
+- kept, anonymised: the numeric answers of their survey responses, with the link to the
+  customer removed and the respondent key replaced by a random one, so survey results,
+  trends and published reports do not change when someone asks to be forgotten;
+- kept: an audit event saying an erasure happened (with no personal data).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import Engine, delete, select, update
+
+from cxgap.errors import NotFoundError
+from cxgap.instruments.model import NUMERIC_FIELDS
+from cxgap.services.accounts import audit
+from cxgap.stats.result import to_jsonable
+from cxgap.store.accounts import User
+from cxgap.store.database import transaction
+from cxgap.store.models import (
+    Answer,
+    Customer,
+    Encounter,
+    FeedbackMessage,
+    Response,
+    Survey,
+)
+
+
+def _customer(session: Any, external_id: str) -> Customer:
+    customer = session.scalar(select(Customer).where(Customer.external_id == external_id))
+    if customer is None:
+        raise NotFoundError(f"no customer with id {external_id!r}")
+    return customer
+
+
+def export_customer(engine: Engine, external_id: str) -> dict[str, Any]:
+    """Everything stored about one customer, as JSON-ready data."""
+    with transaction(engine) as session:
+        c = _customer(session, external_id)
+        responses = []
+        for response, survey_key in session.execute(
+            select(Response, Survey.key)
+            .join(Survey, Survey.id == Response.survey_id)
+            .where(Response.customer_id == c.id)
+            .order_by(Response.id)
+        ).all():
+            answers = session.scalars(select(Answer).where(Answer.response_id == response.id)).all()
+            responses.append(
+                {
+                    "survey": survey_key,
+                    "respondent_key": response.respondent_key,
+                    "submitted_at": response.submitted_at,
+                    "answers": [
+                        {
+                            "item": a.item_id,
+                            "option": a.option or None,
+                            "text": a.text,
+                            **{
+                                f: getattr(a, f)
+                                for f in NUMERIC_FIELDS
+                                if getattr(a, f) is not None
+                            },
+                        }
+                        for a in answers
+                    ],
+                }
+            )
+        encounters = session.scalars(
+            select(Encounter).where(Encounter.customer_id == c.id).order_by(Encounter.occurred_at)
+        ).all()
+        feedback = session.scalars(
+            select(FeedbackMessage)
+            .where(FeedbackMessage.customer_id == c.id)
+            .order_by(FeedbackMessage.received_at)
+        ).all()
+        data = {
+            "customer": {
+                "id": c.external_id,
+                "gender": c.gender,
+                "age_band": c.age_band,
+                "income_band": c.income_band,
+                "interests": c.interests,
+                "region": c.region,
+                "channel": c.channel,
+                "attributes": c.attributes,
+                "created_at": c.created_at,
+            },
+            "responses": responses,
+            "encounters": [
+                {
+                    "occurred_at": e.occurred_at,
+                    "channel": e.channel,
+                    "touchpoint": e.touchpoint,
+                    "outcome": e.outcome,
+                    "notes": e.notes,
+                }
+                for e in encounters
+            ],
+            "feedback": [
+                {
+                    "received_at": f.received_at,
+                    "channel": f.channel,
+                    "language": f.language,
+                    "text": f.text,
+                }
+                for f in feedback
+            ],
+        }
+    return to_jsonable({k: _iso(v) for k, v in data.items()})
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _iso(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_iso(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _rowcount(result: Any) -> int:
+    """Rows a DML statement touched (``Session.execute`` returns a cursor result for it)."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def erase_customer(engine: Engine, external_id: str, *, actor: User | str) -> dict[str, int]:
+    """Erase a customer as described in the module doc; returns what was removed."""
+    from cxgap.store import models
+
+    with transaction(engine) as session:
+        c = _customer(session, external_id)
+        response_ids = list(
+            session.scalars(select(Response.id).where(Response.customer_id == c.id))
+        )
+        texts = 0
+        if response_ids:
+            texts = _rowcount(
+                session.execute(
+                    update(Answer)
+                    .where(Answer.response_id.in_(response_ids), Answer.text.is_not(None))
+                    .values(text=None)
+                )
+            )
+        for rid in response_ids:
+            session.execute(
+                update(Response)
+                .where(Response.id == rid)
+                .values(customer_id=None, respondent_key=f"erased-{secrets.token_hex(8)}")
+            )
+        encounters = session.execute(delete(Encounter).where(Encounter.customer_id == c.id))
+        feedback = session.execute(
+            delete(FeedbackMessage).where(FeedbackMessage.customer_id == c.id)
+        )
+        invitation = getattr(models, "Invitation", None)
+        if invitation is not None:
+            session.execute(delete(invitation).where(invitation.customer_id == c.id))
+        session.delete(c)
+        counts = {
+            "responses_anonymised": len(response_ids),
+            "text_answers_deleted": texts,
+            "encounters_deleted": _rowcount(encounters),
+            "feedback_deleted": _rowcount(feedback),
+        }
+        audit(session, actor, "customer.erase", target_type="customer", details=counts)
+    return counts

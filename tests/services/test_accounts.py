@@ -1,0 +1,112 @@
+"""Accounts, roles, API keys and the audit log on a real SQLite database."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import Engine, select
+
+from cxgap.errors import AuthenticationError, ConflictError, PermissionDeniedError, ValidationError
+from cxgap.services import accounts
+from cxgap.store.accounts import ApiKey, AuditEvent, User
+from cxgap.store.database import get_engine, transaction
+
+PASSWORD = "correct horse battery"
+
+
+def test_passwords_are_hashed_with_argon2(engine: Engine) -> None:
+    with transaction(engine) as s:
+        user = accounts.create_user(s, "Ana@Example.org", PASSWORD, role="analyst")
+        stored = user.password_hash
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert PasswordHasher().verify(stored, PASSWORD)  # an independent verifier agrees
+    with transaction(engine) as s:
+        assert accounts.authenticate(s, "ana@example.org", PASSWORD).role == "analyst"
+        with pytest.raises(AuthenticationError, match="wrong email or password"):
+            accounts.authenticate(s, "ana@example.org", "wrong password!!")
+        with pytest.raises(AuthenticationError, match="wrong email or password"):
+            accounts.authenticate(s, "nobody@example.org", PASSWORD)
+
+
+def test_account_rules(engine: Engine) -> None:
+    with transaction(engine) as s:
+        with pytest.raises(ValidationError, match="at least 12"):
+            accounts.create_user(s, "a@example.org", "short", role="viewer")
+        with pytest.raises(ValidationError, match="role 'boss' is not allowed"):
+            accounts.create_user(s, "a@example.org", PASSWORD, role="boss")
+        with pytest.raises(ValidationError, match="not an email"):
+            accounts.create_user(s, "not-an-email", PASSWORD, role="viewer")
+        accounts.create_user(s, "a@example.org", PASSWORD, role="viewer")
+    with transaction(engine) as s, pytest.raises(ConflictError, match="already exists"):
+        accounts.create_user(s, "A@example.org", PASSWORD, role="viewer")
+    with transaction(engine) as s:
+        user = accounts.get_user(s, "a@example.org")
+        accounts.set_active(s, user, False, actor="test")
+    with transaction(engine) as s, pytest.raises(AuthenticationError):
+        accounts.authenticate(s, "a@example.org", PASSWORD)
+
+
+def test_permission_matrix_is_complete_and_enforced(engine: Engine) -> None:
+    assert set(accounts.ROLES) == {"admin", "analyst", "manager", "agent", "viewer"}
+    for permission, roles in accounts.PERMISSIONS.items():
+        assert "admin" in roles, permission  # admins can do everything
+        assert roles <= set(accounts.ROLES)
+    assert accounts.allowed("viewer", "dashboard:view")
+    assert not accounts.allowed("viewer", "responses:export")
+    assert not accounts.allowed("agent", "analyses:run")
+    assert not accounts.allowed("admin", "no:such-permission")
+    with transaction(engine) as s:
+        agent = accounts.create_user(s, "agent@example.org", PASSWORD, role="agent")
+        accounts.require(agent, "feedback:write")
+        with pytest.raises(PermissionDeniedError, match="role 'agent' may not users:manage"):
+            accounts.require(agent, "users:manage")
+    doc = (Path(__file__).parents[2] / "docs" / "permissions.md").read_text(encoding="utf-8")
+    for permission in accounts.PERMISSIONS:
+        assert f"`{permission}`" in doc  # every permission is documented
+
+
+def test_api_keys_shown_once_stored_hashed_revocable(engine: Engine) -> None:
+    with transaction(engine) as s:
+        user = accounts.create_user(s, "bot@example.org", PASSWORD, role="analyst")
+        new = accounts.create_api_key(s, user, "nightly export", actor=user)
+    with transaction(engine) as s:
+        row = s.scalars(select(ApiKey)).one()
+        assert new.key.split("_")[2] not in row.secret_hash and len(row.secret_hash) == 64
+        assert accounts.authenticate_api_key(s, new.key).email == "bot@example.org"
+        for bad in ("", "cxg_x_y", new.key[:-1] + ("A" if new.key[-1] != "A" else "B")):
+            with pytest.raises(AuthenticationError):
+                accounts.authenticate_api_key(s, bad)
+        accounts.revoke_api_key(s, new.id, actor="test")
+    with transaction(engine) as s, pytest.raises(AuthenticationError, match="revoked"):
+        accounts.authenticate_api_key(s, new.key)
+    with transaction(engine) as s:
+        actions = [e.action for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions == ["user.create", "apikey.create", "apikey.revoke"]
+
+
+def test_cli_users_and_keys(
+    cli: Callable[..., tuple[int, str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "u.db"
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    code, out, err = cli(
+        "--db", db, "users", "create", "lead@example.org", "--role", "admin", "--password-stdin"
+    )
+    assert code == 0, err
+    code, out, _ = cli("--db", db, "users", "list")
+    assert "lead@example.org" in out and "admin" in out
+    code, out, _ = cli("--db", db, "apikeys", "create", "lead@example.org", "--name", "ci")
+    assert code == 0 and "cxg_" in out
+    code, out, _ = cli("--db", db, "audit")
+    assert "user.create" in out and "apikey.create" in out
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    code, _, err = cli(
+        "--db", db, "users", "create", "x@example.org", "--role", "viewer", "--password-stdin"
+    )
+    assert code == 3 and "password too short" in err
+    with transaction(get_engine(str(db))) as s:
+        assert s.scalar(select(User).where(User.email == "x@example.org")) is None
