@@ -13,7 +13,7 @@ from statsmodels.stats.multitest import multipletests
 
 from cxgap.errors import DataError
 from cxgap.stats import compare_segments
-from cxgap.stats.segments import fdr_bh
+from cxgap.stats.segments import _range_ppf, _range_quantile, _range_sf_pdf, fdr_bh
 
 
 def _survey(seed: int = 1) -> tuple[pd.DataFrame, np.ndarray]:
@@ -161,3 +161,48 @@ def test_bad_inputs() -> None:
         compare_segments(values, seg, confidence=95)
     with pytest.raises(DataError, match="min_size"):
         compare_segments(values, seg, min_size=-1)
+
+
+def test_studentized_range_matches_scipy() -> None:
+    # scipy.stats.studentized_range integrates each value adaptively (epsabs=1e-11) and
+    # treats df >= 1e5 as infinite; for k = 2, Q = sqrt(2)|T| with T ~ t(df) is exact.
+    q = np.array([0.3, 1.5, 3.0, 4.5, 7.0, 12.0])
+    for k in (2, 3, 4, 6, 10):
+        for df in (1.0, 1.5, 2.5, 7.0, 30.0, 200.0, 5000.0, 1e5):
+            sf, pdf = _range_sf_pdf(q, k, np.full(q.size, df), density=True)
+            np.testing.assert_allclose(
+                sf, sps.studentized_range.sf(q, k, df), rtol=1e-6, atol=1e-11
+            )
+            np.testing.assert_allclose(pdf[2], sps.studentized_range.pdf(q[2], k, df), rtol=1e-6)
+            if k == 2:
+                exact = 2 * sps.t.sf(q / np.sqrt(2), df if df < 1e5 else np.inf)
+                np.testing.assert_allclose(sf, exact, rtol=1e-10, atol=1e-14)
+
+
+def test_studentized_range_quantile_matches_scipy() -> None:
+    df = np.array([1.0, 2.3, 48.0])
+    for k, confidence in [(2, 0.95), (3, 0.9), (4, 0.99), (7, 0.5)]:
+        q = _range_ppf(confidence, k, df)
+        np.testing.assert_allclose(q, sps.studentized_range.ppf(confidence, k, df), rtol=1e-7)
+    # Many pairs: interpolated in 1/df between solved nodes.
+    many = np.geomspace(3.0, 400.0, 12)
+    np.testing.assert_allclose(
+        _range_quantile(0.95, 4, many), sps.studentized_range.ppf(0.95, 4, many), rtol=1e-7
+    )
+
+
+def test_games_howell_needs_no_adaptive_integration(monkeypatch: pytest.MonkeyPatch) -> None:
+    # SciPy's studentized range costs milliseconds per value; a comparison of 10 columns x
+    # 4 segments must not call it (the figures are checked against it above).
+    values, seg = _survey(seed=3)
+    expected = compare_segments(values, seg).pairwise
+    rng = np.random.default_rng(0)
+    wide = pd.DataFrame(rng.normal(size=(seg.size, 10)))
+
+    class Refused:
+        def __getattr__(self, name: str) -> None:
+            raise AssertionError(f"scipy.stats.studentized_range.{name} was called")
+
+    monkeypatch.setattr(sps, "studentized_range", Refused())
+    pd.testing.assert_frame_equal(compare_segments(values, seg).pairwise, expected)
+    assert len(compare_segments(wide, seg, confidence=0.9).pairwise) == 60
