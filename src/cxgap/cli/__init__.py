@@ -13,7 +13,8 @@ from rich.markup import escape
 import cxgap.cli.accounts_cmd
 import cxgap.cli.analyze_cmd
 import cxgap.cli.index_cmd
-import cxgap.cli.report_cmd  # noqa: F401
+import cxgap.cli.report_cmd
+import cxgap.cli.serve_cmd  # noqa: F401
 from cxgap.cli.app import app, console_err
 from cxgap.errors import CxgapError
 

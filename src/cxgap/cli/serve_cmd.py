@@ -1,0 +1,122 @@
+"""``cxgap serve`` (the web application) and ``cxgap invitations create`` (survey links)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cxgap.cli.app import app, console
+from cxgap.cli.context import state
+
+invitations_app = typer.Typer(help="Survey links for customers or managers.", no_args_is_help=True)
+app.add_typer(invitations_app, name="invitations")
+
+
+def _secret() -> bytes:
+    from cxgap.services.collection import signing_secret
+
+    return signing_secret(state.url)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="Load the demo organisation first when the database is empty.")
+    ] = True,
+) -> None:
+    """Run the web application (survey forms) until interrupted."""
+    import uvicorn
+
+    from cxgap.services.collection import create_invitations
+    from cxgap.services.demo import load_demo
+    from cxgap.services.surveys import list_surveys
+    from cxgap.web.main import create_app
+
+    engine = state.engine()
+    console.print(f"database: {engine.url.render_as_string(hide_password=True)}")
+    address = f"http://{host}:{port}"
+    if demo:
+        with console.status("empty database: loading the demo organisation..."):
+            loaded = load_demo(engine, if_empty=True)
+        if loaded is not None:
+            console.print(f"loaded the demo organisation ({loaded.responses:,} responses)")
+            customer = [s for s in list_surveys(engine) if s.audience == "customers"]
+            if customer:
+                link = create_invitations(engine, _secret(), customer[-1].key, anonymous=1)[0]
+                console.print(f"try the survey {customer[-1].key}: {address}/s/{link.token}")
+    application = create_app(engine)
+    console.print(f"cxgap is serving at {address} (Ctrl+C stops it)", highlight=False)
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@invitations_app.command("create")
+def invitations_create(
+    survey: Annotated[str, typer.Option(help="Survey the links lead to.")],
+    customers: Annotated[
+        Path | None,
+        typer.Option(help="Text or CSV file of customer ids (first column), one per line."),
+    ] = None,
+    all_customers: Annotated[
+        bool, typer.Option("--all", help="A link for every customer.")
+    ] = False,
+    anonymous: Annotated[
+        int, typer.Option(min=0, help="Shared links anyone may open (each browser answers once).")
+    ] = 0,
+    unassigned: Annotated[
+        int, typer.Option(min=0, help="Single-use links for no one in particular.")
+    ] = 0,
+    expires_days: Annotated[
+        float, typer.Option(min=0.01, help="Days until the links expire.")
+    ] = 30,
+    lang: Annotated[
+        str | None, typer.Option(help="Language of the form: en, zh or fa (default: browser's).")
+    ] = None,
+    base_url: Annotated[
+        str, typer.Option(help="Address the respondents reach the server at.")
+    ] = "http://127.0.0.1:8000",
+    out: Annotated[Path | None, typer.Option(help="Write customer,link rows to this CSV.")] = None,
+) -> None:
+    """Create invitation links; each link is printed (or written) once and never stored."""
+    from cxgap.services.collection import create_invitations
+
+    ids: list[str] | None = None
+    if customers is not None:
+        with customers.open(encoding="utf-8-sig", newline="") as handle:
+            rows = [row[0].strip() for row in csv.reader(handle) if row and row[0].strip()]
+        ids = [r for r in rows if r.lower() not in ("customer_id", "customer", "id")]
+    links = create_invitations(
+        state.engine(),
+        _secret(),
+        survey,
+        customers=ids,
+        all_customers=all_customers,
+        anonymous=anonymous,
+        unassigned=unassigned,
+        expires_days=expires_days,
+        language=lang,
+    )
+    base = base_url.rstrip("/")
+    if out is not None:
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["customer", "kind", "link", "expires"])
+            for link in links:
+                writer.writerow(
+                    [
+                        link.customer or "",
+                        link.kind,
+                        f"{base}/s/{link.token}",
+                        f"{link.expires_at:%Y-%m-%d}",
+                    ]
+                )
+        console.print(f"{len(links):,} link(s) to survey {survey!r} written to {out}")
+        return
+    for link in links:
+        who = link.customer or link.kind
+        console.print(f"{who}  {base}/s/{link.token}", highlight=False, markup=False)
+    console.print(f"{len(links):,} link(s), valid until {links[0].expires_at:%Y-%m-%d %H:%M} UTC")

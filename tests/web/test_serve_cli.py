@@ -1,0 +1,66 @@
+"""``cxgap serve`` and ``cxgap invitations create`` through the real command line."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from cxgap.services.customers import upsert_customers
+from cxgap.store.database import transaction
+
+Cli = Callable[..., tuple[int, str, str]]
+
+
+def test_invitations_create_for_customers_and_anonymous(
+    cli: Cli, engine: Engine, mini_survey: str, tmp_path: Path
+) -> None:
+    db = str(engine.url.database)
+    with transaction(engine) as session:
+        upsert_customers(session, {"C1": {}, "C2": {}, "C3": {}})
+    ids = tmp_path / "ids.csv"
+    ids.write_text("customer_id\nC1\nC3\n", encoding="utf-8")
+    out = tmp_path / "links.csv"
+    code, stdout, _ = cli(
+        "--db", db, "invitations", "create", "--survey", mini_survey, "--customers", ids,
+        "--lang", "fa", "--expires-days", "7", "--out", out,
+    )  # fmt: skip
+    assert code == 0 and "2 link(s)" in stdout
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["customer"] for r in rows] == ["C1", "C3"]
+    assert all(r["link"].startswith("http://127.0.0.1:8000/s/") for r in rows)
+    code, stdout, _ = cli(
+        "--db", db, "invitations", "create", "--survey", mini_survey, "--anonymous", "1",
+        "--base-url", "https://survey.example.org/",
+    )  # fmt: skip
+    assert code == 0 and "anonymous  https://survey.example.org/s/" in stdout
+    # the printed link opens the form, in the invitation's language
+    from cxgap.web.main import create_app
+
+    client = TestClient(create_app(engine))
+    page = client.get(rows[0]["link"].removeprefix("http://127.0.0.1:8000"))
+    assert page.status_code == 200 and 'dir="rtl"' in page.text
+    code, _, err = cli("--db", db, "invitations", "create", "--survey", "nope", "--all")
+    assert code == 4 and "does not exist" in err
+
+
+def test_serve_prints_the_address_and_runs_uvicorn(
+    cli: Cli, engine: Engine, mini_survey: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
+    code, stdout, _ = cli("--db", str(engine.url.database), "serve", "--port", "8123")
+    assert code == 0
+    assert "serving at http://127.0.0.1:8123" in stdout
+    assert "loaded the demo" not in stdout  # the database already had a survey
+    assert calls and calls[0]["port"] == 8123 and calls[0]["host"] == "127.0.0.1"
+    client = TestClient(calls[0]["app"])
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.post("/baseline/mini-w1", data={}).status_code == 404
