@@ -202,8 +202,9 @@ def _range_sf_pdf(
     for start in range(0, q.size, _PAIRS_PER_BATCH):
         part = slice(start, start + _PAIRS_PER_BATCH)
         nu = np.where(finite[part], df[part], 1.0)[:, None]
-        low = 0.5 * np.log(sps.chi2.ppf(_S_TAIL, nu) / nu)
-        high = 0.5 * np.log(sps.chi2.isf(_S_TAIL, nu) / nu)
+        # chi2 quantiles: 2 * gamma(df / 2) quantiles, by SciPy's ufuncs.
+        low = 0.5 * np.log(2.0 * special.gammaincinv(nu / 2.0, _S_TAIL) / nu)
+        high = 0.5 * np.log(2.0 * special.gammainccinv(nu / 2.0, _S_TAIL) / nu)
         half = (high - low) / 2.0
         log_s = np.where(finite[part, None], (high + low) / 2.0 + half * _S_NODES, 0.0)
         s = np.exp(log_s)
@@ -283,6 +284,14 @@ def _range_quantile(confidence: float, k: int, df: np.ndarray) -> np.ndarray:
     return out
 
 
+def _games_howell_p(t: np.ndarray, k: int, df: np.ndarray) -> np.ndarray:
+    """Games-Howell p-values :math:`P(Q_{k,df} > \\sqrt2 |t|)` (NaN where undefined)."""
+    p = np.full(t.shape, np.nan)
+    ok = np.isfinite(t) & np.isfinite(df) & (df > 0)
+    p[ok] = np.clip(_range_sf_pdf(np.sqrt(2) * np.abs(t[ok]), k, df[ok])[0], 0, 1)
+    return p
+
+
 def _games_howell(mean: np.ndarray, var: np.ndarray, n: np.ndarray) -> dict[str, np.ndarray]:
     k = n.size
     a, b = np.triu_indices(k, 1)
@@ -292,9 +301,6 @@ def _games_howell(mean: np.ndarray, var: np.ndarray, n: np.ndarray) -> dict[str,
         diff = mean[a] - mean[b]
         t = diff / se
         df = (v[a] + v[b]) ** 2 / (v[a] ** 2 / (n[a] - 1) + v[b] ** 2 / (n[b] - 1))
-    p = np.full(t.shape, np.nan)
-    ok = np.isfinite(t) & np.isfinite(df) & (df > 0)
-    p[ok] = np.clip(_range_sf_pdf(np.sqrt(2) * np.abs(t[ok]), k, df[ok])[0], 0, 1)
     return {
         "a": a,
         "b": b,
@@ -302,7 +308,6 @@ def _games_howell(mean: np.ndarray, var: np.ndarray, n: np.ndarray) -> dict[str,
         "se": se,
         "t": t,
         "df": df,
-        "p": p,
     }
 
 
@@ -429,7 +434,7 @@ def compare_segments(
                     "B": [labels[i] for i in gh["b"]],
                     "mean_A": mean[gh["a"]],
                     "mean_B": mean[gh["b"]],
-                    **{key: gh[key] for key in ("diff", "se", "t", "df", "p")},
+                    **{key: gh[key] for key in ("diff", "se", "t", "df")},
                 }
             )
         )
@@ -444,6 +449,7 @@ def compare_segments(
     order = [*_OMNIBUS_COLUMNS, *(c for c in summary.columns if c not in _OMNIBUS_COLUMNS)]
     summary = summary[order]
     pairwise = pd.concat(pair_frames, ignore_index=True)
+    pairwise["p"] = _games_howell_p(pairwise["t"].to_numpy(), k, pairwise["df"].to_numpy())
     pairwise["p_adj"] = fdr_bh(pairwise["p"].to_numpy())
     half = _range_quantile(confidence, k, pairwise["df"].to_numpy()) / np.sqrt(2)
     pairwise["ci_low"] = pairwise["diff"] - half * pairwise["se"]
