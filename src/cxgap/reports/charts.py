@@ -297,6 +297,9 @@ def segment_heatmap(
         row["significant"] = bool(p is not None and p < alpha)
         row["column_label"] = column_label(str(row["column"]))
         row["cell"] = f"{row['mean']:.2f}" + ("*" if row["significant"] else "")
+    means = [r["mean"] for r in data if r["mean"] is not None]
+    # text on the darker half of the colour scale is white
+    dark = (min(means) + max(means)) / 2 if means else 0.0
     y = {"field": "column_label", "type": "nominal", "sort": None, "title": None}
     x = {
         "field": "segment",
@@ -331,7 +334,7 @@ def segment_heatmap(
                     "y": y,
                     "text": {"field": "cell"},
                     "color": {
-                        "condition": {"test": "datum.significant", "value": "#b00020"},
+                        "condition": {"test": f"datum.mean > {dark}", "value": "white"},
                         "value": "#222",
                     },
                 },
