@@ -11,8 +11,9 @@ of the offending value and what is allowed.
 Column labels are kept as given: a DataFrame's column labels, a Series' name, or the
 positions ``0 .. k-1`` for plain arrays (the pandas convention).
 
-The checks are vectorised (one ``min``/``max`` reduction per column finds missing values,
-infinities and out-of-scale values at once) so that they stay cheap on millions of rows.
+The checks are vectorised (one scan for each column's minimum and maximum finds missing
+values, infinities and out-of-scale values at once) so that they stay cheap on millions of
+rows.
 """
 
 from __future__ import annotations
@@ -165,15 +166,40 @@ def _array_to_float(array: np.ndarray, *, name: str, place: _Place) -> np.ndarra
     return out
 
 
+#: Elements per piece of the one-pass minimum/maximum scan: small enough that a piece
+#: read for its minimum is still in cache for its maximum.
+_SCAN_PIECE = 1 << 16
+
+
+def _column_ranges(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column minimum and maximum (NaN where a column has one).
+
+    ``min`` then ``max`` over a large column-major table reads it twice from memory;
+    taken piece by piece, the second reduction finds the piece in cache.
+    """
+    n, k = values.shape
+    if values.flags.f_contiguous:
+        starts = range(0, n, _SCAN_PIECE)
+        lows, highs = np.empty((k, len(starts))), np.empty((k, len(starts)))
+        for j in range(k):
+            column = values[:, j]
+            for c, start in enumerate(starts):
+                piece = column[start : start + _SCAN_PIECE]
+                lows[j, c] = np.minimum.reduce(piece)
+                highs[j, c] = np.maximum.reduce(piece)
+        return np.minimum.reduce(lows, axis=1), np.maximum.reduce(highs, axis=1)
+    # Row-major tables: numpy reduces along rows in one sweep already.
+    return np.minimum.reduce(values, axis=0), np.maximum.reduce(values, axis=0)
+
+
 def _check_finite_and_scale(
     values: np.ndarray, *, name: str, place: _Place, scale: Scale | None
 ) -> bool:
     """Reject infinities and out-of-scale values; return whether any value is missing."""
     if values.size == 0:
         return False
-    # NaN propagates through min/max, so one reduction per column finds all three cases.
-    low = values.min(axis=0)
-    high = values.max(axis=0)
+    # NaN propagates through min/max, so one scan finds all three cases.
+    low, high = _column_ranges(values)
     nan_cols = np.isnan(low) | np.isnan(high)
     if nan_cols.any():
         low[nan_cols] = np.nanmin(values[:, nan_cols], axis=0, initial=np.inf)
