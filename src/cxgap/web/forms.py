@@ -128,7 +128,7 @@ def build_page(
     return PageView(
         index=index,
         count=len(all_pages),
-        title=page.title.get(lang) or page.title["en"],
+        title="" if not instrument.sections else page.title.get(lang) or page.title["en"],
         intro=(page.intro.get(lang) or page.intro["en"]) if page.intro else None,
         items=items,
     )
