@@ -217,3 +217,57 @@ def test_large_samples_use_the_normal_approximation() -> None:
         column = values[~np.isnan(values[:, j]), j]
         assert p[j] == pytest.approx(stats.wilcoxon(column, method="asymptotic").pvalue, rel=1e-9)
     assert np.isnan(signed_rank_p(np.zeros((10, 1)))[0])
+
+
+@pytest.mark.parametrize("missing", [False, True])
+def test_large_survey_matches_pandas_and_scipy(missing: bool) -> None:
+    # Above WILCOXON_SCIPY_MAX_N every level uses the normal approximation; check items,
+    # dimensions and both overall scores against pandas means and scipy tests.
+    p, e = survey(n=WILCOXON_SCIPY_MAX_N + 1500, seed=9)
+    p, e = p.astype(float), e.astype(float)
+    if missing:
+        rng = np.random.default_rng(2)
+        p = p.mask(rng.random(p.shape) < 0.03)
+        e = e.mask(rng.random(e.shape) < 0.03)
+    weights = {"tangibles": 30, "reliability": 70}
+    res = gap_scores(p, e, dimensions=DIMS, weights=weights)
+    rows = res.summary.set_index(["level", "name"])
+    usable = p.notna() & e.notna()
+    gaps = (p - e).where(usable)
+    per_dim = gaps.T.groupby(pd.Series(DIMS)).mean().T
+    levels = {
+        name: frame.where(usable).T.groupby(pd.Series(DIMS)).mean().T
+        for name, frame in {"p": p, "e": e}.items()
+    }
+    share = pd.Series(weights) / 100
+    weighted = {
+        name: (frame * share).sum(axis=1, min_count=1) / frame.notna().mul(share).sum(axis=1)
+        for name, frame in {"gap": per_dim, **levels}.items()
+    }
+    checks = [("item", c, gaps[c], p[c][usable[c]], e[c][usable[c]]) for c in ITEMS]
+    checks += [("dimension", d, per_dim[d], levels["p"][d], levels["e"][d]) for d in share.index]
+    checks.append(
+        ("overall", "unweighted", per_dim.mean(axis=1), *(levels[x].mean(axis=1) for x in "pe"))
+    )
+    checks.append(("overall", "weighted", weighted["gap"], weighted["p"], weighted["e"]))
+    for level, name, values, perceived, expected in checks:
+        values = values.dropna()
+        row = rows.loc[(level, name)]
+        assert row.n == len(values)
+        assert row.mean_gap == pytest.approx(values.mean(), rel=1e-12)
+        assert row.sd == pytest.approx(values.std(), rel=1e-10)
+        assert row.p_t == pytest.approx(stats.ttest_1samp(values, 0.0).pvalue, rel=1e-8)
+        wilcoxon = stats.wilcoxon(values, method="asymptotic").pvalue
+        assert row.p_wilcoxon == pytest.approx(wilcoxon, rel=1e-9)
+        assert row.mean_perceived == pytest.approx(perceived.mean(), rel=1e-12)
+        assert row.mean_expected == pytest.approx(expected.mean(), rel=1e-12)
+    # Row-major arrays give the same figures as the column-major frames.
+    as_arrays = gap_scores(
+        np.ascontiguousarray(p.to_numpy()),
+        np.ascontiguousarray(e.to_numpy()),
+        dimensions={j: DIMS[c] for j, c in enumerate(ITEMS)},
+        weights=weights,
+    )
+    np.testing.assert_allclose(
+        as_arrays.summary.select_dtypes("number"), res.summary.select_dtypes("number")
+    )

@@ -114,3 +114,52 @@ def test_invalid_input() -> None:
         tolerance_zone(a.assign(x1=9), d.assign(x1=1), p)
     with pytest.raises(DataError, match="desired: lacks column"):
         tolerance_zone(a, d.rename(columns={"x1": "z"}), p)
+
+
+def _independent_zone(a: pd.DataFrame, d: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
+    """Item and dimension rows computed with pandas masks (no shortcut)."""
+    usable = (a <= d) & p.notna()
+    out = {}
+    levels = {
+        name: frame.where(usable).T.groupby(pd.Series(DIMS)).mean().T
+        for name, frame in {"a": a, "d": d, "p": p}.items()
+    }
+    columns = [(c, a[c][usable[c]], d[c][usable[c]], p[c][usable[c]]) for c in DIMS]
+    for dim in ("X", "Y"):
+        keep = levels["p"][dim].notna()
+        columns.append((dim, *(levels[x][dim][keep] for x in "adp")))
+    for name, aa, dd, pp in columns:
+        msa, mss = pp - aa, pp - dd
+        out[name] = {
+            "n": len(pp),
+            "mean_adequate": aa.mean(),
+            "mean_desired": dd.mean(),
+            "msa": msa.mean(),
+            "msa_ci_low": stats.ttest_1samp(msa, 0.0).confidence_interval(0.95).low,
+            "mss": mss.mean(),
+            "mss_ci_high": stats.ttest_1samp(mss, 0.0).confidence_interval(0.95).high,
+            "share_below_adequate": (pp < aa).mean(),
+            "share_above_desired": (pp > dd).mean(),
+        }
+    return pd.DataFrame(out).T
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e7])
+def test_many_inverted_answers_without_missing_values(offset: float) -> None:
+    # Whole columns minus the inverted answers, sums of squares from cross-products; with
+    # a large offset those would lose every digit and are recomputed from deviations.
+    a, d, p = three_columns(n=3000, seed=5)
+    a, d, p = a + offset, d + offset, p + offset
+    res = tolerance_zone(a, d, p, dimensions=DIMS)
+    assert res.n_inverted == int((a > d).to_numpy().sum()) > 300
+    assert res.n_respondents_inverted == int((a > d).any(axis=1).sum())
+    ours = res.summary.set_index("name")
+    expected = _independent_zone(a, d, p)
+    for column in expected.columns:
+        np.testing.assert_allclose(
+            ours.loc[expected.index, column].astype(float),
+            expected[column].astype(float),
+            rtol=1e-9,
+            atol=1e-9,
+            err_msg=column,
+        )

@@ -224,34 +224,38 @@ class GapScores(StatResult):
     confidence: float
 
 
-def group_of_columns(groups: Mapping[Hashable, np.ndarray], n_columns: int) -> np.ndarray:
-    """Position of each column's group (dimension) in ``groups``."""
-    out = np.empty(n_columns, dtype=np.intp)
-    for d, positions in enumerate(groups.values()):
-        out[positions] = d
-    return out
+class _RowMean:
+    """Per respondent weighted mean of dimension scores, built one dimension at a time.
 
+    Missing scores (NaN) are skipped and the weights renormalised over the others.
+    """
 
-def _weighted_row_mean(
-    columns: Sequence[np.ndarray], weights: np.ndarray, *, has_missing: bool
-) -> np.ndarray:
-    """Per row weighted mean over non-missing columns, weights renormalised per row."""
-    numerator = np.zeros(columns[0].shape[0])
-    if not has_missing:
-        for column, weight in zip(columns, weights, strict=True):
-            if weight == 1.0:
-                numerator += column
-            else:
-                numerator += weight * column
-        numerator /= weights.sum()
-        return numerator
-    denominator = np.zeros(columns[0].shape[0])
-    for column, weight in zip(columns, weights, strict=True):
-        usable = ~np.isnan(column)
-        np.add(numerator, weight * column, out=numerator, where=usable)
-        denominator += weight * usable
-    denominator[denominator == 0] = np.nan
-    return numerator / denominator
+    def __init__(self, n_rows: int, weights: np.ndarray, *, has_missing: bool) -> None:
+        self.weights = weights
+        self.numerator = np.zeros(n_rows)
+        self.denominator = np.zeros(n_rows) if has_missing else None
+        self.scratch: np.ndarray | None = None
+
+    def add(self, d: int, column: np.ndarray) -> None:
+        weight = self.weights[d]
+        if self.denominator is not None:
+            usable = ~np.isnan(column)
+            np.add(self.numerator, weight * column, out=self.numerator, where=usable)
+            self.denominator += weight * usable
+        elif weight == 1.0:
+            self.numerator += column
+        else:
+            if self.scratch is None:
+                self.scratch = np.empty_like(self.numerator)
+            self.numerator += np.multiply(column, weight, out=self.scratch)
+
+    def result(self) -> np.ndarray:
+        if self.denominator is None:
+            self.numerator /= self.weights.sum()
+        else:
+            self.denominator[self.denominator == 0] = np.nan
+            self.numerator /= self.denominator
+        return self.numerator
 
 
 def _dim_of(position: int, groups: Mapping[Hashable, np.ndarray]) -> Hashable:
@@ -347,7 +351,8 @@ def gap_scores(
     )
     columns = p_matrix.columns
     has_missing = p_matrix.has_missing or e_matrix.has_missing
-    # Column by column: each item's gap lives in one reused vector, never a full table.
+    # Column by column, one dimension at a time: each item's gap and each dimension's
+    # respondent scores live in reused vectors, never in respondents x items tables.
     p_values = np.asfortranarray(p_matrix.values)
     e_values = np.asfortranarray(e_matrix.values)
     n_rows, k = p_values.shape
@@ -355,36 +360,73 @@ def gap_scores(
         groups = dimension_map(columns, dimensions)
     else:
         groups = {c: np.array([j]) for j, c in enumerate(columns)}
-    group_of = group_of_columns(groups, k)
     n_dims = len(groups)
-    # Per respondent sums of the gaps (and, with missing answers, of P and E and the
-    # counts) of each dimension; divided last so that equal means of whole-number answers
-    # are bit-identical and tie in the signed-rank test.
-    dim_gap = [np.zeros(n_rows) for _ in range(n_dims)]
+    names: list[Hashable] = ["unweighted"]
+    score_weights = [np.ones(n_dims)]
+    if weights is not None:
+        if dimensions is None:
+            raise DataError(
+                "weights: given without dimensions; allowed: weights per dimension together "
+                "with a dimensions mapping"
+            )
+        score_weights.append(normalised_weights(weights, list(groups)))
+        names.append("weighted")
+    scores = [_RowMean(n_rows, v, has_missing=has_missing) for v in score_weights]
     if has_missing:
-        dim_p, dim_e, counts = ([np.zeros(n_rows) for _ in range(n_dims)] for _ in range(3))
+        scores_p = [_RowMean(n_rows, v, has_missing=True) for v in score_weights]
+        scores_e = [_RowMean(n_rows, v, has_missing=True) for v in score_weights]
+        level_p, level_e, count = np.empty(n_rows), np.empty(n_rows), np.empty(n_rows)
     n_item, mean_gap, squares, p_item, mean_p, mean_e = (np.empty(k) for _ in range(6))
-    gap, buffer = np.empty(n_rows), np.empty(n_rows)
-    for j in range(k):
-        p_column, e_column = p_values[:, j], e_values[:, j]
-        np.subtract(p_column, e_column, out=gap)
-        d = group_of[j]
-        used = gap
+    n_dim, mean_dim, squares_dim, p_dim, dim_mean_p, dim_mean_e = (
+        np.empty(n_dims) for _ in range(6)
+    )
+    gap, buffer, level = np.empty(n_rows), np.empty(n_rows), np.empty(n_rows)
+    for d, positions in enumerate(groups.values()):
+        # A respondent's dimension score: sum of the usable item gaps divided last, so that
+        # equal means of whole-number answers are bit-identical and tie in the
+        # signed-rank test.
+        level.fill(0.0)
         if has_missing:
-            present = ~np.isnan(gap)
-            used = gap[present]
-            np.add(dim_gap[d], gap, out=dim_gap[d], where=present)
-            np.add(dim_p[d], p_column, out=dim_p[d], where=present)
-            np.add(dim_e[d], e_column, out=dim_e[d], where=present)
-            counts[d] += present
-            p_column, e_column = p_column[present], e_column[present]
+            for v in (level_p, level_e, count):
+                v.fill(0.0)
+        for j in positions:
+            p_column, e_column = p_values[:, j], e_values[:, j]
+            np.subtract(p_column, e_column, out=gap)
+            used = gap
+            if has_missing:
+                present = ~np.isnan(gap)
+                used = gap[present]
+                np.add(level, gap, out=level, where=present)
+                np.add(level_p, p_column, out=level_p, where=present)
+                np.add(level_e, e_column, out=level_e, where=present)
+                count += present
+                p_column, e_column = p_column[present], e_column[present]
+            else:
+                level += gap
+            n_item[j], mean_gap[j], squares[j] = column_moments(used, buffer)
+            p_item[j] = _signed_rank_column(used, buffer)
+            mean_p[j] = np.add.reduce(p_column) / max(used.size, 1)
+            mean_e[j] = np.add.reduce(e_column) / max(used.size, 1)
+        if has_missing:
+            count[count == 0] = np.nan
+            for v in (level, level_p, level_e):
+                v /= count
+            dim_mean_p[d], dim_mean_e[d] = np.nanmean(level_p), np.nanmean(level_e)
+            for score_p, score_e in zip(scores_p, scores_e, strict=True):
+                score_p.add(d, level_p)
+                score_e.add(d, level_e)
+            used = level[~np.isnan(level)]
         else:
-            dim_gap[d] += gap
-        n_item[j], mean_gap[j], squares[j] = column_moments(used, buffer)
-        p_item[j] = _signed_rank_column(used, buffer)
-        mean_p[j] = np.add.reduce(p_column) / max(used.size, 1)
-        mean_e[j] = np.add.reduce(e_column) / max(used.size, 1)
-    del gap, buffer
+            level /= float(len(positions))
+            # Without missing answers means of respondent means are means of item means.
+            dim_mean_p[d], dim_mean_e[d] = mean_p[positions].mean(), mean_e[positions].mean()
+            used = level
+        if dimensions is not None:
+            n_dim[d], mean_dim[d], squares_dim[d] = column_moments(used, buffer)
+            p_dim[d] = _signed_rank_column(used, buffer)
+        for score in scores:
+            score.add(d, level)
+    del gap, buffer, level
     item = t_statistics(n_item, mean_gap, squares, confidence=confidence)
     item["p_wilcoxon"] = p_item
     too_few = np.flatnonzero(item["n"] < 2)
@@ -394,42 +436,13 @@ def gap_scores(
             f"perceived/expected: item {columns[j]!r} has {int(item['n'][j])} respondent(s) "
             "with both answers; at least 2 needed"
         )
-
-    equal = np.ones(n_dims)
-    w = None
-    names: list[Hashable] = ["unweighted"]
-    if weights is not None:
-        if dimensions is None:
-            raise DataError(
-                "weights: given without dimensions; allowed: weights per dimension together "
-                "with a dimensions mapping"
-            )
-        w = normalised_weights(weights, list(groups))
-        names.append("weighted")
-    score_weights = [equal] if w is None else [equal, w]
     if has_missing:
-        for d, count in enumerate(counts):
-            count[count == 0] = np.nan
-            for table in (dim_gap, dim_p, dim_e):
-                table[d] /= count
-        dim_mean_p = np.array([np.nanmean(column) for column in dim_p])
-        dim_mean_e = np.array([np.nanmean(column) for column in dim_e])
-        overall_mean_p = np.array(
-            [np.nanmean(_weighted_row_mean(dim_p, v, has_missing=True)) for v in score_weights]
-        )
-        overall_mean_e = np.array(
-            [np.nanmean(_weighted_row_mean(dim_e, v, has_missing=True)) for v in score_weights]
-        )
-        del dim_p, dim_e, counts
+        overall_mean_p = np.array([np.nanmean(s.result()) for s in scores_p])
+        overall_mean_e = np.array([np.nanmean(s.result()) for s in scores_e])
     else:
-        # Without missing answers means of respondent means are means of item means.
-        for column, positions in zip(dim_gap, groups.values(), strict=True):
-            column /= float(len(positions))
-        dim_mean_p = np.array([mean_p[p].mean() for p in groups.values()])
-        dim_mean_e = np.array([mean_e[p].mean() for p in groups.values()])
         overall_mean_p = np.array([v @ dim_mean_p / v.sum() for v in score_weights])
         overall_mean_e = np.array([v @ dim_mean_e / v.sum() for v in score_weights])
-    overall_gap = [_weighted_row_mean(dim_gap, v, has_missing=has_missing) for v in score_weights]
+    overall_gap = [score.result() for score in scores]
 
     frames = [
         _gap_frame(
@@ -442,9 +455,8 @@ def gap_scores(
         )
     ]
     if dimensions is not None:
-        dim_stats = describe_columns(
-            dim_gap, confidence=confidence, has_missing=has_missing, signed_rank=True
-        )
+        dim_stats = t_statistics(n_dim, mean_dim, squares_dim, confidence=confidence)
+        dim_stats["p_wilcoxon"] = p_dim
         frames.append(
             _gap_frame(
                 "dimension",
