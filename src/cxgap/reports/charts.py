@@ -383,7 +383,7 @@ def trend_chart(
                     "x": x,
                     "y": {"field": "ci_low", "type": "quantitative"},
                     "y2": {"field": "ci_high"},
-                    "color": colour,
+                    "fill": {**colour, "legend": None},
                 },
             },
             {
