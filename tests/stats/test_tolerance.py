@@ -130,30 +130,36 @@ def _independent_zone(a: pd.DataFrame, d: pd.DataFrame, p: pd.DataFrame) -> pd.D
         columns.append((dim, *(levels[x][dim][keep] for x in "adp")))
     for name, aa, dd, pp in columns:
         msa, mss = pp - aa, pp - dd
+        msa_ci = stats.ttest_1samp(msa, 0.0).confidence_interval(0.95)
+        mss_ci = stats.ttest_1samp(mss, 0.0).confidence_interval(0.95)
         out[name] = {
             "n": len(pp),
             "mean_adequate": aa.mean(),
             "mean_desired": dd.mean(),
             "msa": msa.mean(),
-            "msa_ci_low": stats.ttest_1samp(msa, 0.0).confidence_interval(0.95).low,
+            "msa_ci_low": msa_ci.low,
+            "msa_width": msa_ci.high - msa_ci.low,
             "mss": mss.mean(),
-            "mss_ci_high": stats.ttest_1samp(mss, 0.0).confidence_interval(0.95).high,
+            "mss_width": mss_ci.high - mss_ci.low,
             "share_below_adequate": (pp < aa).mean(),
             "share_above_desired": (pp > dd).mean(),
         }
     return pd.DataFrame(out).T
 
 
-@pytest.mark.parametrize("offset", [0.0, 1e7])
-def test_many_inverted_answers_without_missing_values(offset: float) -> None:
-    # Whole columns minus the inverted answers, sums of squares from cross-products; with
-    # a large offset those would lose every digit and are recomputed from deviations.
+@pytest.mark.parametrize("offset", [(0.0, 0.0), (1e7, 1e7), (0.0, 1e7)])
+def test_many_inverted_answers_without_missing_values(offset: tuple[float, float]) -> None:
+    # Whole columns minus the inverted answers; sums of squares as sum of squares minus
+    # squared sum, which for gaps far from zero (perceived shifted by 1e7) would lose every
+    # digit and are recomputed from deviations.
     a, d, p = three_columns(n=3000, seed=5)
-    a, d, p = a + offset, d + offset, p + offset
+    a, d, p = a + offset[0], d + offset[0], p + offset[1]
     res = tolerance_zone(a, d, p, dimensions=DIMS)
     assert res.n_inverted == int((a > d).to_numpy().sum()) > 300
     assert res.n_respondents_inverted == int((a > d).any(axis=1).sum())
     ours = res.summary.set_index("name")
+    for measure in ("msa", "mss"):  # interval widths: spreads, not hidden by the offset
+        ours[f"{measure}_width"] = ours[f"{measure}_ci_high"] - ours[f"{measure}_ci_low"]
     expected = _independent_zone(a, d, p)
     for column in expected.columns:
         np.testing.assert_allclose(

@@ -435,7 +435,7 @@ def dimension_map(
 
 
 def normalised_weights(
-    weights: Mapping[Hashable, float] | pd.Series,
+    weights: Mapping[Any, float] | pd.Series,
     keys: Sequence[Hashable],
     *,
     name: str = "weights",

@@ -54,22 +54,33 @@ def _position(mean_a: np.ndarray, mean_d: np.ndarray, mean_p: np.ndarray) -> np.
     return np.where(mean_p < mean_a, "below", np.where(mean_p > mean_d, "above", "within"))
 
 
-#: Sums of squares from cross-products lose digits when the values are far from their
-#: mean; past this ratio of magnitude to result they are recomputed from deviations.
+#: Sums of squares as sum of squares minus squared sum lose digits when the values are far
+#: from their mean; past this ratio of magnitude to result they are recomputed from
+#: deviations.
 _CANCELLATION_LIMIT = 1e6
 
 #: Per column figures gathered by :func:`_zone_column`, in this order.
 _FIELDS = ("n", "sum_a", "sum_d", "sum_p", "ss_msa", "ss_mss", "below", "above")
 
 
-def _zone_column(a: np.ndarray, d: np.ndarray, p: np.ndarray, excluded: np.ndarray) -> np.ndarray:
+def _inner(x: np.ndarray, y: np.ndarray) -> float:
+    """Sum of products. einsum's single-threaded loop: BLAS threads stall when the cores
+    are busy, and at this size they gain nothing."""
+    return float(np.einsum("i,i->", x, y))
+
+
+def _zone_column(
+    a: np.ndarray, d: np.ndarray, p: np.ndarray, excluded: np.ndarray, buffer: np.ndarray
+) -> np.ndarray:
     """Count, sums, MSA/MSS sums of squared deviations and shares of one column.
 
     ``a``, ``d``, ``p`` are 1-D without missing values; ``excluded`` holds the positions of
     answers to leave out. Sums are taken over all rows and the (few) excluded answers'
-    contributions subtracted afterwards, so no masked copy of the columns is made; the
-    sums of squares of MSA = P - A and MSS = P - D come from cross-products
-    (:math:`\\sum (P-A)^2 = P\\cdot P - 2 P\\cdot A + A \\cdot A`).
+    contributions subtracted afterwards, so no masked copy of the columns is made. MSA =
+    P - A and MSS = P - D are formed in ``buffer`` (at least ``a.size`` floats); their sums
+    follow from the level sums and their sums of squared deviations from
+    :math:`\\sum g^2 - (\\sum g)^2 / n`, recomputed from deviations where that would
+    cancel most digits.
     """
     xa, xd, xp = a[excluded], d[excluded], p[excluded]
 
@@ -80,23 +91,22 @@ def _zone_column(a: np.ndarray, d: np.ndarray, p: np.ndarray, excluded: np.ndarr
     sum_a = used(np.add.reduce(a), np.add.reduce(xa))
     sum_d = used(np.add.reduce(d), np.add.reduce(xd))
     sum_p = used(np.add.reduce(p), np.add.reduce(xp))
-    pp = used(np.dot(p, p), np.dot(xp, xp))
-    aa = used(np.dot(a, a), np.dot(xa, xa))
-    dd = used(np.dot(d, d), np.dot(xd, xd))
-    pa = used(np.dot(p, a), np.dot(xp, xa))
-    pd_ = used(np.dot(p, d), np.dot(xp, xd))
-    squares = []
-    for base, base_base, cross, total in ((a, aa, pa, sum_p - sum_a), (d, dd, pd_, sum_p - sum_d)):
-        ss = pp - 2.0 * cross + base_base - total * total / n if n else np.nan
-        if n and not (pp + base_base <= _CANCELLATION_LIMIT * ss):
-            keep = np.ones(a.size, dtype=bool)
-            keep[excluded] = False
-            gap = (p - base)[keep]
-            ss = float(np.sum((gap - gap.mean()) ** 2))
-        squares.append(ss)
-    below = np.count_nonzero(p < a) - np.count_nonzero(xp < xa)
-    above = np.count_nonzero(p > d) - np.count_nonzero(xp > xd)
-    return np.array([n, sum_a, sum_d, sum_p, *squares, below, above], dtype=np.float64)
+    figures = [n, sum_a, sum_d, sum_p]
+    shares = []
+    for base, x_base, total in ((a, xa, sum_p - sum_a), (d, xd, sum_p - sum_d)):
+        gap = np.subtract(p, base, out=buffer[: a.size])
+        x_gap = xp - x_base
+        raw = used(_inner(gap, gap), _inner(x_gap, x_gap))
+        squares = raw - total * total / n if n else np.nan
+        if n and not (raw <= _CANCELLATION_LIMIT * squares):
+            kept = np.delete(gap, excluded)
+            squares = float(np.sum((kept - kept.mean()) ** 2))
+        figures.append(squares)
+        if base is a:  # below the adequate level
+            shares.append(np.count_nonzero(gap < 0) - np.count_nonzero(x_gap < 0))
+        else:  # above the desired level
+            shares.append(np.count_nonzero(gap > 0) - np.count_nonzero(x_gap > 0))
+    return np.array([*figures, *shares], dtype=np.float64)
 
 
 def _zone_frame(
@@ -214,7 +224,7 @@ def tolerance_zone(
     if groups:
         sums = [np.empty(n_rows) for _ in range(3)]
         count = np.empty(n_rows)
-        dim_levels = [np.empty(n_rows) for _ in range(3)]
+    buffer = np.empty(n_rows)
     respondent_inverted = np.zeros(n_rows, dtype=bool)
     inverted_in_dim = np.zeros(n_rows, dtype=bool)
     unusable_items = np.zeros(n_rows, dtype=np.intp) if any_missing else None
@@ -237,7 +247,7 @@ def tolerance_zone(
                 unusable = inverted | np.isnan(levels[0]) | np.isnan(levels[1])
                 unusable |= np.isnan(levels[2])
                 keep = ~unusable
-                figures[j] = _zone_column(a[keep, j], d[keep, j], p[keep, j], no_rows)
+                figures[j] = _zone_column(a[keep, j], d[keep, j], p[keep, j], no_rows, buffer)
                 unusable_items += unusable
                 n_inverted_items[j] = np.count_nonzero(inverted)
                 respondent_inverted |= inverted
@@ -249,7 +259,7 @@ def tolerance_zone(
             else:
                 # Few answers are inverted: use whole columns, then take theirs back out.
                 excluded = np.flatnonzero(inverted)
-                figures[j] = _zone_column(a[:, j], d[:, j], p[:, j], excluded)
+                figures[j] = _zone_column(a[:, j], d[:, j], p[:, j], excluded, buffer)
                 all_excluded.append(excluded)
                 n_inverted_items[j] = excluded.size
                 respondent_inverted[excluded] = True
@@ -262,9 +272,9 @@ def tolerance_zone(
         if groups:
             empty = np.flatnonzero(count == 0)
             count[empty] = 1.0  # their sums are 0; left out below
-            for level, total in zip(dim_levels, sums, strict=True):
-                np.divide(total, count, out=level)
-            dim_figures[g] = _zone_column(dim_levels[0], dim_levels[1], dim_levels[2], empty)
+            for total in sums:
+                total /= count  # now the respondents' dimension levels
+            dim_figures[g] = _zone_column(sums[0], sums[1], sums[2], empty, buffer)
             dim_inverted[g] = np.count_nonzero(inverted_in_dim)
     frames = [_zone_frame("item", columns, dims_of_items, n_inverted_items, figures, confidence)]
     too_few = np.flatnonzero(figures[:, 0] < 2)
