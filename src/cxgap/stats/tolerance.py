@@ -70,7 +70,12 @@ def _inner(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def _zone_column(
-    a: np.ndarray, d: np.ndarray, p: np.ndarray, excluded: np.ndarray, buffer: np.ndarray
+    a: np.ndarray,
+    d: np.ndarray,
+    p: np.ndarray,
+    excluded: np.ndarray,
+    buffer: np.ndarray,
+    parts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Count, sums, MSA/MSS sums of squared deviations and shares of one column.
 
@@ -80,9 +85,9 @@ def _zone_column(
     P - A and MSS = P - D are formed in ``buffer`` (at least ``a.size`` floats); their sums
     follow from the level sums and their sums of squared deviations from
     :math:`\\sum g^2 - (\\sum g)^2 / n`, recomputed from deviations where that would
-    cancel most digits.
+    cancel most digits. ``parts`` may pass the excluded answers (``a[excluded]``, ...).
     """
-    xa, xd, xp = a[excluded], d[excluded], p[excluded]
+    xa, xd, xp = parts if parts is not None else (a[excluded], d[excluded], p[excluded])
 
     def used(whole: float, part: float) -> float:
         return whole - part if excluded.size else whole
@@ -259,16 +264,17 @@ def tolerance_zone(
             else:
                 # Few answers are inverted: use whole columns, then take theirs back out.
                 excluded = np.flatnonzero(inverted)
-                figures[j] = _zone_column(a[:, j], d[:, j], p[:, j], excluded, buffer)
+                parts = (levels[0][excluded], levels[1][excluded], levels[2][excluded])
+                figures[j] = _zone_column(*levels, excluded, buffer, parts)
                 all_excluded.append(excluded)
                 n_inverted_items[j] = excluded.size
                 respondent_inverted[excluded] = True
                 if groups:
                     inverted_in_dim[excluded] = True
                     count[excluded] -= 1.0
-                    for total, v in zip(sums, levels, strict=True):
+                    for total, v, part in zip(sums, levels, parts, strict=True):
                         total += v
-                        total[excluded] -= v[excluded]
+                        total[excluded] -= part
         if groups:
             empty = np.flatnonzero(count == 0)
             count[empty] = 1.0  # their sums are 0; left out below
