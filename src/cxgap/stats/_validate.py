@@ -391,7 +391,7 @@ def check_integer_values(matrix: Matrix, *, low: int, high: int) -> None:
 
 def dimension_map(
     columns: Sequence[Hashable],
-    dimensions: Mapping[Hashable, Any],
+    dimensions: Mapping[Any, Any],
     *,
     name: str = "dimensions",
 ) -> dict[Hashable, np.ndarray]:

@@ -299,7 +299,7 @@ def gap_scores(
     perceived: Any,
     expected: Any,
     *,
-    dimensions: Mapping[Hashable, Any] | None = None,
+    dimensions: Mapping[Any, Any] | None = None,
     weights: Mapping[Any, float] | pd.Series | None = None,
     confidence: float = 0.95,
     scale: Scale | None = None,

@@ -159,7 +159,7 @@ def tolerance_zone(
     desired: Any,
     perceived: Any,
     *,
-    dimensions: Mapping[Hashable, Any] | None = None,
+    dimensions: Mapping[Any, Any] | None = None,
     confidence: float = 0.95,
     scale: Scale | None = None,
 ) -> ToleranceZone:
