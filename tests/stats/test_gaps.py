@@ -246,9 +246,8 @@ def test_large_survey_matches_pandas_and_scipy(missing: bool) -> None:
     }
     checks = [("item", c, gaps[c], p[c][usable[c]], e[c][usable[c]]) for c in ITEMS]
     checks += [("dimension", d, per_dim[d], levels["p"][d], levels["e"][d]) for d in share.index]
-    checks.append(
-        ("overall", "unweighted", per_dim.mean(axis=1), *(levels[x].mean(axis=1) for x in "pe"))
-    )
+    unweighted = [frame.mean(axis=1) for frame in (per_dim, levels["p"], levels["e"])]
+    checks.append(("overall", "unweighted", unweighted[0], unweighted[1], unweighted[2]))
     checks.append(("overall", "weighted", weighted["gap"], weighted["p"], weighted["e"]))
     for level, name, values, perceived, expected in checks:
         values = values.dropna()

@@ -127,7 +127,9 @@ def _independent_zone(a: pd.DataFrame, d: pd.DataFrame, p: pd.DataFrame) -> pd.D
     columns = [(c, a[c][usable[c]], d[c][usable[c]], p[c][usable[c]]) for c in DIMS]
     for dim in ("X", "Y"):
         keep = levels["p"][dim].notna()
-        columns.append((dim, *(levels[x][dim][keep] for x in "adp")))
+        columns.append(
+            (dim, levels["a"][dim][keep], levels["d"][dim][keep], levels["p"][dim][keep])
+        )
     for name, aa, dd, pp in columns:
         msa, mss = pp - aa, pp - dd
         msa_ci = stats.ttest_1samp(msa, 0.0).confidence_interval(0.95)
