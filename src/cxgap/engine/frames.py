@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from cxgap.instruments import Instrument, parse_instrument
-from cxgap.instruments.model import NUMERIC_FIELDS
+from cxgap.instruments.model import NUMERIC_FIELDS, AnswerColumn
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
-from cxgap.store.models import Answer, Customer, Response, Survey
+from cxgap.store.models import Customer, Response, Survey
 
 RESPONDENT_COLUMNS = (
     "respondent_id",
@@ -43,6 +43,65 @@ class SurveyData:
     period_start: dt.date | None
     instrument: Instrument
     frame: pd.DataFrame
+
+
+def _answers_wide(
+    connection: Connection,
+    survey_id: int,
+    columns: list[AnswerColumn],
+    response_ids: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The survey's answers as one array per answer column, aligned with ``response_ids``.
+
+    Reads only the fields the instrument uses, through the driver's cursor (no ORM rows),
+    and places each value by integer indexing: millions of answers take seconds.
+    """
+    fields = sorted({c.field for c in columns}, key=[*NUMERIC_FIELDS, "text"].index)
+    if not fields or not len(response_ids):
+        return {c.name: np.full(len(response_ids), np.nan) for c in columns}
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    select_fields = ", ".join(f'a."{f}"' for f in fields)
+    sql = (
+        f"SELECT a.response_id, a.item_id, a.option, {select_fields} FROM answers a "
+        f"JOIN responses r ON r.id = a.response_id WHERE r.survey_id = {mark}"
+    )
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, (survey_id,))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    n = len(response_ids)
+    if not rows:
+        return {
+            c.name: np.full(n, None, dtype=object) if c.field == "text" else np.full(n, np.nan)
+            for c in columns
+        }
+    data = np.array(rows, dtype=object)  # one C pass; columns are then sliced, not zipped
+    del rows
+    respondent = np.searchsorted(response_ids, data[:, 0].astype(np.int64))
+    slots = dict.fromkeys((c.item, c.option) for c in columns)
+    slot_of = {key: k for k, key in enumerate(slots)}
+    item_codes, items = pd.factorize(data[:, 1])
+    option_codes, options = pd.factorize(data[:, 2])
+    lookup = np.full((len(items), len(options)), -1, dtype=np.int64)
+    for i, item in enumerate(items):
+        for j, option in enumerate(options):
+            lookup[i, j] = slot_of.get((item, option), -1)
+    slot = lookup[item_codes, option_codes]
+    known = slot >= 0
+    respondent, slot = respondent[known], slot[known]
+    tables: dict[str, np.ndarray] = {}
+    for position, name in enumerate(fields, start=3):
+        raw = data[known, position]
+        table = np.full(
+            (n, len(slot_of)),
+            None if name == "text" else np.nan,
+            dtype=object if name == "text" else np.float64,
+        )
+        table[respondent, slot] = raw if name == "text" else raw.astype(np.float64)
+        tables[name] = table
+    return {c.name: tables[c.field][:, slot_of[(c.item, c.option)]] for c in columns}
 
 
 def load_survey(engine: Engine, key: str) -> SurveyData:
@@ -70,44 +129,18 @@ def load_survey(engine: Engine, key: str) -> SurveyData:
             ).all(),
             columns=["response_id", *RESPONDENT_COLUMNS],
         )
-        answers = pd.DataFrame(
-            session.execute(
-                select(
-                    Answer.response_id,
-                    Answer.item_id,
-                    Answer.option,
-                    *[getattr(Answer, f) for f in NUMERIC_FIELDS],
-                    Answer.text,
-                )
-                .join(Response, Response.id == Answer.response_id)
-                .where(Response.survey_id == survey.id)
-            ).all(),
-            columns=["response_id", "item_id", "option", *NUMERIC_FIELDS, "text"],
+        answer_columns = instrument.answer_columns()
+        wide_answers = _answers_wide(
+            session.connection(),
+            survey.id,
+            answer_columns,
+            respondents["response_id"].to_numpy(dtype=np.int64),
         )
         meta = (survey.key, survey.name, survey.wave, survey.period_start)
     respondents["interests"] = respondents["interests"].map(
         lambda v: "; ".join(v) if isinstance(v, list) else v
     )
-    wide = respondents.set_index("response_id")
-    pivoted = (
-        answers.pivot(
-            index="response_id", columns=["item_id", "option"], values=[*NUMERIC_FIELDS, "text"]
-        )
-        if len(answers)
-        else None
-    )
-    columns: dict[str, pd.Series] = {}
-    for column in instrument.answer_columns():
-        key_ = (column.field, column.item, column.option)
-        text = column.field == "text"
-        if pivoted is not None and key_ in pivoted.columns:
-            part = pivoted[key_]
-            columns[column.name] = (part if text else part.astype("float64")).reindex(wide.index)
-        else:
-            columns[column.name] = pd.Series(
-                None if text else np.nan, index=wide.index, dtype=object if text else "float64"
-            )
-    wide = pd.concat([wide, pd.DataFrame(columns, index=wide.index)], axis=1)
+    wide = pd.concat([respondents.drop(columns="response_id"), pd.DataFrame(wide_answers)], axis=1)
     return SurveyData(
         key=meta[0],
         name=meta[1],
