@@ -7,12 +7,15 @@ files use, so exported tables import again unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 
 from cxgap.instruments import Instrument, parse_instrument
 from cxgap.instruments.model import NUMERIC_FIELDS, AnswerColumn
@@ -104,8 +107,65 @@ def _answers_wide(
     return {c.name: tables[c.field][:, slot_of[(c.item, c.option)]] for c in columns}
 
 
-def load_survey(engine: Engine, key: str) -> SurveyData:
-    """One survey's responses as a wide table (see the module doc)."""
+CACHE_SIZE = 8
+"""Surveys whose tables are kept in memory per process (see :func:`load_survey`)."""
+
+_cache: OrderedDict[tuple[str, str], tuple[tuple[object, ...], SurveyData]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def data_version(engine: Engine, key: str) -> tuple[object, ...]:
+    """A cheap fingerprint of everything a survey's table is built from.
+
+    It changes when a response is added or removed (count, highest id), when responses
+    are linked to or unlinked from customers (erasure), and when any customer's
+    attributes change (newest ``updated_at``).
+    """
+    with transaction(engine) as session:
+        survey = get_survey(session, key)
+        counts = session.execute(
+            select(
+                func.count(Response.id),
+                func.max(Response.id),
+                func.count(Response.customer_id),
+                func.sum(Response.customer_id),
+            ).where(Response.survey_id == survey.id)
+        ).one()
+        customers = session.scalar(select(func.max(Customer.updated_at)))
+        return (survey.id, survey.instrument_id, *counts, str(customers))
+
+
+def load_survey(engine: Engine, key: str, *, cache: bool = True) -> SurveyData:
+    """One survey's responses as a wide table (see the module doc).
+
+    Tables are cached per process for the last :data:`CACHE_SIZE` surveys and reused
+    while :func:`data_version` is unchanged, so repeated analyses, reports and dashboard
+    pages do not re-read the database; new or removed responses invalidate the entry.
+    """
+    if not cache:
+        return _load_survey(engine, key)
+    cache_key = (engine.url.render_as_string(hide_password=False), key)
+    version = data_version(engine, key)
+    with _cache_lock:
+        hit = _cache.get(cache_key)
+        if hit is not None and hit[0] == version:
+            _cache.move_to_end(cache_key)
+            return _private(hit[1])
+    data = _load_survey(engine, key)
+    with _cache_lock:
+        _cache[cache_key] = (version, data)
+        _cache.move_to_end(cache_key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return _private(data)
+
+
+def _private(data: SurveyData) -> SurveyData:
+    """A view of cached data that callers may change (copy-on-write keeps the cache intact)."""
+    return dataclasses.replace(data, frame=data.frame.copy(deep=False))
+
+
+def _load_survey(engine: Engine, key: str) -> SurveyData:
     with transaction(engine) as session:
         survey = get_survey(session, key)
         instrument = parse_instrument(survey.instrument.definition, source=f"survey {key}")
