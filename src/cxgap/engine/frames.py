@@ -117,7 +117,8 @@ _cache_lock = threading.Lock()
 def data_version(engine: Engine, key: str) -> tuple[object, ...]:
     """A cheap fingerprint of everything a survey's table is built from.
 
-    It changes when a response is added or removed (count, highest id), when responses
+    It changes when the survey's own fields change, when a response is added or removed
+    (count, highest id), when responses
     are linked to or unlinked from customers (erasure), and when any customer's
     attributes change (newest ``updated_at``).
     """
@@ -132,7 +133,15 @@ def data_version(engine: Engine, key: str) -> tuple[object, ...]:
             ).where(Response.survey_id == survey.id)
         ).one()
         customers = session.scalar(select(func.max(Customer.updated_at)))
-        return (survey.id, survey.instrument_id, *counts, str(customers))
+        return (
+            survey.id,
+            survey.name,
+            survey.wave,
+            survey.period_start,
+            survey.instrument_id,
+            *counts,
+            str(customers),
+        )
 
 
 def load_survey(engine: Engine, key: str, *, cache: bool = True) -> SurveyData:
