@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from sqlalchemy import Engine
 
 from cxgap.engine import frames
@@ -74,3 +75,32 @@ def test_cache_is_reused_and_invalidated(engine: Engine, mini_survey: str, tmp_p
         assert calls == [1, 1]
     finally:
         frames._load_survey = original  # type: ignore[assignment]
+
+
+def test_both_read_paths_give_the_same_table(
+    engine: Engine, mini_survey: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cxgap.engine import answers
+
+    import_file(
+        engine,
+        write(
+            tmp_path / "a.csv",
+            [HEADER, "r1,C1,female,3,8,7,,nice", "r2,C2,male,4,9,,10,", "r3,,,2,,5,0,"],
+        ),
+        survey=mini_survey,
+    )
+    calls: list[str] = []
+    original = answers._fetch_arrow
+
+    def arrow(*args: object, **kwargs: object) -> object:
+        result = original(*args, **kwargs)  # type: ignore[arg-type]
+        calls.append("arrow" if result is not None else "none")
+        return result
+
+    monkeypatch.setattr(answers, "_fetch_arrow", arrow)
+    fast = load_survey(engine, mini_survey, cache=False).frame
+    assert calls == ["arrow"]
+    monkeypatch.setattr(answers, "_fetch_arrow", lambda *a, **k: None)
+    portable = load_survey(engine, mini_survey, cache=False).frame
+    pd.testing.assert_frame_equal(fast, portable)

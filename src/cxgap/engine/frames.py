@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Engine, func, select
 
+from cxgap.engine.answers import answers_wide
 from cxgap.instruments import Instrument, parse_instrument
-from cxgap.instruments.model import NUMERIC_FIELDS, AnswerColumn
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
 from cxgap.store.models import Customer, Response, Survey
@@ -48,67 +48,10 @@ class SurveyData:
     frame: pd.DataFrame
 
 
-def _answers_wide(
-    connection: Connection,
-    survey_id: int,
-    columns: list[AnswerColumn],
-    response_ids: np.ndarray,
-) -> dict[str, np.ndarray]:
-    """The survey's answers as one array per answer column, aligned with ``response_ids``.
-
-    Reads only the fields the instrument uses, through the driver's cursor (no ORM rows),
-    and places each value by integer indexing: millions of answers take seconds.
-    """
-    fields = sorted({c.field for c in columns}, key=[*NUMERIC_FIELDS, "text"].index)
-    if not fields or not len(response_ids):
-        return {c.name: np.full(len(response_ids), np.nan) for c in columns}
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    select_fields = ", ".join(f'a."{f}"' for f in fields)
-    sql = (
-        f"SELECT a.response_id, a.item_id, a.option, {select_fields} FROM answers a "
-        f"JOIN responses r ON r.id = a.response_id WHERE r.survey_id = {mark}"
-    )
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(sql, (survey_id,))
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    n = len(response_ids)
-    if not rows:
-        return {
-            c.name: np.full(n, None, dtype=object) if c.field == "text" else np.full(n, np.nan)
-            for c in columns
-        }
-    data = np.array(rows, dtype=object)  # one C pass; columns are then sliced, not zipped
-    del rows
-    respondent = np.searchsorted(response_ids, data[:, 0].astype(np.int64))
-    slots = dict.fromkeys((c.item, c.option) for c in columns)
-    slot_of = {key: k for k, key in enumerate(slots)}
-    item_codes, items = pd.factorize(data[:, 1])
-    option_codes, options = pd.factorize(data[:, 2])
-    lookup = np.full((len(items), len(options)), -1, dtype=np.int64)
-    for i, item in enumerate(items):
-        for j, option in enumerate(options):
-            lookup[i, j] = slot_of.get((item, option), -1)
-    slot = lookup[item_codes, option_codes]
-    known = slot >= 0
-    respondent, slot = respondent[known], slot[known]
-    tables: dict[str, np.ndarray] = {}
-    for position, name in enumerate(fields, start=3):
-        raw = data[known, position]
-        table = np.full(
-            (n, len(slot_of)),
-            None if name == "text" else np.nan,
-            dtype=object if name == "text" else np.float64,
-        )
-        table[respondent, slot] = raw if name == "text" else raw.astype(np.float64)
-        tables[name] = table
-    return {c.name: tables[c.field][:, slot_of[(c.item, c.option)]] for c in columns}
-
-
-CACHE_SIZE = 8
-"""Surveys whose tables are kept in memory per process (see :func:`load_survey`)."""
+CACHE_SIZE = 64
+"""Most surveys whose tables are kept in memory per process (see :func:`load_survey`)."""
+CACHE_CELLS = 60_000_000
+"""Most table cells kept (about 0.5 GB); the least recently used tables go first."""
 
 _cache: OrderedDict[tuple[str, str], tuple[tuple[object, ...], SurveyData]] = OrderedDict()
 _cache_lock = threading.Lock()
@@ -147,7 +90,8 @@ def data_version(engine: Engine, key: str) -> tuple[object, ...]:
 def load_survey(engine: Engine, key: str, *, cache: bool = True) -> SurveyData:
     """One survey's responses as a wide table (see the module doc).
 
-    Tables are cached per process for the last :data:`CACHE_SIZE` surveys and reused
+    Tables are cached per process (at most :data:`CACHE_SIZE` surveys and
+    :data:`CACHE_CELLS` cells, least recently used out first) and reused
     while :func:`data_version` is unchanged, so repeated analyses, reports and dashboard
     pages do not re-read the database; new or removed responses invalidate the entry.
     """
@@ -164,9 +108,18 @@ def load_survey(engine: Engine, key: str, *, cache: bool = True) -> SurveyData:
     with _cache_lock:
         _cache[cache_key] = (version, data)
         _cache.move_to_end(cache_key)
-        while len(_cache) > CACHE_SIZE:
+        while len(_cache) > 1 and (
+            len(_cache) > CACHE_SIZE
+            or sum(entry.frame.size for _, entry in _cache.values()) > CACHE_CELLS
+        ):
             _cache.popitem(last=False)
     return _private(data)
+
+
+def clear_cache() -> None:
+    """Forget every cached survey table (the next loads read the database)."""
+    with _cache_lock:
+        _cache.clear()
 
 
 def _private(data: SurveyData) -> SurveyData:
@@ -199,7 +152,7 @@ def _load_survey(engine: Engine, key: str) -> SurveyData:
             columns=["response_id", *RESPONDENT_COLUMNS],
         )
         answer_columns = instrument.answer_columns()
-        wide_answers = _answers_wide(
+        wide_answers = answers_wide(
             session.connection(),
             survey.id,
             answer_columns,

@@ -1,0 +1,157 @@
+"""Reading a survey's stored answers fast, as columns.
+
+Millions of answer rows are read as arrays, never as ORM objects: on a SQLite file through
+ADBC straight into Arrow columns (no Python object per value), elsewhere (PostgreSQL, or
+when ADBC is unavailable) through the driver's cursor. Free text is read separately, only
+the rows that have some. Each value is then placed in a respondents x answer-slots table by
+integer indexing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection
+
+from cxgap.instruments.model import NUMERIC_FIELDS, AnswerColumn
+
+MISSING = -1e308
+"""Stands for NULL in the Arrow path so that every numeric column keeps one type."""
+
+
+@dataclass(frozen=True)
+class AnswerRows:
+    """Answer rows as columns: response ids, slot labels by code, field values."""
+
+    response_id: np.ndarray
+    item_codes: np.ndarray
+    items: list[str]
+    option_codes: np.ndarray
+    options: list[str]
+    values: dict[str, np.ndarray]
+
+
+def _where(connection: Connection) -> str:
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    return f"FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.survey_id = {mark}"
+
+
+def _sqlite_file(connection: Connection) -> Path | None:
+    url = connection.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database).resolve()
+
+
+def _fetch_arrow(
+    path: Path, connection: Connection, survey_id: int, fields: list[str]
+) -> AnswerRows | None:
+    try:
+        import adbc_driver_sqlite.dbapi as adbc
+        import pyarrow.compute as pc
+    except ImportError:
+        return None
+    columns = ", ".join(f'COALESCE(a."{f}", {MISSING}) AS "{f}"' for f in fields)
+    sql = f"SELECT a.response_id, a.item_id, a.option, {columns} {_where(connection)}"
+    try:
+        with adbc.connect(f"{path.as_uri()}?mode=ro") as conn, conn.cursor() as cursor:
+            cursor.execute(sql, (survey_id,))
+            table = cursor.fetch_arrow_table()
+    except Exception:  # any driver trouble: the portable path reads the same rows
+        return None
+    items = pc.dictionary_encode(table.column("item_id")).combine_chunks()
+    options = pc.dictionary_encode(table.column("option")).combine_chunks()
+    values = {}
+    for name in fields:
+        array = table.column(name).to_numpy().astype(np.float64, copy=True)
+        array[array == MISSING] = np.nan
+        values[name] = array
+    return AnswerRows(
+        response_id=table.column("response_id").to_numpy(),
+        item_codes=items.indices.to_numpy(zero_copy_only=False),
+        items=items.dictionary.to_pylist(),
+        option_codes=options.indices.to_numpy(zero_copy_only=False),
+        options=options.dictionary.to_pylist(),
+        values=values,
+    )
+
+
+def _fetch_cursor(
+    connection: Connection, survey_id: int, fields: list[str], *, only_present: str | None = None
+) -> AnswerRows:
+    columns = ", ".join(f'a."{f}"' for f in fields)
+    sql = f"SELECT a.response_id, a.item_id, a.option, {columns} {_where(connection)}"
+    if only_present:
+        sql += f' AND a."{only_present}" IS NOT NULL'
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, (survey_id,))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    data = np.array(rows, dtype=object).reshape(len(rows), 3 + len(fields))
+    del rows
+    item_codes, items = pd.factorize(data[:, 1])
+    option_codes, options = pd.factorize(data[:, 2])
+    return AnswerRows(
+        response_id=data[:, 0].astype(np.int64),
+        item_codes=np.asarray(item_codes),
+        items=list(items),
+        option_codes=np.asarray(option_codes),
+        options=list(options),
+        values={
+            name: data[:, k] if name == "text" else data[:, k].astype(np.float64)
+            for k, name in enumerate(fields, start=3)
+        },
+    )
+
+
+def read_answers(
+    connection: Connection, survey_id: int, fields: list[str], *, text: bool
+) -> list[AnswerRows]:
+    """The survey's answer rows: numeric ``fields`` (all rows), then free text if asked."""
+    parts: list[AnswerRows] = []
+    if fields:
+        path = _sqlite_file(connection)
+        fast = _fetch_arrow(path, connection, survey_id, fields) if path else None
+        parts.append(fast or _fetch_cursor(connection, survey_id, fields))
+    if text:
+        parts.append(_fetch_cursor(connection, survey_id, ["text"], only_present="text"))
+    return parts
+
+
+def answers_wide(
+    connection: Connection, survey_id: int, columns: list[AnswerColumn], response_ids: np.ndarray
+) -> dict[str, np.ndarray]:
+    """One array per answer column, aligned with the sorted ``response_ids``."""
+    n = len(response_ids)
+    slots = list(dict.fromkeys((c.item, c.option) for c in columns))
+    slot_of = {key: k for k, key in enumerate(slots)}
+    numeric = [f for f in NUMERIC_FIELDS if any(c.field == f for c in columns)]
+    has_text = any(c.field == "text" for c in columns)
+    tables: dict[str, np.ndarray] = {name: np.full((n, len(slots)), np.nan) for name in numeric}
+    if has_text:
+        tables["text"] = np.full((n, len(slots)), None, dtype=object)
+    if n:
+        for part in read_answers(connection, survey_id, numeric, text=has_text):
+            lookup = np.array(
+                [
+                    [slot_of.get((item, option), -1) for option in part.options]
+                    for item in part.items
+                ]
+                or [[-1]],
+                dtype=np.int64,
+            )
+            slot = (
+                lookup[part.item_codes, part.option_codes]
+                if len(part.response_id)
+                else (np.zeros(0, dtype=np.int64))
+            )
+            respondent = np.searchsorted(response_ids, part.response_id)
+            known = slot >= 0
+            for name, values in part.values.items():
+                tables[name][respondent[known], slot[known]] = values[known]
+    return {c.name: tables[c.field][:, slot_of[(c.item, c.option)]] for c in columns}
