@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 
 from cxgap.errors import DataError, ValidationError
 from cxgap.reports import build_report
@@ -188,3 +188,20 @@ def test_cli_report(
     assert CATALOGUE["compared_with"]["zh"].format(wave="2026Q3") in html
     code, _, stderr = cli("--db", demo_db, "report", "--survey", "nope", "--out", out)
     assert code == 4 and "nope" in stderr
+
+
+def test_methods_give_the_response_rate_of_personal_invitations(demo_engine: Engine) -> None:
+    from cxgap.services.collection import create_invitations
+    from cxgap.store.models import Invitation
+
+    before = build_report(demo_engine, PREVIOUS, lang="en", format="html").content.decode()
+    assert "invitations are not recorded" in before
+    create_invitations(
+        demo_engine, b"k" * 32, PREVIOUS, customers=["C00001", "C00002", "C00003", "C00004"]
+    )
+    with transaction(demo_engine) as session:
+        first = session.scalars(select(Invitation).order_by(Invitation.id)).first()
+        assert first is not None
+        first.status, first.completed_at = "completed", first.created_at
+    after = build_report(demo_engine, PREVIOUS, lang="en", format="html").content.decode()
+    assert "1 of 4 personal invitations were answered (25%)" in after

@@ -391,7 +391,14 @@ def _methods(
     section = Section("methods", t("sec_methods"))
     section.paragraphs += [
         t("m_sample", n=t.count(int(analysis.survey["n_responses"])), waves=t.count(waves)),
-        t("m_response_rate"),
+        t(
+            "m_response_rate_known",
+            invited=t.count(excluded["invited"]),
+            completed=t.count(excluded["completed"]),
+            rate=t.percent(excluded["completed"] / excluded["invited"]),
+        )
+        if excluded.get("invited")
+        else t("m_response_rate"),
         t(
             "m_excluded",
             rejected=t.count(excluded.get("rejected", 0)),

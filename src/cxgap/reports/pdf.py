@@ -3,13 +3,22 @@ fonts are subset and embedded; the charts are vector outlines)."""
 
 from __future__ import annotations
 
+from cxgap.errors import ConfigurationError
 from cxgap.reports.document import ReportDocument
 from cxgap.reports.html import render_html
 
 
 def render_pdf(document: ReportDocument) -> bytes:
     """The report as PDF bytes."""
-    from weasyprint import HTML
+    try:
+        from weasyprint import HTML
+    except OSError as exc:  # the Pango libraries are system packages, not Python ones
+        raise ConfigurationError(
+            f"PDF reports need the Pango text libraries, which are missing ({exc}); install "
+            "them with `apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core "
+            "fonts-noto-cjk` (or run scripts/setup-tests.sh as root). HTML reports work "
+            "without them."
+        ) from None
 
     html = render_html(document, for_pdf=True)
     pdf = HTML(string=html, base_url=None).write_pdf()

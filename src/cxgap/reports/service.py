@@ -18,7 +18,7 @@ from cxgap.services.surveys import instrument_of
 from cxgap.settings import get_settings
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
-from cxgap.store.models import ImportBatch
+from cxgap.store.models import ImportBatch, Invitation
 
 Format = Literal["html", "pdf"]
 FORMATS: tuple[Format, ...] = ("html", "pdf")
@@ -44,7 +44,19 @@ def _excluded(engine: Engine, survey: str) -> dict[str, int]:
                 func.coalesce(func.sum(ImportBatch.duplicates), 0),
             ).where(ImportBatch.survey_id == survey_id)
         ).one()
-    return {"rejected": int(rejected), "duplicates": int(duplicates)}
+        # personal invitations (anonymous links have no known audience size)
+        invited, completed = session.execute(
+            select(
+                func.count(Invitation.id),
+                func.count(Invitation.completed_at),
+            ).where(Invitation.survey_id == survey_id, Invitation.kind == "personal")
+        ).one()
+    return {
+        "rejected": int(rejected),
+        "duplicates": int(duplicates),
+        "invited": int(invited),
+        "completed": int(completed),
+    }
 
 
 def build_report(
