@@ -175,12 +175,17 @@ def open_link(engine: Engine, secret: bytes, token: str, *, mark_opened: bool = 
     return state
 
 
+def check_open(status: str, expires_at: dt.datetime) -> None:
+    """Raise unless a link with this status and expiry can still be answered."""
+    if status == "completed":
+        raise LinkCompletedError("this survey link has already been used to submit answers")
+    if _aware(expires_at) <= _now():
+        raise LinkExpiredError(f"this survey link expired on {expires_at:%Y-%m-%d}")
+
+
 def link_state(invitation: Invitation, survey: Survey, draft: Draft | None) -> LinkState:
     """The state of an open link; raises if it was used or has expired."""
-    if invitation.status == "completed":
-        raise LinkCompletedError("this survey link has already been used to submit answers")
-    if _aware(invitation.expires_at) <= _now():
-        raise LinkExpiredError(f"this survey link expired on {invitation.expires_at:%Y-%m-%d}")
+    check_open(invitation.status, invitation.expires_at)
     return LinkState(
         invitation_id=invitation.id,
         kind=invitation.kind,

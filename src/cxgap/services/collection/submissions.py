@@ -38,16 +38,18 @@ from cxgap.services.collection.answers import (
 from cxgap.services.collection.invitations import (
     LinkCompletedError,
     LinkState,
+    _aware,
     _instrument,
+    _instruments,
     _now,
-    link_state,
+    check_open,
 )
 from cxgap.services.collection.tokens import verify_link_token
 from cxgap.services.imports import ANSWER_COLUMNS, answer_rows, insert_responses
 from cxgap.store.bulk import bulk_insert
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
-from cxgap.store.models import Draft, Invitation, Submission, Survey
+from cxgap.store.models import Draft, InstrumentVersion, Invitation, Submission, Survey
 
 MAX_SUBMISSION_KEY = 64
 
@@ -114,7 +116,7 @@ def _store_batch(engine: Engine, jobs: list[_Job]) -> list[SubmissionResult | No
             response_of.update({id(job): rid for job, rid in zip(group, ids, strict=True)})
         links = [job for job in storing if job.invitation_id is not None]
         if links:
-            session.execute(
+            connection.execute(
                 insert(Submission),
                 [
                     {
@@ -308,21 +310,60 @@ def submit_answers(
 def _link_for_submission(
     engine: Engine, secret: bytes, token: str, key: str
 ) -> LinkState | SubmissionResult:
-    """The open link, or the earlier result of this submission id."""
+    """The open link, or the earlier result of this submission id (one query: this is
+    the hot path of every submission)."""
     hashed = verify_link_token(secret, token)
-    with transaction(engine) as session:
-        invitation = session.scalar(select(Invitation).where(Invitation.token_hash == hashed))
-        if invitation is None:
-            raise NotFoundError("this survey link is not valid; check that it was copied whole")
-        if invitation.status == "completed":
-            earlier = _stored_submission(engine, invitation.id, key)
-            if earlier is not None:
-                return earlier
-            raise LinkCompletedError("this survey link has already been used to submit answers")
-        if invitation.kind == "anonymous":
-            raise ConflictError("answers are submitted on a respondent's own link")
-        survey = session.get_one(Survey, invitation.survey_id)
-        return link_state(invitation, survey, session.get(Draft, invitation.id))
+    query = (
+        select(
+            Invitation.id,
+            Invitation.status,
+            Invitation.kind,
+            Invitation.expires_at,
+            Invitation.customer_id,
+            Invitation.language,
+            Survey.id,
+            Survey.key,
+            Survey.name,
+            InstrumentVersion.checksum,
+            Draft.answers,
+            Draft.page,
+        )
+        .join(Survey, Survey.id == Invitation.survey_id)
+        .join(InstrumentVersion, InstrumentVersion.id == Survey.instrument_id)
+        .outerjoin(Draft, Draft.invitation_id == Invitation.id)
+        .where(Invitation.token_hash == hashed)
+    )
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    if row is None:
+        raise NotFoundError("this survey link is not valid; check that it was copied whole")
+    (invitation_id, status, kind, expires_at, customer_id, language) = row[:6]
+    survey_id, survey_key, survey_name, checksum, draft, page = row[6:]
+    if status == "completed":
+        earlier = _stored_submission(engine, invitation_id, key)
+        if earlier is not None:
+            return earlier
+    if kind == "anonymous":
+        raise ConflictError("answers are submitted on a respondent's own link")
+    check_open(status, expires_at)
+    instrument = _instruments.get(checksum)
+    if instrument is None:
+        with transaction(engine) as session:
+            instrument = _instrument(session.get_one(Survey, survey_id))
+    return LinkState(
+        invitation_id=invitation_id,
+        kind=kind,
+        status=status,
+        survey_id=survey_id,
+        survey_key=survey_key,
+        survey_name=survey_name,
+        instrument=instrument,
+        language=language,
+        customer_id=customer_id,
+        expires_at=_aware(expires_at),
+        draft={str(k): str(v) for k, v in (draft or {}).items()},
+        page=page or 0,
+    )
 
 
 _survey_ids: dict[str, tuple[int, Instrument]] = {}
