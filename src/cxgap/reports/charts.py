@@ -164,6 +164,29 @@ def tolerance_zone_chart(
     )
 
 
+def _quadrant_layers(
+    x: dict[str, Any], y: dict[str, Any], x_cut: Any, y_cut: Any, *, colour: str
+) -> list[dict[str, Any]]:
+    """A labelled scatter split into quadrants by dashed rules at the two cut points."""
+    rule = {"type": "rule", "strokeDash": [4, 3], "color": "#888"}
+    return [
+        {"mark": rule, "encoding": {"x": {"datum": x_cut}}},
+        {"mark": rule, "encoding": {"y": {"datum": y_cut}}},
+        {
+            "mark": {"type": "point", "filled": True, "size": 70},
+            "encoding": {
+                "x": x,
+                "y": y,
+                "color": {"field": colour, "type": "nominal", "title": None},
+            },
+        },
+        {
+            "mark": {"type": "text", "dy": -9, "fontSize": 10},
+            "encoding": {"x": x, "y": y, "text": {"field": "label"}},
+        },
+    ]
+
+
 def ipa_chart(
     ipa: stats.IPAResult,
     *,
@@ -195,28 +218,9 @@ def ipa_chart(
         data,
         width=WIDTH,
         height=260,
-        layer=[
-            {
-                "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#888"},
-                "encoding": {"x": {"datum": _clean(ipa.importance_cut)}},
-            },
-            {
-                "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#888"},
-                "encoding": {"y": {"datum": _clean(ipa.performance_cut)}},
-            },
-            {
-                "mark": {"type": "point", "filled": True, "size": 70},
-                "encoding": {
-                    "x": x,
-                    "y": y,
-                    "color": {"field": "quadrant_label", "type": "nominal", "title": None},
-                },
-            },
-            {
-                "mark": {"type": "text", "dy": -9, "fontSize": 10},
-                "encoding": {"x": x, "y": y, "text": {"field": "label"}},
-            },
-        ],
+        layer=_quadrant_layers(
+            x, y, _clean(ipa.importance_cut), _clean(ipa.performance_cut), colour="quadrant_label"
+        ),
     )
 
 
@@ -246,28 +250,7 @@ def kano_chart(
         data,
         width=300,
         height=300,
-        layer=[
-            {
-                "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#888"},
-                "encoding": {"x": {"datum": 0.5}},
-            },
-            {
-                "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#888"},
-                "encoding": {"y": {"datum": 0.5}},
-            },
-            {
-                "mark": {"type": "point", "filled": True, "size": 70},
-                "encoding": {
-                    "x": x,
-                    "y": y,
-                    "color": {"field": "category_label", "type": "nominal", "title": None},
-                },
-            },
-            {
-                "mark": {"type": "text", "dy": -9, "fontSize": 10},
-                "encoding": {"x": x, "y": y, "text": {"field": "label"}},
-            },
-        ],
+        layer=_quadrant_layers(x, y, 0.5, 0.5, colour="category_label"),
     )
 
 
