@@ -7,7 +7,9 @@ reports call. Its :meth:`SurveyAnalysis.to_dict` output is the documented JSON s
 
 from __future__ import annotations
 
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,10 +20,12 @@ from scipy import stats as sps
 from sqlalchemy import Engine
 
 from cxgap import stats
-from cxgap.engine.frames import SurveyData, load_survey, surveys_of_instrument
+from cxgap.engine.frames import SurveyData, data_version, load_survey, surveys_of_instrument
 from cxgap.errors import DataError, ValidationError
 from cxgap.instruments import Instrument
 from cxgap.stats.result import StatResult, to_jsonable
+from cxgap.store.database import transaction
+from cxgap.store.lookups import get_survey
 
 SCHEMA = "cxgap.analysis/1"
 SEGMENT_ATTRIBUTES = ("gender", "age_band", "income_band", "region", "channel", "interests")
@@ -394,3 +398,74 @@ def analyze_survey(
     analysis.trend = _trend(engine, data, confidence)
     analysis.findings = _findings(analysis, trend_window)
     return analysis
+
+
+ANALYSIS_CACHE_SIZE = 32
+"""Most analyses kept per process by :func:`cached_analysis`."""
+
+_analysis_cache: OrderedDict[tuple[object, ...], tuple[tuple[object, ...], SurveyAnalysis]] = (
+    OrderedDict()
+)
+_analysis_lock = threading.Lock()
+
+
+def analysis_version(engine: Engine, survey: str) -> tuple[object, ...]:
+    """Fingerprint of everything :func:`analyze_survey` reads for ``survey``: the
+    :func:`~cxgap.engine.frames.data_version` of the survey and of every wave fielded
+    with its instrument (the trend reads them)."""
+    with transaction(engine) as session:
+        instrument = get_survey(session, survey).instrument.key
+    keys = surveys_of_instrument(engine, instrument)
+    return tuple(data_version(engine, key) for key in keys)
+
+
+def cached_analysis(
+    engine: Engine,
+    survey: str,
+    *,
+    by: str | None = None,
+    confidence: float = 0.95,
+    min_segment_size: int = 30,
+    trend_window: int = 3,
+) -> SurveyAnalysis:
+    """:func:`analyze_survey`, reused while :func:`analysis_version` is unchanged.
+
+    Kept per process (at most :data:`ANALYSIS_CACHE_SIZE`, least recently used out
+    first). New or removed responses in the survey or any of its waves, and changed
+    customer attributes, change the version and so recompute. Treat the result as
+    read-only: it is shared with later callers.
+    """
+    key = (
+        engine.url.render_as_string(hide_password=False),
+        survey,
+        by,
+        confidence,
+        min_segment_size,
+        trend_window,
+    )
+    version = analysis_version(engine, survey)
+    with _analysis_lock:
+        hit = _analysis_cache.get(key)
+        if hit is not None and hit[0] == version:
+            _analysis_cache.move_to_end(key)
+            return hit[1]
+    analysis = analyze_survey(
+        engine,
+        survey,
+        by=by,
+        confidence=confidence,
+        min_segment_size=min_segment_size,
+        trend_window=trend_window,
+    )
+    with _analysis_lock:
+        _analysis_cache[key] = (version, analysis)
+        _analysis_cache.move_to_end(key)
+        while len(_analysis_cache) > ANALYSIS_CACHE_SIZE:
+            _analysis_cache.popitem(last=False)
+    return analysis
+
+
+def clear_analysis_cache() -> None:
+    """Forget every cached analysis."""
+    with _analysis_lock:
+        _analysis_cache.clear()

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from cxgap.errors import ConflictError, CxgapError, NotFoundError, ValidationError
+from cxgap.errors import (
+    AuthenticationError,
+    ConflictError,
+    CxgapError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from cxgap.services.collection import LinkCompletedError, LinkExpiredError, signing_secret
+from cxgap.web import api, dashboard
 from cxgap.web.deps import CsrfError, TooManyRequestsError, page_language, render
 from cxgap.web.limits import (
     BodySizeLimit,
@@ -40,6 +49,8 @@ ERROR_PAGES: list[tuple[type[Exception], str, int]] = [
 
 
 def _message(request: Request, exc: Exception) -> Response:
+    if api.is_api(request):
+        return api.api_error(exc)
     key, status = next(
         ((k, s) for kind, k, s in ERROR_PAGES if isinstance(exc, kind)), ("error", 500)
     )
@@ -53,6 +64,18 @@ def _message(request: Request, exc: Exception) -> Response:
     return response
 
 
+def _page_access(request: Request, exc: Exception) -> Response:
+    """Pages: no session leads to the sign-in form, a role without the permission to a
+    403 page in the user's language. Other paths answer as every other error."""
+    path = request.url.path
+    if path.startswith("/api/") or path.startswith("/s/"):
+        return _message(request, exc)
+    if isinstance(exc, PermissionDeniedError):
+        return dashboard.forbidden_page(request)
+    target = path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': target})}", 303)
+
+
 def create_app(engine: Engine, *, options: WebOptions | None = None) -> FastAPI:
     """The web application on ``engine`` (its schema must be up to date)."""
     options = options or WebOptions()
@@ -64,14 +87,21 @@ def create_app(engine: Engine, *, options: WebOptions | None = None) -> FastAPI:
     app.state.address_limiter = RateLimiter(options.address_posts_per_minute)
     for kind in (CxgapError, CsrfError, TooManyRequestsError, survey_pages.TooManyAnswersError):
         app.add_exception_handler(kind, _message)
+    app.add_exception_handler(AuthenticationError, _page_access)
+    app.add_exception_handler(PermissionDeniedError, _page_access)
     app.include_router(survey_pages.router)
+    app.include_router(dashboard.router)
     app.include_router(health.router)
+    api.install(app)
     if options.baseline:
         app.include_router(baseline.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     async def too_large(scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
+        if api.is_api(request):
+            await api.error_response(413, "too_large", "request body too large")(scope, receive, send)
+            return
         lang = page_language(request, LANGUAGES, None)
         response = render(request, "message.html", lang, {"key": "too_large"}, status_code=413)
         await response(scope, receive, send)

@@ -1,0 +1,18 @@
+"""The dashboard: sign-in, and server-rendered pages in English, Chinese and Persian.
+
+Every page checks its permission (:data:`PAGES`); page errors are handled in
+:mod:`cxgap.web.main` (no session: to ``/login``; a role without the permission: a 403
+page).
+"""
+
+from fastapi import APIRouter
+
+from cxgap.web.dashboard import analysis_pages, browse, login
+from cxgap.web.dashboard.common import PAGES, Page, forbidden_page, message_page
+
+router = APIRouter(include_in_schema=False)
+router.include_router(login.router)
+router.include_router(analysis_pages.router)
+router.include_router(browse.router)
+
+__all__ = ["PAGES", "Page", "forbidden_page", "message_page", "router"]

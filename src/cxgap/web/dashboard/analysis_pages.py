@@ -1,0 +1,398 @@
+"""Dashboard pages built from analyses: overview, dimension drill-down, segments, Kano,
+importance-performance. Charts come from :mod:`cxgap.reports.charts`."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from cxgap.engine.frames import load_survey
+from cxgap.instruments import Instrument
+from cxgap.reports import charts
+from cxgap.reports.document import Labels
+from cxgap.reports.headline import Measure
+from cxgap.reports.i18n import Texts
+from cxgap.services.accounts import allowed
+from cxgap.services.analysis import ALPHA, SEGMENT_ATTRIBUTES, cached_analysis
+from cxgap.services.surveys import SurveyInfo
+from cxgap.store.accounts import User
+from cxgap.web.auth import requires
+from cxgap.web.dashboard.common import (
+    PERMISSION,
+    analysable_surveys,
+    choose_survey,
+    message_page,
+    page_lang,
+    show_page,
+    svg,
+)
+from cxgap.web.dashboard.summary import CONFIDENCE, WaveSummary, waves_until
+from cxgap.web.deps import get_engine
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+
+OverviewUser = Annotated[User, Depends(requires(PERMISSION["overview"]))]
+AnalysisUser = Annotated[User, Depends(requires(PERMISSION["segments"]))]
+TILE_WIDTH = 250
+TILE_HEIGHT = 110
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
+def measure_texts(m: Measure, rt: Texts) -> dict[str, Any]:
+    """A headline measure's value, interval and change, written in ``rt``'s language."""
+    if m.unit == "share":
+        value, low, high = (rt.percent(v, 1) for v in (m.value, m.ci_low, m.ci_high))
+        change = None
+        if m.change is not None:
+            change = f"{rt.number(m.change * 100, 1, signed=True)} {rt('pp')}"
+    else:
+        places = 1 if m.unit == "points" else 2
+        value, low, high = (rt.number(v, places) for v in (m.value, m.ci_low, m.ci_high))
+        change = None if m.change is None else rt.number(m.change, places, signed=True)
+    label = rt(m.key, reference=rt(m.reference)) if m.reference else rt(m.key)
+    return {
+        "key": m.key,
+        "label": label,
+        "value": value,
+        "interval": f"{low} – {high}",
+        "change": change,
+        "direction": None if m.change is None else ("up" if m.change > 0 else "down"),
+        "significant": m.significant,
+        "n": rt.count(m.n),
+    }
+
+
+def _series_chart(
+    rows: list[dict[str, Any]], *, label: Any, y_title: str, width: int, height: int
+) -> charts.ChartSpec:
+    """A trend chart (:func:`cxgap.reports.charts.trend_chart`) of any series per wave:
+    ``rows`` give survey, wave, dimension (the series), n, value and interval."""
+    frame = pd.DataFrame(rows).rename(columns={"value": "mean_perceived"})
+    spec = charts.trend_chart(frame, label=label, title="", y_title=y_title)
+    spec["width"], spec["height"] = width, height
+    if frame["dimension"].nunique() == 1:
+        spec["layer"][1]["encoding"]["color"]["legend"] = None
+    return spec
+
+
+def _measure_trends(waves: list[WaveSummary], rt: Texts) -> dict[str, Any]:
+    series: dict[str, list[dict[str, Any]]] = {}
+    for wave in waves:
+        for m in wave.measures:
+            scale = 100.0 if m.unit == "share" else 1.0
+            series.setdefault(m.key, []).append(
+                {
+                    "survey": wave.survey,
+                    "wave": rt.digits(wave.wave),
+                    "dimension": m.key,
+                    "n": m.n,
+                    "value": m.value * scale,
+                    "ci_low": m.ci_low * scale,
+                    "ci_high": m.ci_high * scale,
+                }
+            )
+    return {
+        key: svg(
+            _series_chart(
+                rows,
+                label=lambda k: rt(k, reference="") if k == "overall_gap" else rt(k),
+                y_title="%" if key in ("csat", "share_below") else "",
+                width=TILE_WIDTH,
+                height=TILE_HEIGHT,
+            )
+        )
+        for key, rows in series.items()
+        if len(rows) >= 2
+    }
+
+
+def _gap_trend(waves: list[WaveSummary], labels: Labels, rt: Texts, title: str) -> Any:
+    rows = [
+        {
+            "survey": wave.survey,
+            "wave": rt.digits(wave.wave),
+            "dimension": str(r["dimension"]),
+            "n": int(r["n"]),
+            "value": r["gap"],
+            "ci_low": r["ci_low"],
+            "ci_high": r["ci_high"],
+        }
+        for wave in waves
+        for r in wave.dimensions.to_dict(orient="records")
+    ]
+    if len(waves) < 2 or not rows:
+        return None
+    return svg(_series_chart(rows, label=labels.dimension, y_title=title, width=520, height=220))
+
+
+def _picked(request: Request) -> tuple[list[SurveyInfo], SurveyInfo | None]:
+    surveys = analysable_surveys(get_engine(request))
+    return surveys, choose_survey(surveys, request.query_params.get("survey"))
+
+
+def _instrument(request: Request, survey: str) -> Instrument:
+    return load_survey(get_engine(request), survey).instrument
+
+
+@router.get("")
+def overview(request: Request, user: OverviewUser) -> Response:
+    """Headline measures of a survey wave with their trends, and the gap per dimension."""
+    surveys, chosen = _picked(request)
+    if chosen is None:
+        key = "not_found" if request.query_params.get("survey") else "no_data"
+        return message_page(request, user, key, 404 if key == "not_found" else 200)
+    engine = get_engine(request)
+    lang = page_lang(request, user)
+    rt = Texts(lang)  # type: ignore[arg-type]
+    labels = Labels(_instrument(request, chosen.key), rt)
+    waves = waves_until(engine, chosen.key, chosen.instrument, analysable={s.key for s in surveys})
+    current = waves[-1]
+    previous = waves[-2].wave if len(waves) > 1 else None
+    trends = _measure_trends(waves, rt)
+    tiles = [{**measure_texts(m, rt), "chart": trends.get(m.key)} for m in current.measures]
+    dimensions = [
+        {
+            "key": str(r["dimension"]),
+            "label": labels.dimension(str(r["dimension"])),
+            "gap": rt.number(r["gap"], signed=True),
+            "negative": _finite(r["gap"]) and r["gap"] < 0,
+            "interval": f"{rt.number(r['ci_low'])} – {rt.number(r['ci_high'])}",
+            "share_below": rt.percent(r["share_below"]),
+            "position": rt(str(r["position"])) if r["position"] else "–",
+            "position_key": r["position"],
+        }
+        for r in current.dimensions.to_dict(orient="records")
+    ]
+    return show_page(
+        request,
+        "overview",
+        user,
+        {
+            "surveys": surveys,
+            "chosen": chosen,
+            "wave": current,
+            "previous": previous,
+            "tiles": tiles,
+            "dimensions": dimensions,
+            "gap_trend": _gap_trend(waves, labels, rt, rt("msa")),
+            "can_drill": allowed(user.role, PERMISSION["dimension"]),
+        },
+        active="overview",
+    )
+
+
+@router.get("/dimensions/{dimension}")
+def dimension(request: Request, dimension: str, user: AnalysisUser) -> Response:
+    """One dimension: its items' zone of tolerance (or gaps), and its trend."""
+    surveys, chosen = _picked(request)
+    if chosen is None:
+        return message_page(request, user, "not_found", 404)
+    lang = page_lang(request, user)
+    rt = Texts(lang)  # type: ignore[arg-type]
+    instrument = _instrument(request, chosen.key)
+    labels = Labels(instrument, rt)
+    analysis = cached_analysis(get_engine(request), chosen.key, confidence=CONFIDENCE)
+    zone, gaps = analysis.tolerance_zone, analysis.gaps
+    source = zone.summary if zone is not None else gaps.summary if gaps is not None else None
+    if source is None or dimension not in set(source["dimension"].dropna().astype(str)):
+        return message_page(request, user, "not_found", 404)
+    items = source[(source["level"] == "item") & (source["dimension"] == dimension)]
+    title = labels.dimension(dimension)
+    chart = None
+    if zone is not None:
+        chart = charts.tolerance_zone_chart(
+            dataclasses.replace(zone, summary=items),
+            label=labels.dimension,
+            title=rt("sec_zone"),
+            axis_title=rt("mean_perceived"),
+            legend=rt,
+        )
+    else:
+        chart = charts.gap_chart(
+            None,
+            dataclasses.replace(gaps, summary=items),  # type: ignore[type-var]
+            label=labels.dimension,
+            title=rt("sec_gaps"),
+            axis_title=rt("gap"),
+        )
+    rows = []
+    for r in items.to_dict(orient="records"):
+        item = instrument.item(str(r["name"]))
+        row: dict[str, Any] = {
+            "id": item.id,
+            "text": item.text.get(lang) or item.text.get("en", item.id),
+        }
+        if zone is not None:
+            row |= {
+                "adequate": rt.number(r["mean_adequate"]),
+                "desired": rt.number(r["mean_desired"]),
+                "perceived": rt.number(r["mean_perceived"]),
+                "gap": rt.number(r["msa"], signed=True),
+                "negative": _finite(r["msa"]) and r["msa"] < 0,
+                "interval": f"{rt.number(r['msa_ci_low'])} – {rt.number(r['msa_ci_high'])}",
+                "mss": rt.number(r["mss"], signed=True),
+                "share_below": rt.percent(r["share_below_adequate"]),
+                "position": rt(str(r["position"])),
+                "position_key": r["position"],
+            }
+        else:
+            row |= {
+                "expected": rt.number(r["mean_expected"]),
+                "perceived": rt.number(r["mean_perceived"]),
+                "gap": rt.number(r["mean_gap"], signed=True),
+                "negative": _finite(r["mean_gap"]) and r["mean_gap"] < 0,
+                "interval": f"{rt.number(r['ci_low'])} – {rt.number(r['ci_high'])}",
+            }
+        rows.append(row)
+    trend = None
+    if analysis.trend is not None:
+        own = analysis.trend[analysis.trend["dimension"] == dimension].copy()
+        own["wave"] = own["wave"].map(lambda w: rt.digits(str(w)))
+        spec = charts.trend_chart(
+            own, label=labels.dimension, title=rt("sec_trend"), y_title=rt("mean_perceived")
+        )
+        spec["layer"][1]["encoding"]["color"]["legend"] = None
+        trend = svg(spec)
+    reliability = analysis.reliability.get(dimension)
+    return show_page(
+        request,
+        "dimension",
+        user,
+        {
+            "surveys": surveys,
+            "chosen": chosen,
+            "dimension": dimension,
+            "title": title,
+            "zone": zone is not None,
+            "chart": svg(chart),
+            "rows": rows,
+            "trend": trend,
+            "alpha": None if reliability is None else rt.number(reliability.alpha, 2),
+        },
+        active="overview",
+    )
+
+
+@router.get("/segments")
+def segments(request: Request, user: AnalysisUser) -> Response:
+    """Expectations compared across the segments of one respondent attribute."""
+    surveys, chosen = _picked(request)
+    if chosen is None:
+        return message_page(request, user, "not_found", 404)
+    asked = request.query_params.get("by")
+    by = asked if asked in SEGMENT_ATTRIBUTES else SEGMENT_ATTRIBUTES[1]
+    lang = page_lang(request, user)
+    rt = Texts(lang)  # type: ignore[arg-type]
+    labels = Labels(_instrument(request, chosen.key), rt)
+    context: dict[str, Any] = {
+        "surveys": surveys,
+        "chosen": chosen,
+        "by": by,
+        "attributes": [(a, rt(f"attr_{a}")) for a in SEGMENT_ATTRIBUTES],
+        "chart": None,
+        "rows": [],
+    }
+    try:
+        analysis = cached_analysis(get_engine(request), chosen.key, by=by, confidence=CONFIDENCE)
+    except ValueError:  # nobody in this survey has the attribute
+        analysis = None
+    comparison = None if analysis is None else analysis.segments.get(by)
+    if comparison is not None:
+        spec, _ = charts.segment_heatmap(
+            comparison,
+            column_label=labels.column,
+            title=rt("sec_segments", attribute=rt(f"attr_{by}")),
+            legend_title=rt("mean_expectation"),
+            alpha=ALPHA,
+        )
+        context["chart"] = svg(spec)
+        context["rows"] = [
+            {
+                "column": labels.column(str(column)),
+                "p_adj": rt.number(r["welch_p_adj"], 3),
+                "eta_sq": rt.number(r["eta_sq"], 3),
+                "significant": _finite(r["welch_p_adj"]) and r["welch_p_adj"] < ALPHA,
+            }
+            for column, r in comparison.summary.iterrows()
+        ]
+    return show_page(request, "segments", user, context, active="segments")
+
+
+@router.get("/kano")
+def kano(request: Request, user: AnalysisUser) -> Response:
+    """Kano categories and the Better/Worse coefficients of each feature."""
+    surveys, chosen = _picked(request)
+    if chosen is None:
+        return message_page(request, user, "not_found", 404)
+    rt = Texts(page_lang(request, user))  # type: ignore[arg-type]
+    analysis = cached_analysis(get_engine(request), chosen.key, confidence=CONFIDENCE)
+    context: dict[str, Any] = {"surveys": surveys, "chosen": chosen, "chart": None, "rows": []}
+    if analysis.kano is not None:
+        context["chart"] = svg(
+            charts.kano_chart(
+                analysis.kano,
+                label=Labels.feature,
+                title=rt("sec_kano"),
+                x_title=rt("worse"),
+                y_title=rt("better"),
+                category=lambda c: rt(f"kano_{c}"),
+            )
+        )
+        context["rows"] = [
+            {
+                "feature": Labels.feature(str(f)),
+                "category": rt(f"kano_{r['category']}"),
+                "better": rt.number(r["better"]),
+                "worse": rt.number(r["worse"]),
+                "n": rt.count(int(r["n"])),
+            }
+            for f, r in analysis.kano.summary.iterrows()
+        ]
+    return show_page(request, "kano", user, context, active="kano")
+
+
+@router.get("/importance")
+def importance(request: Request, user: AnalysisUser) -> Response:
+    """Derived (and stated) importance against performance, by quadrant."""
+    surveys, chosen = _picked(request)
+    if chosen is None:
+        return message_page(request, user, "not_found", 404)
+    rt = Texts(page_lang(request, user))  # type: ignore[arg-type]
+    labels = Labels(_instrument(request, chosen.key), rt)
+    analysis = cached_analysis(get_engine(request), chosen.key, confidence=CONFIDENCE)
+    context: dict[str, Any] = {"surveys": surveys, "chosen": chosen, "chart": None, "rows": []}
+    if analysis.ipa is not None:
+        context["chart"] = svg(
+            charts.ipa_chart(
+                analysis.ipa,
+                label=labels.dimension,
+                title=rt("sec_ipa"),
+                x_title=rt("importance"),
+                y_title=rt("performance"),
+                quadrant=rt,
+            )
+        )
+        stated = (
+            analysis.stated_importance.summary["share"]
+            if analysis.stated_importance is not None
+            else pd.Series(dtype="float64")
+        )
+        context["rows"] = [
+            {
+                "dimension": labels.dimension(str(d)),
+                "importance": rt.percent(r["importance"]),
+                "stated": rt.percent(stated.get(d)) if d in stated.index else "–",
+                "performance": rt.number(r["performance"]),
+                "quadrant": rt(str(r["quadrant"])),
+            }
+            for d, r in analysis.ipa.summary.iterrows()
+        ]
+    return show_page(request, "importance", user, context, active="importance")

@@ -1,0 +1,171 @@
+"""Browsing pages: the responses of a survey and the feedback inbox, with filters and
+paging. Filter values are compared as data (pandas equality, bound SQL parameters), never
+spliced into a query."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from cxgap.engine.frames import load_survey
+from cxgap.services.surveys import list_surveys
+from cxgap.store.accounts import User
+from cxgap.store.database import transaction
+from cxgap.store.models import Customer, FeedbackMessage
+from cxgap.web.auth import requires
+from cxgap.web.dashboard.common import (
+    PAGE_SIZE,
+    PERMISSION,
+    choose_survey,
+    message_page,
+    page_number,
+    show_page,
+    url_with,
+)
+from cxgap.web.deps import get_engine
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+
+ResponsesUser = Annotated[User, Depends(requires(PERMISSION["responses"]))]
+FeedbackUser = Annotated[User, Depends(requires(PERMISSION["feedback"]))]
+
+FILTERS = ("gender", "age_band", "income_band", "region", "channel")
+ROLES_SHOWN = ("nps", "csat", "overall")
+MAX_FILTER = 200
+
+
+def _asked(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name)
+    return value[:MAX_FILTER] if value else None
+
+
+def _paging(request: Request, total: int) -> dict[str, Any]:
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(page_number(request.query_params.get("page")), pages)
+    return {
+        "page": page,
+        "pages": pages,
+        "total": total,
+        "previous_url": url_with(request, page=page - 1) if page > 1 else None,
+        "next_url": url_with(request, page=page + 1) if page < pages else None,
+        "offset": (page - 1) * PAGE_SIZE,
+    }
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@router.get("/responses")
+def responses(request: Request, user: ResponsesUser) -> Response:
+    """A survey's responses, filtered by segment attributes, a page at a time."""
+    engine = get_engine(request)
+    surveys = [s for s in list_surveys(engine) if s.responses]
+    chosen = choose_survey(surveys, request.query_params.get("survey"))
+    if chosen is None:
+        key = "not_found" if request.query_params.get("survey") else "no_data"
+        return message_page(request, user, key, 404 if key == "not_found" else 200)
+    data = load_survey(engine, chosen.key)
+    frame, instrument = data.frame, data.instrument
+    filters = []
+    keep = pd.Series(True, index=frame.index)
+    for name in FILTERS:
+        value = _asked(request, name)
+        options = sorted(str(v) for v in frame[name].dropna().unique())
+        filters.append({"name": name, "value": value, "options": options})
+        if value:
+            keep &= frame[name] == value
+    shown = frame[keep]
+    paging = _paging(request, len(shown))
+    answer_columns = [i.id for r in ROLES_SHOWN for i in instrument.items if i.role == r]
+    text_columns = [i.id for i in instrument.items_of_format("text")]
+    window = shown.iloc[paging["offset"] : paging["offset"] + PAGE_SIZE]
+    columns = ["respondent_id", "customer_id", *FILTERS, "submitted_at"]
+    rows = [
+        {
+            "cells": [_text(r[c]) for c in columns + answer_columns],
+            "texts": [_text(r[c]) for c in text_columns if _text(r[c])],
+        }
+        for r in window.to_dict(orient="records")
+    ]
+    return show_page(
+        request,
+        "responses",
+        user,
+        {
+            "surveys": surveys,
+            "chosen": chosen,
+            "filters": filters,
+            "answer_columns": answer_columns,
+            "rows": rows,
+            **paging,
+        },
+        active="responses",
+    )
+
+
+@router.get("/feedback")
+def feedback(request: Request, user: FeedbackUser) -> Response:
+    """Feedback from every channel, newest first, filtered by channel and language."""
+    channel, language = _asked(request, "channel"), _asked(request, "language")
+    conditions = []
+    if channel:
+        conditions.append(FeedbackMessage.channel == channel)
+    if language:
+        conditions.append(FeedbackMessage.language == language)
+    with transaction(get_engine(request)) as session:
+        total = session.scalar(select(func.count()).select_from(FeedbackMessage).where(*conditions))
+        paging = _paging(request, int(total or 0))
+        found = session.execute(
+            select(
+                FeedbackMessage.received_at,
+                FeedbackMessage.channel,
+                FeedbackMessage.language,
+                FeedbackMessage.text,
+                Customer.external_id,
+            )
+            .outerjoin(Customer, Customer.id == FeedbackMessage.customer_id)
+            .where(*conditions)
+            .order_by(FeedbackMessage.received_at.desc(), FeedbackMessage.id.desc())
+            .offset(paging["offset"])
+            .limit(PAGE_SIZE)
+        ).all()
+        channels = session.scalars(
+            select(FeedbackMessage.channel).distinct().order_by(FeedbackMessage.channel)
+        ).all()
+        languages = session.scalars(
+            select(FeedbackMessage.language).distinct().order_by(FeedbackMessage.language)
+        ).all()
+    messages = [
+        {
+            "received": received.strftime("%Y-%m-%d %H:%M") if received else "",
+            "channel": row_channel,
+            "language": row_language,
+            "text": text,
+            "customer": customer,
+        }
+        for received, row_channel, row_language, text, customer in found
+    ]
+    return show_page(
+        request,
+        "feedback",
+        user,
+        {
+            "filters": [
+                {"name": "channel", "value": channel, "options": list(channels)},
+                {"name": "language", "value": language, "options": list(languages)},
+            ],
+            "messages": messages,
+            **paging,
+        },
+        active="feedback",
+    )

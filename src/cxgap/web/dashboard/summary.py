@@ -1,0 +1,123 @@
+"""Per-wave figures behind the overview: headline measures and the gap per dimension.
+
+Each wave's figures come from :func:`cxgap.services.analysis.cached_analysis` and the
+report layer's :func:`cxgap.reports.headline.headline`, and are kept per process keyed by
+the wave's :func:`cxgap.engine.frames.data_version`, so a page view after the first one
+only checks the versions (a few small queries) and reads memory.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from cxgap.engine.frames import data_version, surveys_of_instrument
+from cxgap.reports.headline import Measure, headline, with_changes
+from cxgap.services.analysis import ALPHA, SurveyAnalysis, cached_analysis
+
+CONFIDENCE = 0.95
+CACHE_SIZE = 128
+
+DIMENSION_COLUMNS = ("dimension", "gap", "ci_low", "ci_high", "share_below", "position", "n")
+
+
+@dataclass(frozen=True)
+class WaveSummary:
+    """The headline measures and per-dimension gaps of one survey wave."""
+
+    survey: str
+    wave: str
+    n: int
+    measures: tuple[Measure, ...]
+    dimensions: pd.DataFrame
+    """Columns :data:`DIMENSION_COLUMNS`: gap to the adequate level (MSA) for a
+    zone-of-tolerance instrument, perceived minus expected otherwise."""
+
+
+_cache: OrderedDict[tuple[str, str], tuple[tuple[object, ...], WaveSummary]] = OrderedDict()
+_lock = threading.Lock()
+
+
+def dimension_gaps(analysis: SurveyAnalysis) -> pd.DataFrame:
+    """Gap per dimension of an analysis (see :attr:`WaveSummary.dimensions`)."""
+    if analysis.tolerance_zone is not None:
+        rows = analysis.tolerance_zone.summary
+        rows = rows[rows["level"] == "dimension"]
+        table = pd.DataFrame(
+            {
+                "dimension": rows["name"],
+                "gap": rows["msa"],
+                "ci_low": rows["msa_ci_low"],
+                "ci_high": rows["msa_ci_high"],
+                "share_below": rows["share_below_adequate"],
+                "position": rows["position"],
+                "n": rows["n"],
+            }
+        )
+    elif analysis.gaps is not None:
+        rows = analysis.gaps.summary
+        rows = rows[rows["level"] == "dimension"]
+        table = pd.DataFrame(
+            {
+                "dimension": rows["name"],
+                "gap": rows["mean_gap"],
+                "ci_low": rows["ci_low"],
+                "ci_high": rows["ci_high"],
+                "share_below": float("nan"),
+                "position": None,
+                "n": rows.get("n", 0),
+            }
+        )
+    else:
+        table = pd.DataFrame(columns=list(DIMENSION_COLUMNS))
+    return table.reset_index(drop=True)
+
+
+def wave_summary(engine: Engine, survey: str, version: tuple[object, ...]) -> WaveSummary:
+    """The figures of one wave, reused while its data ``version`` is unchanged."""
+    key = (engine.url.render_as_string(hide_password=False), survey)
+    with _lock:
+        hit = _cache.get(key)
+        if hit is not None and hit[0] == version:
+            _cache.move_to_end(key)
+            return hit[1]
+    analysis = cached_analysis(engine, survey, confidence=CONFIDENCE)
+    found = WaveSummary(
+        survey=survey,
+        wave=str(analysis.survey["wave"] or survey),
+        n=int(analysis.survey["n_responses"]),
+        measures=tuple(headline(engine, analysis, confidence=CONFIDENCE)),
+        dimensions=dimension_gaps(analysis),
+    )
+    with _lock:
+        _cache[key] = (version, found)
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return found
+
+
+def waves_until(
+    engine: Engine, survey: str, instrument: str, *, analysable: set[str]
+) -> list[WaveSummary]:
+    """The figures of every wave fielded with ``instrument`` up to ``survey``, oldest
+    first, each with its change against the wave before it. Waves not in
+    ``analysable`` (too few responses) are left out."""
+    keys = surveys_of_instrument(engine, instrument)
+    keys = keys[: keys.index(survey) + 1] if survey in keys else [survey]
+    out: list[WaveSummary] = []
+    for key in keys:
+        if key not in analysable:
+            continue
+        summary = wave_summary(engine, key, data_version(engine, key))
+        if out:
+            changed = with_changes(list(summary.measures), list(out[-1].measures), alpha=ALPHA)
+            summary = WaveSummary(
+                summary.survey, summary.wave, summary.n, tuple(changed), summary.dimensions
+            )
+        out.append(summary)
+    return out
