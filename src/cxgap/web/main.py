@@ -100,7 +100,8 @@ def create_app(engine: Engine, *, options: WebOptions | None = None) -> FastAPI:
     async def too_large(scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         if api.is_api(request):
-            await api.error_response(413, "too_large", "request body too large")(scope, receive, send)
+            refusal = api.error_response(413, "too_large", "request body too large")
+            await refusal(scope, receive, send)
             return
         lang = page_language(request, LANGUAGES, None)
         response = render(request, "message.html", lang, {"key": "too_large"}, status_code=413)

@@ -1,0 +1,195 @@
+"""Feedback from channels: hotline notes, web messages, social posts, emails.
+
+:func:`record_feedback` stores one message (with its channel and language, optionally
+linked to a known customer); :func:`list_feedback` reads them back with filters. Text is
+stored as given: pages escape it when they show it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from sqlalchemy import ColumnElement, Engine, func, select
+from sqlalchemy.orm import Session
+
+from cxgap.errors import ConflictError, NotFoundError, ValidationError
+from cxgap.services.accounts import audit
+from cxgap.store.accounts import User
+from cxgap.store.database import transaction
+from cxgap.store.models import Customer, FeedbackMessage
+
+Channel = Literal["hotline", "web", "social", "email", "meeting", "store", "other"]
+CHANNELS: tuple[str, ...] = get_args(Channel)
+MAX_TEXT_CHARS = 5000
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+@dataclass(frozen=True)
+class FeedbackInfo:
+    id: int
+    channel: str
+    language: str
+    text: str
+    received_at: dt.datetime
+    customer: str | None
+    external_id: str | None
+
+
+def _info(row: FeedbackMessage, customer: str | None) -> FeedbackInfo:
+    received = row.received_at
+    if received.tzinfo is None:  # SQLite gives naive values back; they were stored as UTC
+        received = received.replace(tzinfo=dt.UTC)
+    return FeedbackInfo(
+        id=row.id,
+        channel=row.channel,
+        language=row.language,
+        text=row.text,
+        received_at=received,
+        customer=customer,
+        external_id=row.external_id,
+    )
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    """``value`` in UTC (naive values are taken as UTC), as every time is stored."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def check_feedback(channel: str, language: str, text: str) -> str:
+    """The message text, stripped; raise :class:`ValidationError` when unusable."""
+    if channel not in CHANNELS:
+        raise ValidationError(
+            f"channel {channel!r} is not allowed; use one of {', '.join(CHANNELS)}"
+        )
+    if not LANGUAGE.match(language):
+        raise ValidationError(f"language {language!r} is not a language code such as en, zh, fa")
+    text = text.strip()
+    if not text:
+        raise ValidationError("feedback text is empty")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValidationError(
+            f"feedback text has {len(text)} characters; at most {MAX_TEXT_CHARS} are allowed"
+        )
+    return text
+
+
+def record_feedback(
+    engine: Engine,
+    *,
+    channel: str,
+    language: str,
+    text: str,
+    actor: User | str,
+    customer: str | None = None,
+    received_at: dt.datetime | None = None,
+    external_id: str | None = None,
+) -> FeedbackInfo:
+    """Store one message; ``customer`` is an existing customer's external id."""
+    text = check_feedback(channel, language, text)
+    received = utc(received_at or dt.datetime.now(dt.UTC))
+    with transaction(engine) as session:
+        customer_id = None
+        if customer is not None:
+            customer_id = session.scalar(
+                select(Customer.id).where(Customer.external_id == customer)
+            )
+            if customer_id is None:
+                raise NotFoundError(f"no customer with id {customer!r}")
+        if external_id is not None and session.scalar(
+            select(FeedbackMessage.id).where(FeedbackMessage.external_id == external_id)
+        ):
+            raise ConflictError(f"feedback message {external_id!r} is already stored")
+        row = FeedbackMessage(
+            customer_id=customer_id,
+            channel=channel,
+            language=language,
+            text=text,
+            received_at=received,
+            external_id=external_id,
+        )
+        session.add(row)
+        session.flush()
+        audit(
+            session,
+            actor,
+            "feedback.create",
+            target_type="feedback",
+            target_id=row.id,
+            details={"channel": channel, "language": language, "chars": len(text)},
+        )
+        return _info(row, customer)
+
+
+def _conditions(
+    *,
+    channel: str | None,
+    language: str | None,
+    customer: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    contains: str | None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if channel is not None:
+        conditions.append(FeedbackMessage.channel == channel)
+    if language is not None:
+        conditions.append(FeedbackMessage.language == language)
+    if customer is not None:
+        conditions.append(Customer.external_id == customer)
+    if since is not None:
+        conditions.append(FeedbackMessage.received_at >= utc(since))
+    if until is not None:
+        conditions.append(FeedbackMessage.received_at < utc(until))
+    if contains:
+        # autoescape: '%' and '_' in the filter match themselves, not any text
+        conditions.append(FeedbackMessage.text.contains(contains, autoescape=True))
+    return conditions
+
+
+def list_feedback(
+    engine: Engine,
+    *,
+    channel: str | None = None,
+    language: str | None = None,
+    customer: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    contains: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[FeedbackInfo], int]:
+    """Messages matching every filter given, newest first, and how many match."""
+    conditions = _conditions(
+        channel=channel,
+        language=language,
+        customer=customer,
+        since=since,
+        until=until,
+        contains=contains,
+    )
+    with transaction(engine) as session:
+        base = select(FeedbackMessage, Customer.external_id).outerjoin(
+            Customer, Customer.id == FeedbackMessage.customer_id
+        )
+        base = base.where(*conditions)
+        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        rows = session.execute(
+            base.order_by(FeedbackMessage.received_at.desc(), FeedbackMessage.id.desc())
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return [_info(row, ext) for row, ext in rows], int(total)
+
+
+def get_feedback(session: Session, message_id: int) -> FeedbackInfo:
+    found = session.execute(
+        select(FeedbackMessage, Customer.external_id)
+        .outerjoin(Customer, Customer.id == FeedbackMessage.customer_id)
+        .where(FeedbackMessage.id == message_id)
+    ).first()
+    if found is None:
+        raise NotFoundError(f"no feedback message {message_id}")
+    return _info(found[0], found[1])

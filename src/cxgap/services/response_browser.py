@@ -1,0 +1,154 @@
+"""Stored responses page by page, with filters, and exported as files.
+
+Answers are named as in wide files (``rel1_adequate``, ``nps``...), the names
+``cxgap instruments show`` lists, so a browsed response reads like a row of an export.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Engine, func, select
+
+from cxgap.errors import ValidationError
+from cxgap.instruments.model import NUMERIC_FIELDS
+from cxgap.services.accounts import audit
+from cxgap.services.customers import SEGMENT_FIELDS
+from cxgap.services.exports import export_survey
+from cxgap.services.feedback import utc
+from cxgap.services.surveys import instrument_of
+from cxgap.store.accounts import User
+from cxgap.store.database import transaction
+from cxgap.store.lookups import get_survey
+from cxgap.store.models import Answer, Customer, Response, Survey
+
+ExportFormat = Literal["csv", "xlsx", "parquet"]
+MEDIA_TYPES: dict[str, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "parquet": "application/vnd.apache.parquet",
+}
+FILTERABLE = tuple(f for f in SEGMENT_FIELDS if f != "interests")
+
+_names: dict[str, dict[tuple[str, str, str], str]] = {}
+
+
+@dataclass(frozen=True)
+class ResponseInfo:
+    id: int
+    survey: str
+    respondent_key: str
+    customer: str | None
+    source: str
+    status: str
+    submitted_at: dt.datetime | None
+    segments: dict[str, str | None]
+    answers: dict[str, float | str] | None = field(default=None)
+
+
+def _answer_names(survey: Survey) -> dict[tuple[str, str, str], str]:
+    """(item, field, option) -> wide column name; stored versions never change."""
+    checksum = survey.instrument.checksum
+    if checksum not in _names:
+        columns = instrument_of(survey).answer_columns()
+        _names[checksum] = {(c.item, c.field, c.option): c.name for c in columns}
+    return _names[checksum]
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    return None if value is None else utc(value)
+
+
+def list_responses(
+    engine: Engine,
+    *,
+    survey: str | None = None,
+    customer: str | None = None,
+    submitted_from: dt.datetime | None = None,
+    submitted_to: dt.datetime | None = None,
+    segments: Mapping[str, str | None] | None = None,
+    status: str | None = None,
+    with_answers: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[ResponseInfo], int]:
+    """Responses matching every filter given (segments: customer fields), oldest first."""
+    conditions: list[ColumnElement[bool]] = []
+    with transaction(engine) as session:
+        if survey is not None:
+            conditions.append(Response.survey_id == get_survey(session, survey).id)
+        if customer is not None:
+            conditions.append(Customer.external_id == customer)
+        if submitted_from is not None:
+            conditions.append(Response.submitted_at >= utc(submitted_from))
+        if submitted_to is not None:
+            conditions.append(Response.submitted_at < utc(submitted_to))
+        if status is not None:
+            conditions.append(Response.status == status)
+        for name, value in (segments or {}).items():
+            if name not in FILTERABLE:
+                raise ValidationError(
+                    f"cannot filter responses by {name!r}; use {', '.join(FILTERABLE)}"
+                )
+            if value is not None:
+                conditions.append(getattr(Customer, name) == value)
+        base = (
+            select(Response, Survey, Customer)
+            .join(Survey, Survey.id == Response.survey_id)
+            .outerjoin(Customer, Customer.id == Response.customer_id)
+            .where(*conditions)
+        )
+        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        rows = session.execute(base.order_by(Response.id).limit(limit).offset(offset)).all()
+        answers: dict[int, dict[str, float | str]] = {}
+        if with_answers and rows:
+            names = {r.id: _answer_names(s) for r, s, _ in rows}
+            for a in session.scalars(select(Answer).where(Answer.response_id.in_(list(names)))):
+                target = answers.setdefault(a.response_id, {})
+                for name in (*NUMERIC_FIELDS, "text"):
+                    value = getattr(a, name)
+                    if value is not None:
+                        label = names[a.response_id].get((a.item_id, name, a.option))
+                        target[label or f"{a.item_id}_{a.option or name}"] = value
+        return [
+            ResponseInfo(
+                id=r.id,
+                survey=s.key,
+                respondent_key=r.respondent_key,
+                customer=c.external_id if c else None,
+                source=r.source,
+                status=r.status,
+                submitted_at=_aware(r.submitted_at),
+                segments={f: getattr(c, f) if c else None for f in FILTERABLE},
+                answers=answers.get(r.id, {}) if with_answers else None,
+            )
+            for r, s, c in rows
+        ], int(total)
+
+
+def export_responses(
+    engine: Engine, survey: str, fmt: ExportFormat, *, actor: User | str
+) -> tuple[bytes, int]:
+    """A survey's responses as a file in ``fmt``; the export is audited."""
+    if fmt not in MEDIA_TYPES:
+        raise ValidationError(f"format {fmt!r} is not allowed; use one of {', '.join(MEDIA_TYPES)}")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"export.{fmt}"
+        rows = export_survey(engine, survey, path)
+        content = path.read_bytes()
+    with transaction(engine) as session:
+        details: dict[str, Any] = {"survey": survey, "format": fmt, "rows": rows}
+        audit(
+            session,
+            actor,
+            "responses.export",
+            target_type="survey",
+            target_id=survey,
+            details=details,
+        )
+    return content, rows

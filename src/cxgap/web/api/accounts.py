@@ -1,0 +1,227 @@
+"""``/api/v1/me``, ``/users``, ``/api-keys`` and ``/audit``: accounts, keys, the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from cxgap.services import account_admin
+from cxgap.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PERMISSIONS, allowed
+from cxgap.store.accounts import ApiKey, User
+from cxgap.web.api.common import (
+    AuditRead,
+    DashboardView,
+    Page,
+    Paging,
+    Timestamp,
+    UsersManage,
+)
+from cxgap.web.deps import get_engine
+
+router = APIRouter(tags=["accounts"])
+
+RoleName = Literal["admin", "analyst", "manager", "agent", "viewer"]
+LanguageName = Literal["en", "zh", "fa"]
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    name: str | None
+    role: str
+    language: str
+    active: bool
+    created_at: Timestamp | None
+    last_login_at: Timestamp | None
+
+
+class Me(UserPublic):
+    permissions: list[str]
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
+    role: RoleName
+    name: str | None = Field(default=None, max_length=200)
+    language: LanguageName = "en"
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: RoleName | None = None
+    active: bool | None = None
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"\S")
+
+
+class ApiKeyPublic(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    user: str
+    created_at: Timestamp | None
+    last_used_at: Timestamp | None
+    revoked_at: Timestamp | None
+
+
+class ApiKeyCreated(BaseModel):
+    """The new key: ``key`` is shown this once and cannot be recovered."""
+
+    id: int
+    name: str
+    key: str
+
+
+class AuditEventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: Timestamp
+    actor: str
+    action: str
+    target_type: str | None
+    target_id: str | None
+    details: dict[str, Any] | None
+
+
+def _key(row: ApiKey, email: str) -> ApiKeyPublic:
+    return ApiKeyPublic(
+        id=row.id,
+        name=row.name,
+        prefix=row.prefix,
+        user=email,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def _user(user: User) -> UserPublic:
+    return UserPublic.model_validate(user)
+
+
+@router.get("/me", response_model=Me, summary="The signed-in user and what they may do")
+def me(user: DashboardView) -> Me:
+    return Me(
+        **_user(user).model_dump(),
+        permissions=sorted(p for p in PERMISSIONS if allowed(user.role, p)),
+    )
+
+
+@router.get("/me/api-keys", response_model=Page[ApiKeyPublic], summary="My API keys")
+def my_keys(request: Request, user: DashboardView, paging: Paging) -> Page[ApiKeyPublic]:
+    rows, total = account_admin.list_api_keys(
+        get_engine(request), user_id=user.id, limit=paging.limit, offset=paging.offset
+    )
+    return Page(items=[_key(k, e) for k, e in rows], total=total, **paging.model_dump())
+
+
+@router.post("/me/api-keys", status_code=201, response_model=ApiKeyCreated)
+def create_my_key(request: Request, user: DashboardView, body: ApiKeyCreate) -> ApiKeyCreated:
+    """A new API key for myself; the key is in this answer only."""
+    new = account_admin.new_api_key(get_engine(request), user.id, body.name, actor=user)
+    return ApiKeyCreated(id=new.id, name=new.name, key=new.key)
+
+
+@router.delete("/me/api-keys/{key_id}", status_code=204, summary="Revoke one of my keys")
+def revoke_my_key(request: Request, user: DashboardView, key_id: int) -> None:
+    account_admin.revoke_key(get_engine(request), key_id, actor=user, owner=user.id)
+
+
+@router.get("/users", response_model=Page[UserPublic], summary="Accounts")
+def list_users(
+    request: Request, user: UsersManage, paging: Paging, role: RoleName | None = None
+) -> Page[UserPublic]:
+    users, total = account_admin.list_users(
+        get_engine(request), role=role, limit=paging.limit, offset=paging.offset
+    )
+    return Page(items=[_user(u) for u in users], total=total, **paging.model_dump())
+
+
+@router.post("/users", status_code=201, response_model=UserPublic, summary="Create an account")
+def create_user(request: Request, user: UsersManage, body: UserCreate) -> UserPublic:
+    created = account_admin.create_account(
+        get_engine(request),
+        body.email,
+        body.password,
+        role=body.role,
+        name=body.name,
+        language=body.language,
+        actor=user,
+    )
+    return _user(created)
+
+
+@router.get("/users/{user_id}", response_model=UserPublic)
+def get_user(request: Request, user: UsersManage, user_id: int) -> UserPublic:
+    return _user(account_admin.user_by_id(get_engine(request), user_id))
+
+
+@router.patch("/users/{user_id}", response_model=UserPublic, summary="Set role or disable")
+def update_user(request: Request, user: UsersManage, user_id: int, body: UserUpdate) -> UserPublic:
+    changed = account_admin.update_account(
+        get_engine(request), user_id, actor=user, role=body.role, active=body.active
+    )
+    return _user(changed)
+
+
+@router.post("/users/{user_id}/api-keys", status_code=201, response_model=ApiKeyCreated)
+def create_key(
+    request: Request, user: UsersManage, user_id: int, body: ApiKeyCreate
+) -> ApiKeyCreated:
+    """A new API key for an account; the key is in this answer only."""
+    new = account_admin.new_api_key(get_engine(request), user_id, body.name, actor=user)
+    return ApiKeyCreated(id=new.id, name=new.name, key=new.key)
+
+
+@router.get("/api-keys", response_model=Page[ApiKeyPublic], summary="Every API key")
+def list_keys(
+    request: Request, user: UsersManage, paging: Paging, user_id: int | None = None
+) -> Page[ApiKeyPublic]:
+    rows, total = account_admin.list_api_keys(
+        get_engine(request), user_id=user_id, limit=paging.limit, offset=paging.offset
+    )
+    return Page(items=[_key(k, e) for k, e in rows], total=total, **paging.model_dump())
+
+
+@router.delete("/api-keys/{key_id}", status_code=204, summary="Revoke a key")
+def revoke_key(request: Request, user: UsersManage, key_id: int) -> None:
+    account_admin.revoke_key(get_engine(request), key_id, actor=user)
+
+
+@router.get("/audit", response_model=Page[AuditEventPublic], summary="The audit log")
+def audit_log(
+    request: Request,
+    user: AuditRead,
+    paging: Paging,
+    actor: Annotated[str | None, Query(max_length=254)] = None,
+    action: Annotated[str | None, Query(max_length=80)] = None,
+    target_type: Annotated[str | None, Query(max_length=40)] = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> Page[AuditEventPublic]:
+    events, total = account_admin.list_audit(
+        get_engine(request),
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        since=since,
+        until=until,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+    items = [AuditEventPublic.model_validate(e) for e in events]
+    return Page(items=items, total=total, **paging.model_dump())

@@ -1,0 +1,96 @@
+"""What the API routers share: pagination, the rate limit, the acting user."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Depends, Query, Request
+from fastapi.security import APIKeyHeader, HTTPBearer
+from pydantic import AfterValidator, BaseModel, Field
+
+from cxgap.store.accounts import User
+from cxgap.web.auth import requires
+from cxgap.web.deps import TooManyRequestsError
+from cxgap.web.limits import RateLimiter
+
+API_REQUESTS_PER_MINUTE = 600
+"""Per API key, or per client address for requests without one (each process counts)."""
+MAX_PAGE = 500
+
+T = TypeVar("T")
+
+# Declared for the OpenAPI description only; :func:`cxgap.web.auth.request_user` checks.
+bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer cxg_...`")
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+def api_limiter(request: Request) -> RateLimiter:
+    state = request.app.state
+    if not hasattr(state, "api_limiter"):
+        state.api_limiter = RateLimiter(API_REQUESTS_PER_MINUTE)
+    limiter: RateLimiter = state.api_limiter
+    return limiter
+
+
+def rate_limit(request: Request) -> None:
+    """Count the request against its key's (or address's) per-minute allowance."""
+    header = request.headers.get("authorization") or request.headers.get("x-api-key")
+    if header:
+        who = "key:" + hashlib.sha256(header.encode()).hexdigest()[:24]
+    else:
+        who = "address:" + (request.client.host if request.client else "unknown")
+    if not api_limiter(request).allow(who):
+        raise TooManyRequestsError
+
+
+class PageParams(BaseModel):
+    limit: int
+    offset: int
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items per page.")] = 50,
+    offset: Annotated[int, Query(ge=0, le=10**9, description="Items to skip.")] = 0,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)
+
+
+Paging = Annotated[PageParams, Depends(page_params)]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: ``items``, and ``total`` matching the filters."""
+
+    items: list[T]
+    total: int = Field(ge=0)
+    limit: int
+    offset: int
+
+
+# The signed-in user holding a permission (401/403 otherwise), one alias per permission.
+DashboardView = Annotated[User, Depends(requires("dashboard:view"))]
+SurveysRead = Annotated[User, Depends(requires("surveys:read"))]
+ReportsRead = Annotated[User, Depends(requires("reports:read"))]
+AnalysesRun = Annotated[User, Depends(requires("analyses:run"))]
+ResponsesRead = Annotated[User, Depends(requires("responses:read"))]
+ResponsesExport = Annotated[User, Depends(requires("responses:export"))]
+SurveysWrite = Annotated[User, Depends(requires("surveys:write"))]
+InstrumentsWrite = Annotated[User, Depends(requires("instruments:write"))]
+InvitationsWrite = Annotated[User, Depends(requires("invitations:write"))]
+CustomersRead = Annotated[User, Depends(requires("customers:read"))]
+CustomersWrite = Annotated[User, Depends(requires("customers:write"))]
+FeedbackRead = Annotated[User, Depends(requires("feedback:read"))]
+FeedbackWrite = Annotated[User, Depends(requires("feedback:write"))]
+PrivacyManage = Annotated[User, Depends(requires("privacy:manage"))]
+UsersManage = Annotated[User, Depends(requires("users:manage"))]
+AuditRead = Annotated[User, Depends(requires("audit:read"))]
+
+
+def _as_utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+Timestamp = Annotated[dt.datetime, AfterValidator(_as_utc)]
+"""A stored time, always with its offset (SQLite gives UTC times back without one)."""
