@@ -1,0 +1,50 @@
+"""A small organisation behind the API: demo data, one account and API key per role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from cxgap.services import accounts
+from cxgap.services.demo import load_demo
+from cxgap.store.database import get_engine, transaction, upgrade
+from cxgap.web.limits import RateLimiter
+from cxgap.web.main import create_app
+
+ROLES = accounts.ROLES
+PASSWORD = "correct horse battery staple"
+SURVEY = "heating-2026q4"
+EARLIER = "heating-2026q3"
+
+
+@dataclass
+class World:
+    engine: Engine
+    client: TestClient
+    keys: dict[str, str]
+    """role -> API key of that role's account."""
+    users: dict[str, int]
+    """role -> user id."""
+
+    def as_role(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"}
+
+
+def build_world(folder: Path, *, demo: bool = True, api_limit: int = 10**9) -> World:
+    engine = get_engine(str(folder / "api.db"))
+    upgrade(engine)
+    if demo:
+        load_demo(engine, seed=3, customers=300)
+    keys: dict[str, str] = {}
+    users: dict[str, int] = {}
+    with transaction(engine) as session:
+        for role in ROLES:
+            user = accounts.create_user(session, f"{role}@example.org", PASSWORD, role=role)
+            keys[role] = accounts.create_api_key(session, user, f"{role} key", actor="test").key
+            users[role] = user.id
+    app = create_app(engine)
+    app.state.api_limiter = RateLimiter(api_limit)
+    return World(engine, TestClient(app), keys, users)
