@@ -28,13 +28,16 @@ from cxgap.services.collection.invitations import (
     save_draft,
     start_respondent,
 )
+from cxgap.services.collection.storing import StoreJob, SubmissionResult
 from cxgap.services.collection.submissions import (
     AnswersInvalidError,
     ResponseWriter,
-    SubmissionResult,
+    SubmittedForm,
     response_writer,
     store_unchecked,
+    store_unchecked_async,
     submit_answers,
+    submit_answers_async,
 )
 from cxgap.services.collection.tokens import (
     csrf_token,
@@ -54,7 +57,9 @@ __all__ = [
     "LinkExpiredError",
     "LinkState",
     "ResponseWriter",
+    "StoreJob",
     "SubmissionResult",
+    "SubmittedForm",
     "answer_names",
     "check_answers",
     "confirmed_items",
@@ -73,5 +78,7 @@ __all__ = [
     "signing_secret",
     "start_respondent",
     "store_unchecked",
+    "store_unchecked_async",
     "submit_answers",
+    "submit_answers_async",
 ]

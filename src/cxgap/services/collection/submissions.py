@@ -1,33 +1,28 @@
-"""Storing submitted forms: idempotent, all-or-nothing, batched through one writer.
+"""Submitting forms: checked, idempotent, all-or-nothing, batched through one writer.
 
-A submission is stored as one response with its answers, the submission id, and the
-invitation marked completed, all in one transaction. Submissions that arrive together
-share that transaction (group commit): one writer thread takes what is queued, stores
-it, commits, and only then answers every request in the batch. A crash before the commit
-loses the whole batch and no request in it was told "stored"; the browser's retry with
-the same submission id then stores it once. The invitation is claimed with a
-compare-and-set update, so a double click, a retry racing the original, or a second
-server process can never store two responses for one link.
+A submitted form goes to the database's writer thread. The writer takes what is queued,
+looks up all of its links in one query, checks each form's answers, stores the valid
+ones in one transaction (group commit, see ``storing``), and only after the commit
+answers every request in the batch. A crash before the commit loses the whole batch and
+no request in it was told "stored"; the browser's retry with the same submission id then
+stores it once. Web requests await the answer on their event loop (no thread is held
+while the batch is written); other callers block until it comes.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import asyncio
+import contextlib
 import queue
 import threading
-import uuid
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import pandas as pd
-from sqlalchemy import Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, select
 
 from cxgap.errors import ConflictError, NotFoundError, ValidationError
-from cxgap.ingest.importer import fingerprint_answers
-from cxgap.instruments import Instrument
 from cxgap.services.collection.answers import (
     CheckedAnswers,
     check_answers,
@@ -41,15 +36,18 @@ from cxgap.services.collection.invitations import (
     _aware,
     _instrument,
     _instruments,
-    _now,
     check_open,
 )
+from cxgap.services.collection.storing import (
+    StoreJob,
+    SubmissionResult,
+    store_batch,
+    stored_submission,
+)
 from cxgap.services.collection.tokens import verify_link_token
-from cxgap.services.imports import ANSWER_COLUMNS, answer_rows, insert_responses
-from cxgap.store.bulk import bulk_insert
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
-from cxgap.store.models import Draft, InstrumentVersion, Invitation, Submission, Survey
+from cxgap.store.models import Draft, InstrumentVersion, Invitation, Survey
 
 MAX_SUBMISSION_KEY = 64
 
@@ -65,167 +63,141 @@ class AnswersInvalidError(ValidationError):
 
 
 @dataclass(frozen=True)
-class SubmissionResult:
-    """The stored response; ``repeated`` when this submission id had been stored before."""
+class SubmittedForm:
+    """A form sent to a link (signature already verified), still to be checked."""
 
-    response_id: int
-    repeated: bool
-
-
-@dataclass(frozen=True)
-class _Job:
-    survey_id: int
-    instrument: Instrument
-    values: Mapping[str, float | str | None]
-    invitation_id: int | None = None
-    submission_key: str | None = None
-    customer_id: int | None = None
+    token_hash: str
+    raw: Mapping[str, str]
+    submission_key: str
+    page: int | None = None
 
 
-def _store_batch(engine: Engine, jobs: list[_Job]) -> list[SubmissionResult | None]:
-    """Store jobs in one transaction; ``None`` for a job whose link was already used."""
-    now = _now()
-    claimed: set[int] = set()
-    with transaction(engine) as session:
-        connection = session.connection()
-        first: dict[int, _Job] = {}
-        for job in jobs:
-            if job.invitation_id is not None:
-                first.setdefault(job.invitation_id, job)
-        if first:  # claim the links (and the write lock) before anything else
-            claimed = set(
-                connection.execute(
-                    update(Invitation)
-                    .where(Invitation.id.in_(list(first)), Invitation.status != "completed")
-                    .values(status="completed", completed_at=now)
-                    .returning(Invitation.id)
-                ).scalars()
-            )
-        else:  # a write first, so the ids reserved below are safe (see reserve_ids)
-            connection.execute(delete(Draft).where(Draft.invitation_id == -1))
-        storing = [
-            job
-            for job in jobs
-            if job.invitation_id is None
-            or (job.invitation_id in claimed and first[job.invitation_id] is job)
-        ]
-        response_of: dict[int, int] = {}
-        for survey_id in dict.fromkeys(job.survey_id for job in storing):
-            group = [job for job in storing if job.survey_id == survey_id]
-            ids = _insert_responses(session, group, now)
-            response_of.update({id(job): rid for job, rid in zip(group, ids, strict=True)})
-        links = [job for job in storing if job.invitation_id is not None]
-        if links:
-            connection.execute(
-                insert(Submission),
-                [
-                    {
-                        "invitation_id": job.invitation_id,
-                        "key": job.submission_key,
-                        "response_id": response_of[id(job)],
-                        "created_at": now,
-                    }
-                    for job in links
-                ],
-            )
-            connection.execute(
-                update(Invitation)
-                .where(Invitation.id == bindparam("iid"))
-                .values(response_id=bindparam("rid")),
-                [{"iid": job.invitation_id, "rid": response_of[id(job)]} for job in links],
-            )
-            connection.execute(
-                delete(Draft).where(Draft.invitation_id.in_([job.invitation_id for job in links]))
-            )
-    results: list[SubmissionResult | None] = []
-    for job in jobs:
-        if id(job) in response_of:
-            results.append(SubmissionResult(response_of[id(job)], repeated=False))
-        else:
-            results.append(_stored_submission(engine, job.invitation_id, job.submission_key))
-    return results
+Outcome = SubmissionResult | None | BaseException
+_Waiter = Future[SubmissionResult | None] | tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 
-
-def _insert_responses(session: Any, group: list[_Job], now: dt.datetime) -> list[int]:
-    """Responses and answers of one survey's jobs, the way an import stores them."""
-    instrument = group[0].instrument
-    columns = instrument.answer_columns()
-    values: dict[str, pd.Series] = {}
-    for column in columns:
-        raw = [job.values.get(column.name) for job in group]
-        if column.field == "text":
-            values[column.name] = pd.Series(raw, dtype=object)
-        else:
-            values[column.name] = pd.Series(
-                np.array([np.nan if v is None else v for v in raw], dtype=np.float64)
-            )
-    fingerprints = fingerprint_answers(values, pd.RangeIndex(len(group))).tolist()
-    rows = [
-        {
-            "survey_id": job.survey_id,
-            "customer_id": job.customer_id,
-            "respondent_key": (
-                f"web-{job.invitation_id}"
-                if job.invitation_id is not None
-                else f"baseline-{uuid.uuid4().hex}"
-            ),
-            "fingerprint": fingerprints[n],
-            "source": "web" if job.invitation_id is not None else "baseline",
-            "status": "complete",
-            "submitted_at": now,
-        }
-        for n, job in enumerate(group)
-    ]
-    ids = insert_responses(session, rows)
-    connection = session.connection()
-    answers = answer_rows(
-        values,
-        columns,
-        np.arange(len(group)),
-        ids,
-        nan_is_null=connection.dialect.name == "sqlite",
+_LINK_QUERY = (
+    select(
+        Invitation.token_hash,
+        Invitation.id,
+        Invitation.status,
+        Invitation.kind,
+        Invitation.expires_at,
+        Invitation.customer_id,
+        Invitation.language,
+        Survey.id,
+        Survey.key,
+        Survey.name,
+        InstrumentVersion.checksum,
+        Draft.answers,
+        Draft.page,
     )
-    bulk_insert(connection, "answers", ANSWER_COLUMNS, answers)
-    return ids
+    .join(Survey, Survey.id == Invitation.survey_id)
+    .join(InstrumentVersion, InstrumentVersion.id == Survey.instrument_id)
+    .outerjoin(Draft, Draft.invitation_id == Invitation.id)
+)
 
 
-def _stored_submission(
-    engine: Engine, invitation_id: int | None, key: str | None
-) -> SubmissionResult | None:
-    if invitation_id is None or key is None:
-        return None
+def _check_forms(engine: Engine, forms: list[SubmittedForm]) -> list[StoreJob | Outcome]:
+    """Each form as a job to store, the earlier result of its submission id, or the
+    error to answer with; all links are read in one query."""
+    hashes = list(dict.fromkeys(form.token_hash for form in forms))
+    outcomes: list[StoreJob | Outcome] = []
     with engine.connect() as connection:
-        response_id = connection.execute(
-            select(Submission.response_id).where(
-                Submission.invitation_id == invitation_id, Submission.key == key
-            )
-        ).scalar()
-    return None if response_id is None else SubmissionResult(int(response_id), repeated=True)
+        rows = {
+            row[0]: row
+            for row in connection.execute(_LINK_QUERY.where(Invitation.token_hash.in_(hashes)))
+        }
+        for form in forms:
+            try:
+                outcomes.append(_check_form(engine, connection, form, rows.get(form.token_hash)))
+            except Exception as exc:  # the request's own answer; the batch goes on
+                outcomes.append(exc)
+    return outcomes
+
+
+def _check_form(
+    engine: Engine, connection: Connection, form: SubmittedForm, row: Any
+) -> StoreJob | SubmissionResult:
+    if row is None:
+        raise NotFoundError("this survey link is not valid; check that it was copied whole")
+    (invitation_id, status, kind, expires_at, customer_id, language) = row[1:7]
+    survey_id, survey_key, survey_name, checksum, draft, page = row[7:]
+    if status == "completed":
+        earlier = stored_submission(connection, invitation_id, form.submission_key)
+        if earlier is not None:
+            return earlier
+    if kind == "anonymous":
+        raise ConflictError("answers are submitted on a respondent's own link")
+    check_open(status, expires_at)
+    instrument = _instruments.get(checksum)
+    if instrument is None:
+        with transaction(engine) as session:
+            instrument = _instrument(session.get_one(Survey, survey_id))
+    drafted = {str(k): str(v) for k, v in (draft or {}).items()}
+    raw = form.raw
+    if form.page is not None:
+        raw = merge_page(drafted, page_field_names(instrument, form.page), raw)
+    checked = check_answers(instrument, raw, confirmed=confirmed_items(raw))
+    if not checked.ok:
+        state = LinkState(
+            invitation_id=invitation_id,
+            kind=kind,
+            status=status,
+            survey_id=survey_id,
+            survey_key=survey_key,
+            survey_name=survey_name,
+            instrument=instrument,
+            language=language,
+            customer_id=customer_id,
+            expires_at=_aware(expires_at),
+            draft=drafted,
+            page=page or 0,
+        )
+        raise AnswersInvalidError(checked, dict(raw), state)
+    return StoreJob(
+        survey_id=survey_id,
+        instrument=instrument,
+        values=checked.values,
+        invitation_id=invitation_id,
+        submission_key=form.submission_key,
+        customer_id=customer_id,
+    )
 
 
 class ResponseWriter:
-    """One thread that stores queued submissions in batches (group commit)."""
+    """One thread that checks and stores queued submissions in batches (group commit)."""
 
-    def __init__(self, engine: Engine, *, max_batch: int = 64) -> None:
+    def __init__(self, engine: Engine, *, max_batch: int = 128) -> None:
         self.engine = engine
         self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[tuple[_Job, Future[SubmissionResult | None]]] = (
+        self._queue: queue.SimpleQueue[tuple[SubmittedForm | StoreJob, _Waiter]] = (
             queue.SimpleQueue()
         )
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def store(self, job: _Job) -> SubmissionResult | None:
-        """Queue a job and wait until its batch is committed."""
+    def store(self, item: SubmittedForm | StoreJob) -> SubmissionResult | None:
+        """Queue a form or job and wait until its batch is committed."""
         future: Future[SubmissionResult | None] = Future()
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="cxgap-response-writer", daemon=True
-                )
-                self._thread.start()
-        self._queue.put((job, future))
+        self._put(item, future)
         return future.result()
+
+    async def store_async(self, item: SubmittedForm | StoreJob) -> SubmissionResult | None:
+        """Queue a form or job; the result arrives once its batch is committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[SubmissionResult | None] = loop.create_future()
+        self._put(item, (loop, future))
+        return await future
+
+    def _put(self, item: SubmittedForm | StoreJob, waiter: _Waiter) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(
+                        target=self._run, name="cxgap-response-writer", daemon=True
+                    )
+                    self._thread.start()
+        self._queue.put((item, waiter))
 
     def _run(self) -> None:
         while True:
@@ -236,17 +208,68 @@ class ResponseWriter:
                 except queue.Empty:
                     break
             try:
-                results = _store_batch(self.engine, [job for job, _ in batch])
-            except Exception:
-                # One bad job must not sink the others: store each on its own.
-                for job, future in batch:
-                    try:
-                        future.set_result(_store_batch(self.engine, [job])[0])
-                    except Exception as exc:
-                        future.set_exception(exc)
-                continue
-            for (_, future), result in zip(batch, results, strict=True):
-                future.set_result(result)
+                outcomes = self._process([item for item, _ in batch])
+            except Exception as exc:  # pragma: no cover - _process answers per item
+                outcomes = [exc] * len(batch)
+            _settle([waiter for _, waiter in batch], outcomes)
+
+    def _process(self, items: list[SubmittedForm | StoreJob]) -> list[Outcome]:
+        outcomes: list[Outcome] = [None] * len(items)
+        forms = [(n, item) for n, item in enumerate(items) if isinstance(item, SubmittedForm)]
+        jobs = [(n, item) for n, item in enumerate(items) if isinstance(item, StoreJob)]
+        if forms:
+            checked = _check_forms(self.engine, [form for _, form in forms])
+            for (n, _), outcome in zip(forms, checked, strict=True):
+                if isinstance(outcome, StoreJob):
+                    jobs.append((n, outcome))
+                else:
+                    outcomes[n] = outcome
+        if not jobs:
+            return outcomes
+        stored: list[Outcome]
+        try:
+            stored = list(store_batch(self.engine, [job for _, job in jobs]))
+        except Exception:
+            # One bad job must not sink the others: store each on its own.
+            stored = []
+            for _, job in jobs:
+                try:
+                    stored.append(store_batch(self.engine, [job])[0])
+                except Exception as exc:
+                    stored.append(exc)
+        for (n, job), outcome in zip(jobs, stored, strict=True):
+            if outcome is None and job.invitation_id is not None:
+                outcome = LinkCompletedError(
+                    "this survey link has already been used to submit answers"
+                )
+            outcomes[n] = outcome
+        return outcomes
+
+
+def _settle(waiters: list[_Waiter], outcomes: list[Outcome]) -> None:
+    """Hand each waiter its outcome; one wake-up per event loop for the whole batch."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Outcome]]] = {}
+    for waiter, outcome in zip(waiters, outcomes, strict=True):
+        if isinstance(waiter, Future):
+            if isinstance(outcome, BaseException):
+                waiter.set_exception(outcome)
+            else:
+                waiter.set_result(outcome)
+        else:
+            by_loop.setdefault(waiter[0], []).append((waiter[1], outcome))
+    for loop, done in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            loop.call_soon_threadsafe(_resolve, done)
+
+
+def _resolve(done: list[tuple[asyncio.Future[Any], Outcome]]) -> None:
+    for future, outcome in done:
+        if future.done():  # cancelled: the client went away (the result stands)
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
 
 
 _writers: dict[str, ResponseWriter] = {}
@@ -260,6 +283,22 @@ def response_writer(engine: Engine) -> ResponseWriter:
         if key not in _writers:
             _writers[key] = ResponseWriter(engine)
         return _writers[key]
+
+
+def _submitted_form(
+    secret: bytes, token: str, raw: Mapping[str, str], submission_key: str, page: int | None
+) -> SubmittedForm:
+    if not submission_key or len(submission_key) > MAX_SUBMISSION_KEY:
+        raise ValidationError(
+            f"submission id must be 1-{MAX_SUBMISSION_KEY} characters, got {len(submission_key)}"
+        )
+    return SubmittedForm(verify_link_token(secret, token), raw, submission_key, page)
+
+
+def _stored(result: SubmissionResult | None) -> SubmissionResult:
+    if result is None:  # pragma: no cover - the writer answers a form with a result or error
+        raise LinkCompletedError("this survey link has already been used to submit answers")
+    return result
 
 
 def submit_answers(
@@ -281,101 +320,35 @@ def submit_answers(
     link), ``LinkExpiredError`` or ``LinkCompletedError`` (the link was used by another
     submission).
     """
-    if not submission_key or len(submission_key) > MAX_SUBMISSION_KEY:
-        raise ValidationError(
-            f"submission id must be 1-{MAX_SUBMISSION_KEY} characters, got {len(submission_key)}"
-        )
-    state = _link_for_submission(engine, secret, token, submission_key)
-    if isinstance(state, SubmissionResult):
-        return state
-    if page is not None:
-        raw = merge_page(state.draft, page_field_names(state.instrument, page), raw)
-    checked = check_answers(state.instrument, raw, confirmed=confirmed_items(raw))
-    if not checked.ok:
-        raise AnswersInvalidError(checked, dict(raw), state)
-    job = _Job(
-        survey_id=state.survey_id,
-        instrument=state.instrument,
-        values=checked.values,
-        invitation_id=state.invitation_id,
-        submission_key=submission_key,
-        customer_id=state.customer_id,
-    )
-    result = response_writer(engine).store(job)
-    if result is None:
-        raise LinkCompletedError("this survey link has already been used to submit answers")
-    return result
+    form = _submitted_form(secret, token, raw, submission_key, page)
+    return _stored(response_writer(engine).store(form))
 
 
-def _link_for_submission(
-    engine: Engine, secret: bytes, token: str, key: str
-) -> LinkState | SubmissionResult:
-    """The open link, or the earlier result of this submission id (one query: this is
-    the hot path of every submission)."""
-    hashed = verify_link_token(secret, token)
-    query = (
-        select(
-            Invitation.id,
-            Invitation.status,
-            Invitation.kind,
-            Invitation.expires_at,
-            Invitation.customer_id,
-            Invitation.language,
-            Survey.id,
-            Survey.key,
-            Survey.name,
-            InstrumentVersion.checksum,
-            Draft.answers,
-            Draft.page,
-        )
-        .join(Survey, Survey.id == Invitation.survey_id)
-        .join(InstrumentVersion, InstrumentVersion.id == Survey.instrument_id)
-        .outerjoin(Draft, Draft.invitation_id == Invitation.id)
-        .where(Invitation.token_hash == hashed)
-    )
-    with engine.connect() as connection:
-        row = connection.execute(query).first()
-    if row is None:
-        raise NotFoundError("this survey link is not valid; check that it was copied whole")
-    (invitation_id, status, kind, expires_at, customer_id, language) = row[:6]
-    survey_id, survey_key, survey_name, checksum, draft, page = row[6:]
-    if status == "completed":
-        earlier = _stored_submission(engine, invitation_id, key)
-        if earlier is not None:
-            return earlier
-    if kind == "anonymous":
-        raise ConflictError("answers are submitted on a respondent's own link")
-    check_open(status, expires_at)
-    instrument = _instruments.get(checksum)
-    if instrument is None:
-        with transaction(engine) as session:
-            instrument = _instrument(session.get_one(Survey, survey_id))
-    return LinkState(
-        invitation_id=invitation_id,
-        kind=kind,
-        status=status,
-        survey_id=survey_id,
-        survey_key=survey_key,
-        survey_name=survey_name,
-        instrument=instrument,
-        language=language,
-        customer_id=customer_id,
-        expires_at=_aware(expires_at),
-        draft={str(k): str(v) for k, v in (draft or {}).items()},
-        page=page or 0,
-    )
+async def submit_answers_async(
+    engine: Engine,
+    secret: bytes,
+    token: str,
+    raw: Mapping[str, str],
+    *,
+    submission_key: str,
+    page: int | None = None,
+) -> SubmissionResult:
+    """``submit_answers`` for an event loop: awaits the writer's commit without
+    holding a thread."""
+    form = _submitted_form(secret, token, raw, submission_key, page)
+    return _stored(await response_writer(engine).store_async(form))
 
 
-_survey_ids: dict[str, tuple[int, Instrument]] = {}
+_baseline_surveys: dict[tuple[str, str], tuple[int, Any]] = {}
 
 
-def store_unchecked(engine: Engine, survey: str, raw: Mapping[str, str]) -> int:
-    """Store form values as a response without any check (benchmark baseline only)."""
-    if survey not in _survey_ids:
+def _unchecked_job(engine: Engine, survey: str, raw: Mapping[str, str]) -> StoreJob:
+    key = (engine.url.render_as_string(hide_password=False), survey)
+    if key not in _baseline_surveys:
         with transaction(engine) as session:
             row = get_survey(session, survey)
-            _survey_ids[survey] = (row.id, _instrument(row))
-    survey_id, instrument = _survey_ids[survey]
+            _baseline_surveys[key] = (row.id, _instrument(row))
+    survey_id, instrument = _baseline_surveys[key]
     values: dict[str, float | str | None] = {}
     for column in instrument.answer_columns():
         value = raw.get(column.name)
@@ -383,7 +356,15 @@ def store_unchecked(engine: Engine, survey: str, raw: Mapping[str, str]) -> int:
             values[column.name] = value or None
         else:
             values[column.name] = float(value) if value else None
-    result = response_writer(engine).store(_Job(survey_id, instrument, values))
-    if result is None:  # pragma: no cover - jobs without a link are always stored
-        raise ConflictError("baseline response not stored")
-    return result.response_id
+    return StoreJob(survey_id, instrument, values)
+
+
+def store_unchecked(engine: Engine, survey: str, raw: Mapping[str, str]) -> int:
+    """Store form values as a response without any check (benchmark baseline only)."""
+    return _stored(response_writer(engine).store(_unchecked_job(engine, survey, raw))).response_id
+
+
+async def store_unchecked_async(engine: Engine, survey: str, raw: Mapping[str, str]) -> int:
+    """``store_unchecked`` for an event loop."""
+    job = _unchecked_job(engine, survey, raw)
+    return _stored(await response_writer(engine).store_async(job)).response_id

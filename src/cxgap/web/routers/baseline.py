@@ -5,11 +5,12 @@ Mounted only when ``WebOptions.baseline`` is set, for the load benchmark's compa
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from cxgap.services.collection import store_unchecked
+from cxgap.services.collection import store_unchecked_async
 from cxgap.web.deps import EngineDep
 
 router = APIRouter(tags=["benchmark baseline"])
@@ -17,7 +18,9 @@ router = APIRouter(tags=["benchmark baseline"])
 
 @router.post("/baseline/{survey}")
 async def store_baseline(survey: str, request: Request, engine: EngineDep) -> JSONResponse:
-    form = await request.form()
-    data = {k: v for k, v in form.items() if isinstance(v, str)}
-    response_id = await run_in_threadpool(store_unchecked, engine, survey, data)
+    # Parsed and stored the way a submission is (see survey_pages.post_form), minus checks.
+    data = dict(
+        parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+    )
+    response_id = await store_unchecked_async(engine, survey, data)
     return JSONResponse({"response": response_id}, status_code=201)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Annotated
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -24,7 +25,7 @@ from cxgap.services.collection import (
     page_items,
     save_draft,
     start_respondent,
-    submit_answers,
+    submit_answers_async,
 )
 from cxgap.web.deps import (
     CSRF_FIELD,
@@ -140,8 +141,21 @@ def thanks(token: str, request: Request, engine: EngineDep, secret: SecretDep) -
 async def _posted(
     request: Request, secret: bytes, options: WebOptions, token: str
 ) -> dict[str, str]:
-    form = await request.form(max_fields=options.max_answers + 10, max_files=0)
-    data = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    limit = options.max_answers + 10
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        # What browsers and the page script send: parsed in one call (the hot path).
+        try:
+            pairs = parse_qsl(
+                (await request.body()).decode("utf-8", "replace"),
+                keep_blank_values=True,
+                max_num_fields=limit,
+            )
+        except ValueError:
+            raise TooManyAnswersError from None
+        data = dict(pairs)
+    else:
+        form = await request.form(max_fields=limit, max_files=0)
+        data = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     check_csrf(request, secret, data.get(CSRF_FIELD))
     check_rate(request, token)
     if sum(1 for k in data if not k.startswith("_")) > options.max_answers:
@@ -149,45 +163,65 @@ async def _posted(
     return data
 
 
+def _page_index(data: dict[str, str]) -> int:
+    try:
+        return max(0, int(data.get("_page", "0")))
+    except ValueError:
+        return 0
+
+
 @router.post("/s/{token}")
 async def post_form(
     token: str, request: Request, engine: EngineDep, secret: SecretDep, options: OptionsDep
 ) -> Response:
-    """Save, move between pages, or submit (``_action``); submission is idempotent."""
+    """Save, move between pages, or submit (``_action``); submission is idempotent.
+
+    Submitting awaits the writer's commit on the event loop: the request holds no thread
+    while its batch is checked and stored.
+    """
     data = await _posted(request, secret, options, token)
-    return await run_in_threadpool(_handle_post, request, engine, secret, token, data)
-
-
-def _handle_post(
-    request: Request, engine: Engine, secret: bytes, token: str, data: dict[str, str]
-) -> Response:
     action = data.get("_action", "submit")
     action = action if action in ACTIONS else "submit"
-    try:
-        index = max(0, int(data.get("_page", "0")))
-    except ValueError:
-        index = 0
+    index = _page_index(data)
     answers = {k: v for k, v in data.items() if not k.startswith("_")}
-    if action == "submit":
-        try:
-            submit_answers(
-                engine,
-                secret,
-                token,
-                answers,
-                submission_key=data.get("_submission", ""),
-                page=index if "_page" in data else None,
-            )
-        except AnswersInvalidError as exc:
-            state = exc.state
-            lang = page_language(request, state.instrument.languages, state.language)
-            first = page_of_error(state.instrument, exc.checked.errors)
-            save_draft(engine, state, exc.raw, first)
-            return _form(
-                request, token, state, lang, first, exc.raw, exc.checked.errors, status_code=422
-            )
-        lang = request.query_params.get("lang", "en")
-        return RedirectResponse(_url(token, lang, "/done"), 303)
+    if action != "submit":
+        return await run_in_threadpool(
+            _move, request, engine, secret, token, action, index, answers
+        )
+    try:
+        await submit_answers_async(
+            engine,
+            secret,
+            token,
+            answers,
+            submission_key=data.get("_submission", ""),
+            page=index if "_page" in data else None,
+        )
+    except AnswersInvalidError as exc:
+        return await run_in_threadpool(_refused, request, engine, token, exc)
+    lang = request.query_params.get("lang", "en")
+    return RedirectResponse(_url(token, lang, "/done"), 303)
+
+
+def _refused(request: Request, engine: Engine, token: str, exc: AnswersInvalidError) -> Response:
+    """The form again, at the first page with a problem; what was typed becomes the draft."""
+    state = exc.state
+    lang = page_language(request, state.instrument.languages, state.language)
+    first = page_of_error(state.instrument, exc.checked.errors)
+    save_draft(engine, state, exc.raw, first)
+    return _form(request, token, state, lang, first, exc.raw, exc.checked.errors, status_code=422)
+
+
+def _move(
+    request: Request,
+    engine: Engine,
+    secret: bytes,
+    token: str,
+    action: str,
+    index: int,
+    answers: dict[str, str],
+) -> Response:
+    """Next (checks the page), Back or Save: keep the answers as the draft and move."""
     state = open_link(engine, secret, token, mark_opened=False)
     lang = page_language(request, state.instrument.languages, state.language)
     fields = page_field_names(state.instrument, index)
@@ -221,10 +255,7 @@ async def autosave(
 
     def save() -> None:
         state = open_link(engine, secret, token, mark_opened=False)
-        try:
-            index = max(0, int(data.get("_page", "0")))
-        except ValueError:
-            index = 0
+        index = _page_index(data)
         answers = {k: v for k, v in data.items() if not k.startswith("_")}
         fields = page_field_names(state.instrument, index)
         save_draft(engine, state, merge_page(state.draft, fields, answers), index)

@@ -1,0 +1,174 @@
+"""Storing checked answers: one transaction for a batch of responses, links claimed once.
+
+A batch's responses, answers, submission ids and completed invitations are written in
+one transaction (group commit), so a crash loses a whole batch or nothing. Each link is
+claimed with a compare-and-set update, so a double click, a retry racing the original,
+or a second server process can never store two responses for one link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+
+from cxgap.ingest.importer import fingerprint_answers
+from cxgap.instruments import Instrument
+from cxgap.services.imports import ANSWER_COLUMNS, answer_rows, insert_responses
+from cxgap.store.bulk import bulk_insert
+from cxgap.store.database import transaction
+from cxgap.store.models import Draft, Invitation, Submission
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """The stored response; ``repeated`` when this submission id had been stored before."""
+
+    response_id: int
+    repeated: bool
+
+
+@dataclass(frozen=True)
+class StoreJob:
+    """Checked answer values to store as one response (through a link, or without one)."""
+
+    survey_id: int
+    instrument: Instrument
+    values: Mapping[str, float | str | None]
+    invitation_id: int | None = None
+    submission_key: str | None = None
+    customer_id: int | None = None
+
+
+def store_batch(engine: Engine, jobs: list[StoreJob]) -> list[SubmissionResult | None]:
+    """Store jobs in one transaction; ``None`` for a job whose link was already used."""
+    now = dt.datetime.now(dt.UTC)
+    claimed: set[int] = set()
+    with transaction(engine) as session:
+        connection = session.connection()
+        first: dict[int, StoreJob] = {}
+        for job in jobs:
+            if job.invitation_id is not None:
+                first.setdefault(job.invitation_id, job)
+        if first:  # claim the links (and the write lock) before anything else
+            claimed = set(
+                connection.execute(
+                    update(Invitation)
+                    .where(Invitation.id.in_(list(first)), Invitation.status != "completed")
+                    .values(status="completed", completed_at=now)
+                    .returning(Invitation.id)
+                ).scalars()
+            )
+        else:  # a write first, so the ids reserved below are safe (see reserve_ids)
+            connection.execute(delete(Draft).where(Draft.invitation_id == -1))
+        storing = [
+            job
+            for job in jobs
+            if job.invitation_id is None
+            or (job.invitation_id in claimed and first[job.invitation_id] is job)
+        ]
+        response_of: dict[int, int] = {}
+        for survey_id in dict.fromkeys(job.survey_id for job in storing):
+            group = [job for job in storing if job.survey_id == survey_id]
+            ids = _insert_responses(session, group, now)
+            response_of.update({id(job): rid for job, rid in zip(group, ids, strict=True)})
+        links = [job for job in storing if job.invitation_id is not None]
+        if links:
+            connection.execute(
+                insert(Submission),
+                [
+                    {
+                        "invitation_id": job.invitation_id,
+                        "key": job.submission_key,
+                        "response_id": response_of[id(job)],
+                        "created_at": now,
+                    }
+                    for job in links
+                ],
+            )
+            connection.execute(
+                update(Invitation)
+                .where(Invitation.id == bindparam("iid"))
+                .values(response_id=bindparam("rid")),
+                [{"iid": job.invitation_id, "rid": response_of[id(job)]} for job in links],
+            )
+            connection.execute(
+                delete(Draft).where(Draft.invitation_id.in_([job.invitation_id for job in links]))
+            )
+    results: list[SubmissionResult | None] = []
+    losers = [job for job in jobs if id(job) not in response_of]
+    if losers:
+        with engine.connect() as connection:
+            earlier = {
+                id(job): stored_submission(connection, job.invitation_id, job.submission_key)
+                for job in losers
+            }
+    for job in jobs:
+        if id(job) in response_of:
+            results.append(SubmissionResult(response_of[id(job)], repeated=False))
+        else:
+            results.append(earlier[id(job)])
+    return results
+
+
+def _insert_responses(session: Any, group: list[StoreJob], now: dt.datetime) -> list[int]:
+    """Responses and answers of one survey's jobs, the way an import stores them."""
+    instrument = group[0].instrument
+    columns = instrument.answer_columns()
+    values: dict[str, pd.Series] = {}
+    for column in columns:
+        raw = [job.values.get(column.name) for job in group]
+        if column.field == "text":
+            values[column.name] = pd.Series(raw, dtype=object)
+        else:
+            values[column.name] = pd.Series(
+                np.array([np.nan if v is None else v for v in raw], dtype=np.float64)
+            )
+    fingerprints = fingerprint_answers(values, pd.RangeIndex(len(group))).tolist()
+    rows = [
+        {
+            "survey_id": job.survey_id,
+            "customer_id": job.customer_id,
+            "respondent_key": (
+                f"web-{job.invitation_id}"
+                if job.invitation_id is not None
+                else f"baseline-{uuid.uuid4().hex}"
+            ),
+            "fingerprint": fingerprints[n],
+            "source": "web" if job.invitation_id is not None else "baseline",
+            "status": "complete",
+            "submitted_at": now,
+        }
+        for n, job in enumerate(group)
+    ]
+    ids = insert_responses(session, rows)
+    connection = session.connection()
+    answers = answer_rows(
+        values,
+        columns,
+        np.arange(len(group)),
+        ids,
+        nan_is_null=connection.dialect.name == "sqlite",
+    )
+    bulk_insert(connection, "answers", ANSWER_COLUMNS, answers)
+    return ids
+
+
+def stored_submission(
+    connection: Connection, invitation_id: int | None, key: str | None
+) -> SubmissionResult | None:
+    """The response stored earlier under this link and submission id, if any."""
+    if invitation_id is None or key is None:
+        return None
+    response_id = connection.execute(
+        select(Submission.response_id).where(
+            Submission.invitation_id == invitation_id, Submission.key == key
+        )
+    ).scalar()
+    return None if response_id is None else SubmissionResult(int(response_id), repeated=True)
