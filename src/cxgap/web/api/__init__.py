@@ -22,7 +22,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 
 from cxgap.web.api import accounts, analyses, customers, feedback, instruments, responses, surveys
-from cxgap.web.api.common import api_key_header, bearer, rate_limit
+from cxgap.web.api.common import api_key_header, bearer, rate_limit, same_site
 from cxgap.web.api.errors import ERROR_RESPONSES, api_error, error_response, is_api
 
 PREFIX = "/api/v1"
@@ -30,7 +30,12 @@ OPENAPI_URL = f"{PREFIX}/openapi.json"
 
 router = APIRouter(
     prefix=PREFIX,
-    dependencies=[Depends(rate_limit), Security(bearer), Security(api_key_header)],
+    dependencies=[
+        Depends(rate_limit),
+        Depends(same_site),
+        Security(bearer),
+        Security(api_key_header),
+    ],
     responses=ERROR_RESPONSES,
 )
 for module in (instruments, surveys, responses, customers, feedback, analyses, accounts):

@@ -10,8 +10,9 @@ from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyHeader, HTTPBearer
 from pydantic import AfterValidator, BaseModel, Field
 
+from cxgap.errors import PermissionDeniedError
 from cxgap.store.accounts import User
-from cxgap.web.auth import requires
+from cxgap.web.auth import SESSION_COOKIE, requires
 from cxgap.web.deps import TooManyRequestsError
 from cxgap.web.limits import RateLimiter
 
@@ -37,12 +38,36 @@ def api_limiter(request: Request) -> RateLimiter:
 def rate_limit(request: Request) -> None:
     """Count the request against its key's (or address's) per-minute allowance."""
     header = request.headers.get("authorization") or request.headers.get("x-api-key")
-    if header:
+    if header:  # hashed: the limiter's keys must not hold credentials
         who = "key:" + hashlib.sha256(header.encode()).hexdigest()[:24]
     else:
         who = "address:" + (request.client.host if request.client else "unknown")
     if not api_limiter(request).allow(who):
         raise TooManyRequestsError
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def same_site(request: Request) -> None:
+    """Refuse a cross-site change made with a browser's session cookie.
+
+    API keys are sent deliberately by scripts, so they need no such check; a session
+    cookie travels with any request the browser makes, so a change it authorises must
+    come from this site's own pages.
+    """
+    if request.method in SAFE_METHODS or _has_key(request):
+        return
+    if SESSION_COOKIE not in request.cookies:
+        return
+    origin = request.headers.get("origin")
+    foreign = origin is not None and origin.split("://", 1)[-1] != request.headers.get("host")
+    if foreign or request.headers.get("sec-fetch-site") == "cross-site":
+        raise PermissionDeniedError("a change from another site is refused; use an API key")
+
+
+def _has_key(request: Request) -> bool:
+    return bool(request.headers.get("authorization") or request.headers.get("x-api-key"))
 
 
 class PageParams(BaseModel):
