@@ -124,6 +124,7 @@ def _user(world: World) -> int:
 def _key(world: World, user_id: int) -> int:
     with transaction(world.engine) as s:
         user = s.get(accounts.User, user_id)
+        assert user is not None
         return accounts.create_api_key(s, user, "walk", actor="test").id
 
 
@@ -283,12 +284,7 @@ def test_every_route_answers_every_caller_as_documented(world: World) -> None:
     checked = 0
     seen_api: set[tuple[str, str]] = set()
     bad = _bad_principals(world)
-    sessions = {
-        role: {
-            "Cookie": f"{SESSION_COOKIE}={issue_session(client.app.state.secret, _session_user(world, role))}"
-        }  # type: ignore[attr-defined]
-        for role in ROLES
-    }
+    sessions = {role: _session(world, role) for role in ROLES}
     all_routes = list(routes(client))
     assert len(all_routes) > len(API_PERMISSIONS)
     for method, path, route in all_routes:
@@ -348,9 +344,15 @@ def test_every_route_answers_every_caller_as_documented(world: World) -> None:
     assert checked >= len(API_PERMISSIONS) * (len(bad) + 2 * len(ROLES))
 
 
+def _session(world: World, role: str) -> dict[str, str]:
+    secret = world.client.app.state.secret  # type: ignore[attr-defined]
+    return {"Cookie": f"{SESSION_COOKIE}={issue_session(secret, _session_user(world, role))}"}
+
+
 def _session_user(world: World, role: str) -> accounts.User:
     with transaction(world.engine) as s:
         user = s.get(accounts.User, world.users[role])
+        assert user is not None
         s.expunge(user)
         return user
 
@@ -367,8 +369,7 @@ def test_public_routes_answer_without_credentials(world: World) -> None:
 
 
 def test_a_session_cookie_cannot_make_cross_site_changes(world: World) -> None:
-    user = _session_user(world, "admin")
-    cookie = {"Cookie": f"{SESSION_COOKIE}={issue_session(world.client.app.state.secret, user)}"}  # type: ignore[attr-defined]
+    cookie = _session(world, "admin")
     body = {"json": {"channel": "web", "language": "en", "text": "from elsewhere"}}
     foreign = world.client.post(
         "/api/v1/feedback", headers={**cookie, "Origin": "https://evil.example"}, **body
