@@ -38,8 +38,12 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 OverviewUser = Annotated[User, Depends(requires(PERMISSION["overview"]))]
 AnalysisUser = Annotated[User, Depends(requires(PERMISSION["segments"]))]
+LTR, END = "\u2066", "\u2069"
+"""Unicode left-to-right isolate and its end: a signed number in a sentence of any
+direction keeps its sign on the left."""
 TILE_WIDTH = 250
 TILE_HEIGHT = 110
+DRILL_WIDTH = 560
 
 
 def _finite(value: Any) -> bool:
@@ -52,11 +56,13 @@ def measure_texts(m: Measure, rt: Texts) -> dict[str, Any]:
         value, low, high = (rt.percent(v, 1) for v in (m.value, m.ci_low, m.ci_high))
         change = None
         if m.change is not None:
-            change = f"{rt.number(m.change * 100, 1, signed=True)} {rt('pp')}"
+            change = f"{LTR}{rt.number(m.change * 100, 1, signed=True)}{END} {rt('pp')}"
     else:
         places = 1 if m.unit == "points" else 2
         value, low, high = (rt.number(v, places) for v in (m.value, m.ci_low, m.ci_high))
-        change = None if m.change is None else rt.number(m.change, places, signed=True)
+        change = None
+        if m.change is not None:
+            change = f"{LTR}{rt.number(m.change, places, signed=True)}{END}"
     label = rt(m.key, reference=rt(m.reference)) if m.reference else rt(m.key)
     return {
         "key": m.key,
@@ -78,6 +84,8 @@ def _series_chart(
     frame = pd.DataFrame(rows).rename(columns={"value": "mean_perceived"})
     spec = charts.trend_chart(frame, label=label, title="", y_title=y_title)
     spec["width"], spec["height"] = width, height
+    for layer in spec["layer"]:  # wave names: leave out those that would overlap
+        layer["encoding"]["x"]["axis"] = {"labelAngle": 0, "labelOverlap": "greedy"}
     if frame["dimension"].nunique() == 1:
         spec["layer"][1]["encoding"]["color"]["legend"] = None
     return spec
@@ -215,6 +223,7 @@ def dimension(request: Request, dimension: str, user: AnalysisUser) -> Response:
             axis_title=rt("mean_perceived"),
             legend=rt,
         )
+        chart["width"], chart["height"] = DRILL_WIDTH, {"step": 30}
     else:
         chart = charts.gap_chart(
             None,
@@ -223,6 +232,8 @@ def dimension(request: Request, dimension: str, user: AnalysisUser) -> Response:
             title=rt("sec_gaps"),
             axis_title=rt("gap"),
         )
+        if chart is not None:
+            chart["width"], chart["height"] = DRILL_WIDTH, {"step": 30}
     rows = []
     for r in items.to_dict(orient="records"):
         item = instrument.item(str(r["name"]))
@@ -257,7 +268,7 @@ def dimension(request: Request, dimension: str, user: AnalysisUser) -> Response:
         own = analysis.trend[analysis.trend["dimension"] == dimension].copy()
         own["wave"] = own["wave"].map(lambda w: rt.digits(str(w)))
         spec = charts.trend_chart(
-            own, label=labels.dimension, title=rt("sec_trend"), y_title=rt("mean_perceived")
+            own, label=labels.dimension, title="", y_title=rt("mean_perceived")
         )
         spec["layer"][1]["encoding"]["color"]["legend"] = None
         trend = svg(spec)
@@ -299,11 +310,12 @@ def segments(request: Request, user: AnalysisUser) -> Response:
         "attributes": [(a, rt(f"attr_{a}")) for a in SEGMENT_ATTRIBUTES],
         "chart": None,
         "rows": [],
+        "problem": None,
     }
     try:
         analysis = cached_analysis(get_engine(request), chosen.key, by=by, confidence=CONFIDENCE)
-    except ValueError:  # nobody in this survey has the attribute
-        analysis = None
+    except ValueError as exc:  # nobody has the attribute, or a segment is too small
+        analysis, context["problem"] = None, str(exc)
     comparison = None if analysis is None else analysis.segments.get(by)
     if comparison is not None:
         spec, _ = charts.segment_heatmap(
