@@ -67,6 +67,8 @@ def check_feedback(channel: str, language: str, text: str) -> str:
     if not LANGUAGE.match(language):
         raise ValidationError(f"language {language!r} is not a language code such as en, zh, fa")
     text = text.strip()
+    if "\x00" in text:
+        raise ValidationError("feedback text contains a NUL character")
     if not text:
         raise ValidationError("feedback text is empty")
     if len(text) > MAX_TEXT_CHARS:

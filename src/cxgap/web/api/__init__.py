@@ -22,7 +22,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 
 from cxgap.web.api import accounts, analyses, customers, feedback, instruments, responses, surveys
-from cxgap.web.api.common import api_key_header, bearer, rate_limit, same_site
+from cxgap.web.api.common import api_key_header, bearer, no_nul, rate_limit, same_site
 from cxgap.web.api.errors import ERROR_RESPONSES, api_error, error_response, is_api
 
 PREFIX = "/api/v1"
@@ -33,6 +33,7 @@ router = APIRouter(
     dependencies=[
         Depends(rate_limit),
         Depends(same_site),
+        Depends(no_nul),
         Security(bearer),
         Security(api_key_header),
     ],

@@ -7,6 +7,7 @@ import hashlib
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader, HTTPBearer
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -44,6 +45,20 @@ def rate_limit(request: Request) -> None:
         who = "address:" + (request.client.host if request.client else "unknown")
     if not api_limiter(request).allow(who):
         raise TooManyRequestsError
+
+
+def no_nul(request: Request) -> None:
+    """Refuse NUL characters in query and path: SQLite cuts strings at them (a filter
+    "%" followed by NUL would match everything) and PostgreSQL rejects them."""
+    for name, value in request.query_params.multi_items():
+        if "\x00" in value or "\x00" in name:
+            raise RequestValidationError(
+                [{"loc": ("query", name), "msg": "NUL characters are not allowed", "type": "nul"}]
+            )
+    if "\x00" in request.url.path:
+        raise RequestValidationError(
+            [{"loc": ("path",), "msg": "NUL characters are not allowed", "type": "nul"}]
+        )
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
