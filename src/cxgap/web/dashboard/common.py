@@ -155,6 +155,11 @@ def svg(spec: ChartSpec | None) -> Markup | None:
     return Markup(_svg(json.dumps(spec, sort_keys=True, ensure_ascii=False)))
 
 
+def clear_chart_cache() -> None:
+    """Forget every rendered chart."""
+    _svg.cache_clear()
+
+
 def analysable_surveys(engine: Engine) -> list[SurveyInfo]:
     """Surveys with enough responses for an analysis, oldest first."""
     return [s for s in list_surveys(engine) if s.responses >= MIN_RESPONSES]

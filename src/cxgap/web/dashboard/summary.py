@@ -121,3 +121,9 @@ def waves_until(
             )
         out.append(summary)
     return out
+
+
+def clear_cache() -> None:
+    """Forget every wave's figures."""
+    with _lock:
+        _cache.clear()
