@@ -12,10 +12,12 @@ from cxgap.services import account_admin
 from cxgap.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PERMISSIONS, allowed
 from cxgap.store.accounts import ApiKey, User
 from cxgap.web.api.common import (
+    MAX_ID,
     AuditRead,
     DashboardView,
     Page,
     Paging,
+    RowId,
     Timestamp,
     UsersManage,
 )
@@ -137,7 +139,7 @@ def create_my_key(request: Request, user: DashboardView, body: ApiKeyCreate) -> 
 
 
 @router.delete("/me/api-keys/{key_id}", status_code=204, summary="Revoke one of my keys")
-def revoke_my_key(request: Request, user: DashboardView, key_id: int) -> None:
+def revoke_my_key(request: Request, user: DashboardView, key_id: RowId) -> None:
     account_admin.revoke_key(get_engine(request), key_id, actor=user, owner=user.id)
 
 
@@ -166,12 +168,14 @@ def create_user(request: Request, user: UsersManage, body: UserCreate) -> UserPu
 
 
 @router.get("/users/{user_id}", response_model=UserPublic)
-def get_user(request: Request, user: UsersManage, user_id: int) -> UserPublic:
+def get_user(request: Request, user: UsersManage, user_id: RowId) -> UserPublic:
     return _user(account_admin.user_by_id(get_engine(request), user_id))
 
 
 @router.patch("/users/{user_id}", response_model=UserPublic, summary="Set role or disable")
-def update_user(request: Request, user: UsersManage, user_id: int, body: UserUpdate) -> UserPublic:
+def update_user(
+    request: Request, user: UsersManage, user_id: RowId, body: UserUpdate
+) -> UserPublic:
     changed = account_admin.update_account(
         get_engine(request), user_id, actor=user, role=body.role, active=body.active
     )
@@ -180,7 +184,7 @@ def update_user(request: Request, user: UsersManage, user_id: int, body: UserUpd
 
 @router.post("/users/{user_id}/api-keys", status_code=201, response_model=ApiKeyCreated)
 def create_key(
-    request: Request, user: UsersManage, user_id: int, body: ApiKeyCreate
+    request: Request, user: UsersManage, user_id: RowId, body: ApiKeyCreate
 ) -> ApiKeyCreated:
     """A new API key for an account; the key is in this answer only."""
     new = account_admin.new_api_key(get_engine(request), user_id, body.name, actor=user)
@@ -189,7 +193,10 @@ def create_key(
 
 @router.get("/api-keys", response_model=Page[ApiKeyPublic], summary="Every API key")
 def list_keys(
-    request: Request, user: UsersManage, paging: Paging, user_id: int | None = None
+    request: Request,
+    user: UsersManage,
+    paging: Paging,
+    user_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Page[ApiKeyPublic]:
     rows, total = account_admin.list_api_keys(
         get_engine(request), user_id=user_id, limit=paging.limit, offset=paging.offset
@@ -198,7 +205,7 @@ def list_keys(
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, summary="Revoke a key")
-def revoke_key(request: Request, user: UsersManage, key_id: int) -> None:
+def revoke_key(request: Request, user: UsersManage, key_id: RowId) -> None:
     account_admin.revoke_key(get_engine(request), key_id, actor=user)
 
 

@@ -7,6 +7,7 @@ import hashlib
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
+from fastapi import Path as FastApiPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader, HTTPBearer
 from pydantic import AfterValidator, BaseModel, Field
@@ -134,3 +135,7 @@ def _as_utc(value: dt.datetime) -> dt.datetime:
 
 Timestamp = Annotated[dt.datetime, AfterValidator(_as_utc)]
 """A stored time, always with its offset (SQLite gives UTC times back without one)."""
+
+MAX_ID = 2**31 - 1
+"""Largest row id (a 32-bit integer column on PostgreSQL)."""
+RowId = Annotated[int, FastApiPath(ge=1, le=MAX_ID)]

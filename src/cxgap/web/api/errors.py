@@ -64,6 +64,7 @@ class ErrorBody(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": code}
     for status, code in {
+        400: "the body cannot be read (not JSON or not UTF-8)",
         401: "no, wrong or revoked credentials",
         403: "the role lacks the permission",
         404: "not found",

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cxgap.services import feedback
 from cxgap.services.feedback import MAX_TEXT_CHARS, Channel
 from cxgap.store.database import transaction
-from cxgap.web.api.common import FeedbackRead, FeedbackWrite, Page, Paging, Timestamp
+from cxgap.web.api.common import FeedbackRead, FeedbackWrite, Page, Paging, RowId, Timestamp
 from cxgap.web.deps import get_engine
 
 router = APIRouter(tags=["feedback"])
@@ -91,6 +91,6 @@ def inbox(
 
 
 @router.get("/feedback/{message_id}", response_model=FeedbackPublic)
-def show(request: Request, user: FeedbackRead, message_id: int) -> FeedbackPublic:
+def show(request: Request, user: FeedbackRead, message_id: RowId) -> FeedbackPublic:
     with transaction(get_engine(request)) as session:
         return _public(feedback.get_feedback(session, message_id))
