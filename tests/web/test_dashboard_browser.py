@@ -105,6 +105,11 @@ def test_browser_signs_in_and_opens_overview_and_drill_down(server: str, tmp_pat
             assert "۲۰۲۶" in page.locator(".sub").inner_text()
             assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
             page.screenshot(path=str(shots / "overview-fa.png"), full_page=True)
+            for name in ("segments", "kano", "importance", "responses", "feedback"):
+                page.goto(f"{server}/dashboard/{name}")
+                assert page.locator("h1").count() == 1
+                assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
+                page.screenshot(path=str(shots / f"{name}-fa.png"), full_page=True)
             page.click("form.logout button")
             page.wait_for_url("**/login")
             page.goto(f"{server}/dashboard")
@@ -118,4 +123,4 @@ def test_browser_signs_in_and_opens_overview_and_drill_down(server: str, tmp_pat
         target.mkdir(parents=True, exist_ok=True)
         for shot in shots.iterdir():
             shutil.copy(shot, target / shot.name)
-    assert len(list(shots.iterdir())) == 5
+    assert len(list(shots.iterdir())) == 10

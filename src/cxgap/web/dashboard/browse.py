@@ -86,7 +86,8 @@ def responses(request: Request, user: ResponsesUser) -> Response:
             keep &= frame[name] == value
     shown = frame[keep]
     paging = _paging(request, len(shown))
-    answer_columns = [i.id for r in ROLES_SHOWN for i in instrument.items if i.role == r]
+    by_role = [(i.id, r) for r in ROLES_SHOWN for i in instrument.items if i.role == r]
+    answer_columns = [item for item, _ in by_role]
     text_columns = [i.id for i in instrument.items_of_format("text")]
     window = shown.iloc[paging["offset"] : paging["offset"] + PAGE_SIZE]
     columns = ["respondent_id", "customer_id", *FILTERS, "submitted_at"]
@@ -105,7 +106,7 @@ def responses(request: Request, user: ResponsesUser) -> Response:
             "surveys": surveys,
             "chosen": chosen,
             "filters": filters,
-            "answer_columns": answer_columns,
+            "answer_roles": [role for _, role in by_role],
             "rows": rows,
             **paging,
         },
