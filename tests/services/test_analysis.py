@@ -121,3 +121,19 @@ def test_cli_analyze(
     assert code == 0, err
     assert "Zone of tolerance" in out and "rel2 (reliability) is delivered below" in out
     assert json.loads(out_file.read_text("utf-8"))["schema"] == SCHEMA
+
+
+def test_tiny_segments_are_left_out_and_named(demo_engine: Engine) -> None:
+    from sqlalchemy import select, update
+
+    from cxgap.store.database import transaction
+    from cxgap.store.models import Customer, Response, Survey
+
+    with transaction(demo_engine) as s:
+        survey_id = s.scalar(select(Survey.id).where(Survey.key == "heating-2025q3"))
+        one = s.scalar(select(Response.customer_id).where(Response.survey_id == survey_id))
+        s.execute(update(Customer).where(Customer.id == one).values(region="island"))
+    result = analyze_survey(demo_engine, "heating-2025q3", by="region")
+    assert "region" in result.segments
+    assert "island" not in set(result.segments["region"].groups["segment"])
+    assert any("island left out" in note for note in result.notes)

@@ -33,6 +33,7 @@ OUTCOME_ROLES = ("overall", "csat", "nps")
 """Outcome of the driver analysis: the first of these roles the instrument has."""
 ALPHA = 0.05
 MIN_RESPONSES = 10
+MIN_SEGMENT_ANSWERS = 2
 
 
 @dataclass
@@ -238,6 +239,19 @@ def _segment_analysis(
         return
     table = pd.DataFrame(columns)
     keep = labels.notna()
+    # A segment needs answers from two respondents in every column to have a variance;
+    # smaller ones are left out of the comparison and named in the notes.
+    answered = table[keep].notna().groupby(labels[keep].astype(str)).sum().min(axis=1)
+    tiny = sorted(str(level) for level in answered.index[answered < MIN_SEGMENT_ANSWERS])
+    if tiny:
+        keep &= ~labels.astype(str).isin(tiny)
+        analysis.notes.append(
+            f"{by}: segment(s) {', '.join(tiny)} left out of the comparison (fewer than "
+            f"{MIN_SEGMENT_ANSWERS} answers in some column)"
+        )
+    if labels[keep].nunique() < 2:
+        analysis.notes.append(f"{by}: fewer than two segments with enough answers to compare")
+        return
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         analysis.segments[by] = stats.compare_segments(
