@@ -437,7 +437,7 @@ def cached_analysis(
     engine: Engine,
     survey: str,
     *,
-    by: str | None = None,
+    by: str | list[str] | None = None,
     confidence: float = 0.95,
     min_segment_size: int = 30,
     trend_window: int = 3,
@@ -449,10 +449,11 @@ def cached_analysis(
     customer attributes, change the version and so recompute. Treat the result as
     read-only: it is shared with later callers.
     """
+    attributes = [by] if isinstance(by, str) else list(by or [])
     key = (
         engine.url.render_as_string(hide_password=False),
         survey,
-        by,
+        tuple(attributes),
         confidence,
         min_segment_size,
         trend_window,
@@ -466,7 +467,7 @@ def cached_analysis(
     analysis = analyze_survey(
         engine,
         survey,
-        by=by,
+        by=attributes,
         confidence=confidence,
         min_segment_size=min_segment_size,
         trend_window=trend_window,

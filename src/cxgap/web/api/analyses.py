@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from cxgap.reports.service import build_report
-from cxgap.services.analysis import analyze_survey
+from cxgap.services.analysis import cached_analysis
 from cxgap.services.satisfaction_index import fit_index
 from cxgap.web.api.common import AnalysesRun, ReportsRead
 from cxgap.web.deps import get_engine
@@ -59,10 +59,10 @@ def run_analysis(request: Request, user: AnalysesRun, body: AnalysisRun) -> dict
     "current": ..., "previous": ...}`` holding one analysis of each wave."""
     engine = get_engine(request)
     by: list[str] | None = list(dict.fromkeys(body.by)) or None
-    current = analyze_survey(engine, body.survey, by=by, confidence=body.confidence).to_dict()
+    current = cached_analysis(engine, body.survey, by=by, confidence=body.confidence).to_dict()
     if body.compare is None:
         return current
-    previous = analyze_survey(engine, body.compare, by=by, confidence=body.confidence)
+    previous = cached_analysis(engine, body.compare, by=by, confidence=body.confidence)
     return {"schema": "cxgap.comparison/1", "current": current, "previous": previous.to_dict()}
 
 
