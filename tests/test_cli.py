@@ -94,8 +94,16 @@ def test_start_loads_the_demo_once_and_reports_findings(cli: Cli, tmp_path: Path
     assert "loaded the demo organisation" in out and "heating-2026q4" in out
     assert "rel2 (reliability) is delivered below the adequate level" in out
     assert (tmp_path / "start.db.truths.json").is_file()
+    assert "dashboard sign-in (shown once): admin@cxgap.demo / " in out
+    password = out.split("admin@cxgap.demo / ")[1].split()[0]
+    from cxgap.services.accounts import authenticate
+    from cxgap.store.database import get_engine, transaction
+
+    with transaction(get_engine(str(db))) as session:
+        assert authenticate(session, "admin@cxgap.demo", password).role == "admin"
     code, out, _ = cli("--db", db, "start")
     assert code == 0 and "loaded the demo organisation" not in out
+    assert "dashboard sign-in" not in out
 
 
 def test_imports_list_and_quarantine(cli: Cli, tmp_path: Path) -> None:

@@ -94,6 +94,23 @@ def users_set_role(email: str, role: str) -> None:
     console.print(f"{email} now has role {role}")
 
 
+@users_app.command("set-password")
+def users_set_password(
+    email: str,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Set a user's password (every session of the user ends)."""
+    from cxgap.services.accounts import get_user, set_password
+    from cxgap.store.database import transaction
+
+    password = _read_password(password_stdin)
+    with transaction(state.engine()) as session:
+        set_password(session, get_user(session, email), password, actor=_actor())
+    console.print(f"password of {email} changed")
+
+
 @users_app.command("disable")
 def users_disable(email: str) -> None:
     """Disable an account (it can no longer sign in or use its API keys)."""
