@@ -25,27 +25,36 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 SURVEY = "zot-load"
 INSTRUMENT = "servqual-zot"
 
 
-def serve(db: str, port: int) -> None:
-    """Run the app (baseline endpoint on, limits out of the way) until killed."""
-    import uvicorn
-
+def application() -> Any:
+    """The app on ``$CXGAP_LOAD_DB``, baseline endpoint on, limits out of the way."""
     from cxgap.store.database import ensure_schema, get_engine
     from cxgap.web.limits import WebOptions
     from cxgap.web.main import create_app
 
-    engine = get_engine(db)
+    engine = get_engine(os.environ["CXGAP_LOAD_DB"])
     ensure_schema(engine)
     options = WebOptions(
         baseline=True, link_posts_per_minute=1_000_000, address_posts_per_minute=100_000_000
     )
+    return create_app(engine, options=options)
+
+
+def serve(db: str, port: int, workers: int) -> None:
+    """Run the app until killed, as ``cxgap serve`` does (uvloop, httptools, no access log)."""
+    import uvicorn
+
+    os.environ["CXGAP_LOAD_DB"] = db
     uvicorn.run(
-        create_app(engine, options=options),
+        "submit_load:application" if workers > 1 else application(),
+        factory=workers > 1,
+        workers=workers,
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -85,8 +94,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(db: str, port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen([sys.executable, __file__, "--serve", db, str(port)])
+def start_server(db: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen([sys.executable, __file__, "--serve", db, str(port), str(workers)])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -209,11 +218,60 @@ def count(db: str, where: str) -> int:
         return int(conn.execute(f"select count(*) from responses where {where}").fetchone()[0])
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by the server process and its worker processes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+@dataclass
+class Phase:
+    """Wall time and CPU of one load phase, of the load generator and of the server."""
+
+    wall: float
+    client_cpu: float
+    server_cpu: float
+
+    @classmethod
+    def run(cls, pid: int, jobs: list[Any]) -> Phase:
+        wall, client, server = time.perf_counter(), os.times(), server_cpu(pid)
+        asyncio.run(_gather(jobs))
+        after = os.times()
+        return cls(
+            wall=time.perf_counter() - wall,
+            client_cpu=after.user + after.system - client.user - client.system,
+            server_cpu=server_cpu(pid) - server,
+        )
+
+    def describe(self, requests: int) -> str:
+        return (
+            f"CPU: server {self.server_cpu / requests * 1e3:.2f} ms/request "
+            f"({self.server_cpu / self.wall:.0%} of a core), "
+            f"load generator {self.client_cpu / self.wall:.0%} of a core"
+        )
+
+
+def load() -> str:
+    return "/".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=50_000)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--retry", type=float, default=0.05)
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--db", default=None, help="database file (default: a temporary one)")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="cxgap-load-")
@@ -222,42 +280,43 @@ def main() -> None:
     tokens = prepare(db, args.n)
     payload = answers(random.Random(1))
     print(f"prepared {len(tokens):,} links in {time.perf_counter() - started:.1f} s; db {db}")
+    print(f"load average (1/5/15 min) at start: {load()} on {os.cpu_count()} CPUs")
     port = free_port()
-    server = start_server(db, port)
+    server = start_server(db, port, args.workers)
     try:
         per = [tokens[k :: args.clients] for k in range(args.clients)]
         stats = Stats()
-        t0 = time.perf_counter()
-        asyncio.run(
-            _gather(
-                [
-                    submit_worker(port, chunk, payload, args.retry, stats, k)
-                    for k, chunk in enumerate(per)
-                ]
-            )
+        phase = Phase.run(
+            server.pid,
+            [
+                submit_worker(port, chunk, payload, args.retry, stats, k)
+                for k, chunk in enumerate(per)
+            ],
         )
-        elapsed = time.perf_counter() - t0
         stored = count(db, "source = 'web'")
-        rate = len(stats.latencies) / elapsed
+        rate = len(stats.latencies) / phase.wall
         print(
             f"submit:   {len(stats.latencies):,} submissions + {stats.retries:,} retries from "
-            f"{args.clients} clients in {elapsed:.1f} s = {rate:,.0f}/s; "
-            f"p50 {stats.percentile(0.5):.1f} ms, p99 {stats.percentile(0.99):.1f} ms; "
-            f"failures {stats.failures}, retry answers differing {stats.retry_mismatches}; "
-            f"stored {stored:,}"
+            f"{args.clients} clients to {args.workers} server process(es) in {phase.wall:.1f} s "
+            f"= {rate:,.0f}/s; p50 {stats.percentile(0.5):.1f} ms, "
+            f"p99 {stats.percentile(0.99):.1f} ms; failures {stats.failures}, "
+            f"retry answers differing {stats.retry_mismatches}; stored {stored:,}"
         )
+        print("          " + phase.describe(len(stats.latencies) + stats.retries))
         base = Stats()
         shares = [args.n // args.clients + (k < args.n % args.clients) for k in range(args.clients)]
-        t0 = time.perf_counter()
-        asyncio.run(_gather([baseline_worker(port, c, payload, base) for c in shares]))
-        base_elapsed = time.perf_counter() - t0
-        base_rate = len(base.latencies) / base_elapsed
+        base_phase = Phase.run(
+            server.pid, [baseline_worker(port, c, payload, base) for c in shares]
+        )
+        base_rate = len(base.latencies) / base_phase.wall
         print(
-            f"baseline: {len(base.latencies):,} unchecked stores in {base_elapsed:.1f} s = "
+            f"baseline: {len(base.latencies):,} unchecked stores in {base_phase.wall:.1f} s = "
             f"{base_rate:,.0f}/s; p50 {base.percentile(0.5):.1f} ms, p99 "
             f"{base.percentile(0.99):.1f} ms; failures {base.failures}"
         )
+        print("          " + base_phase.describe(len(base.latencies)))
         print(f"ratio submit/baseline throughput: {rate / base_rate:.2f}")
+        print(f"load average at end: {load()}")
         ok = (
             stored == args.n
             and stats.failures == 0
@@ -280,7 +339,7 @@ async def _gather(jobs: list) -> None:  # type: ignore[type-arg]
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
-        serve(sys.argv[2], int(sys.argv[3]))
+    if len(sys.argv) == 5 and sys.argv[1] == "--serve":
+        serve(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
         main()
