@@ -34,6 +34,7 @@ INSTRUMENT = "servqual-zot"
 
 def application() -> Any:
     """The app on ``$CXGAP_LOAD_DB``, baseline endpoint on, limits out of the way."""
+    from cxgap.cli.serve_cmd import freeze_loaded_objects
     from cxgap.store.database import ensure_schema, get_engine
     from cxgap.web.limits import WebOptions
     from cxgap.web.main import create_app
@@ -43,7 +44,9 @@ def application() -> Any:
     options = WebOptions(
         baseline=True, link_posts_per_minute=1_000_000, address_posts_per_minute=100_000_000
     )
-    return create_app(engine, options=options)
+    app = create_app(engine, options=options)
+    freeze_loaded_objects()
+    return app
 
 
 def serve(db: str, port: int, workers: int) -> None:

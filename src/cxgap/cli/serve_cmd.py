@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,18 @@ def _secret() -> bytes:
     from cxgap.services.collection import signing_secret
 
     return signing_secret(state.url)
+
+
+def freeze_loaded_objects() -> None:
+    """Exempt everything loaded at start-up from garbage collection.
+
+    A server's requests leave many short-lived objects that survive a young collection
+    (they were still in flight), which triggers full collections; each one traverses
+    every module, class and cache loaded at start-up (about 0.1 s here, stalling every
+    request in flight). Frozen, those are skipped: full collections take a few ms.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 @app.command()
@@ -50,8 +63,9 @@ def serve(
                 link = create_invitations(engine, _secret(), customer[-1].key, anonymous=1)[0]
                 console.print(f"try the survey {customer[-1].key}: {address}/s/{link.token}")
     application = create_app(engine)
+    freeze_loaded_objects()
     console.print(f"cxgap is serving at {address} (Ctrl+C stops it)", highlight=False)
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
 
 
 @invitations_app.command("create")

@@ -12,17 +12,16 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
 
 from cxgap.ingest.importer import fingerprint_answers
 from cxgap.instruments import Instrument
 from cxgap.services.imports import ANSWER_COLUMNS, answer_rows, insert_responses
 from cxgap.store.bulk import bulk_insert
-from cxgap.store.database import transaction
 from cxgap.store.models import Draft, Invitation, Submission
 
 
@@ -46,12 +45,13 @@ class StoreJob:
     customer_id: int | None = None
 
 
-def store_batch(engine: Engine, jobs: list[StoreJob]) -> list[SubmissionResult | None]:
-    """Store jobs in one transaction; ``None`` for a job whose link was already used."""
+def store_batch(connection: Connection, jobs: list[StoreJob]) -> list[SubmissionResult | None]:
+    """Store jobs in one transaction on ``connection`` (which must not be in one); ``None``
+    for a job whose link was already used."""
     now = dt.datetime.now(dt.UTC)
     claimed: set[int] = set()
-    with transaction(engine) as session:
-        connection = session.connection()
+    with connection.begin():
+        session = Session(bind=connection)  # joins the transaction (the import code's API)
         first: dict[int, StoreJob] = {}
         for job in jobs:
             if job.invitation_id is not None:
@@ -101,14 +101,15 @@ def store_batch(engine: Engine, jobs: list[StoreJob]) -> list[SubmissionResult |
             connection.execute(
                 delete(Draft).where(Draft.invitation_id.in_([job.invitation_id for job in links]))
             )
+        session.close()
     results: list[SubmissionResult | None] = []
-    losers = [job for job in jobs if id(job) not in response_of]
-    if losers:
-        with engine.connect() as connection:
-            earlier = {
-                id(job): stored_submission(connection, job.invitation_id, job.submission_key)
-                for job in losers
-            }
+    earlier = {
+        id(job): stored_submission(connection, job.invitation_id, job.submission_key)
+        for job in jobs
+        if id(job) not in response_of
+    }
+    if earlier:
+        connection.rollback()  # end the read
     for job in jobs:
         if id(job) in response_of:
             results.append(SubmissionResult(response_of[id(job)], repeated=False))
@@ -117,7 +118,7 @@ def store_batch(engine: Engine, jobs: list[StoreJob]) -> list[SubmissionResult |
     return results
 
 
-def _insert_responses(session: Any, group: list[StoreJob], now: dt.datetime) -> list[int]:
+def _insert_responses(session: Session, group: list[StoreJob], now: dt.datetime) -> list[int]:
     """Responses and answers of one survey's jobs, the way an import stores them."""
     instrument = group[0].instrument
     columns = instrument.answer_columns()

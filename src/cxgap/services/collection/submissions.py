@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -97,21 +98,23 @@ _LINK_QUERY = (
 )
 
 
-def _check_forms(engine: Engine, forms: list[SubmittedForm]) -> list[StoreJob | Outcome]:
+def _check_forms(
+    engine: Engine, connection: Connection, forms: list[SubmittedForm]
+) -> list[StoreJob | Outcome]:
     """Each form as a job to store, the earlier result of its submission id, or the
     error to answer with; all links are read in one query."""
     hashes = list(dict.fromkeys(form.token_hash for form in forms))
     outcomes: list[StoreJob | Outcome] = []
-    with engine.connect() as connection:
-        rows = {
-            row[0]: row
-            for row in connection.execute(_LINK_QUERY.where(Invitation.token_hash.in_(hashes)))
-        }
-        for form in forms:
-            try:
-                outcomes.append(_check_form(engine, connection, form, rows.get(form.token_hash)))
-            except Exception as exc:  # the request's own answer; the batch goes on
-                outcomes.append(exc)
+    rows = {
+        row[0]: row
+        for row in connection.execute(_LINK_QUERY.where(Invitation.token_hash.in_(hashes)))
+    }
+    for form in forms:
+        try:
+            outcomes.append(_check_form(engine, connection, form, rows.get(form.token_hash)))
+        except Exception as exc:  # the request's own answer; the batch goes on
+            outcomes.append(exc)
+    connection.rollback()  # end the read: storing begins its own transaction
     return outcomes
 
 
@@ -165,11 +168,22 @@ def _check_form(
 
 
 class ResponseWriter:
-    """One thread that checks and stores queued submissions in batches (group commit)."""
+    """One thread that checks and stores queued submissions in batches (group commit).
 
-    def __init__(self, engine: Engine, *, max_batch: int = 128) -> None:
+    The thread keeps one connection. On SQLite it does not checkpoint the write-ahead
+    log itself (a checkpoint copies and syncs the pages of many batches: done inline it
+    would stall every request waiting on the writer); a second thread checkpoints after
+    commits, at most every ``checkpoint_every`` seconds, without blocking the writer.
+    """
+
+    def __init__(
+        self, engine: Engine, *, max_batch: int = 128, checkpoint_every: float = 0.25
+    ) -> None:
         self.engine = engine
         self.max_batch = max_batch
+        self.checkpoint_every = checkpoint_every
+        self._connection: Connection | None = None
+        self._committed = threading.Event()
         self._queue: queue.SimpleQueue[tuple[SubmittedForm | StoreJob, _Waiter]] = (
             queue.SimpleQueue()
         )
@@ -197,6 +211,10 @@ class ResponseWriter:
                         target=self._run, name="cxgap-response-writer", daemon=True
                     )
                     self._thread.start()
+                    if self.engine.dialect.name == "sqlite":
+                        threading.Thread(
+                            target=self._checkpoint, name="cxgap-wal-checkpoint", daemon=True
+                        ).start()
         self._queue.put((item, waiter))
 
     def _run(self) -> None:
@@ -209,16 +227,47 @@ class ResponseWriter:
                     break
             try:
                 outcomes = self._process([item for item, _ in batch])
-            except Exception as exc:  # pragma: no cover - _process answers per item
+            except Exception as exc:  # the connection failed: answer, then reconnect
                 outcomes = [exc] * len(batch)
+                self._disconnect()
             _settle([waiter for _, waiter in batch], outcomes)
+            self._committed.set()
+
+    def _connect(self) -> Connection:
+        if self._connection is None:
+            connection = self.engine.connect()
+            if self.engine.dialect.name == "sqlite":
+                connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+                connection.commit()
+            self._connection = connection
+        return self._connection
+
+    def _disconnect(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.invalidate()  # never back to the pool with our pragma
+                self._connection.close()
+            self._connection = None
+
+    def _checkpoint(self) -> None:
+        while True:
+            self._committed.wait()
+            self._committed.clear()
+            try:
+                with self.engine.connect() as connection:
+                    connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                    connection.commit()
+            except Exception:  # pragma: no cover - a later checkpoint catches up
+                pass
+            time.sleep(self.checkpoint_every)
 
     def _process(self, items: list[SubmittedForm | StoreJob]) -> list[Outcome]:
         outcomes: list[Outcome] = [None] * len(items)
         forms = [(n, item) for n, item in enumerate(items) if isinstance(item, SubmittedForm)]
         jobs = [(n, item) for n, item in enumerate(items) if isinstance(item, StoreJob)]
+        connection = self._connect()
         if forms:
-            checked = _check_forms(self.engine, [form for _, form in forms])
+            checked = _check_forms(self.engine, connection, [form for _, form in forms])
             for (n, _), outcome in zip(forms, checked, strict=True):
                 if isinstance(outcome, StoreJob):
                     jobs.append((n, outcome))
@@ -228,13 +277,13 @@ class ResponseWriter:
             return outcomes
         stored: list[Outcome]
         try:
-            stored = list(store_batch(self.engine, [job for _, job in jobs]))
+            stored = list(store_batch(connection, [job for _, job in jobs]))
         except Exception:
             # One bad job must not sink the others: store each on its own.
             stored = []
             for _, job in jobs:
                 try:
-                    stored.append(store_batch(self.engine, [job])[0])
+                    stored.append(store_batch(connection, [job])[0])
                 except Exception as exc:
                     stored.append(exc)
         for (n, job), outcome in zip(jobs, stored, strict=True):
