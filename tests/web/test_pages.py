@@ -281,6 +281,31 @@ def test_limits(engine: Engine, make_client: Callable[..., TestClient], mini_sur
     assert codes == [422, 422, 429]
 
 
+def test_multipart_form_is_read_like_an_urlencoded_one(
+    engine: Engine, client: TestClient, new_link: LinkMaker, mini_survey: str
+) -> None:
+    link = new_link()
+    data = form_data(client.get(f"/s/{link}").text, **{**VALID, "nps": "99"})
+    boundary = "cxgap-test-boundary"
+    body = (
+        "".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+            for k, v in data.items()
+        )
+        + f"--{boundary}--\r\n"
+    )
+    headers = {"content-type": f"multipart/form-data; boundary={boundary}"}
+    refused = client.post(f"/s/{link}?lang=en", content=body.encode(), headers=headers)
+    assert refused.status_code == 422 and 'aria-invalid="true"' in refused.text
+    accepted = client.post(
+        f"/s/{link}?lang=en",
+        content=body.replace(">99<", ">9<").replace("\r\n99\r\n", "\r\n9\r\n").encode(),
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert accepted.status_code == 303 and stored(engine) == 1
+
+
 def test_baseline_endpoint_only_when_enabled(
     engine: Engine, make_client: Callable[..., TestClient], mini_survey: str
 ) -> None:
