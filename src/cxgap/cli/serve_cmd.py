@@ -65,6 +65,9 @@ def serve(
     application = create_app(engine)
     freeze_loaded_objects()
     console.print(f"cxgap is serving at {address} (Ctrl+C stops it)", highlight=False)
+    console.print(
+        f"dashboard: {address}/dashboard · API: {address}/api/v1/openapi.json", highlight=False
+    )
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
 
 
