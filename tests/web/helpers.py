@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+from sqlalchemy import Engine
+
+from cxgap.web.main import create_app
 
 VALID = {
     "rel1_adequate": "4",
@@ -27,3 +37,25 @@ def hidden(page: str, name: str) -> str:
     if found is None:
         raise AssertionError(f"no hidden field {name}")
     return found.group(1)
+
+
+@contextmanager
+def running_server(engine: Engine) -> Iterator[str]:
+    """The real application under uvicorn on a free loopback port, in a thread."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="error")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not instance.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not instance.started:
+        raise AssertionError("server did not start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)

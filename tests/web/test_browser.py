@@ -7,20 +7,17 @@ uvicorn on loopback. Screenshots go to ``$CXGAP_SCREENSHOTS`` when it is set.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine, select
 
 from cxgap.services.collection import create_invitations
 from cxgap.store.database import transaction
 from cxgap.store.models import Answer, Response
-from cxgap.web.main import create_app
+
+from .helpers import running_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -40,20 +37,8 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium no
 
 @pytest.fixture
 def server(engine: Engine, mini_survey: str) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app = create_app(engine)
-    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not instance.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert instance.started, "server did not start"
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with running_server(engine) as address:
+        yield address
 
 
 def _fill_and_submit(page, base: str, token: str, lang: str, shots: Path | None) -> None:  # type: ignore[no-untyped-def]

@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 
 from cxgap.services.accounts import create_user
 from cxgap.services.demo import load_demo
 from cxgap.store.database import transaction
-from cxgap.web.main import create_app
 
+from .helpers import running_server
 from .test_browser import ARGS, CHROMIUM
 
 if TYPE_CHECKING:
@@ -42,20 +38,8 @@ def server(engine: Engine) -> Iterator[str]:
     load_demo(engine, seed=3, customers=300)
     with transaction(engine) as session:
         create_user(session, EMAIL, PASSWORD, role="manager", language="en")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app = create_app(engine)
-    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not instance.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert instance.started, "server did not start"
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with running_server(engine) as address:
+        yield address
 
 
 def test_browser_signs_in_and_opens_overview_and_drill_down(server: str, tmp_path: Path) -> None:
