@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from cxgap.engine.answers import answers_wide
+from cxgap.engine.cache import VersionedCache
 from cxgap.instruments import Instrument, parse_instrument
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
@@ -53,8 +52,9 @@ CACHE_SIZE = 64
 CACHE_CELLS = 60_000_000
 """Most table cells kept (about 0.5 GB); the least recently used tables go first."""
 
-_cache: OrderedDict[tuple[str, str], tuple[tuple[object, ...], SurveyData]] = OrderedDict()
-_cache_lock = threading.Lock()
+_cache: VersionedCache[SurveyData] = VersionedCache(
+    max_entries=CACHE_SIZE, max_weight=CACHE_CELLS, weight=lambda data: data.frame.size
+)
 
 
 def data_version(engine: Engine, key: str) -> tuple[object, ...]:
@@ -98,28 +98,15 @@ def load_survey(engine: Engine, key: str, *, cache: bool = True) -> SurveyData:
     if not cache:
         return _load_survey(engine, key)
     cache_key = (engine.url.render_as_string(hide_password=False), key)
-    version = data_version(engine, key)
-    with _cache_lock:
-        hit = _cache.get(cache_key)
-        if hit is not None and hit[0] == version:
-            _cache.move_to_end(cache_key)
-            return _private(hit[1])
-    data = _load_survey(engine, key)
-    with _cache_lock:
-        _cache[cache_key] = (version, data)
-        _cache.move_to_end(cache_key)
-        while len(_cache) > 1 and (
-            len(_cache) > CACHE_SIZE
-            or sum(entry.frame.size for _, entry in _cache.values()) > CACHE_CELLS
-        ):
-            _cache.popitem(last=False)
+    data = _cache.get_or_compute(
+        cache_key, data_version(engine, key), lambda: _load_survey(engine, key)
+    )
     return _private(data)
 
 
 def clear_cache() -> None:
     """Forget every cached survey table (the next loads read the database)."""
-    with _cache_lock:
-        _cache.clear()
+    _cache.clear()
 
 
 def _private(data: SurveyData) -> SurveyData:

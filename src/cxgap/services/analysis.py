@@ -7,9 +7,7 @@ reports call. Its :meth:`SurveyAnalysis.to_dict` output is the documented JSON s
 
 from __future__ import annotations
 
-import threading
 import warnings
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +18,7 @@ from scipy import stats as sps
 from sqlalchemy import Engine
 
 from cxgap import stats
+from cxgap.engine.cache import VersionedCache
 from cxgap.engine.frames import SurveyData, data_version, load_survey, surveys_of_instrument
 from cxgap.errors import DataError, ValidationError
 from cxgap.instruments import Instrument
@@ -417,10 +416,7 @@ def analyze_survey(
 ANALYSIS_CACHE_SIZE = 32
 """Most analyses kept per process by :func:`cached_analysis`."""
 
-_analysis_cache: OrderedDict[tuple[object, ...], tuple[tuple[object, ...], SurveyAnalysis]] = (
-    OrderedDict()
-)
-_analysis_lock = threading.Lock()
+_analysis_cache: VersionedCache[SurveyAnalysis] = VersionedCache(max_entries=ANALYSIS_CACHE_SIZE)
 
 
 def analysis_version(engine: Engine, survey: str) -> tuple[object, ...]:
@@ -458,29 +454,20 @@ def cached_analysis(
         min_segment_size,
         trend_window,
     )
-    version = analysis_version(engine, survey)
-    with _analysis_lock:
-        hit = _analysis_cache.get(key)
-        if hit is not None and hit[0] == version:
-            _analysis_cache.move_to_end(key)
-            return hit[1]
-    analysis = analyze_survey(
-        engine,
-        survey,
-        by=attributes,
-        confidence=confidence,
-        min_segment_size=min_segment_size,
-        trend_window=trend_window,
+    return _analysis_cache.get_or_compute(
+        key,
+        analysis_version(engine, survey),
+        lambda: analyze_survey(
+            engine,
+            survey,
+            by=attributes,
+            confidence=confidence,
+            min_segment_size=min_segment_size,
+            trend_window=trend_window,
+        ),
     )
-    with _analysis_lock:
-        _analysis_cache[key] = (version, analysis)
-        _analysis_cache.move_to_end(key)
-        while len(_analysis_cache) > ANALYSIS_CACHE_SIZE:
-            _analysis_cache.popitem(last=False)
-    return analysis
 
 
 def clear_analysis_cache() -> None:
     """Forget every cached analysis."""
-    with _analysis_lock:
-        _analysis_cache.clear()
+    _analysis_cache.clear()

@@ -8,13 +8,12 @@ only checks the versions (a few small queries) and reads memory.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Engine
 
+from cxgap.engine.cache import VersionedCache
 from cxgap.engine.frames import data_version, surveys_of_instrument
 from cxgap.reports.headline import Measure, headline, with_changes
 from cxgap.services.analysis import ALPHA, SurveyAnalysis, cached_analysis
@@ -38,8 +37,7 @@ class WaveSummary:
     zone-of-tolerance instrument, perceived minus expected otherwise."""
 
 
-_cache: OrderedDict[tuple[str, str], tuple[tuple[object, ...], WaveSummary]] = OrderedDict()
-_lock = threading.Lock()
+_cache: VersionedCache[WaveSummary] = VersionedCache(max_entries=CACHE_SIZE)
 
 
 def dimension_gaps(analysis: SurveyAnalysis) -> pd.DataFrame:
@@ -80,25 +78,18 @@ def dimension_gaps(analysis: SurveyAnalysis) -> pd.DataFrame:
 def wave_summary(engine: Engine, survey: str, version: tuple[object, ...]) -> WaveSummary:
     """The figures of one wave, reused while its data ``version`` is unchanged."""
     key = (engine.url.render_as_string(hide_password=False), survey)
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None and hit[0] == version:
-            _cache.move_to_end(key)
-            return hit[1]
+    return _cache.get_or_compute(key, version, lambda: _summarise(engine, survey))
+
+
+def _summarise(engine: Engine, survey: str) -> WaveSummary:
     analysis = cached_analysis(engine, survey, confidence=CONFIDENCE)
-    found = WaveSummary(
+    return WaveSummary(
         survey=survey,
         wave=str(analysis.survey["wave"] or survey),
         n=int(analysis.survey["n_responses"]),
         measures=tuple(headline(engine, analysis, confidence=CONFIDENCE)),
         dimensions=dimension_gaps(analysis),
     )
-    with _lock:
-        _cache[key] = (version, found)
-        _cache.move_to_end(key)
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return found
 
 
 def waves_until(
@@ -125,5 +116,4 @@ def waves_until(
 
 def clear_cache() -> None:
     """Forget every wave's figures."""
-    with _lock:
-        _cache.clear()
+    _cache.clear()
