@@ -14,11 +14,12 @@ from cxgap.reports.document import ReportDocument, compose
 from cxgap.reports.headline import headline, with_changes
 from cxgap.reports.i18n import LANGUAGES, Language, Texts
 from cxgap.services.analysis import ALPHA, analyze_survey
+from cxgap.services.survey_catalog import survey_counts
 from cxgap.services.surveys import instrument_of
 from cxgap.settings import get_settings
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
-from cxgap.store.models import ImportBatch, Invitation
+from cxgap.store.models import ImportBatch
 
 Format = Literal["html", "pdf"]
 FORMATS: tuple[Format, ...] = ("html", "pdf")
@@ -44,18 +45,12 @@ def _excluded(engine: Engine, survey: str) -> dict[str, int]:
                 func.coalesce(func.sum(ImportBatch.duplicates), 0),
             ).where(ImportBatch.survey_id == survey_id)
         ).one()
-        # personal invitations (anonymous links have no known audience size)
-        invited, completed = session.execute(
-            select(
-                func.count(Invitation.id),
-                func.count(Invitation.completed_at),
-            ).where(Invitation.survey_id == survey_id, Invitation.kind == "personal")
-        ).one()
+    counts = survey_counts(engine, survey)  # personal invitations: a known audience size
     return {
         "rejected": int(rejected),
         "duplicates": int(duplicates),
-        "invited": int(invited),
-        "completed": int(completed),
+        "invited": counts.invitations,
+        "completed": counts.invitations_completed,
     }
 
 
