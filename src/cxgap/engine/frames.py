@@ -20,7 +20,7 @@ from cxgap.engine.cache import VersionedCache
 from cxgap.instruments import Instrument, parse_instrument
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
-from cxgap.store.models import Customer, Response, Survey
+from cxgap.store.models import Customer, InstrumentVersion, Response, Survey
 
 RESPONDENT_COLUMNS = (
     "respondent_id",
@@ -168,8 +168,6 @@ def responses_frame(engine: Engine, survey: str) -> tuple[pd.DataFrame, Instrume
 
 def surveys_of_instrument(engine: Engine, instrument_key: str) -> list[str]:
     """Keys of the surveys fielded with an instrument, oldest period first."""
-    from cxgap.store.models import InstrumentVersion
-
     with transaction(engine) as session:
         rows = (
             session.execute(

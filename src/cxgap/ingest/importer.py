@@ -18,7 +18,7 @@ from cxgap.ingest.matching import describe_unmatched, load_mapping, plan_columns
 from cxgap.ingest.normalize import DEFAULT_MISSING_CODES
 from cxgap.ingest.readers import RawTable, read_table
 from cxgap.ingest.records import Records, Rejection, is_long, long_records, raw_row, wide_records
-from cxgap.ingest.validate import ValidatedAnswers, validate_answers
+from cxgap.ingest.validate import CellProblem, ValidatedAnswers, validate_answers
 from cxgap.instruments.model import Instrument
 
 MAX_KEY_LENGTH = 120
@@ -92,8 +92,6 @@ def prepare_import(
     problems = list(answers.problems)
     key_name = next((r for r in ("respondent", "customer") if r in frame.columns), None)
     if key_name is not None:
-        from cxgap.ingest.validate import CellProblem
-
         for idx in keys.index[keys.eq("")]:
             problems.append(CellProblem(int(idx), key_name, f"{key_name} id is empty"))
         for idx in keys.index[keys.str.len() > MAX_KEY_LENGTH]:

@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
+from cxgap.errors import NotFoundError
 from cxgap.ingest.importer import PreparedImport, prepare_import
 from cxgap.ingest.normalize import DEFAULT_MISSING_CODES
 from cxgap.ingest.records import Rejection
@@ -29,7 +30,7 @@ from cxgap.settings import get_settings
 from cxgap.store.bulk import bulk_insert, reserve_ids
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
-from cxgap.store.models import ImportBatch, QuarantinedRow, Response
+from cxgap.store.models import ImportBatch, QuarantinedRow, Response, Survey
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as long work advances."""
@@ -403,8 +404,6 @@ class BatchInfo:
 
 def list_batches(engine: Engine, *, survey: str | None = None) -> list[BatchInfo]:
     """Import batches, newest first (optionally of one survey)."""
-    from cxgap.store.models import Survey
-
     with transaction(engine) as session:
         query = (
             select(ImportBatch, Survey.key)
@@ -433,8 +432,6 @@ def list_batches(engine: Engine, *, survey: str | None = None) -> list[BatchInfo
 
 def quarantined_rows(engine: Engine, batch_id: int) -> list[Rejection]:
     """The rejected rows of an import batch, in file order."""
-    from cxgap.errors import NotFoundError
-
     with transaction(engine) as session:
         if session.get(ImportBatch, batch_id) is None:
             raise NotFoundError(f"import batch {batch_id} does not exist; see `cxgap imports list`")

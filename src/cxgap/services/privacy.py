@@ -30,6 +30,7 @@ from cxgap.store.models import (
     Customer,
     Encounter,
     FeedbackMessage,
+    Invitation,
     Response,
     Survey,
 )
@@ -135,8 +136,6 @@ def _rowcount(result: Any) -> int:
 
 def erase_customer(engine: Engine, external_id: str, *, actor: User | str) -> dict[str, int]:
     """Erase a customer as described in the module doc; returns what was removed."""
-    from cxgap.store import models
-
     with transaction(engine) as session:
         c = _customer(session, external_id)
         response_ids = list(
@@ -161,9 +160,7 @@ def erase_customer(engine: Engine, external_id: str, *, actor: User | str) -> di
         feedback = session.execute(
             delete(FeedbackMessage).where(FeedbackMessage.customer_id == c.id)
         )
-        invitation = getattr(models, "Invitation", None)
-        if invitation is not None:
-            session.execute(delete(invitation).where(invitation.customer_id == c.id))
+        session.execute(delete(Invitation).where(Invitation.customer_id == c.id))
         session.delete(c)
         counts = {
             "responses_anonymised": len(response_ids),
