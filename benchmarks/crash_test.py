@@ -1,15 +1,21 @@
 """Crash test: SIGKILL the server during submission load, restart it, check the data.
 
 Clients submit to single-use links like browsers do: when a request fails because the
-server died, they retry the same submission (same submission id) once it is back. The
-server is killed with SIGKILL at random moments (``--kills``, at least 5) and restarted.
+server died, they retry the same submission (same submission id) once it is back. Mixed
+into the writes, readers run analyses through the API (``POST /api/v1/analyses``, which
+reads answers through the Arrow reader process: ``CXGAP_ARROW_READER_MIN_ROWS=0``) and
+load dashboard pages as a signed-in analyst. A watcher looks at the server's open files
+every 0.1 s for database, WAL or SHM files that were deleted under it. The server is
+killed with SIGKILL at random moments (``--kills``, at least 5) and restarted.
 Afterwards:
 
 - every submission the server acknowledged (303) is stored exactly once;
 - every stored response is whole: its invitation completed, its submission row there,
-  22 answers with adequate, desired and perceived each; nothing else is stored.
+  22 answers with adequate, desired and perceived each; nothing else is stored;
+- the server never held a deleted database, WAL or SHM file open;
+- reads were answered during the load (their count is printed).
 
-    python benchmarks/crash_test.py [--links 8000] [--clients 64] [--kills 6]
+    python benchmarks/crash_test.py [--links 8000] [--clients 64] [--readers 4] [--kills 6]
 """
 
 from __future__ import annotations
@@ -18,25 +24,121 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import signal
 import sqlite3
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from urllib.parse import urlencode
 
-from submit_load import Connection, answers, csrf_for, free_port, prepare, start_server
+import httpx
+from submit_load import SURVEY, Connection, answers, csrf_for, free_port, prepare, start_server
+
+READER_EMAIL = "reader@example.org"
+READER_PASSWORD = "crash-test reader passphrase 7"
+
+
+def add_reader(db: str) -> str:
+    """An analyst account for the readers; returns its API key."""
+    from cxgap.services import accounts
+    from cxgap.store.database import get_engine, transaction
+
+    engine = get_engine(db)
+    with transaction(engine) as session:
+        user = accounts.create_user(session, READER_EMAIL, READER_PASSWORD, role="analyst")
+        key = accounts.create_api_key(session, user, "crash test", actor="crash test").key
+    engine.dispose()
+    return key
+
+
+def deleted_files(pid: int, db: str) -> list[str]:
+    """The database's files (main, -wal, -shm) that process ``pid`` holds open deleted."""
+    found = []
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return found
+    for fd in descriptors:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(db) and target.endswith("(deleted)"):
+            found.append(target)
+    return found
 
 
 class Load:
-    def __init__(self, port: int, tokens: list[str], clients: int) -> None:
+    def __init__(self, port: int, tokens: list[str], clients: int, key: str = "") -> None:
         self.port = port
         self.queue = list(tokens)
         self.clients = clients
+        self.key = key
         self.acknowledged: dict[str, str] = {}  # submission id -> redirect
         self.errors = 0
         self.retried_after_crash = 0
+        self.reads: dict[str, int] = {"analysis": 0, "dashboard": 0}
+        self.read_errors = 0
+        self.deleted_seen: set[str] = set()
         self.done = asyncio.Event()
+
+    async def reader(self, seed: int) -> None:
+        """Analyses through the API and dashboard pages, until the writers are done."""
+        rng = random.Random(seed)
+        base = f"http://127.0.0.1:{self.port}"
+        headers = {"Authorization": f"Bearer {self.key}"}
+        async with httpx.AsyncClient(base_url=base, timeout=120) as http:
+            signed_in = False
+            while self.queue:
+                try:
+                    if rng.random() < 0.5:
+                        answer = await http.post(
+                            "/api/v1/analyses",
+                            json={"survey": SURVEY},
+                            headers=headers,
+                        )
+                        kind = "analysis"
+                    else:
+                        if not signed_in:
+                            await self.sign_in(http)
+                            signed_in = True
+                        answer = await http.get(f"/dashboard?survey={SURVEY}")
+                        kind = "dashboard"
+                except (httpx.HTTPError, OSError):
+                    self.read_errors += 1
+                    await asyncio.sleep(0.1)
+                    continue
+                if answer.status_code == 200:
+                    self.reads[kind] += 1
+                else:
+                    self.read_errors += 1
+                    signed_in = False
+                await asyncio.sleep(rng.uniform(0.05, 0.3))
+
+    async def sign_in(self, http: httpx.AsyncClient) -> None:
+        form = await http.get("/dashboard/login")
+        found = re.search(r'name="_csrf" value="([^"]+)"', form.text)
+        if found is None:
+            raise httpx.HTTPError("no sign-in form")
+        answer = await http.post(
+            "/dashboard/login",
+            data={
+                "_csrf": found.group(1),
+                "email": READER_EMAIL,
+                "password": READER_PASSWORD,
+                "next": "/dashboard",
+            },
+        )
+        if answer.status_code not in (200, 303):
+            raise httpx.HTTPError(f"sign-in answered {answer.status_code}")
+
+    async def watch(self, pid: Callable[[], int], db: str) -> None:
+        """Look for deleted database files held open by the server."""
+        while self.queue:
+            self.deleted_seen.update(deleted_files(pid(), db))
+            await asyncio.sleep(0.1)
 
     async def client(self, seed: int) -> None:
         rng = random.Random(seed)
@@ -66,10 +168,12 @@ class Load:
         connection.close()
 
 
-async def run(db: str, tokens: list[str], clients: int, kills: int, seed: int) -> Load:
+async def run(
+    db: str, tokens: list[str], clients: int, kills: int, seed: int, readers: int, key: str
+) -> Load:
     port = free_port()
     server = start_server(db, port)
-    load = Load(port, tokens, clients)
+    load = Load(port, tokens, clients, key)
     rng = random.Random(seed)
 
     async def killer() -> None:
@@ -83,7 +187,12 @@ async def run(db: str, tokens: list[str], clients: int, kills: int, seed: int) -
             server = await asyncio.to_thread(start_server, db, port)
 
     try:
-        await asyncio.gather(killer(), *(load.client(k) for k in range(clients)))
+        await asyncio.gather(
+            killer(),
+            load.watch(lambda: server.pid, db),
+            *(load.client(k) for k in range(clients)),
+            *(load.reader(seed + k) for k in range(readers)),
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -99,13 +208,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--links", type=int, default=8000)
     parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--readers", type=int, default=4, help="analysis/dashboard readers")
     parser.add_argument("--kills", type=int, default=6)
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
     db = os.path.join(tempfile.mkdtemp(prefix="cxgap-crash-"), "crash.db")
     tokens = prepare(db, args.links)
+    key = add_reader(db)
+    os.environ["CXGAP_ARROW_READER_MIN_ROWS"] = "0"  # every analysis read takes the Arrow path
     started = time.perf_counter()
-    load = asyncio.run(run(db, tokens, args.clients, max(args.kills, 5), args.seed))
+    load = asyncio.run(
+        run(db, tokens, args.clients, max(args.kills, 5), args.seed, args.readers, key)
+    )
     elapsed = time.perf_counter() - started
     with sqlite3.connect(db) as conn:
         stored_keys = dict(conn.execute("select key, count(*) from submissions group by key"))
@@ -141,8 +255,16 @@ def main() -> None:
         f"submission: {orphans}; completed links without response: {unlinked}; responses "
         f"without all 22 x 3 answers: {partial}"
     )
+    print(
+        f"reads answered during the load: {load.reads['analysis']:,} analyses, "
+        f"{load.reads['dashboard']:,} dashboard pages ({load.read_errors:,} failed while "
+        f"the server was down); deleted database files seen open: "
+        f"{sorted(load.deleted_seen) or 'none'}"
+    )
     ok = (
         not missing
+        and not load.deleted_seen
+        and (args.readers == 0 or min(load.reads.values()) > 0)
         and orphans == 0
         and unlinked == 0
         and partial == 0

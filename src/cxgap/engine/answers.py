@@ -1,8 +1,10 @@
 """Reading a survey's stored answers fast, as columns.
 
-Millions of answer rows are read as arrays, never as ORM objects: on a SQLite file through
-ADBC straight into Arrow columns (no Python object per value), elsewhere (PostgreSQL, or
-when ADBC is unavailable) through the driver's cursor. Free text is read separately, only
+Millions of answer rows are read as arrays, never as ORM objects. Large reads of a SQLite
+file go through a separate reader process that returns Arrow columns (no Python object per
+value; see :mod:`cxgap.store.arrow_reader` for why it must be another process); smaller
+reads, other databases (PostgreSQL) and any trouble with the reader use the driver's
+cursor. Free text is read separately, only
 the rows that have some. Each value is then placed in a respondents x answer-slots table by
 integer indexing.
 """
@@ -14,9 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 from cxgap.instruments.model import NUMERIC_FIELDS, AnswerColumn
+from cxgap.settings import get_settings
+from cxgap.store.arrow_reader import read_arrow
 
 MISSING = -1e308
 """Stands for NULL in the Arrow path so that every numeric column keeps one type."""
@@ -49,18 +54,10 @@ def _sqlite_file(connection: Connection) -> Path | None:
 def _fetch_arrow(
     path: Path, connection: Connection, survey_id: int, fields: list[str]
 ) -> AnswerRows | None:
-    try:
-        import adbc_driver_sqlite.dbapi as adbc
-        import pyarrow.compute as pc
-    except ImportError:
-        return None
     columns = ", ".join(f'COALESCE(a."{f}", {MISSING}) AS "{f}"' for f in fields)
     sql = f"SELECT a.response_id, a.item_id, a.option, {columns} {_where(connection)}"
-    try:
-        with adbc.connect(f"{path.as_uri()}?mode=ro") as conn, conn.cursor() as cursor:
-            cursor.execute(sql, (survey_id,))
-            table = cursor.fetch_arrow_table()
-    except Exception:  # any driver trouble: the portable path reads the same rows
+    table = read_arrow(path, sql, (survey_id,))
+    if table is None:
         return None
     items = pc.dictionary_encode(table.column("item_id")).combine_chunks()
     options = pc.dictionary_encode(table.column("option")).combine_chunks()
@@ -110,13 +107,23 @@ def _fetch_cursor(
 
 
 def read_answers(
-    connection: Connection, survey_id: int, fields: list[str], *, text: bool
+    connection: Connection,
+    survey_id: int,
+    fields: list[str],
+    *,
+    text: bool,
+    expected_rows: int = 0,
 ) -> list[AnswerRows]:
-    """The survey's answer rows: numeric ``fields`` (all rows), then free text if asked."""
+    """The survey's answer rows: numeric ``fields`` (all rows), then free text if asked.
+
+    ``expected_rows`` (an estimate) decides the path: from the ``arrow_reader_min_rows``
+    setting on, a SQLite file is read by the reader process as Arrow columns.
+    """
     parts: list[AnswerRows] = []
     if fields:
         path = _sqlite_file(connection)
-        fast = _fetch_arrow(path, connection, survey_id, fields) if path else None
+        large = expected_rows >= get_settings().arrow_reader_min_rows
+        fast = _fetch_arrow(path, connection, survey_id, fields) if path and large else None
         parts.append(fast or _fetch_cursor(connection, survey_id, fields))
     if text:
         parts.append(_fetch_cursor(connection, survey_id, ["text"], only_present="text"))
@@ -136,7 +143,10 @@ def answers_wide(
     if has_text:
         tables["text"] = np.full((n, len(slots)), None, dtype=object)
     if n:
-        for part in read_answers(connection, survey_id, numeric, text=has_text):
+        expected = n * len({item for item, _ in slots})
+        for part in read_answers(
+            connection, survey_id, numeric, text=has_text, expected_rows=expected
+        ):
             lookup = np.array(
                 [
                     [slot_of.get((item, option), -1) for option in part.options]
