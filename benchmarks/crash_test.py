@@ -30,6 +30,7 @@ import sqlite3
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -81,6 +82,8 @@ class Load:
         self.retried_after_crash = 0
         self.reads: dict[str, int] = {"analysis": 0, "dashboard": 0}
         self.read_errors = 0
+        self.unexpected: Counter[str] = Counter()
+        self.read_failures: Counter[str] = Counter()
         self.deleted_seen: set[str] = set()
         self.done = asyncio.Event()
 
@@ -89,6 +92,8 @@ class Load:
         rng = random.Random(seed)
         base = f"http://127.0.0.1:{self.port}"
         headers = {"Authorization": f"Bearer {self.key}"}
+        while len(self.acknowledged) < 20 and self.queue:  # an analysis needs responses
+            await asyncio.sleep(0.1)
         async with httpx.AsyncClient(base_url=base, timeout=120) as http:
             signed_in = False
             while self.queue:
@@ -106,24 +111,25 @@ class Load:
                             signed_in = True
                         answer = await http.get(f"/dashboard?survey={SURVEY}")
                         kind = "dashboard"
-                except (httpx.HTTPError, OSError):
+                except (httpx.HTTPError, OSError) as exc:
                     self.read_errors += 1
+                    self.read_failures[type(exc).__name__] += 1
                     await asyncio.sleep(0.1)
                     continue
                 if answer.status_code == 200:
                     self.reads[kind] += 1
                 else:
-                    self.read_errors += 1
+                    self.unexpected[f"{kind} {answer.status_code}"] += 1
                     signed_in = False
                 await asyncio.sleep(rng.uniform(0.05, 0.3))
 
     async def sign_in(self, http: httpx.AsyncClient) -> None:
-        form = await http.get("/dashboard/login")
+        form = await http.get("/login")
         found = re.search(r'name="_csrf" value="([^"]+)"', form.text)
         if found is None:
             raise httpx.HTTPError("no sign-in form")
         answer = await http.post(
-            "/dashboard/login",
+            "/login",
             data={
                 "_csrf": found.group(1),
                 "email": READER_EMAIL,
@@ -258,12 +264,14 @@ def main() -> None:
     print(
         f"reads answered during the load: {load.reads['analysis']:,} analyses, "
         f"{load.reads['dashboard']:,} dashboard pages ({load.read_errors:,} failed while "
-        f"the server was down); deleted database files seen open: "
-        f"{sorted(load.deleted_seen) or 'none'}"
+        f"the server was down: {dict(load.read_failures)}); "
+        f"unexpected answers: {dict(load.unexpected) or 'none'}; "
+        f"deleted database files seen open: {sorted(load.deleted_seen) or 'none'}"
     )
     ok = (
         not missing
         and not load.deleted_seen
+        and not load.unexpected
         and (args.readers == 0 or min(load.reads.values()) > 0)
         and orphans == 0
         and unlinked == 0

@@ -155,6 +155,11 @@ def test_writes_after_analysis_survive_sigkill(world: tuple[Path, str]) -> None:
         assert not any("adbc" in lib for lib in libraries), libraries
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
+        # the reader process does not outlive the server it served
+        deadline = time.monotonic() + 10
+        while any(Path(f"/proc/{r}").exists() for r in readers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [r for r in readers if Path(f"/proc/{r}").exists()], "reader orphaned"
     stored = _customers(db)
     missing = [name for name in acknowledged if name not in stored]
     assert missing == [], f"acknowledged but lost after SIGKILL: {missing}"

@@ -74,3 +74,42 @@ def test_reader_failure_falls_back_to_the_cursor(
 
 def _broken_query(*_args: object) -> None:
     raise RuntimeError("driver trouble")
+
+
+@pytest.mark.parametrize("expected_rows", [0, 10**12], ids=["cursor", "reader"])
+def test_answers_of_responses_stored_after_the_list_are_left_out(
+    engine: Engine,
+    answered: int,
+    mini_survey: str,
+    tmp_path: Path,
+    expected_rows: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The response list and the answers may come from different snapshots (the reader
+    process has its own): answers of responses not in the list must not break the table."""
+    from tests.conftest import DATA
+
+    from cxgap.engine import answers as module
+    from cxgap.instruments import load_instrument
+
+    with engine.connect() as connection:
+        ids = np.sort(
+            np.array(
+                [r[0] for r in connection.exec_driver_sql("SELECT id FROM responses")],
+                dtype=np.int64,
+            )
+        )
+    later = tmp_path / "later.csv"
+    later.write_text(HEADER + "\nlate1,1,2,3,4,x\nlate2,2,3,4,5,y\n", encoding="utf-8")
+    import_file(engine, later, survey=mini_survey)
+    monkeypatch.setattr(module, "get_settings", lambda: _Settings(expected_rows))
+    columns = [c for c in load_instrument(DATA / "mini.yaml").answer_columns() if c.item == "rel1"]
+    with engine.connect() as connection:
+        wide = module.answers_wide(connection, answered, columns, ids)
+    assert all(len(values) == len(ids) for values in wide.values())
+    assert int(np.sum(~np.isnan(wide["rel1_adequate"]))) == 300
+
+
+class _Settings:
+    def __init__(self, threshold: int) -> None:
+        self.arrow_reader_min_rows = 0 if threshold else 10**15

@@ -160,8 +160,12 @@ def answers_wide(
                 if len(part.response_id)
                 else (np.zeros(0, dtype=np.int64))
             )
+            # answers of responses stored after ``response_ids`` was read (another
+            # snapshot) are not this table's: only the listed responses are placed
             respondent = np.searchsorted(response_ids, part.response_id)
-            known = slot >= 0
+            listed = respondent < n
+            listed[listed] = response_ids[respondent[listed]] == part.response_id[listed]
+            known = (slot >= 0) & listed
             for name, values in part.values.items():
                 tables[name][respondent[known], slot[known]] = values[known]
     return {c.name: tables[c.field][:, slot_of[(c.item, c.option)]] for c in columns}

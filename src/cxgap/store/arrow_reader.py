@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -48,12 +50,27 @@ def _query(uri: str, sql: str, parameters: tuple[Any, ...]) -> pa.Table:
         return cursor.fetch_arrow_table()
 
 
+def _follow_parent(parent: int) -> None:
+    """Runs in the reader process: end it when its parent is gone (even by SIGKILL,
+    which runs no clean-up), so that no reader outlives the process it served."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
+
+
 def _reader() -> ProcessPoolExecutor:
     global _executor
     with _lock:
         if _executor is None:
             _executor = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_follow_parent,
+                initargs=(os.getpid(),),
             )
         return _executor
 
