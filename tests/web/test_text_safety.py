@@ -123,6 +123,8 @@ def test_feedback_refuses_control_characters(world: World) -> None:
     body = {"channel": "web", "language": "en", "text": "hi \x1b]0;owned\x07 there"}
     r = world.client.post("/api/v1/feedback", headers=agent, json=body)
     assert r.status_code == 422 and "U+001B" in r.json()["error"]["message"]
+    with_id = {**body, "text": "fine", "external_id": "web\x1b1"}
+    assert world.client.post("/api/v1/feedback", headers=agent, json=with_id).status_code == 422
     ok = world.client.post(
         "/api/v1/feedback", headers=agent, json={**body, "text": "line one\n\tline two"}
     )

@@ -91,6 +91,8 @@ def record_feedback(
 ) -> FeedbackInfo:
     """Store one message; ``customer`` is an existing customer's external id."""
     text = check_feedback(channel, language, text)
+    if external_id is not None:
+        check_text(external_id, where="feedback external_id", multiline=False)
     received = utc(received_at or dt.datetime.now(dt.UTC))
     with transaction(engine) as session:
         customer_id = None
