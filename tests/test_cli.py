@@ -123,3 +123,27 @@ def test_imports_list_and_quarantine(cli: Cli, tmp_path: Path) -> None:
     assert "row,column,reason,cells" in text and "outside scale" in text and '"12"' in text
     code, _, err = cli("--db", db, "imports", "quarantine", "9")
     assert code == 4 and "import batch 9 does not exist" in err
+
+
+def test_names_on_the_command_line_refuse_control_characters(cli: Cli, tmp_path: Path) -> None:
+    db = tmp_path / "names.db"
+    assert cli("--db", db, "init")[0] == 0
+    code, _, err = cli(
+        "--db", db, "surveys", "create", "s1", "--instrument", "servqual-ep", "--name", "Q\x1b[2J"
+    )
+    assert code == 3 and "U+001B (ESCAPE)" in err and "Traceback" not in err
+    code, out, _ = cli("--db", db, "surveys", "list")
+    assert "s1" not in out
+    code, _, err = cli(
+        "--db",
+        db,
+        "users",
+        "create",
+        "a@example.org",
+        "--role",
+        "viewer",
+        "--name",
+        "Eve\x07",
+        "--password-stdin",
+    )
+    assert code == 3 and "U+0007" in err

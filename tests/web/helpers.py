@@ -39,6 +39,16 @@ def hidden(page: str, name: str) -> str:
     return found.group(1)
 
 
+def form_data(page: str, **answers: str) -> dict[str, str]:
+    """The fields a survey page posts to submit ``answers``."""
+    return {
+        "_csrf": hidden(page, "_csrf"),
+        "_submission": hidden(page, "_submission"),
+        "_action": "submit",
+        **answers,
+    }
+
+
 @contextmanager
 def running_server(engine: Engine) -> Iterator[str]:
     """The real application under uvicorn on a free loopback port, in a thread."""

@@ -16,7 +16,7 @@ from cxgap.services.surveys import create_survey
 from cxgap.store.database import transaction
 from cxgap.store.models import Answer, Invitation, Response
 
-from .helpers import VALID, hidden
+from .helpers import VALID, form_data, hidden
 
 LinkMaker = Callable[..., str]
 
@@ -39,15 +39,6 @@ class Page(HTMLParser):
             self.by_id[str(a["id"])] = {"tag": tag, **a}
         if tag in ("input", "textarea"):
             self.inputs.append({"tag": tag, **a})
-
-
-def form_data(page: str, **answers: str) -> dict[str, str]:
-    return {
-        "_csrf": hidden(page, "_csrf"),
-        "_submission": hidden(page, "_submission"),
-        "_action": "submit",
-        **answers,
-    }
 
 
 def stored(engine: Engine) -> int:

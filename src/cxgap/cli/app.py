@@ -376,25 +376,26 @@ def imports_quarantine(
     ] = None,
 ) -> None:
     """Show the rejected rows of an import, or write them to a CSV file to fix and re-import."""
-    import csv
     import json
 
+    from cxgap.services.exports import write_csv
     from cxgap.services.imports import quarantined_rows
 
     rows = quarantined_rows(state.engine(), batch)
     if out is not None:
-        with out.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["row", "column", "reason", "cells"])
-            for r in rows:
-                writer.writerow(
-                    [
-                        r.row_number,
-                        r.column or "",
-                        r.reason,
-                        json.dumps(r.raw, ensure_ascii=False) if r.raw else "",
-                    ]
-                )
+        write_csv(
+            out,
+            ["row", "column", "reason", "cells"],
+            (
+                [
+                    r.row_number,
+                    r.column or "",
+                    r.reason,
+                    json.dumps(r.raw, ensure_ascii=False) if r.raw else "",
+                ]
+                for r in rows
+            ),
+        )
         console.print(f"{len(rows):,} rejected rows written to {out}")
         return
     if not rows:

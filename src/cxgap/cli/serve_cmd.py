@@ -119,18 +119,21 @@ def invitations_create(
     )
     base = base_url.rstrip("/")
     if out is not None:
-        with out.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["customer", "kind", "link", "expires"])
-            for link in links:
-                writer.writerow(
-                    [
-                        link.customer or "",
-                        link.kind,
-                        f"{base}/s/{link.token}",
-                        f"{link.expires_at:%Y-%m-%d}",
-                    ]
-                )
+        from cxgap.services.exports import write_csv
+
+        write_csv(
+            out,
+            ["customer", "kind", "link", "expires"],
+            (
+                [
+                    link.customer or "",
+                    link.kind,
+                    f"{base}/s/{link.token}",
+                    f"{link.expires_at:%Y-%m-%d}",
+                ]
+                for link in links
+            ),
+        )
         console.print(f"{len(links):,} link(s) to survey {survey!r} written to {out}")
         return
     for link in links:

@@ -12,7 +12,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from cxgap.errors import ValidationError
 from cxgap.instruments.model import Instrument, Item
+from cxgap.text import check_text
 
 KANO_SCALE = (1, 5)
 """Kano answers are coded 1..5: like, expect, neutral, live with, dislike."""
@@ -53,6 +55,11 @@ def _text_problems(instrument: Instrument) -> list[str]:
                 f"{where}: text in undeclared language {', '.join(extra)} "
                 f"(declared: {', '.join(langs)})"
             )
+        for lang, value in (text or {}).items():
+            try:
+                check_text(value, where=f"{where}[{lang}]")
+            except ValidationError as exc:
+                problems.append(exc.message)
 
     check("title", instrument.title)
     check("description", instrument.description, required=False)

@@ -11,6 +11,7 @@ from cxgap.services import accounts
 from cxgap.services.feedback import utc
 from cxgap.store.accounts import ApiKey, AuditEvent, User
 from cxgap.store.database import transaction
+from cxgap.text import check_text
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -111,6 +112,13 @@ def list_audit(
         return events, int(total)
 
 
+def check_account_texts(email: str, name: str | None) -> None:
+    """An account's email and name are one line without control characters."""
+    check_text(email, where="email", multiline=False)
+    if name is not None:
+        check_text(name, where="name", multiline=False)
+
+
 def create_account(
     engine: Engine,
     email: str,
@@ -122,6 +130,7 @@ def create_account(
     language: str = "en",
 ) -> User:
     """A new account (audited); see :func:`cxgap.services.accounts.create_user`."""
+    check_account_texts(email, name)
     with transaction(engine) as session:
         user = accounts.create_user(
             session, email, password, role=role, name=name, language=language, actor=actor
@@ -157,6 +166,7 @@ def update_account(
 
 def new_api_key(engine: Engine, user_id: int, name: str, *, actor: User) -> accounts.NewApiKey:
     """A key for ``user_id`` (shown once)."""
+    check_text(name, where="API key name", multiline=False)
     with transaction(engine) as session:
         user = session.get(User, user_id)
         if user is None:

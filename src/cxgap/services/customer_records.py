@@ -21,6 +21,7 @@ from cxgap.services.privacy import export_customer
 from cxgap.store.accounts import User
 from cxgap.store.database import transaction
 from cxgap.store.models import Customer
+from cxgap.text import check_text
 
 MAX_BULK = 10_000
 
@@ -54,7 +55,22 @@ def _info(row: Customer) -> CustomerInfo:
     )
 
 
-def _fields(segments: Mapping[str, Any], attributes: Mapping[str, Any] | None) -> dict[str, Any]:
+def _check_texts(external_id: str, fields: Mapping[str, Any]) -> None:
+    """Every text of a customer record follows the control-character policy: the id and
+    segment fields are one line, attribute values may hold tabs and line breaks."""
+    check_text(external_id, where="customer id", multiline=False)
+    for name, value in fields.items():
+        where = f"customer {external_id!r}, field {name!r}"
+        check_text(str(name), where=f"customer {external_id!r}, attribute name", multiline=False)
+        values = value if isinstance(value, list) else [value]
+        for one in values:
+            if isinstance(one, str):
+                check_text(one, where=where, multiline=name not in SEGMENT_FIELDS)
+
+
+def _fields(
+    external_id: str, segments: Mapping[str, Any], attributes: Mapping[str, Any] | None
+) -> dict[str, Any]:
     clash = sorted(set(attributes or {}) & set(SEGMENT_FIELDS))
     if clash:
         raise ValidationError(
@@ -66,7 +82,9 @@ def _fields(segments: Mapping[str, Any], attributes: Mapping[str, Any] | None) -
         raise ValidationError(
             f"unknown segment field(s) {', '.join(unknown)}; use {', '.join(SEGMENT_FIELDS)}"
         )
-    return {**(attributes or {}), **segments}
+    fields = {**(attributes or {}), **segments}
+    _check_texts(external_id, fields)
+    return fields
 
 
 def get_customer(engine: Engine, external_id: str) -> CustomerInfo:
@@ -86,7 +104,7 @@ def create_customer(
     actor: User | str,
 ) -> CustomerInfo:
     """A new customer; an existing id is a conflict (update it instead)."""
-    fields = _fields(segments, attributes)
+    fields = _fields(external_id, segments, attributes)
     with transaction(engine) as session:
         if customer_ids(session, [external_id]):
             raise ConflictError(f"customer {external_id!r} already exists; update it instead")
@@ -104,7 +122,7 @@ def update_customer(
     actor: User | str,
 ) -> CustomerInfo:
     """Change the fields given (others keep their value; attributes are merged)."""
-    fields = _fields(segments, attributes)
+    fields = _fields(external_id, segments, attributes)
     with transaction(engine) as session:
         found = customer_ids(session, [external_id])
         if not found:
@@ -130,7 +148,7 @@ def upsert_many(
     """Create or update many customers in one transaction; counts of each."""
     if len(records) > MAX_BULK:
         raise ValidationError(f"{len(records)} customers in one request; at most {MAX_BULK}")
-    fields = {ext: _fields(seg, attrs) for ext, (seg, attrs) in records.items()}
+    fields = {ext: _fields(ext, seg, attrs) for ext, (seg, attrs) in records.items()}
     with transaction(engine) as session:
         existing = customer_ids(session, fields)
         upsert_customers(session, fields)

@@ -2,16 +2,26 @@
 
 The wide table uses the instrument's canonical answer column names, so an exported file
 imports again unchanged.
+
+CSV and XLSX files are opened in spreadsheets, so their text cells go through
+:func:`cxgap.text.spreadsheet_cell`: a cell that would start a formula (``=``, ``+``,
+``-``, ``@``, tab, carriage return) gets a leading ``'`` and control characters that
+XLSX cannot hold become U+FFFD. Numbers stay numbers. Parquet is a data format, not a
+spreadsheet: it keeps the text exactly as stored.
 """
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
 from cxgap.engine.frames import responses_frame
 from cxgap.errors import ValidationError
+from cxgap.text import spreadsheet_cell, spreadsheet_frame
 
 EXPORT_FORMATS = ("csv", "xlsx", "parquet")
 
@@ -34,9 +44,18 @@ def export_survey(engine: Engine, survey: str, path: str | Path) -> int:
     if "submitted_at" in frame.columns:
         frame["submitted_at"] = frame["submitted_at"].astype(str)
     if fmt == "csv":
-        frame.to_csv(path, index=False, encoding="utf-8")
+        spreadsheet_frame(frame).to_csv(path, index=False, encoding="utf-8")
     elif fmt == "xlsx":
-        frame.to_excel(path, index=False, engine="openpyxl")
+        spreadsheet_frame(frame).to_excel(path, index=False, engine="openpyxl")
     else:
         frame.to_parquet(path, index=False)
     return len(frame)
+
+
+def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write a CSV file for people to open in a spreadsheet: every text cell goes through
+    :func:`cxgap.text.spreadsheet_cell`, numbers are written as numbers."""
+    with Path(path).open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([spreadsheet_cell(name) for name in header])
+        writer.writerows([spreadsheet_cell(cell) for cell in row] for row in rows)

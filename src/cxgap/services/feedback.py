@@ -20,6 +20,7 @@ from cxgap.services.accounts import audit
 from cxgap.store.accounts import User
 from cxgap.store.database import transaction
 from cxgap.store.models import Customer, FeedbackMessage
+from cxgap.text import check_text
 
 Channel = Literal["hotline", "web", "social", "email", "meeting", "store", "other"]
 CHANNELS: tuple[str, ...] = get_args(Channel)
@@ -67,8 +68,7 @@ def check_feedback(channel: str, language: str, text: str) -> str:
     if not LANGUAGE.match(language):
         raise ValidationError(f"language {language!r} is not a language code such as en, zh, fa")
     text = text.strip()
-    if "\x00" in text:
-        raise ValidationError("feedback text contains a NUL character")
+    check_text(text, where="feedback text")
     if not text:
         raise ValidationError("feedback text is empty")
     if len(text) > MAX_TEXT_CHARS:
@@ -91,6 +91,8 @@ def record_feedback(
 ) -> FeedbackInfo:
     """Store one message; ``customer`` is an existing customer's external id."""
     text = check_feedback(channel, language, text)
+    if external_id is not None:
+        check_text(external_id, where="feedback external_id", multiline=False)
     received = utc(received_at or dt.datetime.now(dt.UTC))
     with transaction(engine) as session:
         customer_id = None

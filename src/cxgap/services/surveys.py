@@ -15,6 +15,7 @@ from cxgap.errors import ConflictError, ValidationError
 from cxgap.instruments import Instrument, get_instrument, parse_instrument
 from cxgap.store.database import transaction
 from cxgap.store.models import InstrumentVersion, Response, Survey
+from cxgap.text import check_text
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 
@@ -87,6 +88,9 @@ def create_survey(
             f"survey key {key!r} is not allowed: use 1-80 letters, digits, '_', '-' or '.', "
             "starting with a letter or digit"
         )
+    for label, value in (("name", name), ("wave", wave)):
+        if value is not None:
+            check_text(value, where=f"survey {key!r}: {label}", multiline=False)
     if session.scalar(select(Survey).where(Survey.key == key)) is not None:
         raise ConflictError(f"survey {key!r} already exists")
     definition = get_instrument(instrument) if isinstance(instrument, str) else instrument

@@ -69,6 +69,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "above the level you would like ({desired}). Please check both, or tick the box "
         "below if that is what you mean.",
         "err_too_long": "Please keep this answer under {max} characters (it has {given}).",
+        "err_bad_character": "This answer contains a control character, {character}, at "
+        "position {position}. Please remove it; letters, digits, punctuation, tabs and line "
+        "breaks are allowed.",
         "err_too_many": "The form sent more answers than this survey has questions.",
     },
     "zh": {
@@ -121,6 +124,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "err_adequate_above_desired": "您能接受的最低水平（{adequate}）"
         "高于您希望的水平（{desired}）。请检查这两个回答；如果确实如此，请勾选下面的方框。",
         "err_too_long": "请将回答控制在 {max} 个字符以内（目前为 {given} 个）。",
+        "err_bad_character": "此回答在第 {position} 个字符处含有控制字符 {character}。"
+        "请删除它；可以使用文字、数字、标点、制表符和换行。",
         "err_too_many": "表单发送的回答数量超过了本问卷的问题数量。",
     },
     "fa": {
@@ -179,6 +184,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "سطحی است که دوست دارید ({desired}). لطفاً هر دو را بررسی کنید، یا اگر منظورتان "
         "همین است، گزینه‌ی زیر را علامت بزنید.",
         "err_too_long": "لطفاً پاسخ را کوتاه‌تر از {max} نویسه بنویسید (اکنون {given} نویسه است).",
+        "err_bad_character": "این پاسخ در جایگاه {position} یک نویسهٔ کنترلی ({character}) دارد. "
+        "لطفاً آن را حذف کنید؛ حروف، ارقام، نشانه‌های نگارشی، تب و خط جدید مجازند.",
         "err_too_many": "فرم بیش از تعداد پرسش‌های این پرسشنامه پاسخ فرستاده است.",
     },
 }

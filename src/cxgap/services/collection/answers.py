@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cxgap.instruments.model import Instrument, Item, Section
+from cxgap.text import describe_character, forbidden_characters
 
 MAX_TEXT_CHARS = 4000
 CONFIRM_PREFIX = "confirm:"
@@ -27,6 +28,7 @@ ErrorCode = Literal[
     "points_sum",
     "adequate_above_desired",
     "too_long",
+    "bad_character",
 ]
 
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
@@ -88,7 +90,8 @@ def check_answers(
     whole or not at all; numbers are whole points of the item's scale; the options of a
     points item add up to its total; a tolerance-zone item's adequate level is not above
     its desired level unless the item is in ``confirmed``; free text has at most
-    ``MAX_TEXT_CHARS`` characters.
+    ``MAX_TEXT_CHARS`` characters and no control character other than tab and line
+    breaks (:func:`cxgap.text.check_text`'s policy; ``bad_character`` names the first).
     """
     values: dict[str, float | str | None] = {}
     errors: list[FieldError] = []
@@ -101,7 +104,18 @@ def check_answers(
             name = columns[0][0]
             text = (raw.get(name) or "").strip()
             values[name] = text or None
-            if len(text) > MAX_TEXT_CHARS:
+            forbidden = forbidden_characters(text)
+            if forbidden:
+                position, char = forbidden[0]
+                errors.append(
+                    FieldError(
+                        item.id,
+                        name,
+                        "bad_character",
+                        {"character": describe_character(char), "position": position + 1},
+                    )
+                )
+            elif len(text) > MAX_TEXT_CHARS:
                 errors.append(
                     FieldError(
                         item.id, name, "too_long", {"max": MAX_TEXT_CHARS, "given": len(text)}
