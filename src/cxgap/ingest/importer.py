@@ -82,8 +82,11 @@ def _cell_rejections(table: RawTable, used: list[str], multiline: set[str]) -> l
     for column in used:
         lines = column in multiline
         cells = frame[column].to_numpy(dtype=object)
-        texts = [v for v in cells if isinstance(v, str)]
-        if not texts or not forbidden_characters("".join(texts), multiline=lines):
+        try:
+            joined = "".join(cells)
+        except TypeError:  # typed cells (XLSX, Parquet) among the text
+            joined = "".join(v for v in cells if isinstance(v, str))
+        if not forbidden_characters(joined, multiline=lines):
             continue
         for index, value in enumerate(cells):
             if index in found or not isinstance(value, str):

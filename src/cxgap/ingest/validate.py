@@ -71,15 +71,24 @@ def _cell_number(value: object) -> float:
 
 def _numbers(raw: pd.Series) -> pd.Series:
     """Every cell of ``raw`` as a number (NaN when it is not a numeral)."""
+    if raw.dtype.kind in "iuf":  # typed files (Parquet): numbers already
+        return raw.astype("float64")
     array = raw.to_numpy(dtype=object)
-    texts = [v for v in array if isinstance(v, str)]
-    if len(texts) == len(array) and not _PLAIN.search("\n".join(texts)):
-        try:  # fast path: plain ASCII numbers (or blank)
+    try:
+        joined: str | None = "\n".join(array)
+    except TypeError:  # not all text: numbers (and blanks) from XLSX, or a mixture
+        joined = None
+        try:
+            return pd.Series(array.astype("float64"), index=raw.index)
+        except (ValueError, TypeError):
+            pass
+    if joined is not None and not _PLAIN.search(joined):
+        try:  # fast path: plain ASCII numbers
+            return pd.Series(array.astype("float64"), index=raw.index)
+        except ValueError:  # blanks or lone signs among them
             return pd.Series(
                 pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64"), index=raw.index
             )
-        except (ValueError, TypeError):
-            pass
     return pd.Series(np.array([_cell_number(v) for v in array], dtype="float64"), index=raw.index)
 
 
