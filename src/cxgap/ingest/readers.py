@@ -187,7 +187,9 @@ def _read_csv(path: Path, data: bytes, encoding: str | None) -> RawTable:
     decoded = decode_bytes(data, encoding=encoding, source=str(path))
     # A byte order mark at the start of a line comes from files joined together; it is
     # not text. (One anywhere else is refused with the cell by the text policy.)
-    text = _LINE_START_BOM.sub(r"\1", decoded.text)
+    text = decoded.text
+    if "\ufeff" in text:
+        text = _LINE_START_BOM.sub(r"\1", text)
     sample = text[:10_000]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
     if delimiter == "," and sample.count(";") > sample.count(","):
