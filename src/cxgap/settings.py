@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     import_max_file_mb: int = Field(
         512, ge=1, description="Largest file `cxgap import` accepts, in MiB."
     )
+    import_max_unpacked_mb: int = Field(
+        256,
+        ge=1,
+        description="Largest unpacked size of an XLSX workbook `cxgap import` reads, in MiB "
+        "(the sum of its parts' sizes, shared strings included); larger data goes in CSV or "
+        "Parquet.",
+    )
     import_batch_rows: int = Field(
         50_000, ge=1_000, description="Rows parsed and stored per batch during an import."
     )

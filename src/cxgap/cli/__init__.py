@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import sys
 
-from rich.markup import escape
-
 import cxgap.cli.accounts_cmd
 import cxgap.cli.analyze_cmd
 import cxgap.cli.index_cmd
 import cxgap.cli.report_cmd
 import cxgap.cli.serve_cmd  # noqa: F401
 from cxgap.cli.app import app, console_err
+from cxgap.cli.output import shown
 from cxgap.errors import CxgapError
 
 
@@ -24,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="cxgap")
     except CxgapError as exc:
-        console_err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
+        console_err.print(f"[bold red]error:[/] {shown(exc.message)}", highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         console_err.print("interrupted; nothing half-done was kept")

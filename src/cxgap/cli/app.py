@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from cxgap import __version__
 from cxgap.cli.context import state
+from cxgap.cli.output import shown, visible
 from cxgap.cli.progress import progress_bar
 
 console = Console(soft_wrap=True)
@@ -135,7 +136,8 @@ def _latest_findings(engine: Engine) -> None:
     with console.status(f"analysing {latest.key}..."):
         result = analyze_survey(engine, latest.key)
     console.print(
-        f"[bold]Findings for {latest.key}[/] (details: cxgap analyze --survey {latest.key})"
+        f"[bold]Findings for {shown(latest.key)}[/] (details: cxgap analyze --survey "
+        f"{shown(latest.key)})"
     )
     for finding in result.findings:
         console.print("  - " + describe_finding(finding), highlight=False)
@@ -217,7 +219,7 @@ def import_(
     how = "detected" if summary.encoding_detected else "given"
     enc = f", encoding {summary.encoding} ({how})" if summary.encoding else ""
     console.print(
-        f"{summary.file}: {summary.file_format.upper()}, {summary.layout} "
+        f"{shown(summary.file)}: {summary.file_format.upper()}, {summary.layout} "
         f"layout{enc}, {summary.rows:,} rows"
     )
     table = Table(show_header=True)
@@ -226,7 +228,7 @@ def import_(
     table.add_row(f"{summary.accepted:,}", f"{summary.rejected:,}", f"{summary.duplicates:,}")
     console.print(table)
     if summary.ignored_columns:
-        console.print(f"ignored columns: {', '.join(summary.ignored_columns)}")
+        console.print(f"ignored columns: {shown(', '.join(summary.ignored_columns))}")
     if summary.rejections:
         console.print(
             f"rejected rows (first {min(show, len(summary.rejections))}; all are in "
@@ -235,7 +237,7 @@ def import_(
         for rejection in summary.rejections[:show]:
             column = f", column {rejection.column}" if rejection.column else ""
             console.print(
-                f"  row {rejection.row_number}{column}: {rejection.reason}",
+                visible(f"  row {rejection.row_number}{column}: {rejection.reason}"),
                 highlight=False,
                 markup=False,
             )
@@ -250,7 +252,7 @@ def export(
     from cxgap.services.exports import export_survey
 
     rows = export_survey(state.engine(), survey, out)
-    console.print(f"{rows:,} responses written to {out}")
+    console.print(f"{rows:,} responses written to {shown(out)}")
 
 
 @instruments_app.command("list")
@@ -280,15 +282,25 @@ def instruments_show(
 
     inst = get_instrument(instrument)
     console.print(
-        f"[bold]{inst.title.get(lang, inst.id)}[/] ({inst.id} v{inst.version}, {inst.audience})"
+        f"[bold]{shown(inst.title.get(lang, inst.id))}[/] "
+        f"({shown(inst.id)} v{inst.version}, {inst.audience})"
     )
     table = Table("item", "format", "dimension", "scale", "text")
     for item in inst.items:
         table.add_row(
-            item.id, item.format, item.dimension or "", item.scale or "", item.text.get(lang, "")
+            *map(
+                shown,
+                (
+                    item.id,
+                    item.format,
+                    item.dimension or "",
+                    item.scale or "",
+                    item.text.get(lang, ""),
+                ),
+            )
         )
     console.print(table)
-    console.print("answer columns: " + ", ".join(c.name for c in inst.answer_columns()))
+    console.print("answer columns: " + shown(", ".join(c.name for c in inst.answer_columns())))
 
 
 @instruments_app.command("validate")
@@ -300,7 +312,7 @@ def instruments_validate(
 
     inst = load_instrument(file)
     console.print(
-        f"{file}: valid instrument {inst.id!r} version {inst.version} with "
+        f"{shown(file)}: valid instrument {shown(repr(inst.id))} version {inst.version} with "
         f"{len(inst.items)} items in {', '.join(inst.languages)}"
     )
 
@@ -317,7 +329,11 @@ def surveys_list() -> None:
     table = Table("survey", "wave", "instrument", "audience", "responses")
     for s in surveys:
         table.add_row(
-            s.key, s.wave or "", f"{s.instrument} v{s.version}", s.audience, f"{s.responses:,}"
+            shown(s.key),
+            shown(s.wave or ""),
+            shown(f"{s.instrument} v{s.version}"),
+            s.audience,
+            f"{s.responses:,}",
         )
     console.print(table)
 
@@ -335,7 +351,7 @@ def surveys_create(
     ensure_survey(
         state.engine(), key, instrument=instrument, wave=wave, name=name, must_be_new=True
     )
-    console.print(f"survey {key!r} created with instrument {instrument!r}")
+    console.print(f"survey {shown(repr(key))} created with instrument {shown(repr(instrument))}")
 
 
 @imports_app.command("list")
@@ -356,8 +372,8 @@ def imports_list(
     for b in batches:
         table.add_row(
             str(b.id),
-            b.survey,
-            Path(b.file_name).name,
+            shown(b.survey),
+            shown(Path(b.file_name).name),
             b.file_format,
             f"{b.rows_total:,}",
             f"{b.accepted:,}",
@@ -396,11 +412,13 @@ def imports_quarantine(
                 for r in rows
             ),
         )
-        console.print(f"{len(rows):,} rejected rows written to {out}")
+        console.print(f"{len(rows):,} rejected rows written to {shown(out)}")
         return
     if not rows:
         console.print(f"import batch {batch} has no rejected rows")
         return
     for r in rows:
         column = f", column {r.column}" if r.column else ""
-        console.print(f"row {r.row_number}{column}: {r.reason}", highlight=False, markup=False)
+        console.print(
+            visible(f"row {r.row_number}{column}: {r.reason}"), highlight=False, markup=False
+        )

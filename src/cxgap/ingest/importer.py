@@ -6,6 +6,7 @@ against what is stored and writes everything in one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,13 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cxgap.errors import IngestError
-from cxgap.ingest.matching import describe_unmatched, load_mapping, plan_columns
+from cxgap.errors import IngestError, ValidationError
+from cxgap.ingest.matching import describe_unmatched, load_mapping, normalise_name, plan_columns
 from cxgap.ingest.normalize import DEFAULT_MISSING_CODES
 from cxgap.ingest.readers import RawTable, read_table
 from cxgap.ingest.records import Records, Rejection, is_long, long_records, raw_row, wide_records
 from cxgap.ingest.validate import CellProblem, ValidatedAnswers, validate_answers
 from cxgap.instruments.model import Instrument
+from cxgap.text import check_text, forbidden_characters
 
 MAX_KEY_LENGTH = 120
 
@@ -63,6 +65,66 @@ def fingerprint_answers(values: dict[str, pd.Series], index: pd.Index) -> pd.Ser
     return pd.Series([f"{int(h):016x}" for h in combined], index=index)
 
 
+LONG_FIELDS = ("item", "field", "option", "value")
+"""Columns of the long layout that say which answer a row holds, and its value."""
+
+
+def _cell_rejections(table: RawTable, used: list[str], multiline: set[str]) -> list[Rejection]:
+    """One rejection per file row with a cell that cannot be imported, in a used column:
+    an XLSX formula or error, or a character the text policy refuses (tab and line
+    breaks are allowed in ``multiline`` columns, free-text answers)."""
+    frame = table.frame
+    found: dict[int, tuple[str, str]] = {}
+    wanted = set(used)
+    for index, column, reason in table.cell_problems:
+        if column in wanted:
+            found.setdefault(index, (column, reason))
+    for column in used:
+        lines = column in multiline
+        cells = frame[column].to_numpy(dtype=object)
+        try:
+            joined = "".join(cells)
+        except TypeError:  # typed cells (XLSX, Parquet) among the text
+            joined = "".join(v for v in cells if isinstance(v, str))
+        if not forbidden_characters(joined, multiline=lines):
+            continue
+        for index, value in enumerate(cells):
+            if index in found or not isinstance(value, str):
+                continue
+            try:
+                check_text(value, where="cell", multiline=lines)
+            except ValidationError as exc:
+                found[index] = (column, exc.message.removeprefix("cell: "))
+    numbers = table.row_numbers.to_numpy()
+    return [
+        Rejection(int(numbers[i]), column, reason, raw_row(frame, i))
+        for i, (column, reason) in sorted(found.items())
+    ]
+
+
+def _without_rows(table: RawTable, row_numbers: list[int]) -> RawTable:
+    """``table`` without the given file rows (already rejected)."""
+    if not row_numbers:
+        return table
+    keep = ~table.row_numbers.isin(row_numbers).to_numpy()
+    return dataclasses.replace(
+        table,
+        frame=table.frame[keep].reset_index(drop=True),
+        row_numbers=table.row_numbers[keep].reset_index(drop=True),
+    )
+
+
+def _no_usable_record(table: RawTable, records: Records) -> str:
+    if table.rows_total == 0:
+        return "no data rows: the file has only its header"
+    examples = "; ".join(f"row {r.row_number}: {r.reason}" for r in records.rejections[:3])
+    more = f" (and {len(records.rejections) - 3} more)" if len(records.rejections) > 3 else ""
+    return (
+        "no usable record in the long layout (respondent_id, item, field, value): "
+        f"every row was rejected. {examples}{more}".rstrip(". ")
+    )
+
+
 def prepare_import(
     path: str | Path,
     instrument: Instrument,
@@ -72,17 +134,37 @@ def prepare_import(
     sheet: str | None = None,
     missing_codes: Iterable[str] = DEFAULT_MISSING_CODES,
     max_bytes: int | None = None,
+    max_unpacked: int | None = None,
 ) -> PreparedImport:
     """Read ``path`` and check every row against ``instrument``."""
-    table = read_table(path, encoding=encoding, sheet=sheet, max_bytes=max_bytes)
+    table = read_table(
+        path, encoding=encoding, sheet=sheet, max_bytes=max_bytes, max_unpacked=max_unpacked
+    )
     source = str(table.path)
     mapping_dict = load_mapping(mapping) if isinstance(mapping, str | Path) else mapping
     columns = [str(c) for c in table.frame.columns]
-    if is_long(columns):
-        records = long_records(table, instrument, mapping_dict, source)
+    long = is_long(columns)
+    if long:
+        special = {c for c in columns if normalise_name(c) in LONG_FIELDS}
+        plan = plan_columns(
+            [c for c in columns if c not in special],
+            instrument,
+            mapping=mapping_dict,
+            source=source,
+        )
+        multiline = {c for c in special if normalise_name(c) == "value"}
     else:
         plan = plan_columns(columns, instrument, mapping=mapping_dict, source=source)
-        records = wide_records(table, plan)
+        multiline = {c for c, slot in plan.answers.items() if slot.field == "text"}
+    used = [c for c in columns if c not in set(plan.ignored)]
+    cell_rejections = _cell_rejections(table, used, multiline)
+    kept = _without_rows(table, [r.row_number for r in cell_rejections])
+    if long:
+        records = long_records(kept, instrument, mapping_dict, source)
+        if records.frame.empty:
+            raise IngestError(f"{source}: {_no_usable_record(table, records)}")
+    else:
+        records = wide_records(kept, plan)
     if not records.plan.answers and records.layout == "wide":
         raise IngestError(f"{source}: {describe_unmatched(records.plan, instrument)}")
     frame = records.frame
@@ -109,6 +191,7 @@ def prepare_import(
         Rejection(m.row_number, None, m.reason, {"line": m.raw} if m.raw else None)
         for m in table.malformed
     ]
+    rejections += cell_rejections
     rejections += records.rejections
     for record, found in sorted(reasons.items()):
         raw = raw_row(frame, record)

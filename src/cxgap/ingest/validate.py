@@ -8,13 +8,20 @@ problem naming the record, the column and what is allowed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from cxgap.ingest.normalize import label_key, missing_keys, normalise_digits, scale_label_map
+from cxgap.ingest.normalize import (
+    NUMERALS_ALLOWED,
+    label_key,
+    missing_keys,
+    parse_number,
+    scale_label_map,
+)
 from cxgap.instruments.model import AnswerColumn, Instrument
 
 MAX_TEXT_LENGTH = 10_000
@@ -44,6 +51,47 @@ def _is_missing(raw: pd.Series, codes: set[str]) -> pd.Series:
     return missing
 
 
+_PLAIN = re.compile(r"[^0-9.\n-]")
+"""A character that makes a joined column of cells more than plain ASCII numbers."""
+
+
+def _cell_number(value: object) -> float:
+    """A cell's number (NaN when it is not one): text by :func:`parse_number`, numbers
+    from typed files (XLSX, Parquet) as they are."""
+    if isinstance(value, str):
+        number = parse_number(value)
+        return np.nan if number is None else number
+    if isinstance(value, bool) or value is None:
+        return np.nan
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return np.nan
+
+
+def _numbers(raw: pd.Series) -> pd.Series:
+    """Every cell of ``raw`` as a number (NaN when it is not a numeral)."""
+    if raw.dtype.kind in "iuf":  # typed files (Parquet): numbers already
+        return raw.astype("float64")
+    array = raw.to_numpy(dtype=object)
+    try:
+        joined: str | None = "\n".join(array)
+    except TypeError:  # not all text: numbers (and blanks) from XLSX, or a mixture
+        joined = None
+        try:
+            return pd.Series(array.astype("float64"), index=raw.index)
+        except (ValueError, TypeError):
+            pass
+    if joined is not None and not _PLAIN.search(joined):
+        try:  # fast path: plain ASCII numbers
+            return pd.Series(array.astype("float64"), index=raw.index)
+        except ValueError:  # blanks or lone signs among them
+            return pd.Series(
+                pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64"), index=raw.index
+            )
+    return pd.Series(np.array([_cell_number(v) for v in array], dtype="float64"), index=raw.index)
+
+
 def _numeric_column(
     raw: pd.Series,
     column: AnswerColumn,
@@ -52,36 +100,31 @@ def _numeric_column(
     numeric_codes: np.ndarray,
     problems: list[CellProblem],
 ) -> pd.Series:
-    try:  # fast path: every cell is a plain number (or empty)
-        values = pd.Series(raw.to_numpy(dtype=object).astype("float64"), index=raw.index)
-    except (ValueError, TypeError):
-        values = pd.to_numeric(raw, errors="coerce").astype("float64")
+    values = _numbers(raw)
     pending = values.isna() & raw.notna()
     if pending.any():
         missing = _is_missing(raw[pending], codes)
         todo = raw[pending][~missing.to_numpy()].astype(str)
         if len(todo):
-            cleaned = normalise_digits(todo).str.strip()
-            converted = pd.to_numeric(cleaned, errors="coerce")
-            still = converted.isna()
-            if still.any():
-                item = instrument.item(column.item)
-                scale = instrument.item_scale(item)
-                labels = scale_label_map(scale) if scale else {}
-                mapped = cleaned[still].map(label_key).map(labels)
-                converted[still] = mapped
-                for idx in mapped.index[mapped.isna()]:
-                    allowed = (
-                        f"a whole number {scale.min}..{scale.max} or a label of scale {scale.id!r}"
-                        if scale
-                        else "a number"
+            item = instrument.item(column.item)
+            scale = instrument.item_scale(item)
+            labels = scale_label_map(scale) if scale else {}
+            mapped = todo.str.strip().map(label_key).map(labels)
+            for idx in mapped.index[mapped.isna()]:
+                allowed = (
+                    f"a whole number {scale.min}..{scale.max} or a label of scale {scale.id!r}"
+                    if scale
+                    else "a number"
+                )
+                problems.append(
+                    CellProblem(
+                        int(idx),
+                        column.name,
+                        f"{str(raw[idx])[:60]!r} is not {allowed} (numbers are written with "
+                        f"{NUMERALS_ALLOWED})",
                     )
-                    problems.append(
-                        CellProblem(
-                            int(idx), column.name, f"{str(raw[idx])[:60]!r} is not {allowed}"
-                        )
-                    )
-            values[converted.index] = converted.astype("float64")
+                )
+            values[mapped.index] = mapped.astype("float64")
     if numeric_codes.size:
         values[values.isin(numeric_codes)] = np.nan
     item = instrument.item(column.item)

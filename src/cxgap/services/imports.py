@@ -251,6 +251,7 @@ def import_file(
         sheet=sheet,
         missing_codes=list(missing_codes),
         max_bytes=settings.import_max_file_mb * 2**20,
+        max_unpacked=settings.import_max_unpacked_mb * 2**20,
     )
     progress("read", 1, 1)
     records = prepared.records

@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from cxgap.ingest.normalize import parse_number
 from cxgap.instruments.model import Instrument, Item, Section
 from cxgap.text import describe_character, forbidden_characters
 
@@ -30,8 +31,6 @@ ErrorCode = Literal[
     "too_long",
     "bad_character",
 ]
-
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 
 @dataclass(frozen=True)
@@ -57,15 +56,12 @@ class CheckedAnswers:
 
 
 def _number(raw: str | None) -> tuple[float | None, bool]:
-    """``(value, parsed)``: blank is ``(None, True)``; Persian/Arabic digits are accepted."""
-    text = (raw or "").strip().translate(_DIGITS)
-    if not text:
+    """``(value, parsed)``: blank is ``(None, True)``; numerals as ``parse_number`` reads
+    them (the same rule as file imports)."""
+    if not (raw or "").strip():
         return None, True
-    try:
-        value = float(text)
-    except ValueError:
-        return None, False
-    return (value, True) if value == value else (None, False)
+    value = parse_number(raw or "")
+    return value, value is not None
 
 
 def item_columns(item: Item) -> list[tuple[str, str]]:
