@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     min_segment_size: int = Field(
         30, ge=1, description="Segments smaller than this are flagged in analyses."
     )
+    base_url: str | None = None
+    """Address users reach the server at (e.g. https://surveys.example.org); links use it."""
     secret_key: str | None = Field(
         None,
         description="Secret that signs survey invitation links and form (CSRF) tokens. "
