@@ -121,6 +121,43 @@ def test_a_respondent_row_appears_with_the_first_saved_draft(
     assert count(engine, Invitation) == 2 and count(engine, Response) == 1
 
 
+def test_unsubmitted_respondents_of_a_link_are_bounded(
+    engine: Engine,
+    client: TestClient,
+    new_link: LinkMaker,
+    mini_survey: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cxgap.services.collection import invitations
+
+    monkeypatch.setattr(invitations, "MAX_OPEN_RESPONDENTS", 3)
+    shared = new_link(anonymous=1)
+
+    def save(browser: TestClient) -> tuple[int, str, str]:
+        page = browser.get(f"/s/{shared}")
+        form = str(page.url).split("testserver", 1)[1].split("?")[0]
+        csrf = hidden(page.text, "_csrf")
+        data = {"_csrf": csrf, "_page": "0", "nps": "4"}
+        return browser.post(f"{form}/draft", data=data).status_code, form, csrf
+
+    browsers = [TestClient(client.app) for _ in range(5)]
+    codes = [save(b)[0] for b in browsers[:3]]
+    refused, form, csrf = save(browsers[3])
+    assert codes == [204, 204, 204] and refused == 409
+    assert count(engine, Invitation) == 4  # the shared link and three respondents
+    # past the bound the fourth respondent can still send their answers in one go
+    data = {"_csrf": csrf, "_submission": "s1", **VALID}
+    assert browsers[3].post(form, data=data, follow_redirects=False).status_code == 303
+    with transaction(engine) as session:  # one draft was abandoned a week ago
+        oldest = session.scalars(select(Draft).order_by(Draft.invitation_id)).first()
+        assert oldest is not None
+        oldest.updated_at = oldest.updated_at - invitations.ABANDONED_AFTER * 2
+    assert save(browsers[4])[0] == 204  # the abandoned draft made room
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Draft)) == 3
+    assert count(engine, Invitation) == 5 and count(engine, Response) == 1
+
+
 def test_autosaves_keep_a_bounded_draft(
     engine: Engine, client: TestClient, new_link: LinkMaker, mini_survey: str
 ) -> None:
