@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         "three times faster on large surveys; the SQLite driver it uses must never share "
         "a process with the writer). Smaller reads, and PostgreSQL, use the cursor.",
     )
+    base_url: str | None = Field(
+        None,
+        description="Address people reach the server at (e.g. https://surveys.example.org); "
+        "survey links are built on it, never on a request's Host header.",
+    )
     secret_key: str | None = Field(
         None,
         description="Secret that signs survey invitation links and form (CSRF) tokens. "

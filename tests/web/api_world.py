@@ -45,6 +45,6 @@ def build_world(folder: Path, *, demo: bool = True, api_limit: int = 10**9) -> W
             user = accounts.create_user(session, f"{role}@example.org", PASSWORD, role=role)
             keys[role] = accounts.create_api_key(session, user, f"{role} key", actor="test").key
             users[role] = user.id
-    app = create_app(engine)
+    app = create_app(engine, base_url="http://testserver")
     app.state.api_limiter = RateLimiter(api_limit)
     return World(engine, TestClient(app), keys, users)

@@ -16,7 +16,8 @@ from cxgap.web.main import create_app
 @pytest.fixture
 def make_client(engine: Engine) -> Callable[..., TestClient]:
     def make(**options: object) -> TestClient:
-        return TestClient(create_app(engine, options=WebOptions(**options)))  # type: ignore[arg-type]
+        app = create_app(engine, options=WebOptions(**options), base_url="http://testserver")  # type: ignore[arg-type]
+        return TestClient(app)
 
     return make
 

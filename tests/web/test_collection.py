@@ -253,11 +253,15 @@ def test_anonymous_link_gives_each_respondent_a_link(engine: Engine, mini_survey
     shared = create_invitations(engine, SECRET, mini_survey, anonymous=1, max_responses=2)[0]
     state = open_link(engine, SECRET, shared.token)
     assert state.kind == "anonymous"
-    first, second = (start_respondent(engine, SECRET, state) for _ in range(2))
-    with pytest.raises(LinkCompletedError):
-        start_respondent(engine, SECRET, state)
+    first, second, third = (start_respondent(engine, SECRET, state) for _ in range(3))
     submit_answers(engine, SECRET, first, VALID, submission_key="1")
     submit_answers(engine, SECRET, second, VALID, submission_key="1")
+    with pytest.raises(LinkCompletedError, match="number of responses"):  # counted when stored
+        submit_answers(engine, SECRET, third, VALID, submission_key="1")
+    with pytest.raises(LinkCompletedError):
+        start_respondent(engine, SECRET, state)
+    again = submit_answers(engine, SECRET, first, VALID, submission_key="1")
+    assert again.repeated  # a retry of a stored submission gets its result
     with pytest.raises(Exception, match="own link"):
         submit_answers(engine, SECRET, shared.token, VALID, submission_key="2")
     with transaction(engine) as session:

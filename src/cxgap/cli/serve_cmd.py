@@ -48,11 +48,13 @@ def serve(
     from cxgap.services.collection import create_invitations
     from cxgap.services.demo import load_demo
     from cxgap.services.surveys import list_surveys
+    from cxgap.settings import get_settings
     from cxgap.web.main import create_app
 
     engine = state.engine()
     console.print(f"database: {engine.url.render_as_string(hide_password=True)}")
     address = f"http://{host}:{port}"
+    base = (get_settings().base_url or address).rstrip("/")
     if demo:
         with console.status("empty database: loading the demo organisation..."):
             loaded = load_demo(engine, if_empty=True)
@@ -61,8 +63,8 @@ def serve(
             customer = [s for s in list_surveys(engine) if s.audience == "customers"]
             if customer:
                 link = create_invitations(engine, _secret(), customer[-1].key, anonymous=1)[0]
-                console.print(f"try the survey {customer[-1].key}: {address}/s/{link.token}")
-    application = create_app(engine)
+                console.print(f"try the survey {customer[-1].key}: {base}/s/{link.token}")
+    application = create_app(engine, base_url=base)
     freeze_loaded_objects()
     console.print(f"cxgap is serving at {address} (Ctrl+C stops it)", highlight=False)
     console.print(
@@ -94,12 +96,18 @@ def invitations_create(
         str | None, typer.Option(help="Language of the form: en, zh or fa (default: browser's).")
     ] = None,
     base_url: Annotated[
-        str, typer.Option(help="Address the respondents reach the server at.")
-    ] = "http://127.0.0.1:8000",
+        str | None,
+        typer.Option(
+            help="Address the respondents reach the server at "
+            "(default: the CXGAP_BASE_URL setting, else http://127.0.0.1:8000)."
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write customer,link rows to this CSV.")] = None,
 ) -> None:
     """Create invitation links; each link is printed (or written) once and never stored."""
     from cxgap.services.collection import create_invitations
+    from cxgap.settings import get_settings
+    from cxgap.web.main import DEFAULT_BASE_URL
 
     ids: list[str] | None = None
     if customers is not None:
@@ -117,7 +125,7 @@ def invitations_create(
         expires_days=expires_days,
         language=lang,
     )
-    base = base_url.rstrip("/")
+    base = (base_url or get_settings().base_url or DEFAULT_BASE_URL).rstrip("/")
     if out is not None:
         from cxgap.services.exports import write_csv
 

@@ -48,12 +48,29 @@ class CsrfError(Exception):
     """The form's CSRF token does not match this browser's cookie, or a foreign origin."""
 
 
+def link_url(request: Request, token: str) -> str:
+    """The full address of a survey link, on the configured base address (never the
+    request's ``Host`` header, which the client chooses)."""
+    base: str = request.app.state.base_url
+    return f"{base}/s/{token}"
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def check_new_respondent(request: Request) -> None:
+    """Count a new respondent of an anonymous link against the client address's limit."""
+    limiter: RateLimiter = request.app.state.respondent_limiter
+    if not limiter.allow(client_address(request)):
+        raise TooManyRequestsError
+
+
 def check_rate(request: Request, link: str) -> None:
     """Count a POST against the link's and the client address's per-minute limits."""
     per_link: RateLimiter = request.app.state.link_limiter
     per_address: RateLimiter = request.app.state.address_limiter
-    address = request.client.host if request.client else "unknown"
-    if not per_address.allow(address) or not per_link.allow(link):
+    if not per_address.allow(client_address(request)) or not per_link.allow(link):
         raise TooManyRequestsError
 
 

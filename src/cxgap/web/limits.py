@@ -21,13 +21,15 @@ class WebOptions:
     """Limits and switches of the web application.
 
     Rate limits count POST requests over the last minute, per survey link and per client
-    address; each server process counts on its own.
+    address, and new respondents of anonymous links per client address; each server
+    process counts on its own.
     """
 
     max_body_bytes: int = 256 * 1024
     max_answers: int = 2000
     link_posts_per_minute: int = 60
     address_posts_per_minute: int = 600
+    address_respondents_per_minute: int = 60
     secure_cookies: bool = False
     baseline: bool = False
     """Mount ``POST /baseline/{survey}``, which stores a form without any check. For the

@@ -18,7 +18,13 @@ from cxgap.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from cxgap.services.collection import LinkCompletedError, LinkExpiredError, signing_secret
+from cxgap.services.collection import (
+    DraftTooLargeError,
+    LinkCompletedError,
+    LinkExpiredError,
+    signing_secret,
+)
+from cxgap.settings import get_settings
 from cxgap.web import api, dashboard
 from cxgap.web.deps import CsrfError, TooManyRequestsError, page_language, render
 from cxgap.web.limits import (
@@ -34,6 +40,7 @@ from cxgap.web.routers import baseline, health, survey_pages
 
 STATIC = Path(__file__).parent / "static"
 LANGUAGES = ("en", "zh", "fa")
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 # (message page, HTTP status) for each error, most specific first.
 ERROR_PAGES: list[tuple[type[Exception], str, int]] = [
@@ -41,6 +48,7 @@ ERROR_PAGES: list[tuple[type[Exception], str, int]] = [
     (LinkCompletedError, "completed", 409),
     (NotFoundError, "invalid", 404),
     (ConflictError, "completed", 409),
+    (DraftTooLargeError, "too_large", 413),
     (ValidationError, "error", 422),
     (CsrfError, "csrf", 403),
     (TooManyRequestsError, "rate", 429),
@@ -76,8 +84,14 @@ def _page_access(request: Request, exc: Exception) -> Response:
     return RedirectResponse(f"/login?{urlencode({'next': target})}", 303)
 
 
-def create_app(engine: Engine, *, options: WebOptions | None = None) -> FastAPI:
-    """The web application on ``engine`` (its schema must be up to date)."""
+def create_app(
+    engine: Engine, *, options: WebOptions | None = None, base_url: str | None = None
+) -> FastAPI:
+    """The web application on ``engine`` (its schema must be up to date).
+
+    Survey links are built on ``base_url``: by default the ``base_url`` setting, or
+    ``DEFAULT_BASE_URL`` when that is unset.
+    """
     options = options or WebOptions()
     app = FastAPI(title="cxgap", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.engine = engine
@@ -85,6 +99,8 @@ def create_app(engine: Engine, *, options: WebOptions | None = None) -> FastAPI:
     app.state.secret = signing_secret(engine.url.render_as_string(hide_password=False))
     app.state.link_limiter = RateLimiter(options.link_posts_per_minute)
     app.state.address_limiter = RateLimiter(options.address_posts_per_minute)
+    app.state.respondent_limiter = RateLimiter(options.address_respondents_per_minute)
+    app.state.base_url = (base_url or get_settings().base_url or DEFAULT_BASE_URL).rstrip("/")
     for kind in (CxgapError, CsrfError, TooManyRequestsError, survey_pages.TooManyAnswersError):
         app.add_exception_handler(kind, _message)
     app.add_exception_handler(AuthenticationError, _page_access)

@@ -6,12 +6,16 @@ answers and storage lives here.
 
 from cxgap.services.collection.answers import (
     CONFIRM_PREFIX,
+    MAX_DRAFT_CHARS,
     MAX_TEXT_CHARS,
+    MAX_VALUE_CHARS,
     CheckedAnswers,
+    DraftTooLargeError,
     FieldError,
     answer_names,
     check_answers,
     confirmed_items,
+    draft_answers,
     form_pages,
     item_columns,
     merge_page,
@@ -48,9 +52,12 @@ from cxgap.services.collection.tokens import (
 
 __all__ = [
     "CONFIRM_PREFIX",
+    "MAX_DRAFT_CHARS",
     "MAX_TEXT_CHARS",
+    "MAX_VALUE_CHARS",
     "AnswersInvalidError",
     "CheckedAnswers",
+    "DraftTooLargeError",
     "FieldError",
     "IssuedLink",
     "LinkCompletedError",
@@ -66,6 +73,7 @@ __all__ = [
     "create_invitations",
     "csrf_token",
     "csrf_valid",
+    "draft_answers",
     "form_pages",
     "item_columns",
     "merge_page",

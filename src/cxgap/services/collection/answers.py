@@ -13,11 +13,16 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from cxgap.errors import ValidationError
 from cxgap.ingest.normalize import parse_number
 from cxgap.instruments.model import Instrument, Item, Section
 from cxgap.text import describe_character, forbidden_characters
 
 MAX_TEXT_CHARS = 4000
+MAX_VALUE_CHARS = 20
+"""Longest value a draft keeps for a field that is not free text (numbers, ticks)."""
+MAX_DRAFT_CHARS = 32_000
+"""Most characters (names and values) one link's draft may hold."""
 CONFIRM_PREFIX = "confirm:"
 """Form field ``confirm:<item>`` = the respondent confirms adequate above desired."""
 
@@ -182,6 +187,34 @@ def answer_names(instrument: Instrument) -> set[str]:
     names = {c.name for c in instrument.answer_columns()}
     names |= {f"{CONFIRM_PREFIX}{i.id}" for i in instrument.items_of_format("tolerance_zone")}
     return names
+
+
+class DraftTooLargeError(ValidationError):
+    """A draft would hold a value or a total above its bound (nothing was saved)."""
+
+
+def draft_answers(instrument: Instrument, raw: Mapping[str, str]) -> dict[str, str]:
+    """The part of ``raw`` a draft keeps: the instrument's own answer fields, non-empty.
+
+    Raises ``DraftTooLargeError`` when a free-text answer is longer than
+    ``MAX_TEXT_CHARS`` (a line break counts once), another field longer than
+    ``MAX_VALUE_CHARS``, or everything together longer than ``MAX_DRAFT_CHARS``.
+    """
+    texts = {c.name for c in instrument.answer_columns() if c.field == "text"}
+    names = answer_names(instrument)
+    kept = {k: v for k, v in raw.items() if v and k in names}
+    for name, value in kept.items():
+        limit = MAX_TEXT_CHARS if name in texts else MAX_VALUE_CHARS
+        if len(value) - value.count("\r\n") > limit:
+            raise DraftTooLargeError(
+                f"answer {name!r} has {len(value):,} characters; at most {limit:,} can be saved"
+            )
+    total = sum(len(k) + len(v) for k, v in kept.items())
+    if total > MAX_DRAFT_CHARS:
+        raise DraftTooLargeError(
+            f"the answers have {total:,} characters; a draft holds at most {MAX_DRAFT_CHARS:,}"
+        )
+    return kept
 
 
 def form_pages(instrument: Instrument) -> list[Section]:

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
 
 from cxgap.errors import ConflictError, NotFoundError, ValidationError
 from cxgap.instruments import Instrument
-from cxgap.services.collection.tokens import new_link_token, verify_link_token
+from cxgap.services.collection.answers import draft_answers
+from cxgap.services.collection.tokens import (
+    new_link_token,
+    new_respondent_token,
+    respondent_of,
+    verify_link_token,
+)
 from cxgap.services.surveys import instrument_of
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
 from cxgap.store.models import Customer, Draft, Invitation, Survey
 
 InvitationKind = Literal["personal", "anonymous"]
-MAX_DRAFT_FIELDS = 2000
+MAX_OPEN_RESPONDENTS = 10_000
+"""Most respondents of one anonymous link with saved, unsubmitted answers."""
+ABANDONED_AFTER = dt.timedelta(days=7)
+"""Unsubmitted answers untouched this long are dropped when an anonymous link is full."""
 
 
 class LinkExpiredError(ConflictError):
@@ -41,9 +52,14 @@ class IssuedLink:
 
 @dataclass(frozen=True)
 class LinkState:
-    """What a survey link leads to, as its form needs it."""
+    """What a survey link leads to, as its form needs it.
 
-    invitation_id: int
+    A respondent of an anonymous link has no stored invitation until their first saved
+    draft or submission: then ``invitation_id`` is ``None``, and ``token_hash`` and
+    ``parent_id`` say what to store.
+    """
+
+    invitation_id: int | None
     kind: str
     status: str
     survey_id: int
@@ -55,6 +71,8 @@ class LinkState:
     expires_at: dt.datetime
     draft: dict[str, str]
     page: int
+    token_hash: str = ""
+    parent_id: int | None = None
 
 
 _instruments: dict[str, Instrument] = {}
@@ -167,12 +185,46 @@ def open_link(engine: Engine, secret: bytes, token: str, *, mark_opened: bool = 
     with transaction(engine) as session:
         invitation = session.scalar(select(Invitation).where(Invitation.token_hash == hashed))
         if invitation is None:
-            raise NotFoundError("this survey link is not valid; check that it was copied whole")
+            return _new_respondent(session, respondent_of(token), hashed)
         survey = session.get_one(Survey, invitation.survey_id)
         state = link_state(invitation, survey, session.get(Draft, invitation.id))
+        if invitation.parent_id is not None:
+            _check_room(session, session.get_one(Invitation, invitation.parent_id))
         if mark_opened and invitation.opened_at is None and invitation.status != "completed":
             invitation.opened_at = _now()
     return state
+
+
+def _new_respondent(session: Session, shared_id: int | None, hashed: str) -> LinkState:
+    """The state of a respondent's link that has nothing stored yet."""
+    parent = None if shared_id is None else session.get(Invitation, shared_id)
+    if parent is None or parent.kind != "anonymous":
+        raise NotFoundError("this survey link is not valid; check that it was copied whole")
+    shared = link_state(parent, session.get_one(Survey, parent.survey_id), None)
+    _check_room(session, parent)
+    return dataclasses.replace(
+        shared,
+        invitation_id=None,
+        kind="respondent",
+        token_hash=hashed,
+        parent_id=parent.id,
+    )
+
+
+def _check_room(session: Session, shared: Invitation) -> None:
+    """Raise when an anonymous link has as many submitted responses as it allows."""
+    if shared.max_responses is None:
+        return
+    done = session.scalar(
+        select(func.count()).where(
+            Invitation.parent_id == shared.id, Invitation.status == "completed"
+        )
+    )
+    if (done or 0) >= shared.max_responses:
+        raise LinkCompletedError(LIMIT_REACHED)
+
+
+LIMIT_REACHED = "this survey link has reached its number of responses"
 
 
 def check_open(status: str, expires_at: dt.datetime) -> None:
@@ -203,48 +255,88 @@ def link_state(invitation: Invitation, survey: Survey, draft: Draft | None) -> L
 
 
 def start_respondent(engine: Engine, secret: bytes, shared: LinkState) -> str:
-    """A single-use link of one respondent of an anonymous (shared) link."""
-    if shared.kind != "anonymous":
+    """A single-use link of one respondent of an anonymous (shared) link.
+
+    Nothing is stored until the respondent saves or submits answers, and only submitted
+    responses count towards the shared link's ``max_responses``.
+    """
+    if shared.kind != "anonymous" or shared.invitation_id is None:
         raise ValidationError("only an anonymous link starts new respondents")
-    token, hashed = new_link_token(secret)
     with transaction(engine) as session:
-        parent = session.get_one(Invitation, shared.invitation_id)
-        if parent.max_responses is not None:
-            started = session.scalar(select(func.count()).where(Invitation.parent_id == parent.id))
-            if (started or 0) >= parent.max_responses:
-                raise LinkCompletedError("this survey link has reached its number of responses")
-        session.add(
-            Invitation(
-                survey_id=parent.survey_id,
-                parent_id=parent.id,
-                token_hash=hashed,
-                kind="respondent",
-                language=parent.language,
-                status="pending",
-                expires_at=parent.expires_at,
-                opened_at=_now(),
-                reminders_sent=0,
-            )
-        )
-    return token
+        _check_room(session, session.get_one(Invitation, shared.invitation_id))
+    return new_respondent_token(secret, shared.invitation_id)[0]
 
 
 def save_draft(engine: Engine, state: LinkState, answers: Mapping[str, str], page: int) -> None:
-    """Keep the answers given so far (raw form values) so the respondent can resume."""
+    """Keep the answers given so far (raw form values) so the respondent can resume.
+
+    Only the instrument's answer fields are kept, each within its length; a draft over
+    its bounds raises ``DraftTooLargeError`` and nothing is saved. A respondent of an
+    anonymous link gets their invitation stored with their first draft.
+    """
     if state.kind == "anonymous":
         raise ValidationError("answers are saved on a respondent's own link")
-    kept = {k: v[:5000] for k, v in list(answers.items())[:MAX_DRAFT_FIELDS] if v}
+    kept = draft_answers(state.instrument, answers)
     with transaction(engine) as session:
+        invitation_id = state.invitation_id
+        if invitation_id is None:
+            invitation_id = _store_respondent(session, state)
         started = session.execute(
             update(Invitation)
-            .where(Invitation.id == state.invitation_id, Invitation.status != "completed")
+            .where(Invitation.id == invitation_id, Invitation.status != "completed")
             .values(status="started")
         )
         if started.rowcount == 0:  # type: ignore[attr-defined]
             raise LinkCompletedError("this survey link has already been used to submit answers")
-        draft = session.get(Draft, state.invitation_id)
+        draft = session.get(Draft, invitation_id)
         if draft is None:
-            session.add(Draft(invitation_id=state.invitation_id, answers=kept, page=page))
+            session.add(Draft(invitation_id=invitation_id, answers=kept, page=page))
         else:
             draft.answers = kept
             draft.page = page
+
+
+def _store_respondent(session: Session, state: LinkState) -> int:
+    """The invitation of a respondent of an anonymous link, stored now if it was not.
+
+    At most ``MAX_OPEN_RESPONDENTS`` respondents of one link have unsubmitted answers;
+    when that many do, those untouched for ``ABANDONED_AFTER`` are dropped first.
+    """
+    found = session.scalar(select(Invitation.id).where(Invitation.token_hash == state.token_hash))
+    if found is not None:
+        return found
+    open_ones = (
+        select(Invitation.id)
+        .outerjoin(Draft, Draft.invitation_id == Invitation.id)
+        .where(Invitation.parent_id == state.parent_id, Invitation.status != "completed")
+    )
+    if _count(session, open_ones) >= MAX_OPEN_RESPONDENTS:
+        stale = open_ones.where(
+            or_(Draft.updated_at.is_(None), Draft.updated_at < _now() - ABANDONED_AFTER)
+        )
+        ids = list(session.scalars(stale.limit(MAX_OPEN_RESPONDENTS)))
+        session.execute(delete(Draft).where(Draft.invitation_id.in_(ids)))
+        session.execute(delete(Invitation).where(Invitation.id.in_(ids)))
+        if _count(session, open_ones) >= MAX_OPEN_RESPONDENTS:
+            raise ConflictError(
+                f"{MAX_OPEN_RESPONDENTS:,} people are answering this survey link already; "
+                "your answers can be submitted but not saved for later"
+            )
+    invitation = Invitation(
+        survey_id=state.survey_id,
+        parent_id=state.parent_id,
+        token_hash=state.token_hash,
+        kind="respondent",
+        language=state.language,
+        status="pending",
+        expires_at=state.expires_at,
+        opened_at=_now(),
+        reminders_sent=0,
+    )
+    session.add(invitation)
+    session.flush()
+    return invitation.id
+
+
+def _count(session: Session, query: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)

@@ -3,11 +3,14 @@
 A batch's responses, answers, submission ids and completed invitations are written in
 one transaction (group commit), so a crash loses a whole batch or nothing. Each link is
 claimed with a compare-and-set update, so a double click, a retry racing the original,
-or a second server process can never store two responses for one link.
+or a second server process can never store two responses for one link. A respondent of
+an anonymous link is counted against the link's ``max_responses`` in the same
+transaction, when the response is stored.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Mapping
@@ -15,11 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from cxgap.ingest.importer import fingerprint_answers
 from cxgap.instruments import Instrument
+from cxgap.services.collection.invitations import LIMIT_REACHED, LinkCompletedError
 from cxgap.services.imports import ANSWER_COLUMNS, answer_rows, insert_responses
 from cxgap.store.bulk import bulk_insert
 from cxgap.store.models import Draft, Invitation, Submission
@@ -34,6 +38,16 @@ class SubmissionResult:
 
 
 @dataclass(frozen=True)
+class NewRespondent:
+    """A respondent of an anonymous link whose invitation is not stored yet."""
+
+    parent_id: int
+    token_hash: str
+    language: str | None
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class StoreJob:
     """Checked answer values to store as one response (through a link, or without one)."""
 
@@ -43,24 +57,37 @@ class StoreJob:
     invitation_id: int | None = None
     submission_key: str | None = None
     customer_id: int | None = None
+    respondent: NewRespondent | None = None
 
 
-def store_batch(connection: Connection, jobs: list[StoreJob]) -> list[SubmissionResult | None]:
+Stored = SubmissionResult | LinkCompletedError | None
+
+
+def store_batch(connection: Connection, jobs: list[StoreJob]) -> list[Stored]:
     """Store jobs in one transaction on ``connection`` (which must not be in one); ``None``
-    for a job whose link was already used."""
+    for a job whose link was already used, ``LinkCompletedError`` for one whose anonymous
+    link has as many responses as it allows."""
     now = dt.datetime.now(dt.UTC)
     claimed: set[int] = set()
+    full: set[int] = set()
     with connection.begin():
         session = Session(bind=connection)  # joins the transaction (the import code's API)
+        jobs, created = _with_invitations(connection, jobs, now)
         first: dict[int, StoreJob] = {}
         for job in jobs:
             if job.invitation_id is not None:
                 first.setdefault(job.invitation_id, job)
         if first:  # claim the links (and the write lock) before anything else
+            full = _over_limit(connection, list(first))
+            if full & created:  # no row for a respondent who could not answer
+                connection.execute(delete(Invitation).where(Invitation.id.in_(full & created)))
             claimed = set(
                 connection.execute(
                     update(Invitation)
-                    .where(Invitation.id.in_(list(first)), Invitation.status != "completed")
+                    .where(
+                        Invitation.id.in_([i for i in first if i not in full]),
+                        Invitation.status != "completed",
+                    )
                     .values(status="completed", completed_at=now)
                     .returning(Invitation.id)
                 ).scalars()
@@ -102,7 +129,7 @@ def store_batch(connection: Connection, jobs: list[StoreJob]) -> list[Submission
                 delete(Draft).where(Draft.invitation_id.in_([job.invitation_id for job in links]))
             )
         session.close()
-    results: list[SubmissionResult | None] = []
+    results: list[Stored] = []
     earlier = {
         id(job): stored_submission(connection, job.invitation_id, job.submission_key)
         for job in jobs
@@ -113,9 +140,102 @@ def store_batch(connection: Connection, jobs: list[StoreJob]) -> list[Submission
     for job in jobs:
         if id(job) in response_of:
             results.append(SubmissionResult(response_of[id(job)], repeated=False))
+        elif earlier[id(job)] is None and job.invitation_id in full:
+            results.append(LinkCompletedError(LIMIT_REACHED))
         else:
             results.append(earlier[id(job)])
     return results
+
+
+def _with_invitations(
+    connection: Connection, jobs: list[StoreJob], now: dt.datetime
+) -> tuple[list[StoreJob], set[int]]:
+    """The jobs, each respondent of an anonymous link with their invitation (stored now
+    for those that had none: the first write of the transaction takes the write lock),
+    and the ids of the invitations stored here."""
+    new = {job.respondent.token_hash: job for job in jobs if job.respondent is not None}
+    if not new:
+        return jobs, set()
+    connection.execute(delete(Draft).where(Draft.invitation_id == -1))  # the write lock
+    ids = dict(
+        connection.execute(
+            select(Invitation.token_hash, Invitation.id).where(Invitation.token_hash.in_(new))
+        ).all()
+    )
+    created: set[int] = set()
+    for hashed, job in new.items():
+        if hashed not in ids and job.respondent is not None:
+            ids[hashed] = connection.execute(
+                insert(Invitation)
+                .values(
+                    survey_id=job.survey_id,
+                    parent_id=job.respondent.parent_id,
+                    token_hash=hashed,
+                    kind="respondent",
+                    language=job.respondent.language,
+                    status="pending",
+                    expires_at=job.respondent.expires_at,
+                    opened_at=now,
+                    reminders_sent=0,
+                    created_at=now,
+                )
+                .returning(Invitation.id)
+            ).scalar_one()
+            created.add(ids[hashed])
+    return [
+        job
+        if job.respondent is None
+        else dataclasses.replace(job, invitation_id=ids[job.respondent.token_hash])
+        for job in jobs
+    ], created
+
+
+def _over_limit(connection: Connection, invitation_ids: list[int]) -> set[int]:
+    """The unclaimed respondents in ``invitation_ids`` whose anonymous link already has
+    (or with the ones before them here, would have) as many responses as it allows."""
+    rows = connection.execute(
+        select(Invitation.id, Invitation.parent_id).where(
+            Invitation.id.in_(invitation_ids),
+            Invitation.parent_id.is_not(None),
+            Invitation.status != "completed",
+        )
+    ).all()
+    if not rows:
+        return set()
+    parents = {parent for _, parent in rows}
+    # Lock the shared links' rows (PostgreSQL) so that concurrent writers count in turn.
+    connection.execute(
+        update(Invitation)
+        .where(Invitation.id.in_(parents))
+        .values(max_responses=Invitation.max_responses)
+    )
+    limits = {
+        shared: int(most)
+        for shared, most in connection.execute(
+            select(Invitation.id, Invitation.max_responses).where(Invitation.id.in_(parents))
+        )
+        if most is not None
+    }
+    if not limits:
+        return set()
+    done = {
+        int(shared or 0): int(n)
+        for shared, n in connection.execute(
+            select(Invitation.parent_id, func.count())
+            .where(Invitation.parent_id.in_(list(limits)), Invitation.status == "completed")
+            .group_by(Invitation.parent_id)
+        )
+    }
+    full: set[int] = set()
+    order = {iid: n for n, iid in enumerate(invitation_ids)}
+    for iid, parent in sorted(rows, key=lambda row: order[row[0]]):
+        if parent not in limits:
+            continue
+        if done.get(parent, 0) >= limits[parent]:
+            full.add(iid)
+        else:
+            done[parent] = done.get(parent, 0) + 1
+    return full
 
 
 def _insert_responses(session: Session, group: list[StoreJob], now: dt.datetime) -> list[int]:

@@ -40,12 +40,13 @@ from cxgap.services.collection.invitations import (
     check_open,
 )
 from cxgap.services.collection.storing import (
+    NewRespondent,
     StoreJob,
     SubmissionResult,
     store_batch,
     stored_submission,
 )
-from cxgap.services.collection.tokens import verify_link_token
+from cxgap.services.collection.tokens import respondent_of, verify_link_token
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
 from cxgap.store.models import Draft, InstrumentVersion, Invitation, Survey
@@ -71,6 +72,8 @@ class SubmittedForm:
     raw: Mapping[str, str]
     submission_key: str
     page: int | None = None
+    shared_id: int | None = None
+    """The anonymous link of a respondent's link (whose invitation may not be stored)."""
 
 
 Outcome = SubmissionResult | None | BaseException
@@ -109,13 +112,30 @@ def _check_forms(
         row[0]: row
         for row in connection.execute(_LINK_QUERY.where(Invitation.token_hash.in_(hashes)))
     }
+    shared = {f.shared_id for f in forms if f.token_hash not in rows and f.shared_id is not None}
+    parents = {
+        row[1]: row
+        for row in (
+            connection.execute(_LINK_QUERY.where(Invitation.id.in_(shared))) if shared else ()
+        )
+        if row[3] == "anonymous"
+    }
     for form in forms:
+        row: Any = rows.get(form.token_hash)
+        if row is None and form.shared_id in parents:
+            row = _new_respondent_row(form, parents[form.shared_id])
         try:
-            outcomes.append(_check_form(engine, connection, form, rows.get(form.token_hash)))
+            outcomes.append(_check_form(engine, connection, form, row))
         except Exception as exc:  # the request's own answer; the batch goes on
             outcomes.append(exc)
     connection.rollback()  # end the read: storing begins its own transaction
     return outcomes
+
+
+def _new_respondent_row(form: SubmittedForm, parent: Any) -> tuple[Any, ...]:
+    """A link row for a respondent with nothing stored yet, from their shared link's row
+    (no id, no draft)."""
+    return (form.token_hash, None, "pending", "respondent", *parent[4:11], None, None)
 
 
 def _check_form(
@@ -125,6 +145,9 @@ def _check_form(
         raise NotFoundError("this survey link is not valid; check that it was copied whole")
     (invitation_id, status, kind, expires_at, customer_id, language) = row[1:7]
     survey_id, survey_key, survey_name, checksum, draft, page = row[7:]
+    respondent = None
+    if invitation_id is None and form.shared_id is not None:
+        respondent = NewRespondent(form.shared_id, form.token_hash, language, _aware(expires_at))
     if status == "completed":
         earlier = stored_submission(connection, invitation_id, form.submission_key)
         if earlier is not None:
@@ -155,6 +178,8 @@ def _check_form(
             expires_at=_aware(expires_at),
             draft=drafted,
             page=page or 0,
+            token_hash=form.token_hash,
+            parent_id=form.shared_id if invitation_id is None else None,
         )
         raise AnswersInvalidError(checked, dict(raw), state)
     return StoreJob(
@@ -164,6 +189,7 @@ def _check_form(
         invitation_id=invitation_id,
         submission_key=form.submission_key,
         customer_id=customer_id,
+        respondent=respondent,
     )
 
 
@@ -341,7 +367,8 @@ def _submitted_form(
         raise ValidationError(
             f"submission id must be 1-{MAX_SUBMISSION_KEY} characters, got {len(submission_key)}"
         )
-    return SubmittedForm(verify_link_token(secret, token), raw, submission_key, page)
+    hashed = verify_link_token(secret, token)
+    return SubmittedForm(hashed, raw, submission_key, page, respondent_of(token))
 
 
 def _stored(result: SubmissionResult | None) -> SubmissionResult:

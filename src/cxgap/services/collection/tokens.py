@@ -3,6 +3,10 @@
 A link token is ``<nonce>.<signature>``: a random nonce (no personal data) and an
 HMAC-SHA256 of it under the signing secret. Only ``sha256(nonce)`` is stored, so neither a
 copy of the database nor a guessed nonce yields a working link.
+
+A respondent of an anonymous link gets a token whose nonce also names the shared link
+(``<random>~<shared link id>``, covered by the signature): it works before anything is
+stored for it, so opening a shared link writes nothing.
 """
 
 from __future__ import annotations
@@ -77,6 +81,18 @@ def new_link_token(secret: bytes) -> tuple[str, str]:
     """A new link token and the hash under which its invitation is stored."""
     nonce = _b64(secrets.token_bytes(NONCE_BYTES))
     return f"{nonce}.{_sign(secret, 'link', nonce)}", token_hash(nonce)
+
+
+def new_respondent_token(secret: bytes, shared_id: int) -> tuple[str, str]:
+    """A new respondent's token under the anonymous link ``shared_id``, and its hash."""
+    nonce = f"{_b64(secrets.token_bytes(NONCE_BYTES))}~{shared_id}"
+    return f"{nonce}.{_sign(secret, 'link', nonce)}", token_hash(nonce)
+
+
+def respondent_of(token: str) -> int | None:
+    """The anonymous link a (verified) respondent token belongs to; ``None`` for others."""
+    _, tilde, shared = token.partition(".")[0].partition("~")
+    return int(shared) if tilde and shared.isascii() and shared.isdigit() else None
 
 
 def token_hash(nonce: str) -> str:

@@ -18,7 +18,7 @@ from cxgap.web.api.common import (
     SurveysWrite,
     Timestamp,
 )
-from cxgap.web.deps import get_engine, get_secret
+from cxgap.web.deps import get_engine, get_secret, link_url
 
 router = APIRouter(tags=["surveys"])
 
@@ -153,10 +153,9 @@ def invite(
         language=body.language,
         max_responses=body.max_responses,
     )
-    base = str(request.base_url).rstrip("/")
     links = [
         InvitationLink(
-            url=f"{base}/s/{link.token}",
+            url=link_url(request, link.token),
             kind=link.kind,
             customer=link.customer,
             expires_at=link.expires_at,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from typing import Annotated
@@ -14,6 +15,7 @@ from sqlalchemy import Engine
 
 from cxgap.services.collection import (
     AnswersInvalidError,
+    DraftTooLargeError,
     FieldError,
     LinkCompletedError,
     LinkState,
@@ -33,7 +35,9 @@ from cxgap.web.deps import (
     OptionsDep,
     SecretDep,
     check_csrf,
+    check_new_respondent,
     check_rate,
+    link_url,
     page_language,
     render,
 )
@@ -106,14 +110,20 @@ def show_form(
 
 
 def _respondent(request: Request, engine: Engine, secret: bytes, shared: LinkState) -> Response:
-    """Send a browser from a shared link to its own respondent link (one per browser)."""
+    """Send a browser from a shared link to its own respondent link (one per browser).
+
+    Nothing is stored until the respondent saves or submits; new respondents are
+    rate-limited per client address.
+    """
     cookie = f"cxgap_a{shared.invitation_id}"
     own = request.cookies.get(cookie)
     if not own or len(own) > 100:
+        check_new_respondent(request)
         own = start_respondent(engine, secret, shared)
     lang = request.query_params.get("lang")
     response = RedirectResponse(
-        f"/s/{own}" + (f"?lang={lang}" if lang in shared.instrument.languages else ""), 303
+        link_url(request, own) + (f"?lang={lang}" if lang in shared.instrument.languages else ""),
+        303,
     )
     response.set_cookie(
         cookie,
@@ -208,7 +218,8 @@ def _refused(request: Request, engine: Engine, token: str, exc: AnswersInvalidEr
     state = exc.state
     lang = page_language(request, state.instrument.languages, state.language)
     first = page_of_error(state.instrument, exc.checked.errors)
-    save_draft(engine, state, exc.raw, first)
+    with contextlib.suppress(DraftTooLargeError):  # the errors are shown all the same
+        save_draft(engine, state, exc.raw, first)
     return _form(request, token, state, lang, first, exc.raw, exc.checked.errors, status_code=422)
 
 
@@ -234,7 +245,8 @@ def _move(
             confirmed=confirmed_items(merged),
         )
         if not checked.ok:
-            save_draft(engine, state, merged, index)
+            with contextlib.suppress(DraftTooLargeError):  # the errors are shown all the same
+                save_draft(engine, state, merged, index)
             return _form(
                 request, token, state, lang, index, merged, checked.errors, status_code=422
             )
