@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter
 
 from cxgap.errors import IngestError
 from cxgap.ingest.encoding import decode_bytes
+from cxgap.text import unquote_frame
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
 
@@ -207,6 +208,8 @@ def _read_csv(path: Path, data: bytes, encoding: str | None) -> RawTable:
         text, delimiter, len(columns), stream.tell(), reader.line_num + 1
     )
     frame = pd.DataFrame(rows, columns=columns, dtype=object)
+    if "'" in text:  # cells quoted by an export so that spreadsheets keep them text
+        frame = unquote_frame(frame)
     return RawTable(
         path=path,
         file_format="csv",
@@ -307,7 +310,7 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | None) -> RawTable:
         book.close()
     while cells and all(v is None for v in cells[-1]):
         cells.pop()
-    frame = pd.DataFrame(cells, columns=names, dtype=object)
+    frame = unquote_frame(pd.DataFrame(cells, columns=names, dtype=object))
     table = _from_frame(path, "xlsx", data, frame)
     used = len(cells)
     return dataclasses.replace(table, cell_problems=[p for p in problems if p[0] < used])

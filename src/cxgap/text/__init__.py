@@ -5,7 +5,13 @@ No I/O here; every entrance (file import, web forms, API bodies, command line) a
 exit (CSV/XLSX exports, report tables) calls these functions, so there is one policy.
 """
 
-from cxgap.text.cells import SPREADSHEET_TRIGGERS, spreadsheet_cell, spreadsheet_frame
+from cxgap.text.cells import (
+    SPREADSHEET_TRIGGERS,
+    spreadsheet_cell,
+    spreadsheet_frame,
+    unquote_cell,
+    unquote_frame,
+)
 from cxgap.text.control import (
     ALLOWED_CONTROLS,
     check_text,
@@ -23,4 +29,6 @@ __all__ = [
     "replace_forbidden",
     "spreadsheet_cell",
     "spreadsheet_frame",
+    "unquote_cell",
+    "unquote_frame",
 ]

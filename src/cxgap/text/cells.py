@@ -41,6 +41,36 @@ def spreadsheet_cell(value: Any) -> Any:
     return value
 
 
+def unquote_cell(value: Any) -> Any:
+    """Undo :func:`spreadsheet_cell` on a cell read back from a CSV or XLSX export, so an
+    exported file imports again unchanged: ``'=x`` becomes ``=x``; a quote before any
+    other text stays.
+
+    >>> unquote_cell("'=SUM(A1)")
+    '=SUM(A1)'
+    >>> unquote_cell("'tis")
+    "'tis"
+    """
+    if isinstance(value, str) and value.startswith("'") and len(value) > 1:
+        inner = value[1:]
+        if spreadsheet_cell(inner) == value:
+            return inner
+    return value
+
+
+def unquote_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with :func:`unquote_cell` applied to every text cell that starts with a
+    quote (columns without one are left as they are)."""
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype.kind != "O":
+            continue
+        quoted = column.map(lambda v: isinstance(v, str) and v.startswith("'"))
+        if bool(quoted.any()):
+            frame.loc[quoted, name] = column[quoted].map(unquote_cell)
+    return frame
+
+
 def spreadsheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells (and column names) are safe for spreadsheets;
     numeric columns keep their dtype."""
