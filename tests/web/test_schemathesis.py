@@ -7,6 +7,8 @@ from tests.web.api_world import World, build_world
 from tests.web.schemathesis_run import fuzz
 
 OPERATIONS = 35
+SURVEY_WORK = ("POST /api/v1/analyses", "POST /api/v1/index", "GET /api/v1/reports/{survey}")
+"""Operations that only do their work for a stored survey's key."""
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +21,8 @@ def test_generated_requests(world: World) -> None:
     assert len(report.by_operation) == OPERATIONS
     assert report.requests >= 4 * OPERATIONS
     assert not [s for s in report.by_status if s >= 500]
+    successes = {label: report.succeeded(label) for label in SURVEY_WORK}
+    assert all(successes.values()), successes  # each reached its work with a valid key
 
 
 @pytest.mark.slow
@@ -27,3 +31,7 @@ def test_five_thousand_generated_requests(world: World) -> None:
     print(f"schemathesis: {report.requests} requests, {dict(report.by_status)}")
     assert report.requests >= 5000
     assert len(report.by_operation) == OPERATIONS
+    assert not [s for s in report.by_status if s >= 500]
+    successes = {label: report.succeeded(label) for label in SURVEY_WORK}
+    print(f"2xx answers with a stored survey: {successes}")
+    assert all(n >= 10 for n in successes.values()), successes

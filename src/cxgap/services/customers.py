@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from cxgap.errors import ValidationError
 from cxgap.store.models import Customer
 
 SEGMENT_FIELDS = ("gender", "age_band", "income_band", "interests", "region", "channel")
 """Segment attributes with their own column; anything else goes into ``attributes``."""
 
 LOOKUP_CHUNK = 900
+
+MAX_EXACT_INTEGER = 2**53 - 1
+"""Largest whole number an attribute holds: every JSON reader keeps it exactly."""
 
 
 def split_interests(value: Any) -> list[str] | None:
@@ -39,12 +44,32 @@ def customer_ids(session: Session, external_ids: Iterable[str]) -> dict[str, int
     return found
 
 
-def _columns(attrs: Mapping[str, Any]) -> dict[str, Any]:
+def check_number(customer: str, name: str, value: Any) -> None:
+    """Refuse a numeric attribute that would not be stored as given: a whole number
+    beyond +/- :data:`MAX_EXACT_INTEGER`, or NaN or an infinity."""
+    if isinstance(value, bool):
+        return
+    where = f"customer {customer!r}, attribute {name!r}"
+    if isinstance(value, int) and abs(value) > MAX_EXACT_INTEGER:
+        raise ValidationError(
+            f"{where}: a whole number of {len(str(abs(value)))} digits is out of range; "
+            f"allowed: between -{MAX_EXACT_INTEGER} and {MAX_EXACT_INTEGER} (give longer "
+            "numbers as text)"
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError(
+            f"{where}: {value} is not a number that can be stored; allowed: finite numbers, "
+            "text or nothing"
+        )
+
+
+def _columns(customer: str, attrs: Mapping[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for name, value in attrs.items():
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
+        check_number(customer, name, value)
         if name == "interests":
             values["interests"] = split_interests(value)
         elif name in SEGMENT_FIELDS:
@@ -67,14 +92,14 @@ def upsert_customers(
     """
     existing = customer_ids(session, customers)
     new = [
-        Customer(external_id=ext, **_columns(attrs))
+        Customer(external_id=ext, **_columns(ext, attrs))
         for ext, attrs in customers.items()
         if ext not in existing
     ]
     session.add_all(new)
     for ext, attrs in customers.items():
         if ext in existing:
-            values = _columns(attrs)
+            values = _columns(ext, attrs)
             if "attributes" in values:
                 stored = session.get(Customer, existing[ext])
                 merged = dict(stored.attributes or {}) if stored else {}

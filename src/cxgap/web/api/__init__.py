@@ -20,10 +20,12 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from cxgap.web.api import accounts, analyses, customers, feedback, instruments, responses, surveys
 from cxgap.web.api.common import api_key_header, bearer, no_nul, rate_limit, same_site
 from cxgap.web.api.errors import ERROR_RESPONSES, api_error, error_response, is_api
+from cxgap.web.api.numbers import exact_numbers
 
 PREFIX = "/api/v1"
 OPENAPI_URL = f"{PREFIX}/openapi.json"
@@ -34,6 +36,7 @@ router = APIRouter(
         Depends(rate_limit),
         Depends(same_site),
         Depends(no_nul),
+        Depends(exact_numbers),
         Security(bearer),
         Security(api_key_header),
     ],
@@ -69,10 +72,33 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return await request_validation_exception_handler(request, exc)
 
 
+def allowed_methods(app: Any, path: str) -> list[str]:
+    """Every method some route of ``app`` answers at ``path`` (routes of one path may be
+    split by method, so the route that refused the request knows only its own)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(app.routes):
+        if route.methods and route.path and compile_path(route.path)[0].match(path):
+            methods.update(route.methods)
+    return sorted(methods)
+
+
+def _with_allow(request: Request, exc: HTTPException) -> HTTPException:
+    """A 405 answer names the methods that are allowed (RFC 9110, section 15.5.6)."""
+    if exc.status_code != 405:
+        return exc
+    methods = allowed_methods(request.app, request.url.path)
+    if not methods:  # a mounted application (static files) says so itself
+        return exc
+    return HTTPException(
+        405, exc.detail, headers={**(exc.headers or {}), "Allow": ", ".join(methods)}
+    )
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)  # registered for this type only
+    exc = _with_allow(request, exc)
     if is_api(request):
         return api_error(exc)
-    assert isinstance(exc, HTTPException)  # registered for this type only
     return await http_exception_handler(request, exc)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -12,13 +11,14 @@ from cxgap.services import account_admin
 from cxgap.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PERMISSIONS, allowed
 from cxgap.store.accounts import ApiKey, User
 from cxgap.web.api.common import (
-    MAX_ID,
     AuditRead,
     DashboardView,
+    IsoDateTime,
     Page,
     Paging,
     RowId,
     Timestamp,
+    UserIdFilter,
     UsersManage,
 )
 from cxgap.web.deps import get_engine
@@ -47,7 +47,7 @@ class Me(UserPublic):
 
 
 class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     email: str = Field(min_length=3, max_length=254)
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
@@ -57,14 +57,14 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     role: RoleName | None = None
     active: bool | None = None
 
 
 class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=100, pattern=r"\S")
 
@@ -196,7 +196,7 @@ def list_keys(
     request: Request,
     user: UsersManage,
     paging: Paging,
-    user_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    user_id: UserIdFilter = None,
 ) -> Page[ApiKeyPublic]:
     rows, total = account_admin.list_api_keys(
         get_engine(request), user_id=user_id, limit=paging.limit, offset=paging.offset
@@ -217,8 +217,8 @@ def audit_log(
     actor: Annotated[str | None, Query(max_length=254)] = None,
     action: Annotated[str | None, Query(max_length=80)] = None,
     target_type: Annotated[str | None, Query(max_length=40)] = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
 ) -> Page[AuditEventPublic]:
     events, total = account_admin.list_audit(
         get_engine(request),

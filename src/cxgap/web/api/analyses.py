@@ -28,7 +28,7 @@ MAX_BOOTSTRAP = 2000
 class AnalysisRun(BaseModel):
     """A survey to analyse; ``by`` compares segments, ``compare`` an earlier wave."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     survey: SurveyKey
     by: list[Attribute] = Field(default_factory=list, max_length=6)
@@ -39,7 +39,7 @@ class AnalysisRun(BaseModel):
 
 
 class IndexRun(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     survey: SurveyKey
     model: Literal["acsi", "ecsi"] = "acsi"

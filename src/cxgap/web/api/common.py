@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Annotated, Generic, TypeVar
+import re
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi import Path as FastApiPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader, HTTPBearer
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from cxgap.errors import PermissionDeniedError
 from cxgap.store.accounts import User
@@ -86,14 +87,32 @@ def _has_key(request: Request) -> bool:
     return bool(request.headers.get("authorization") or request.headers.get("x-api-key"))
 
 
+WHOLE_NUMBER = re.compile(r"[0-9]{1,19}")
+
+
+def _whole_number(value: Any) -> Any:
+    """Query and path numbers: the digits 0-9 only (no sign, spaces, ``_``, ``1.0``, ``1e1``
+    or other scripts' digits, all of which Python's ``int()`` would quietly accept)."""
+    if isinstance(value, str) and not WHOLE_NUMBER.fullmatch(value):
+        raise ValueError(
+            f"a whole number written with the digits 0-9 only, such as 42; got {value!r}"
+        )
+    return value
+
+
+WholeNumber = BeforeValidator(_whole_number)
+
+
 class PageParams(BaseModel):
     limit: int
     offset: int
 
 
 def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items per page.")] = 50,
-    offset: Annotated[int, Query(ge=0, le=10**9, description="Items to skip.")] = 0,
+    limit: Annotated[
+        int, WholeNumber, Query(ge=1, le=MAX_PAGE, description="Items per page.")
+    ] = 50,
+    offset: Annotated[int, WholeNumber, Query(ge=0, le=10**9, description="Items to skip.")] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 
@@ -138,4 +157,47 @@ Timestamp = Annotated[dt.datetime, AfterValidator(_as_utc)]
 
 MAX_ID = 2**31 - 1
 """Largest row id (a 32-bit integer column on PostgreSQL)."""
-RowId = Annotated[int, FastApiPath(ge=1, le=MAX_ID)]
+RowId = Annotated[int, WholeNumber, FastApiPath(ge=1, le=MAX_ID)]
+UserIdFilter = Annotated[int | None, WholeNumber, Query(ge=1, le=MAX_ID)]
+
+ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+ISO_DATETIME = re.compile(
+    ISO_DATE
+    + r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?",
+    re.IGNORECASE,
+)
+DATETIME_ALLOWED = (
+    "an ISO 8601 date or date and time, such as 2026-01-31 or 2026-01-31T09:30:00+01:00 "
+    "(without an offset: UTC; Unix timestamps are not accepted)"
+)
+DATE_ALLOWED = "an ISO 8601 date, such as 2026-01-31"
+
+
+def _iso_datetime(value: Any) -> Any:
+    """A time from text in ISO 8601 only: pydantic would read ``0.5`` or ``1700000000``
+    (a number or a numeric string) as a Unix timestamp."""
+    if isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not ISO_DATETIME.fullmatch(value):
+        raise ValueError(f"{DATETIME_ALLOWED}; got {value!r}")
+    try:
+        return dt.datetime.fromisoformat(value.upper())
+    except ValueError as exc:
+        raise ValueError(f"{DATETIME_ALLOWED}; got {value!r} ({exc})") from None
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(ISO_DATE, value):
+        raise ValueError(f"{DATE_ALLOWED}; got {value!r}")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"{DATE_ALLOWED}; got {value!r} ({exc})") from None
+
+
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime)]
+"""A time given by a client: ISO 8601 text only (see :data:`DATETIME_ALLOWED`)."""
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+"""A calendar date given by a client: ``YYYY-MM-DD`` only."""

@@ -30,7 +30,7 @@ SEGMENTS = ("gender", "age_band", "income_band", "interests", "region", "channel
 class CustomerFields(BaseModel):
     """Segment fields (their own columns) and custom attributes (merged when updated)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     gender: Band | None = None
     age_band: Band | None = None
@@ -68,7 +68,7 @@ class CustomerPublic(BaseModel):
 
 
 class CustomerBulk(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     customers: list[CustomerCreate] = Field(min_length=1, max_length=customer_records.MAX_BULK)
 

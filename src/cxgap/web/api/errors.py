@@ -6,6 +6,7 @@ redirects); :func:`api_error` turns any exception into the API's error response.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Request
@@ -83,12 +84,17 @@ def is_api(request: Request) -> bool:
 
 
 def error_response(
-    status: int, code: str, message: str, *, field: str | None = None
+    status: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {"code": code, "message": message}
     if field is not None:
         body["field"] = field
-    response = JSONResponse({"error": body}, status_code=status)
+    response = JSONResponse({"error": body}, status_code=status, headers=headers)
     if status == 401:
         response.headers["www-authenticate"] = 'Bearer realm="cxgap"'
     elif status == 429:
@@ -109,11 +115,12 @@ def api_error(exc: Exception) -> JSONResponse:
         first = errors[0] if errors else {}
         loc = first.get("loc", ())
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        message = f"{_field(loc) or 'request'}: {first.get('msg', 'invalid')}{more}"
+        problem = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        message = f"{_field(loc) or 'request'}: {problem}{more}"
         return error_response(422, "invalid", message, field=_field(loc))
     if isinstance(exc, HTTPException):
         code = HTTP_CODES.get(exc.status_code, "error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
     for kind, status, code in API_ERRORS:
         if isinstance(exc, kind):
             message = exc.message if isinstance(exc, CxgapError) else "too many requests"

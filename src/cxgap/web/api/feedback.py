@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -11,7 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from cxgap.services import feedback
 from cxgap.services.feedback import MAX_TEXT_CHARS, Channel
 from cxgap.store.database import transaction
-from cxgap.web.api.common import FeedbackRead, FeedbackWrite, Page, Paging, RowId, Timestamp
+from cxgap.web.api.common import (
+    FeedbackRead,
+    FeedbackWrite,
+    IsoDateTime,
+    Page,
+    Paging,
+    RowId,
+    Timestamp,
+)
 from cxgap.web.deps import get_engine
 
 router = APIRouter(tags=["feedback"])
@@ -20,7 +27,7 @@ LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
 
 
 class FeedbackCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     channel: Channel
     language: str = Field(pattern=LANGUAGE_PATTERN, description="e.g. en, zh, fa")
@@ -28,7 +35,7 @@ class FeedbackCreate(BaseModel):
     customer: str | None = Field(
         default=None, min_length=1, max_length=120, description="A known customer's id."
     )
-    received_at: dt.datetime | None = Field(default=None, description="Default: now.")
+    received_at: IsoDateTime | None = Field(default=None, description="Default: now.")
     external_id: str | None = Field(
         default=None, min_length=1, max_length=120, description="The channel's own id."
     )
@@ -72,8 +79,8 @@ def inbox(
     channel: Channel | None = None,
     language: Annotated[str | None, Query(max_length=20)] = None,
     customer: Annotated[str | None, Query(max_length=120)] = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Text contains.")] = None,
 ) -> Page[FeedbackPublic]:
     found, total = feedback.list_feedback(

@@ -12,6 +12,7 @@ from cxgap.services.survey_catalog import issue_invitations, new_survey, survey_
 from cxgap.services.surveys import list_surveys
 from cxgap.web.api.common import (
     InvitationsWrite,
+    IsoDate,
     Page,
     Paging,
     SurveysRead,
@@ -47,20 +48,20 @@ class SurveyDetail(SurveyPublic):
 
 
 class SurveyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     key: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
     instrument: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,79}$")
     name: str | None = Field(default=None, min_length=1, max_length=200)
     wave: str | None = Field(default=None, min_length=1, max_length=40)
-    period_start: dt.date | None = None
-    period_end: dt.date | None = None
+    period_start: IsoDate | None = None
+    period_end: IsoDate | None = None
 
 
 class InvitationCreate(BaseModel):
     """Who to invite: customers by id, every customer, or a number of open links."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     customers: list[Annotated[str, Field(min_length=1, max_length=120)]] = Field(
         default_factory=list, max_length=MAX_INVITATIONS
