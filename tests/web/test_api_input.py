@@ -86,8 +86,17 @@ NOT_ISO = [
 ]
 
 
-@pytest.mark.parametrize("path", ["/api/v1/feedback", "/api/v1/audit"])
-@pytest.mark.parametrize("name", ["since", "until"])
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/api/v1/feedback", "since"),
+        ("/api/v1/feedback", "until"),
+        ("/api/v1/audit", "since"),
+        ("/api/v1/audit", "until"),
+        ("/api/v1/responses", "submitted_from"),
+        ("/api/v1/responses", "submitted_to"),
+    ],
+)
 def test_time_filters_take_iso_8601_only(world: World, path: str, name: str) -> None:
     admin = world.as_role("admin")
     for value in NOT_ISO:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -11,7 +10,14 @@ from pydantic import BaseModel
 
 from cxgap.services import response_browser
 from cxgap.services.response_browser import MEDIA_TYPES, ExportFormat
-from cxgap.web.api.common import Page, Paging, ResponsesExport, ResponsesRead, Timestamp
+from cxgap.web.api.common import (
+    IsoDateTime,
+    Page,
+    Paging,
+    ResponsesExport,
+    ResponsesRead,
+    Timestamp,
+)
 from cxgap.web.deps import get_engine
 
 router = APIRouter(tags=["responses"])
@@ -38,8 +44,8 @@ def browse(
     paging: Paging,
     survey: Annotated[str | None, Query(max_length=80)] = None,
     customer: Annotated[str | None, Query(max_length=120)] = None,
-    submitted_from: dt.datetime | None = None,
-    submitted_to: dt.datetime | None = None,
+    submitted_from: IsoDateTime | None = None,
+    submitted_to: IsoDateTime | None = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
     gender: Segment = None,
     age_band: Segment = None,
