@@ -78,7 +78,7 @@ def signed_in(client: TestClient, engine: Engine, role: str) -> TestClient:
 
     with transaction(engine) as session:
         user = get_user(session, f"{role}@example.org")
-        value = issue_session(client.app.state.secret, user)  # type: ignore[attr-defined]
+        value = issue_session(engine, client.app.state.secret, user)  # type: ignore[attr-defined]
     client.cookies.clear()
     client.cookies.set(SESSION_COOKIE, value)
     return client
