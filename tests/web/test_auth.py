@@ -198,3 +198,20 @@ def test_the_health_check_answers_while_sign_ins_hash(engine: Engine) -> None:
     assert codes == [401] * 8
     assert len(waits) >= 3, waits
     assert max(waits) < 0.5, f"/healthz took up to {max(waits):.2f} s while signing in"
+
+
+def test_wrong_passwords_slow_an_account_down_instead_of_locking_it_out(engine: Engine) -> None:
+    _accounts(engine)
+    app = create_app(engine, options=WebOptions(login_delay_max_seconds=0.3))
+    attacker = TestClient(app, client=("203.0.113.9", 50000))
+    owner = TestClient(app, client=("198.51.100.7", 50000))
+    codes = [_sign_in(attacker, USER, f"guess number {n}").status_code for n in range(11)]
+    assert codes == [401] * 10 + [429]  # the guessing address is limited
+    started = time.monotonic()
+    response = _sign_in(owner, USER, PASSWORD)  # the owner, from elsewhere, still gets in
+    assert response.status_code == 303 and owner.cookies.get(SESSION_COOKIE)
+    assert 0.3 <= time.monotonic() - started < 5  # after the account's wait
+    owner.cookies.clear()
+    fast = time.monotonic()
+    assert _sign_in(owner, USER, PASSWORD).status_code == 303  # success forgot the failures
+    assert time.monotonic() - fast < 0.3 + 1

@@ -18,6 +18,7 @@ Passwords
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from zxcvbn import zxcvbn
@@ -92,7 +93,18 @@ def check_password(password: str, *, email: str | None = None, name: str | None 
         own += [email, local, domain, *domain.split("."), *local.replace("_", ".").split(".")]
     if name:
         own += [name, *name.split()]
-    verdict = zxcvbn(password[:_ESTIMATED_LENGTH], user_inputs=[w for w in own if w])
+    own = [w for w in own if len(w) >= 3]
+    rest = password  # it must be strong even without the account's own name and email
+    for word in sorted(own, key=len, reverse=True):
+        rest = re.sub(re.escape(word), "", rest, flags=re.IGNORECASE)
+    verdicts = [zxcvbn(password[:_ESTIMATED_LENGTH], user_inputs=own)]
+    if rest != password:
+        verdicts.append(
+            zxcvbn(rest[:_ESTIMATED_LENGTH], user_inputs=own)
+            if rest.strip(" ._-")
+            else {"score": 0, "feedback": {"warning": "it is made of your own name or email"}}
+        )
+    verdict = min(verdicts, key=lambda v: int(v["score"]))
     if verdict["score"] < MIN_PASSWORD_SCORE:
         feedback = verdict.get("feedback") or {}
         why = feedback.get("warning") or "it follows a common pattern"
