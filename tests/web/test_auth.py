@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine
@@ -13,8 +17,14 @@ from sqlalchemy import Engine
 from cxgap.services import accounts
 from cxgap.services.collection import csrf_token
 from cxgap.store.database import transaction
-from cxgap.web.auth import SESSION_COOKIE, SESSION_HOURS, issue_session, read_session
-from cxgap.web.deps import CSRF_COOKIE
+from cxgap.web.auth import (
+    SESSION_COOKIE,
+    SESSION_HOURS,
+    PasswordChecks,
+    issue_session,
+    read_session,
+)
+from cxgap.web.deps import CSRF_COOKIE, TooManyRequestsError
 from cxgap.web.limits import WebOptions
 from cxgap.web.main import create_app
 
@@ -215,3 +225,26 @@ def test_wrong_passwords_slow_an_account_down_instead_of_locking_it_out(engine: 
     fast = time.monotonic()
     assert _sign_in(owner, USER, PASSWORD).status_code == 303  # success forgot the failures
     assert time.monotonic() - fast < 0.3 + 1
+
+
+def test_password_checks_run_a_few_at_a_time_and_refuse_a_flood() -> None:
+    checks = PasswordChecks(workers=2, queue=1)
+    release = threading.Event()
+    running: list[int] = []
+
+    def work(n: int) -> int:
+        running.append(n)
+        release.wait(5)
+        return n
+
+    async def flood() -> tuple[list[int], int]:
+        tasks = [asyncio.create_task(checks.run(functools.partial(work, n))) for n in range(3)]
+        await asyncio.sleep(0.2)
+        assert len(running) == 2  # two at once; the third waits its turn
+        with pytest.raises(TooManyRequestsError):  # a fourth has no room to wait
+            await checks.run(functools.partial(work, 3))
+        release.set()
+        return list(await asyncio.gather(*tasks)), len(running)
+
+    done, ran = asyncio.run(flood())
+    assert done == [0, 1, 2] and ran == 3

@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -176,11 +179,23 @@ class PasswordChecks:
     (429), so a flood of sign-ins neither stalls other requests nor piles up memory.
     """
 
+    NICENESS = 10
+    """Scheduling priority of the worker threads (Linux: per thread, and inherited by
+    Argon2's own lane threads), below the event loop's, so that it keeps answering."""
+
     def __init__(self, workers: int, queue: int) -> None:
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="cxgap-password")
+        self._pool = ThreadPoolExecutor(
+            workers, thread_name_prefix="cxgap-password", initializer=self._lower_priority
+        )
         self._capacity = workers + queue
         self._pending = 0
         self._lock = threading.Lock()
+
+    @classmethod
+    def _lower_priority(cls) -> None:
+        if sys.platform.startswith("linux"):
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), cls.NICENESS)
 
     async def run(self, work: Callable[[], T]) -> T:
         with self._lock:
