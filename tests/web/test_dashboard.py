@@ -146,7 +146,7 @@ def test_sign_in_is_rate_limited(demo_engine: Engine) -> None:
     codes = [_login(client, "viewer@example.org", "wrong password!").status_code for _ in range(11)]
     assert codes[:10] == [401] * 10
     assert codes[10] == 429
-    # even the right password waits for the minute to pass
+    # from the same address even the right password waits for the minute to pass
     late = _login(client, "viewer@example.org", PASSWORD)
     assert late.status_code == 429 and "wait a minute" in late.text
 
