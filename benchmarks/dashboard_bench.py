@@ -160,10 +160,9 @@ def main() -> None:
         app = create_app(engine)
         client = TestClient(app)
         with transaction(engine) as session:
-            client.cookies.set(
-                SESSION_COOKIE,
-                issue_session(app.state.secret, get_user(session, "bench@example.org")),
-            )
+            bench_user = get_user(session, "bench@example.org")
+            session.expunge(bench_user)
+        client.cookies.set(SESSION_COOKIE, issue_session(engine, app.state.secret, bench_user))
         probe = client.post("/api/v1/analyses", json={}, headers={"authorization": f"Bearer {key}"})
         has_api = probe.status_code != 404
         requests: dict[str, Callable[[], Any]] = {

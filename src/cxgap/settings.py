@@ -48,11 +48,6 @@ class Settings(BaseSettings):
         "three times faster on large surveys; the SQLite driver it uses must never share "
         "a process with the writer). Smaller reads, and PostgreSQL, use the cursor.",
     )
-    base_url: str | None = Field(
-        None,
-        description="Address people reach the server at (e.g. https://surveys.example.org); "
-        "survey links are built on it, never on a request's Host header.",
-    )
     secret_key: str | None = Field(
         None,
         description="Secret that signs survey invitation links and form (CSRF) tokens. "
@@ -60,6 +55,33 @@ class Settings(BaseSettings):
         "(<database>.secret, readable by its owner only), so links survive restarts; "
         "set it for PostgreSQL or when several machines serve the same surveys.",
     )
+    base_url: str | None = Field(
+        None,
+        description="Address people reach the server at, e.g. https://cx.example.org. Survey "
+        "links are built on it, never on a request's Host header. When it starts with "
+        "https://, cookies are marked Secure as with secure_cookies.",
+    )
+    secure_cookies: bool = Field(
+        False,
+        description="Mark the sign-in and form cookies Secure (sent over HTTPS only). Turn "
+        "it on whenever users reach the server through HTTPS, e.g. behind a TLS proxy.",
+    )
+    proxy_headers: bool = Field(
+        False,
+        description="`cxgap serve` trusts X-Forwarded-For and X-Forwarded-Proto from the "
+        "addresses in forwarded_allow_ips (a reverse proxy in front): sign-in rate limits "
+        "then count the real client addresses. Off, every request counts as the proxy's.",
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Comma-separated addresses (or *) of the proxies whose forwarding "
+        "headers are trusted when proxy_headers is on.",
+    )
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Whether cookies are to be marked Secure (set, or implied by an https base)."""
+        return self.secure_cookies or (self.base_url or "").lower().startswith("https://")
 
 
 @cache

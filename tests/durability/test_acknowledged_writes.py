@@ -95,7 +95,9 @@ def world(tmp_path: Path) -> tuple[Path, str]:
     upgrade(engine)
     load_demo(engine, seed=5, customers=200)
     with transaction(engine) as session:
-        user = accounts.create_user(session, "admin@example.org", "x" * 8 + "-Ok9#pw", role="admin")
+        user = accounts.create_user(
+            session, "admin@example.org", "durable writes under kill 9", role="admin"
+        )
         key = accounts.create_api_key(session, user, "durability", actor="test").key
     engine.dispose()
     return db, key

@@ -75,7 +75,7 @@ def test_api_keys_shown_once_stored_hashed_revocable(engine: Engine) -> None:
         new = accounts.create_api_key(s, user, "nightly export", actor=user)
     with transaction(engine) as s:
         row = s.scalars(select(ApiKey)).one()
-        assert new.key.split("_")[2] not in row.secret_hash and len(row.secret_hash) == 64
+        assert new.key.split("_", 2)[2] not in row.secret_hash and len(row.secret_hash) == 64
         assert accounts.authenticate_api_key(s, new.key).email == "bot@example.org"
         for bad in ("", "cxg_x_y", new.key[:-1] + ("A" if new.key[-1] != "A" else "B")):
             with pytest.raises(AuthenticationError):
@@ -110,3 +110,47 @@ def test_cli_users_and_keys(
     assert code == 3 and "password too short" in err
     with transaction(get_engine(str(db))) as s:
         assert s.scalar(select(User).where(User.email == "x@example.org")) is None
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        " " * 12,
+        "123456789012",
+        "aaaaaaaaaaaa",
+        "abcabcabcabc",
+        "password1234",
+        "qwertyuiop12",
+        "ana.lopez.ana.lopez",  # the email's own local part, twice
+        "examplepassword",
+    ],
+)
+def test_weak_passwords_are_refused(engine: Engine, weak: str) -> None:
+    with transaction(engine) as s, pytest.raises(ValidationError, match="password too easy"):
+        accounts.create_user(s, "ana.lopez@example.org", weak, role="viewer")
+    with transaction(engine) as s:
+        user = accounts.create_user(s, "ana.lopez@example.org", PASSWORD, role="viewer")
+        with pytest.raises(ValidationError, match="password too easy") as refused:
+            accounts.set_password(s, user, weak, actor="test")
+    assert weak.strip() == "" or weak not in str(refused.value)  # never repeated back
+
+
+def test_emails_are_normalised_and_look_alikes_refused(engine: Engine) -> None:
+    with transaction(engine) as s:
+        user = accounts.create_user(s, "  Ｍaria@Example。ORG ", PASSWORD, role="viewer")
+        assert user.email == "maria@example.org"
+        with pytest.raises(ConflictError):  # the same address in full-width letters
+            accounts.create_user(s, "ｍａｒｉａ@example.org", PASSWORD, role="viewer")
+        # a Cyrillic "а" among Latin letters, an all-Cyrillic look-alike, an invisible space
+        for spoof in ("mаria@example.org", "maria@еxample.org", "рау@example.org"):
+            with pytest.raises(ValidationError, match=r"script|look like Latin"):
+                accounts.create_user(s, spoof, PASSWORD, role="viewer")
+        with pytest.raises(ValidationError, match="invisible"):
+            accounts.create_user(s, "ma\u200bria@example.org", PASSWORD, role="viewer")
+        # real addresses in one script each are welcome
+        assert accounts.create_user(s, "иван@пример.рф", PASSWORD, role="viewer").id
+        assert accounts.create_user(s, "مریم@example.org", PASSWORD, role="viewer").id
+    with transaction(engine) as s:  # signing in takes any spelling of the same address
+        assert accounts.authenticate(s, "ＭＡＲＩＡ@example.org", PASSWORD).id == user.id
+        with pytest.raises(AuthenticationError):
+            accounts.authenticate(s, "mаria@example.org", PASSWORD)

@@ -78,7 +78,7 @@ def signed_in(client: TestClient, engine: Engine, role: str) -> TestClient:
 
     with transaction(engine) as session:
         user = get_user(session, f"{role}@example.org")
-        value = issue_session(client.app.state.secret, user)  # type: ignore[attr-defined]
+        value = issue_session(engine, client.app.state.secret, user)  # type: ignore[attr-defined]
     client.cookies.clear()
     client.cookies.set(SESSION_COOKIE, value)
     return client
@@ -146,7 +146,7 @@ def test_sign_in_is_rate_limited(demo_engine: Engine) -> None:
     codes = [_login(client, "viewer@example.org", "wrong password!").status_code for _ in range(11)]
     assert codes[:10] == [401] * 10
     assert codes[10] == 429
-    # even the right password waits for the minute to pass
+    # from the same address even the right password waits for the minute to pass
     late = _login(client, "viewer@example.org", PASSWORD)
     assert late.status_code == 429 and "wait a minute" in late.text
 

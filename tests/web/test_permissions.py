@@ -18,7 +18,7 @@ import yaml
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
-from tests.web.api_world import EARLIER, ROLES, SURVEY, World, build_world
+from tests.web.api_world import EARLIER, PASSWORD, ROLES, SURVEY, World, build_world
 
 from cxgap.services import accounts
 from cxgap.store.database import transaction
@@ -118,7 +118,7 @@ def _customer(world: World) -> str:
 
 def _user(world: World) -> int:
     with transaction(world.engine) as s:
-        return accounts.create_user(s, f"{_unique('w')}@example.org", "x" * 12, role="viewer").id
+        return accounts.create_user(s, f"{_unique('w')}@example.org", PASSWORD, role="viewer").id
 
 
 def _key(world: World, user_id: int) -> int:
@@ -212,7 +212,11 @@ def valid_call(world: World, method: str, path: str, role: str) -> Call:
         ("GET", f"{r}/reports/{{survey}}"): lambda: ("GET", f"{r}/reports/{SURVEY}", {}),
         ("GET", f"{r}/me"): lambda: ("GET", f"{r}/me", {}),
         ("GET", f"{r}/me/api-keys"): lambda: ("GET", f"{r}/me/api-keys", {}),
-        ("POST", f"{r}/me/api-keys"): lambda: ("POST", f"{r}/me/api-keys", {"json": {"name": "x"}}),
+        ("POST", f"{r}/me/api-keys"): lambda: (
+            "POST",
+            f"{r}/me/api-keys",
+            {"json": {"name": "x", "password": PASSWORD}},
+        ),
         ("DELETE", f"{r}/me/api-keys/{{key_id}}"): lambda: (
             "DELETE",
             f"{r}/me/api-keys/{_key(world, world.users[role])}",
@@ -225,7 +229,7 @@ def valid_call(world: World, method: str, path: str, role: str) -> Call:
             {
                 "json": {
                     "email": f"{_unique('n')}@example.org",
-                    "password": "y" * 12,
+                    "password": PASSWORD,
                     "role": "agent",
                 }
             },
@@ -239,7 +243,7 @@ def valid_call(world: World, method: str, path: str, role: str) -> Call:
         ("POST", f"{r}/users/{{user_id}}/api-keys"): lambda: (
             "POST",
             f"{r}/users/{_user(world)}/api-keys",
-            {"json": {"name": "k"}},
+            {"json": {"name": "k", "password": PASSWORD}},
         ),
         ("GET", f"{r}/api-keys"): lambda: ("GET", f"{r}/api-keys", {}),
         ("DELETE", f"{r}/api-keys/{{key_id}}"): lambda: (
@@ -258,11 +262,11 @@ def _fill(path: str) -> str:
 
 def _bad_principals(world: World) -> dict[str, dict[str, str]]:
     with transaction(world.engine) as s:
-        gone = accounts.create_user(s, f"{_unique('gone')}@example.org", "z" * 12, role="admin")
+        gone = accounts.create_user(s, f"{_unique('gone')}@example.org", PASSWORD, role="admin")
         revoked = accounts.create_api_key(s, gone, "revoked", actor="test")
         accounts.revoke_api_key(s, revoked.id, actor="test")
         disabled_user = accounts.create_user(
-            s, f"{_unique('off')}@example.org", "z" * 12, role="admin"
+            s, f"{_unique('off')}@example.org", PASSWORD, role="admin"
         )
         disabled = accounts.create_api_key(s, disabled_user, "disabled", actor="test").key
         accounts.set_active(s, disabled_user, False, actor="test")
@@ -346,7 +350,8 @@ def test_every_route_answers_every_caller_as_documented(world: World) -> None:
 
 def _session(world: World, role: str) -> dict[str, str]:
     secret = world.client.app.state.secret  # type: ignore[attr-defined]
-    return {"Cookie": f"{SESSION_COOKIE}={issue_session(secret, _session_user(world, role))}"}
+    value = issue_session(world.engine, secret, _session_user(world, role))
+    return {"Cookie": f"{SESSION_COOKIE}={value}"}
 
 
 def _session_user(world: World, role: str) -> accounts.User:

@@ -64,3 +64,43 @@ def test_serve_prints_the_address_and_runs_uvicorn(
     client = TestClient(calls[0]["app"])
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.post("/baseline/mini-w1", data={}).status_code == 404
+
+
+def test_serve_applies_secure_cookies_and_proxy_headers(
+    cli: Cli, engine: Engine, mini_survey: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    from cxgap.settings import get_settings
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
+    db = str(engine.url.database)
+
+    def csrf_cookie(app: Any) -> str:
+        return str(TestClient(app).get("/login").headers["set-cookie"])
+
+    get_settings.cache_clear()
+    assert cli("--db", db, "serve")[0] == 0
+    assert calls[-1]["proxy_headers"] is False  # a client cannot claim another address
+    assert "secure" not in csrf_cookie(calls[-1]["app"]).lower()
+    monkeypatch.setenv("CXGAP_SECURE_COOKIES", "true")
+    monkeypatch.setenv("CXGAP_PROXY_HEADERS", "1")
+    monkeypatch.setenv("CXGAP_FORWARDED_ALLOW_IPS", "10.0.0.5")
+    get_settings.cache_clear()
+    try:
+        code, stdout, _ = cli("--db", db, "serve")
+        assert code == 0 and "proxy headers trusted from 10.0.0.5" in stdout
+        assert calls[-1]["proxy_headers"] is True
+        assert calls[-1]["forwarded_allow_ips"] == "10.0.0.5"
+        assert "Secure" in csrf_cookie(calls[-1]["app"])
+        monkeypatch.delenv("CXGAP_SECURE_COOKIES")
+        monkeypatch.setenv("CXGAP_BASE_URL", "https://cx.example.org")
+        get_settings.cache_clear()
+        assert cli("--db", db, "serve", "--no-proxy-headers")[0] == 0
+        assert calls[-1]["proxy_headers"] is False
+        assert "Secure" in csrf_cookie(calls[-1]["app"])  # implied by the https address
+        assert cli("--db", db, "serve", "--no-secure-cookies")[0] == 0
+        assert "secure" not in csrf_cookie(calls[-1]["app"]).lower()
+    finally:
+        get_settings.cache_clear()

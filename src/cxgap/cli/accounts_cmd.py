@@ -103,7 +103,8 @@ def users_set_password(
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
 ) -> None:
-    """Set a user's password (every session of the user ends)."""
+    """Set a user's password (every session of the user ends, and the API keys the user
+    created from a session are revoked)."""
     from cxgap.services.accounts import get_user, set_password
     from cxgap.store.database import transaction
 
@@ -115,7 +116,7 @@ def users_set_password(
 
 @users_app.command("disable")
 def users_disable(email: str) -> None:
-    """Disable an account (it can no longer sign in or use its API keys)."""
+    """Disable an account (its sessions end; it can no longer sign in or use its API keys)."""
     from cxgap.services.accounts import get_user, set_active
     from cxgap.store.database import transaction
 

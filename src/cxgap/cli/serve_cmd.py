@@ -41,6 +41,24 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="Load the demo organisation first when the database is empty.")
     ] = True,
+    proxy_headers: Annotated[
+        bool | None,
+        typer.Option(
+            "--proxy-headers/--no-proxy-headers",
+            help="Behind a reverse proxy: trust its X-Forwarded-For/-Proto headers "
+            "(from CXGAP_FORWARDED_ALLOW_IPS). Default: CXGAP_PROXY_HEADERS.",
+            show_default=False,
+        ),
+    ] = None,
+    secure_cookies: Annotated[
+        bool | None,
+        typer.Option(
+            "--secure-cookies/--no-secure-cookies",
+            help="Mark cookies Secure (users reach the server through HTTPS). "
+            "Default: CXGAP_SECURE_COOKIES, or on when CXGAP_BASE_URL is https.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the web application (survey forms) until interrupted."""
     import uvicorn
@@ -49,7 +67,12 @@ def serve(
     from cxgap.services.demo import load_demo
     from cxgap.services.surveys import list_surveys
     from cxgap.settings import get_settings
+    from cxgap.web.limits import WebOptions
     from cxgap.web.main import create_app
+
+    settings = get_settings()
+    trust_proxy = settings.proxy_headers if proxy_headers is None else proxy_headers
+    secure = settings.cookies_secure if secure_cookies is None else secure_cookies
 
     engine = state.engine()
     console.print(f"database: {engine.url.render_as_string(hide_password=True)}")
@@ -64,13 +87,31 @@ def serve(
             if customer:
                 link = create_invitations(engine, _secret(), customer[-1].key, anonymous=1)[0]
                 console.print(f"try the survey {customer[-1].key}: {base}/s/{link.token}")
-    application = create_app(engine, base_url=base)
+    application = create_app(engine, options=WebOptions(secure_cookies=secure), base_url=base)
     freeze_loaded_objects()
     console.print(f"cxgap is serving at {address} (Ctrl+C stops it)", highlight=False)
     console.print(
         f"dashboard: {address}/dashboard · API: {address}/api/v1/openapi.json", highlight=False
     )
-    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+    console.print(
+        f"cookies: {'Secure (HTTPS only)' if secure else 'not Secure (plain HTTP)'} · "
+        + (
+            f"proxy headers trusted from {settings.forwarded_allow_ips}"
+            if trust_proxy
+            else "proxy headers ignored"
+        ),
+        highlight=False,
+        markup=False,
+    )
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=trust_proxy,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
 
 
 @invitations_app.command("create")

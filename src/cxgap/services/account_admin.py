@@ -164,14 +164,16 @@ def update_account(
         return user
 
 
-def new_api_key(engine: Engine, user_id: int, name: str, *, actor: User) -> accounts.NewApiKey:
-    """A key for ``user_id`` (shown once)."""
+def new_api_key(
+    engine: Engine, user_id: int, name: str, *, actor: User, from_session: bool = False
+) -> accounts.NewApiKey:
+    """A key for ``user_id`` (shown once); see :func:`accounts.create_api_key`."""
     check_text(name, where="API key name", multiline=False)
     with transaction(engine) as session:
         user = session.get(User, user_id)
         if user is None:
             raise NotFoundError(f"no user {user_id}")
-        return accounts.create_api_key(session, user, name, actor=actor)
+        return accounts.create_api_key(session, user, name, actor=actor, from_session=from_session)
 
 
 def revoke_key(engine: Engine, key_id: int, *, actor: User, owner: int | None = None) -> None:

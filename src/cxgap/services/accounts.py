@@ -24,8 +24,13 @@ audit:read               x
 =====================  =====  =======  =======  =====  ======
 
 Passwords are hashed with Argon2id (``argon2-cffi`` defaults, rehashed when the
-parameters change). API keys are ``cxg_<prefix>_<secret>`` with a 256-bit random secret;
-only its SHA-256 is stored (a slow hash adds nothing for a random secret of that size).
+parameters change); what a password and an email may be is in
+:mod:`cxgap.services.credentials`. Signed-in browsers have a row in ``sign_in_sessions``:
+signing out deletes it, a password change or disabling the account deletes all of the
+user's, and a password change also revokes the API keys the user created from a session.
+
+API keys are ``cxg_<prefix>_<secret>`` with a 256-bit random secret; only its SHA-256 is
+stored (a slow hash adds nothing for a random secret of that size).
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from typing import Any, Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from cxgap.errors import (
@@ -50,7 +55,13 @@ from cxgap.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from cxgap.store.accounts import ApiKey, AuditEvent, User
+from cxgap.services.credentials import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    check_password,
+    normalize_email,
+)
+from cxgap.store.accounts import ApiKey, AuditEvent, SignInSession, User
 
 Role = Literal["admin", "analyst", "manager", "agent", "viewer"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -75,8 +86,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 """Permission -> roles that hold it."""
 
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 1024
+__all__ = [
+    "MAX_PASSWORD_LENGTH",
+    "MIN_PASSWORD_LENGTH",
+    "PERMISSIONS",
+    "ROLES",
+    "check_password",
+    "normalize_email",
+]
+
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 API_KEY = re.compile(r"^cxg_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 
@@ -102,17 +120,6 @@ def require(user: User, permission: str) -> None:
 def _check_role(role: str) -> None:
     if role not in ROLES:
         raise ValidationError(f"role {role!r} is not allowed; use one of {', '.join(ROLES)}")
-
-
-def check_password(password: str) -> None:
-    """Raise :class:`ValidationError` if the password is too weak."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(
-            f"password too short: {len(password)} characters, at least "
-            f"{MIN_PASSWORD_LENGTH} are required"
-        )
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise ValidationError(f"password longer than {MAX_PASSWORD_LENGTH} characters")
 
 
 def audit(
@@ -147,12 +154,12 @@ def create_user(
     language: str = "en",
     actor: User | str = "system",
 ) -> User:
-    """Create an account (emails are case-insensitive and unique)."""
-    email = email.strip().lower()
+    """Create an account (emails are normalised, see :func:`normalize_email`, and unique)."""
+    email = normalize_email(email)
     if not EMAIL.match(email):
-        raise ValidationError(f"{email!r} is not an email address")
+        raise ValidationError(f"{email!r} is not an email address; expected name@domain.example")
     _check_role(role)
-    check_password(password)
+    check_password(password, email=email, name=name)
     if session.scalar(select(User).where(User.email == email)) is not None:
         raise ConflictError(f"a user with email {email} already exists")
     user = User(
@@ -171,8 +178,16 @@ def create_user(
     return user
 
 
+def _find_user(session: Session, email: str) -> User | None:
+    try:
+        normal = normalize_email(email)
+    except ValidationError:
+        return None  # no account can have such an address
+    return session.scalar(select(User).where(User.email == normal))
+
+
 def get_user(session: Session, email: str) -> User:
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    user = _find_user(session, email)
     if user is None:
         raise NotFoundError(f"no user with email {email}")
     return user
@@ -181,7 +196,7 @@ def get_user(session: Session, email: str) -> User:
 def authenticate(session: Session, email: str, password: str) -> User:
     """The active user with these credentials; one message for every failure."""
     failure = AuthenticationError("wrong email or password")
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    user = _find_user(session, email)
     if user is None or len(password) > MAX_PASSWORD_LENGTH:
         _hasher.hash("timing equaliser")  # same cost whether or not the user exists
         raise failure
@@ -197,10 +212,36 @@ def authenticate(session: Session, email: str, password: str) -> User:
     return user
 
 
+def confirm_password(session: Session, user_id: int, password: str | None) -> User:
+    """The active user ``user_id`` if ``password`` is theirs (re-authentication)."""
+    failure = AuthenticationError(
+        "confirm this with your current password (field password); it was missing or wrong"
+    )
+    user = session.get(User, user_id)
+    if user is None or not user.active or not password or len(password) > MAX_PASSWORD_LENGTH:
+        raise failure
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise failure from None
+    return user
+
+
 def set_password(session: Session, user: User, password: str, *, actor: User | str) -> None:
-    check_password(password)
+    """A new password: every session of the user ends, and the API keys the user created
+    from a signed-in session are revoked (keys made by an administrator or the command
+    line stay)."""
+    check_password(password, email=user.email, name=user.name)
     user.password_hash = _hasher.hash(password)
     audit(session, actor, "user.password", target_type="user", target_id=user.id)
+    end_sessions(session, user)
+    keys = session.scalars(
+        select(ApiKey).where(
+            ApiKey.user_id == user.id, ApiKey.from_session, ApiKey.revoked_at.is_(None)
+        )
+    )
+    for key in keys:
+        revoke_api_key(session, key.id, actor=actor)
 
 
 def set_role(session: Session, user: User, role: str, *, actor: User | str) -> None:
@@ -217,7 +258,11 @@ def set_role(session: Session, user: User, role: str, *, actor: User | str) -> N
 
 
 def set_active(session: Session, user: User, active: bool, *, actor: User | str) -> None:
+    """Enable or disable an account; disabling ends its sessions and, while it lasts,
+    refuses its API keys."""
     user.active = active
+    if not active:
+        end_sessions(session, user)
     audit(
         session,
         actor,
@@ -240,14 +285,26 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_api_key(session: Session, user: User, name: str, *, actor: User | str) -> NewApiKey:
-    """A new API key for ``user``; the returned ``key`` is the only copy."""
+def create_api_key(
+    session: Session, user: User, name: str, *, actor: User | str, from_session: bool = False
+) -> NewApiKey:
+    """A new API key for ``user``; the returned ``key`` is the only copy.
+
+    ``from_session``: the user created it from a signed-in browser session; such keys are
+    revoked when the password changes.
+    """
     name = name.strip()
     if not 1 <= len(name) <= 100:
         raise ValidationError("an API key needs a name of 1 to 100 characters")
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    row = ApiKey(user_id=user.id, name=name, prefix=prefix, secret_hash=_digest(secret))
+    row = ApiKey(
+        user_id=user.id,
+        name=name,
+        prefix=prefix,
+        secret_hash=_digest(secret),
+        from_session=from_session,
+    )
     session.add(row)
     session.flush()
     audit(
@@ -256,7 +313,7 @@ def create_api_key(session: Session, user: User, name: str, *, actor: User | str
         "apikey.create",
         target_type="api_key",
         target_id=row.id,
-        details={"user": user.email, "name": name},
+        details={"user": user.email, "name": name, "from_session": from_session},
     )
     return NewApiKey(id=row.id, name=name, key=f"cxg_{prefix}_{secret}")
 
@@ -286,3 +343,40 @@ def revoke_api_key(session: Session, key_id: int, *, actor: User | str) -> None:
     if row.revoked_at is None:
         row.revoked_at = dt.datetime.now(dt.UTC)
         audit(session, actor, "apikey.revoke", target_type="api_key", target_id=key_id)
+
+
+def start_session(session: Session, user: User, *, hours: float, now: dt.datetime) -> str:
+    """A new sign-in session of ``user``: its random id (only the hash is stored)."""
+    session.execute(delete(SignInSession).where(SignInSession.expires_at <= now))
+    token = secrets.token_urlsafe(24)
+    session.add(
+        SignInSession(
+            user_id=user.id,
+            token_hash=_digest(token),
+            created_at=now,
+            expires_at=now + dt.timedelta(hours=hours),
+        )
+    )
+    return token
+
+
+def session_alive(session: Session, user_id: int, token: str, *, now: dt.datetime) -> bool:
+    """Whether the sign-in session ``token`` of ``user_id`` exists and has not expired."""
+    found = session.scalar(
+        select(SignInSession.id).where(
+            SignInSession.token_hash == _digest(token),
+            SignInSession.user_id == user_id,
+            SignInSession.expires_at > now,
+        )
+    )
+    return found is not None
+
+
+def end_session(session: Session, token: str) -> None:
+    """Sign out: the session ``token`` no longer signs anyone in."""
+    session.execute(delete(SignInSession).where(SignInSession.token_hash == _digest(token)))
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every sign-in session of ``user``."""
+    session.execute(delete(SignInSession).where(SignInSession.user_id == user.id))

@@ -31,6 +31,14 @@ class WebOptions:
     address_posts_per_minute: int = 600
     address_respondents_per_minute: int = 60
     secure_cookies: bool = False
+    password_workers: int = 2
+    """Argon2 checks (sign-ins, password confirmations) running at once, off the loop."""
+    password_queue: int = 32
+    """Checks allowed to wait for a worker; more are refused with 429."""
+    login_free_failures: int = 3
+    """Failed sign-ins of one account before its next attempts are slowed down."""
+    login_delay_max_seconds: float = 8.0
+    """Longest wait before an account's next sign-in attempt is checked."""
     baseline: bool = False
     """Mount ``POST /baseline/{survey}``, which stores a form without any check. For the
     load benchmark only: never enable it when serving respondents."""

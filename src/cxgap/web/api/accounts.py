@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from cxgap.services import account_admin
@@ -21,6 +22,7 @@ from cxgap.web.api.common import (
     UserIdFilter,
     UsersManage,
 )
+from cxgap.web.auth import confirm_password, signed_in_with_session
 from cxgap.web.deps import get_engine
 
 router = APIRouter(tags=["accounts"])
@@ -67,6 +69,12 @@ class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=100, pattern=r"\S")
+    password: str | None = Field(
+        default=None,
+        max_length=MAX_PASSWORD_LENGTH,
+        description="Your current password: required when signed in with a browser session "
+        "(a copied session cookie cannot create keys); not needed with an API key.",
+    )
 
 
 class ApiKeyPublic(BaseModel):
@@ -131,11 +139,28 @@ def my_keys(request: Request, user: DashboardView, paging: Paging) -> Page[ApiKe
     return Page(items=[_key(k, e) for k, e in rows], total=total, **paging.model_dump())
 
 
-@router.post("/me/api-keys", status_code=201, response_model=ApiKeyCreated)
-def create_my_key(request: Request, user: DashboardView, body: ApiKeyCreate) -> ApiKeyCreated:
-    """A new API key for myself; the key is in this answer only."""
-    new = account_admin.new_api_key(get_engine(request), user.id, body.name, actor=user)
+async def _new_key(request: Request, user: User, owner: int, body: ApiKeyCreate) -> ApiKeyCreated:
+    """A key for ``owner``; from a browser session only with the current password."""
+    from_session = signed_in_with_session(request)
+    if from_session:
+        await confirm_password(request, user, body.password)
+    new = await run_in_threadpool(
+        account_admin.new_api_key,
+        get_engine(request),
+        owner,
+        body.name,
+        actor=user,
+        from_session=from_session and owner == user.id,
+    )
     return ApiKeyCreated(id=new.id, name=new.name, key=new.key)
+
+
+@router.post("/me/api-keys", status_code=201, response_model=ApiKeyCreated)
+async def create_my_key(request: Request, user: DashboardView, body: ApiKeyCreate) -> ApiKeyCreated:
+    """A new API key for myself; the key is in this answer only. Signed in with a browser
+    session, the body must hold the current ``password``; a later password change revokes
+    such a key."""
+    return await _new_key(request, user, user.id, body)
 
 
 @router.delete("/me/api-keys/{key_id}", status_code=204, summary="Revoke one of my keys")
@@ -183,12 +208,12 @@ def update_user(
 
 
 @router.post("/users/{user_id}/api-keys", status_code=201, response_model=ApiKeyCreated)
-def create_key(
+async def create_key(
     request: Request, user: UsersManage, user_id: RowId, body: ApiKeyCreate
 ) -> ApiKeyCreated:
-    """A new API key for an account; the key is in this answer only."""
-    new = account_admin.new_api_key(get_engine(request), user_id, body.name, actor=user)
-    return ApiKeyCreated(id=new.id, name=new.name, key=new.key)
+    """A new API key for an account; the key is in this answer only. Signed in with a
+    browser session, the body must hold the administrator's current ``password``."""
+    return await _new_key(request, user, user_id, body)
 
 
 @router.get("/api-keys", response_model=Page[ApiKeyPublic], summary="Every API key")

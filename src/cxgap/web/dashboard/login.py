@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from cxgap.errors import AuthenticationError
-from cxgap.web.auth import SESSION_COOKIE, SESSION_HOURS, read_session, sign_in
+from cxgap.web.auth import SESSION_COOKIE, SESSION_HOURS, end_session, read_session, sign_in
 from cxgap.web.dashboard.common import show_page
 from cxgap.web.deps import (
     CSRF_FIELD,
@@ -74,7 +75,7 @@ async def login(request: Request) -> Response:
     except CsrfError:
         return _login_page(request, next_path, "login_csrf", 403)
     try:
-        _, session_value = sign_in(request, data.get("email", ""), data.get("password", ""))
+        _, session_value = await sign_in(request, data.get("email", ""), data.get("password", ""))
     except TooManyRequestsError:
         response = _login_page(request, next_path, "login_rate", 429)
         response.headers["retry-after"] = "60"
@@ -96,10 +97,14 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    """End the session in this browser."""
+    """End the session: on the server (a copy of the cookie stops working) and in this
+    browser."""
     form = await request.form(max_fields=5, max_files=0)
     token = form.get(CSRF_FIELD)
     check_csrf(request, get_secret(request), token if isinstance(token, str) else None)
+    await run_in_threadpool(
+        end_session, get_engine(request), get_secret(request), request.cookies.get(SESSION_COOKIE)
+    )
     response = RedirectResponse("/login", 303)
     response.delete_cookie(
         SESSION_COOKIE,
