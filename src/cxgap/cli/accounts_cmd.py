@@ -52,8 +52,7 @@ def users_create(
     ] = False,
 ) -> None:
     """Create an account (the password is asked for, or read from standard input)."""
-    from cxgap.services.account_admin import check_account_texts
-    from cxgap.services.accounts import create_user
+    from cxgap.services.accounts import check_account_texts, create_user
     from cxgap.store.database import transaction
 
     check_account_texts(email, name)

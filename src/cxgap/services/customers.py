@@ -1,16 +1,29 @@
-"""Use cases for customers: bulk upsert by external id."""
+"""Customers: records one at a time or in bulk (by external id), with the audit trail, and
+lookups with filters.
+
+Every write goes through :func:`upsert_customers`, so the API, imports and the CLI store
+attributes the same way: segment fields in their own columns, anything else in
+``attributes`` (merged with what is stored).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from cxgap.errors import ValidationError
+from cxgap.errors import ConflictError, NotFoundError, ValidationError
+from cxgap.services.accounts import audit
+from cxgap.services.privacy import export_customer
+from cxgap.store.accounts import User
+from cxgap.store.database import transaction
 from cxgap.store.models import Customer
+from cxgap.text import check_text
 
 SEGMENT_FIELDS = ("gender", "age_band", "income_band", "interests", "region", "channel")
 """Segment attributes with their own column; anything else goes into ``attributes``."""
@@ -112,3 +125,174 @@ def upsert_customers(
     session.flush()
     existing.update({c.external_id: c.id for c in new})
     return existing
+
+
+MAX_BULK = 10_000
+
+
+@dataclass(frozen=True)
+class CustomerInfo:
+    id: str
+    gender: str | None
+    age_band: str | None
+    income_band: str | None
+    interests: list[str] | None
+    region: str | None
+    channel: str | None
+    attributes: dict[str, Any]
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+
+
+def _info(row: Customer) -> CustomerInfo:
+    return CustomerInfo(
+        id=row.external_id,
+        gender=row.gender,
+        age_band=row.age_band,
+        income_band=row.income_band,
+        interests=row.interests,
+        region=row.region,
+        channel=row.channel,
+        attributes=dict(row.attributes or {}),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _check_texts(external_id: str, fields: Mapping[str, Any]) -> None:
+    """Every text of a customer record follows the control-character policy: the id and
+    segment fields are one line, attribute values may hold tabs and line breaks."""
+    check_text(external_id, where="customer id", multiline=False)
+    for name, value in fields.items():
+        where = f"customer {external_id!r}, field {name!r}"
+        check_text(str(name), where=f"customer {external_id!r}, attribute name", multiline=False)
+        values = value if isinstance(value, list) else [value]
+        for one in values:
+            if isinstance(one, str):
+                check_text(one, where=where, multiline=name not in SEGMENT_FIELDS)
+
+
+def _fields(
+    external_id: str, segments: Mapping[str, Any], attributes: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    clash = sorted(set(attributes or {}) & set(SEGMENT_FIELDS))
+    if clash:
+        raise ValidationError(
+            f"attribute(s) {', '.join(clash)} are segment fields: give them as fields, "
+            "not inside 'attributes'"
+        )
+    unknown = sorted(set(segments) - set(SEGMENT_FIELDS))
+    if unknown:
+        raise ValidationError(
+            f"unknown segment field(s) {', '.join(unknown)}; use {', '.join(SEGMENT_FIELDS)}"
+        )
+    fields = {**(attributes or {}), **segments}
+    _check_texts(external_id, fields)
+    return fields
+
+
+def get_customer(engine: Engine, external_id: str) -> CustomerInfo:
+    with transaction(engine) as session:
+        row = session.scalar(select(Customer).where(Customer.external_id == external_id))
+        if row is None:
+            raise NotFoundError(f"no customer with id {external_id!r}")
+        return _info(row)
+
+
+def create_customer(
+    engine: Engine,
+    external_id: str,
+    segments: Mapping[str, Any],
+    attributes: Mapping[str, Any] | None,
+    *,
+    actor: User | str,
+) -> CustomerInfo:
+    """A new customer; an existing id is a conflict (update it instead)."""
+    fields = _fields(external_id, segments, attributes)
+    with transaction(engine) as session:
+        if customer_ids(session, [external_id]):
+            raise ConflictError(f"customer {external_id!r} already exists; update it instead")
+        ids = upsert_customers(session, {external_id: fields})
+        audit(session, actor, "customer.create", target_type="customer", target_id=ids[external_id])
+    return get_customer(engine, external_id)
+
+
+def update_customer(
+    engine: Engine,
+    external_id: str,
+    segments: Mapping[str, Any],
+    attributes: Mapping[str, Any] | None,
+    *,
+    actor: User | str,
+) -> CustomerInfo:
+    """Change the fields given (others keep their value; attributes are merged)."""
+    fields = _fields(external_id, segments, attributes)
+    with transaction(engine) as session:
+        found = customer_ids(session, [external_id])
+        if not found:
+            raise NotFoundError(f"no customer with id {external_id!r}")
+        upsert_customers(session, {external_id: fields})
+        audit(
+            session,
+            actor,
+            "customer.update",
+            target_type="customer",
+            target_id=found[external_id],
+            details={"fields": sorted(fields)},
+        )
+    return get_customer(engine, external_id)
+
+
+def upsert_many(
+    engine: Engine,
+    records: Mapping[str, tuple[Mapping[str, Any], Mapping[str, Any] | None]],
+    *,
+    actor: User | str,
+) -> dict[str, int]:
+    """Create or update many customers in one transaction; counts of each."""
+    if len(records) > MAX_BULK:
+        raise ValidationError(f"{len(records)} customers in one request; at most {MAX_BULK}")
+    fields = {ext: _fields(ext, seg, attrs) for ext, (seg, attrs) in records.items()}
+    with transaction(engine) as session:
+        existing = customer_ids(session, fields)
+        upsert_customers(session, fields)
+        counts = {"created": len(fields) - len(existing), "updated": len(existing)}
+        audit(session, actor, "customer.upsert", target_type="customer", details=counts)
+    return counts
+
+
+def list_customers(
+    engine: Engine,
+    *,
+    filters: Mapping[str, str | None] | None = None,
+    id_contains: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[CustomerInfo], int]:
+    """Customers whose segment fields equal ``filters`` (``None`` = any), by id."""
+    conditions: list[ColumnElement[bool]] = []
+    for name, value in (filters or {}).items():
+        if name not in SEGMENT_FIELDS or name == "interests":
+            raise ValidationError(f"cannot filter customers by {name!r}")
+        if value is not None:
+            conditions.append(getattr(Customer, name) == value)
+    if id_contains:
+        conditions.append(Customer.external_id.contains(id_contains, autoescape=True))
+    with transaction(engine) as session:
+        total = session.scalar(select(func.count(Customer.id)).where(*conditions)) or 0
+        rows = session.scalars(
+            select(Customer)
+            .where(*conditions)
+            .order_by(Customer.external_id)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return [_info(r) for r in rows], int(total)
+
+
+def export_customer_data(engine: Engine, external_id: str, *, actor: User | str) -> dict[str, Any]:
+    """:func:`cxgap.services.privacy.export_customer`, recorded in the audit log."""
+    data = export_customer(engine, external_id)
+    with transaction(engine) as session:
+        audit(session, actor, "customer.export", target_type="customer", target_id=external_id)
+    return data

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from cxgap.services import account_admin
+from cxgap.services import accounts
 from cxgap.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PERMISSIONS, allowed
 from cxgap.store.accounts import ApiKey, User
 from cxgap.web.api.common import (
@@ -133,7 +133,7 @@ def me(user: DashboardView) -> Me:
 
 @router.get("/me/api-keys", response_model=Page[ApiKeyPublic], summary="My API keys")
 def my_keys(request: Request, user: DashboardView, paging: Paging) -> Page[ApiKeyPublic]:
-    rows, total = account_admin.list_api_keys(
+    rows, total = accounts.list_api_keys(
         get_engine(request), user_id=user.id, limit=paging.limit, offset=paging.offset
     )
     return Page(items=[_key(k, e) for k, e in rows], total=total, **paging.model_dump())
@@ -145,7 +145,7 @@ async def _new_key(request: Request, user: User, owner: int, body: ApiKeyCreate)
     if from_session:
         await confirm_password(request, user, body.password)
     new = await run_in_threadpool(
-        account_admin.new_api_key,
+        accounts.new_api_key,
         get_engine(request),
         owner,
         body.name,
@@ -165,14 +165,14 @@ async def create_my_key(request: Request, user: DashboardView, body: ApiKeyCreat
 
 @router.delete("/me/api-keys/{key_id}", status_code=204, summary="Revoke one of my keys")
 def revoke_my_key(request: Request, user: DashboardView, key_id: RowId) -> None:
-    account_admin.revoke_key(get_engine(request), key_id, actor=user, owner=user.id)
+    accounts.revoke_key(get_engine(request), key_id, actor=user, owner=user.id)
 
 
 @router.get("/users", response_model=Page[UserPublic], summary="Accounts")
 def list_users(
     request: Request, user: UsersManage, paging: Paging, role: RoleName | None = None
 ) -> Page[UserPublic]:
-    users, total = account_admin.list_users(
+    users, total = accounts.list_users(
         get_engine(request), role=role, limit=paging.limit, offset=paging.offset
     )
     return Page(items=[_user(u) for u in users], total=total, **paging.model_dump())
@@ -180,7 +180,7 @@ def list_users(
 
 @router.post("/users", status_code=201, response_model=UserPublic, summary="Create an account")
 def create_user(request: Request, user: UsersManage, body: UserCreate) -> UserPublic:
-    created = account_admin.create_account(
+    created = accounts.create_account(
         get_engine(request),
         body.email,
         body.password,
@@ -194,14 +194,14 @@ def create_user(request: Request, user: UsersManage, body: UserCreate) -> UserPu
 
 @router.get("/users/{user_id}", response_model=UserPublic)
 def get_user(request: Request, user: UsersManage, user_id: RowId) -> UserPublic:
-    return _user(account_admin.user_by_id(get_engine(request), user_id))
+    return _user(accounts.user_by_id(get_engine(request), user_id))
 
 
 @router.patch("/users/{user_id}", response_model=UserPublic, summary="Set role or disable")
 def update_user(
     request: Request, user: UsersManage, user_id: RowId, body: UserUpdate
 ) -> UserPublic:
-    changed = account_admin.update_account(
+    changed = accounts.update_account(
         get_engine(request), user_id, actor=user, role=body.role, active=body.active
     )
     return _user(changed)
@@ -223,7 +223,7 @@ def list_keys(
     paging: Paging,
     user_id: UserIdFilter = None,
 ) -> Page[ApiKeyPublic]:
-    rows, total = account_admin.list_api_keys(
+    rows, total = accounts.list_api_keys(
         get_engine(request), user_id=user_id, limit=paging.limit, offset=paging.offset
     )
     return Page(items=[_key(k, e) for k, e in rows], total=total, **paging.model_dump())
@@ -231,7 +231,7 @@ def list_keys(
 
 @router.delete("/api-keys/{key_id}", status_code=204, summary="Revoke a key")
 def revoke_key(request: Request, user: UsersManage, key_id: RowId) -> None:
-    account_admin.revoke_key(get_engine(request), key_id, actor=user)
+    accounts.revoke_key(get_engine(request), key_id, actor=user)
 
 
 @router.get("/audit", response_model=Page[AuditEventPublic], summary="The audit log")
@@ -245,7 +245,7 @@ def audit_log(
     since: IsoDateTime | None = None,
     until: IsoDateTime | None = None,
 ) -> Page[AuditEventPublic]:
-    events, total = account_admin.list_audit(
+    events, total = accounts.list_audit(
         get_engine(request),
         actor=actor,
         action=action,

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from cxgap.services import customer_records, privacy
+from cxgap.services import customers as customer_service
+from cxgap.services import privacy
 from cxgap.web.api.common import (
     CustomersRead,
     CustomersWrite,
@@ -70,7 +71,7 @@ class CustomerPublic(BaseModel):
 class CustomerBulk(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    customers: list[CustomerCreate] = Field(min_length=1, max_length=customer_records.MAX_BULK)
+    customers: list[CustomerCreate] = Field(min_length=1, max_length=customer_service.MAX_BULK)
 
 
 class BulkResult(BaseModel):
@@ -87,7 +88,7 @@ class ErasureResult(BaseModel):
     feedback_deleted: int
 
 
-def _public(info: customer_records.CustomerInfo) -> CustomerPublic:
+def _public(info: customer_service.CustomerInfo) -> CustomerPublic:
     return CustomerPublic.model_validate(info, from_attributes=True)
 
 
@@ -103,7 +104,7 @@ def list_customers(
     region: Annotated[str | None, Query(max_length=80)] = None,
     channel: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Page[CustomerPublic]:
-    found, total = customer_records.list_customers(
+    found, total = customer_service.list_customers(
         get_engine(request),
         filters={
             "gender": gender,
@@ -122,7 +123,7 @@ def list_customers(
 @router.post("/customers", status_code=201, response_model=CustomerPublic)
 def create_customer(request: Request, user: CustomersWrite, body: CustomerCreate) -> CustomerPublic:
     """A new customer (409 when the id exists: update it instead)."""
-    info = customer_records.create_customer(
+    info = customer_service.create_customer(
         get_engine(request), body.id, body.segments(), body.attributes, actor=user
     )
     return _public(info)
@@ -131,13 +132,13 @@ def create_customer(request: Request, user: CustomersWrite, body: CustomerCreate
 @router.post("/customers/bulk", response_model=BulkResult, summary="Create or update many")
 def upsert_customers(request: Request, user: CustomersWrite, body: CustomerBulk) -> BulkResult:
     records = {c.id: (c.segments(), c.attributes) for c in body.customers}
-    counts = customer_records.upsert_many(get_engine(request), records, actor=user)
+    counts = customer_service.upsert_many(get_engine(request), records, actor=user)
     return BulkResult(**counts)
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerPublic)
 def get_customer(request: Request, user: CustomersRead, customer_id: CustomerId) -> CustomerPublic:
-    return _public(customer_records.get_customer(get_engine(request), customer_id))
+    return _public(customer_service.get_customer(get_engine(request), customer_id))
 
 
 @router.patch("/customers/{customer_id}", response_model=CustomerPublic)
@@ -145,7 +146,7 @@ def update_customer(
     request: Request, user: CustomersWrite, customer_id: CustomerId, body: CustomerUpdate
 ) -> CustomerPublic:
     """Change the fields given; attributes are merged with the stored ones."""
-    info = customer_records.update_customer(
+    info = customer_service.update_customer(
         get_engine(request), customer_id, body.segments(), body.attributes, actor=user
     )
     return _public(info)
@@ -159,7 +160,7 @@ def update_customer(
 def export_customer(
     request: Request, user: PrivacyManage, customer_id: CustomerId
 ) -> dict[str, Any]:
-    return customer_records.export_customer_data(get_engine(request), customer_id, actor=user)
+    return customer_service.export_customer_data(get_engine(request), customer_id, actor=user)
 
 
 @router.delete(

@@ -8,8 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cxgap.services.survey_catalog import issue_invitations, new_survey, survey_counts
-from cxgap.services.surveys import list_surveys
+from cxgap.services.surveys import issue_invitations, list_surveys, new_survey, survey_counts
 from cxgap.web.api.common import (
     InvitationsWrite,
     IsoDate,
