@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from cxgap.cli.app import app, console
 from cxgap.cli.context import state
@@ -52,46 +51,42 @@ def users_create(
     ] = False,
 ) -> None:
     """Create an account (the password is asked for, or read from standard input)."""
-    from cxgap.services.accounts import check_account_texts, create_user
-    from cxgap.store.database import transaction
+    from cxgap.services.accounts import check_account_texts, create_account
 
     check_account_texts(email, name)
     engine = state.engine()
     password = _read_password(password_stdin)
-    with transaction(engine) as session:
-        user = create_user(
-            session, email, password, role=role, name=name, language=language, actor=_actor()
-        )
-        console.print(f"user {user.email} created with role {user.role}")
+    user = create_account(
+        engine, email, password, role=role, name=name, language=language, actor=_actor()
+    )
+    console.print(f"user {user.email} created with role {user.role}")
 
 
 @users_app.command("list")
 def users_list() -> None:
     """List accounts."""
-    from cxgap.store.accounts import User
-    from cxgap.store.database import transaction
+    from cxgap.services.accounts import list_users
 
-    with transaction(state.engine()) as session:
-        table = Table("email", "name", "role", "active", "last login")
-        for u in session.scalars(select(User).order_by(User.email)):
-            table.add_row(
-                u.email,
-                u.name or "",
-                u.role,
-                "yes" if u.active else "no",
-                str(u.last_login_at or ""),
-            )
+    users, _ = list_users(state.engine(), limit=None)
+    table = Table("email", "name", "role", "active", "last login")
+    for u in users:
+        table.add_row(
+            u.email,
+            u.name or "",
+            u.role,
+            "yes" if u.active else "no",
+            str(u.last_login_at or ""),
+        )
     console.print(table)
 
 
 @users_app.command("set-role")
 def users_set_role(email: str, role: str) -> None:
     """Change a user's role."""
-    from cxgap.services.accounts import get_user, set_role
-    from cxgap.store.database import transaction
+    from cxgap.services.accounts import update_account, user_id_of
 
-    with transaction(state.engine()) as session:
-        set_role(session, get_user(session, email), role, actor=_actor())
+    engine = state.engine()
+    update_account(engine, user_id_of(engine, email), role=role, actor=_actor())
     console.print(f"{email} now has role {role}")
 
 
@@ -104,23 +99,21 @@ def users_set_password(
 ) -> None:
     """Set a user's password (every session of the user ends, and the API keys the user
     created from a session are revoked)."""
-    from cxgap.services.accounts import get_user, set_password
-    from cxgap.store.database import transaction
+    from cxgap.services.accounts import change_password, user_id_of
 
     password = _read_password(password_stdin)
-    with transaction(state.engine()) as session:
-        set_password(session, get_user(session, email), password, actor=_actor())
+    engine = state.engine()
+    change_password(engine, user_id_of(engine, email), password, actor=_actor())
     console.print(f"password of {email} changed")
 
 
 @users_app.command("disable")
 def users_disable(email: str) -> None:
     """Disable an account (its sessions end; it can no longer sign in or use its API keys)."""
-    from cxgap.services.accounts import get_user, set_active
-    from cxgap.store.database import transaction
+    from cxgap.services.accounts import update_account, user_id_of
 
-    with transaction(state.engine()) as session:
-        set_active(session, get_user(session, email), False, actor=_actor())
+    engine = state.engine()
+    update_account(engine, user_id_of(engine, email), active=False, actor=_actor())
     console.print(f"{email} disabled")
 
 
@@ -130,11 +123,10 @@ def keys_create(
     name: Annotated[str, typer.Option(help="What the key is for.")],
 ) -> None:
     """Create an API key; it is shown once and only its hash is stored."""
-    from cxgap.services.accounts import create_api_key, get_user
-    from cxgap.store.database import transaction
+    from cxgap.services.accounts import new_api_key, user_id_of
 
-    with transaction(state.engine()) as session:
-        new = create_api_key(session, get_user(session, email), name, actor=_actor())
+    engine = state.engine()
+    new = new_api_key(engine, user_id_of(engine, email), name, actor=_actor())
     console.print(f"API key {new.id} ({new.name}); store it now, it is not shown again:")
     console.print(new.key, highlight=False, markup=False)
 
@@ -142,11 +134,9 @@ def keys_create(
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[int, typer.Argument(help="Number of the key.")]) -> None:
     """Revoke an API key."""
-    from cxgap.services.accounts import revoke_api_key
-    from cxgap.store.database import transaction
+    from cxgap.services.accounts import revoke_key
 
-    with transaction(state.engine()) as session:
-        revoke_api_key(session, key_id, actor=_actor())
+    revoke_key(state.engine(), key_id, actor=_actor())
     console.print(f"API key {key_id} revoked")
 
 
@@ -186,18 +176,17 @@ def customers_erase(
 @app.command("audit")
 def audit_log(limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50) -> None:
     """The newest entries of the audit log."""
-    from cxgap.store.accounts import AuditEvent
-    from cxgap.store.database import transaction
+    from cxgap.services.accounts import list_audit
 
-    with transaction(state.engine()) as session:
-        table = Table("when", "who", "action", "target", "details")
-        for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)):
-            target = f"{e.target_type}:{e.target_id}" if e.target_type else ""
-            table.add_row(
-                str(e.at)[:19],
-                e.actor,
-                e.action,
-                target,
-                json.dumps(e.details, ensure_ascii=False) if e.details else "",
-            )
+    events, _ = list_audit(state.engine(), limit=limit)
+    table = Table("when", "who", "action", "target", "details")
+    for e in events:
+        target = f"{e.target_type}:{e.target_id}" if e.target_type else ""
+        table.add_row(
+            str(e.at)[:19],
+            e.actor,
+            e.action,
+            target,
+            json.dumps(e.details, ensure_ascii=False) if e.details else "",
+        )
     console.print(table)

@@ -98,19 +98,14 @@ def _first_admin(engine: Engine) -> None:
     """On a database without accounts, create an administrator so the dashboard opens."""
     import secrets
 
-    from sqlalchemy import func, select
+    from cxgap.services.accounts import any_users, create_account
 
-    from cxgap.services.accounts import create_user
-    from cxgap.store.accounts import User
-    from cxgap.store.database import transaction
-
-    with transaction(engine) as session:
-        if session.scalar(select(func.count()).select_from(User)):
-            return
-        password = secrets.token_urlsafe(12)
-        create_user(
-            session, DEMO_ADMIN, password, role="admin", name="Administrator", actor="cxgap start"
-        )
+    if any_users(engine):
+        return
+    password = secrets.token_urlsafe(12)
+    create_account(
+        engine, DEMO_ADMIN, password, role="admin", name="Administrator", actor="cxgap start"
+    )
     console.print(
         f"dashboard sign-in (shown once): {DEMO_ADMIN} / {password}  "
         f"(change it: cxgap users set-password {DEMO_ADMIN})",

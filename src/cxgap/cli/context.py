@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from cxgap.services.database import database_url, open_database
 from cxgap.settings import get_settings
-from cxgap.store.database import ensure_schema, get_engine, normalise_url
 
 
 @dataclass
@@ -16,13 +16,11 @@ class CliState:
 
     @property
     def url(self) -> str:
-        return normalise_url(self.db) if self.db else get_settings().database_url
+        return database_url(self.db) if self.db else get_settings().database_url
 
     def engine(self) -> Engine:
         """The database engine, its schema brought up to date."""
-        engine = get_engine(self.url)
-        ensure_schema(engine)
-        return engine
+        return open_database(self.url)
 
 
 state = CliState()

@@ -93,9 +93,14 @@ __all__ = [
     "MIN_PASSWORD_LENGTH",
     "PERMISSIONS",
     "ROLES",
+    "ApiKey",
+    "AuditEvent",
+    "User",
     "check_password",
     "normalize_email",
 ]
+"""``User``, ``ApiKey`` and ``AuditEvent`` are the account records the functions below take
+and return (detached from any transaction when a function returns them)."""
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 API_KEY = re.compile(r"^cxg_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
@@ -397,8 +402,9 @@ def user_by_id(engine: Engine, user_id: int) -> User:
 
 
 def list_users(
-    engine: Engine, *, role: str | None = None, limit: int = 50, offset: int = 0
+    engine: Engine, *, role: str | None = None, limit: int | None = 50, offset: int = 0
 ) -> tuple[list[User], int]:
+    """Accounts by email (``limit=None``: all of them) and how many there are."""
     conditions = [User.role == role] if role is not None else []
     with transaction(engine) as session:
         total = session.scalar(select(func.count(User.id)).where(*conditions)) or 0
@@ -515,16 +521,17 @@ def update_account(
     engine: Engine,
     user_id: int,
     *,
-    actor: User,
+    actor: User | str,
     role: str | None = None,
     active: bool | None = None,
 ) -> User:
     """Change a role or enable/disable an account (audited); not one's own."""
+    own = isinstance(actor, User) and actor.id == user_id
     with transaction(engine) as session:
         user = session.get(User, user_id)
         if user is None:
             raise NotFoundError(f"no user {user_id}")
-        if user.id == actor.id and (role not in (None, user.role) or active is False):
+        if own and (role not in (None, user.role) or active is False):
             raise ConflictError("you cannot change your own role or disable your own account")
         if role is not None and role != user.role:
             set_role(session, user, role, actor=actor)
@@ -536,7 +543,7 @@ def update_account(
 
 
 def new_api_key(
-    engine: Engine, user_id: int, name: str, *, actor: User, from_session: bool = False
+    engine: Engine, user_id: int, name: str, *, actor: User | str, from_session: bool = False
 ) -> NewApiKey:
     """A key for ``user_id`` (shown once); see :func:`create_api_key`."""
     check_text(name, where="API key name", multiline=False)
@@ -547,10 +554,78 @@ def new_api_key(
         return create_api_key(session, user, name, actor=actor, from_session=from_session)
 
 
-def revoke_key(engine: Engine, key_id: int, *, actor: User, owner: int | None = None) -> None:
+def revoke_key(engine: Engine, key_id: int, *, actor: User | str, owner: int | None = None) -> None:
     """Revoke a key; with ``owner``, only a key of that user (others look absent)."""
     with transaction(engine) as session:
         row = session.get(ApiKey, key_id)
         if row is None or (owner is not None and row.user_id != owner):
             raise NotFoundError(f"API key {key_id} does not exist")
         revoke_api_key(session, key_id, actor=actor)
+
+
+def user_id_of(engine: Engine, email: str) -> int:
+    """The id of the account with this email (see :func:`normalize_email`)."""
+    with transaction(engine) as session:
+        return get_user(session, email).id
+
+
+def change_password(engine: Engine, user_id: int, password: str, *, actor: User | str) -> None:
+    """:func:`set_password` in its own transaction."""
+    with transaction(engine) as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFoundError(f"no user {user_id}")
+        set_password(session, user, password, actor=actor)
+
+
+def any_users(engine: Engine) -> bool:
+    """Whether at least one account exists."""
+    with transaction(engine) as session:
+        return session.scalar(select(User.id).limit(1)) is not None
+
+
+def _detached(session: Session, user: User) -> User:
+    session.flush()
+    session.expunge(user)
+    return user
+
+
+def sign_in_user(engine: Engine, email: str, password: str) -> User:
+    """:func:`authenticate` in its own transaction (the last sign-in time is stored)."""
+    with transaction(engine) as session:
+        return _detached(session, authenticate(session, email, password))
+
+
+def reconfirm_password(engine: Engine, user_id: int, password: str | None) -> None:
+    """:func:`confirm_password` in its own transaction."""
+    with transaction(engine) as session:
+        confirm_password(session, user_id, password)
+
+
+def api_key_user(engine: Engine, key: str) -> User:
+    """:func:`authenticate_api_key` in its own transaction (the key's last use is stored)."""
+    with transaction(engine) as session:
+        return _detached(session, authenticate_api_key(session, key))
+
+
+def open_sign_in(engine: Engine, user: User, *, hours: float, now: dt.datetime) -> str:
+    """:func:`start_session` in its own transaction: the new session's random id."""
+    with transaction(engine) as session:
+        return start_session(session, user, hours=hours, now=now)
+
+
+def signed_in_user(engine: Engine, user_id: int, token: str, *, now: dt.datetime) -> User | None:
+    """The active user ``user_id`` if its sign-in session ``token`` is alive; else ``None``."""
+    with transaction(engine) as session:
+        user = session.get(User, user_id)
+        if user is None or not user.active:
+            return None
+        if not session_alive(session, user.id, token, now=now):
+            return None
+        return _detached(session, user)
+
+
+def close_sign_in(engine: Engine, token: str) -> None:
+    """:func:`end_session` in its own transaction."""
+    with transaction(engine) as session:
+        end_session(session, token)

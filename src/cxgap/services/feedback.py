@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from sqlalchemy import ColumnElement, Engine, func, select
-from sqlalchemy.orm import Session
 
 from cxgap.errors import ConflictError, NotFoundError, ValidationError
 from cxgap.services.accounts import audit
@@ -188,12 +187,33 @@ def list_feedback(
         return [_info(row, ext) for row, ext in rows], int(total)
 
 
-def get_feedback(session: Session, message_id: int) -> FeedbackInfo:
-    found = session.execute(
-        select(FeedbackMessage, Customer.external_id)
-        .outerjoin(Customer, Customer.id == FeedbackMessage.customer_id)
-        .where(FeedbackMessage.id == message_id)
-    ).first()
-    if found is None:
-        raise NotFoundError(f"no feedback message {message_id}")
-    return _info(found[0], found[1])
+def get_feedback(engine: Engine, message_id: int) -> FeedbackInfo:
+    """One message by its number."""
+    with transaction(engine) as session:
+        found = session.execute(
+            select(FeedbackMessage, Customer.external_id)
+            .outerjoin(Customer, Customer.id == FeedbackMessage.customer_id)
+            .where(FeedbackMessage.id == message_id)
+        ).first()
+        if found is None:
+            raise NotFoundError(f"no feedback message {message_id}")
+        return _info(found[0], found[1])
+
+
+@dataclass(frozen=True)
+class FeedbackFacets:
+    """The channels and languages stored messages have (for filter pickers)."""
+
+    channels: list[str]
+    languages: list[str]
+
+
+def feedback_facets(engine: Engine) -> FeedbackFacets:
+    with transaction(engine) as session:
+        channels = session.scalars(
+            select(FeedbackMessage.channel).distinct().order_by(FeedbackMessage.channel)
+        ).all()
+        languages = session.scalars(
+            select(FeedbackMessage.language).distinct().order_by(FeedbackMessage.language)
+        ).all()
+        return FeedbackFacets(channels=list(channels), languages=list(languages))

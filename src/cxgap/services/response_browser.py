@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Engine, func, select
 
+from cxgap.engine.frames import SurveyData, load_survey
 from cxgap.errors import ValidationError
 from cxgap.instruments.model import NUMERIC_FIELDS
 from cxgap.services.accounts import audit
@@ -49,6 +50,12 @@ class ResponseInfo:
     submitted_at: dt.datetime | None
     segments: dict[str, str | None]
     answers: dict[str, float | str] | None = field(default=None)
+
+
+def survey_data(engine: Engine, key: str) -> SurveyData:
+    """A survey's responses as one wide frame (one row per response, segment columns of
+    its customer) with the instrument it was fielded with."""
+    return load_survey(engine, key)
 
 
 def _answer_names(survey: Survey) -> dict[tuple[str, str, str], str]:

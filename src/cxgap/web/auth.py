@@ -42,8 +42,7 @@ from sqlalchemy import Engine
 
 from cxgap.errors import AuthenticationError, ValidationError
 from cxgap.services import accounts
-from cxgap.store.accounts import User
-from cxgap.store.database import transaction
+from cxgap.services.accounts import User
 from cxgap.web.deps import TooManyRequestsError, get_engine, get_options, get_secret
 from cxgap.web.limits import RateLimiter
 
@@ -74,8 +73,7 @@ def _when(now: float) -> dt.datetime:
 def issue_session(engine: Engine, secret: bytes, user: User, *, now: float | None = None) -> str:
     """Start a sign-in session of ``user`` on the server; its signed cookie value."""
     moment = _moment(now)
-    with transaction(engine) as session:
-        token = accounts.start_session(session, user, hours=SESSION_HOURS, now=_when(moment))
+    token = accounts.open_sign_in(engine, user, hours=SESSION_HOURS, now=_when(moment))
     value = f"{user.id}.{int(moment)}.{token}"
     return f"{value}.{_mac(secret, value, user.password_hash)}"
 
@@ -100,17 +98,13 @@ def read_session(
     moment = _moment(now)
     if not 0 <= moment - int(issued) <= SESSION_HOURS * 3600:
         return None
-    with transaction(engine) as session:
-        user = session.get(User, int(user_id))
-        if user is None or not user.active:
-            return None
-        expected = _mac(secret, f"{user_id}.{issued}.{token}", user.password_hash)
-        if not hmac.compare_digest(mac.encode(), expected.encode()):
-            return None
-        if not accounts.session_alive(session, user.id, token, now=_when(moment)):
-            return None
-        session.expunge(user)
-        return user
+    user = accounts.signed_in_user(engine, int(user_id), token, now=_when(moment))
+    if user is None:
+        return None
+    expected = _mac(secret, f"{user_id}.{issued}.{token}", user.password_hash)
+    if not hmac.compare_digest(mac.encode(), expected.encode()):
+        return None
+    return user
 
 
 def end_session(engine: Engine, secret: bytes, cookie: str | None) -> None:
@@ -119,8 +113,7 @@ def end_session(engine: Engine, secret: bytes, cookie: str | None) -> None:
         return
     parts = _parts(cookie)
     assert parts is not None
-    with transaction(engine) as session:
-        accounts.end_session(session, parts[2])
+    accounts.close_sign_in(engine, parts[2])
 
 
 def _api_key(request: Request) -> str | None:
@@ -139,10 +132,7 @@ def request_user(request: Request) -> User:
     engine = get_engine(request)
     key = _api_key(request)
     if key is not None:
-        with transaction(engine) as session:
-            user = accounts.authenticate_api_key(session, key)
-            session.flush()
-            session.expunge(user)
+        user = accounts.api_key_user(engine, key)
         request.state.credential = API_KEY_CREDENTIAL
         return user
     found = read_session(engine, get_secret(request), request.cookies.get(SESSION_COOKIE))
@@ -311,10 +301,7 @@ async def sign_in(request: Request, email: str, password: str) -> tuple[User, st
     engine, secret = get_engine(request), get_secret(request)
 
     def check() -> tuple[User, str]:
-        with transaction(engine) as session:
-            user = accounts.authenticate(session, email, password)
-            session.flush()
-            session.expunge(user)
+        user = accounts.sign_in_user(engine, email, password)
         return user, issue_session(engine, secret, user)
 
     return await _slowed_check(request, _account_key(email), check)
@@ -326,7 +313,6 @@ async def confirm_password(request: Request, user: User, password: str | None) -
     engine = get_engine(request)
 
     def check() -> None:
-        with transaction(engine) as session:
-            accounts.confirm_password(session, user.id, password)
+        accounts.reconfirm_password(engine, user.id, password)
 
     await _slowed_check(request, user.email, check)

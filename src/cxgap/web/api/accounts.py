@@ -9,8 +9,14 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from cxgap.services import accounts
-from cxgap.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PERMISSIONS, allowed
-from cxgap.store.accounts import ApiKey, User
+from cxgap.services.accounts import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    PERMISSIONS,
+    ApiKey,
+    User,
+    allowed,
+)
 from cxgap.web.api.common import (
     AuditRead,
     DashboardView,

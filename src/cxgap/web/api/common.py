@@ -14,7 +14,7 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from cxgap.errors import PermissionDeniedError
-from cxgap.store.accounts import User
+from cxgap.services.accounts import User
 from cxgap.web.auth import SESSION_COOKIE, requires
 from cxgap.web.deps import TooManyRequestsError
 from cxgap.web.limits import RateLimiter

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cxgap.services import feedback
 from cxgap.services.feedback import MAX_TEXT_CHARS, Channel
-from cxgap.store.database import transaction
 from cxgap.web.api.common import (
     FeedbackRead,
     FeedbackWrite,
@@ -99,5 +98,4 @@ def inbox(
 
 @router.get("/feedback/{message_id}", response_model=FeedbackPublic)
 def show(request: Request, user: FeedbackRead, message_id: RowId) -> FeedbackPublic:
-    with transaction(get_engine(request)) as session:
-        return _public(feedback.get_feedback(session, message_id))
+    return _public(feedback.get_feedback(get_engine(request), message_id))

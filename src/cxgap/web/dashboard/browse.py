@@ -10,13 +10,11 @@ from typing import Annotated, Any
 import pandas as pd
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
 
-from cxgap.engine.frames import load_survey
+from cxgap.services.accounts import User
+from cxgap.services.feedback import feedback_facets, list_feedback
+from cxgap.services.response_browser import survey_data
 from cxgap.services.surveys import list_surveys
-from cxgap.store.accounts import User
-from cxgap.store.database import transaction
-from cxgap.store.models import Customer, FeedbackMessage
 from cxgap.web.auth import requires
 from cxgap.web.dashboard.common import (
     PAGE_SIZE,
@@ -74,7 +72,7 @@ def responses(request: Request, user: ResponsesUser) -> Response:
     if chosen is None:
         key = "not_found" if request.query_params.get("survey") else "no_data"
         return message_page(request, user, key, 404 if key == "not_found" else 200)
-    data = load_survey(engine, chosen.key)
+    data = survey_data(engine, chosen.key)
     frame, instrument = data.frame, data.instrument
     filters = []
     keep = pd.Series(True, index=frame.index)
@@ -118,43 +116,22 @@ def responses(request: Request, user: ResponsesUser) -> Response:
 def feedback(request: Request, user: FeedbackUser) -> Response:
     """Feedback from every channel, newest first, filtered by channel and language."""
     channel, language = _asked(request, "channel"), _asked(request, "language")
-    conditions = []
-    if channel:
-        conditions.append(FeedbackMessage.channel == channel)
-    if language:
-        conditions.append(FeedbackMessage.language == language)
-    with transaction(get_engine(request)) as session:
-        total = session.scalar(select(func.count()).select_from(FeedbackMessage).where(*conditions))
-        paging = _paging(request, int(total or 0))
-        found = session.execute(
-            select(
-                FeedbackMessage.received_at,
-                FeedbackMessage.channel,
-                FeedbackMessage.language,
-                FeedbackMessage.text,
-                Customer.external_id,
-            )
-            .outerjoin(Customer, Customer.id == FeedbackMessage.customer_id)
-            .where(*conditions)
-            .order_by(FeedbackMessage.received_at.desc(), FeedbackMessage.id.desc())
-            .offset(paging["offset"])
-            .limit(PAGE_SIZE)
-        ).all()
-        channels = session.scalars(
-            select(FeedbackMessage.channel).distinct().order_by(FeedbackMessage.channel)
-        ).all()
-        languages = session.scalars(
-            select(FeedbackMessage.language).distinct().order_by(FeedbackMessage.language)
-        ).all()
+    engine = get_engine(request)
+    total = list_feedback(engine, channel=channel, language=language, limit=0)[1]
+    paging = _paging(request, total)
+    found, _ = list_feedback(
+        engine, channel=channel, language=language, limit=PAGE_SIZE, offset=paging["offset"]
+    )
+    facets = feedback_facets(engine)
     messages = [
         {
-            "received": received.strftime("%Y-%m-%d %H:%M") if received else "",
-            "channel": row_channel,
-            "language": row_language,
-            "text": text,
-            "customer": customer,
+            "received": message.received_at.strftime("%Y-%m-%d %H:%M"),
+            "channel": message.channel,
+            "language": message.language,
+            "text": message.text,
+            "customer": message.customer,
         }
-        for received, row_channel, row_language, text, customer in found
+        for message in found
     ]
     return show_page(
         request,
@@ -162,8 +139,8 @@ def feedback(request: Request, user: FeedbackUser) -> Response:
         user,
         {
             "filters": [
-                {"name": "channel", "value": channel, "options": list(channels)},
-                {"name": "language", "value": language, "options": list(languages)},
+                {"name": "channel", "value": channel, "options": facets.channels},
+                {"name": "language", "value": language, "options": facets.languages},
             ],
             "messages": messages,
             **paging,

@@ -16,10 +16,9 @@ from sqlalchemy import Engine
 from cxgap.reports.charts import ChartSpec
 from cxgap.reports.html import chart_svg
 from cxgap.reports.i18n import Texts
-from cxgap.services.accounts import allowed
+from cxgap.services.accounts import User, allowed
 from cxgap.services.analysis import MIN_RESPONSES
 from cxgap.services.surveys import SurveyInfo, list_surveys
-from cxgap.store.accounts import User
 from cxgap.web.auth import SESSION_COOKIE, read_session
 from cxgap.web.dashboard.texts import TEXTS
 from cxgap.web.deps import get_engine, get_options, get_secret, render
