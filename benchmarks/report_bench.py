@@ -97,7 +97,7 @@ def main() -> None:
         )
         total = time.perf_counter() - start
         figures = {
-            "respondents": int(analysis.survey["n_responses"]),
+            "respondents": analysis.survey.n_responses,
             "analysis_alone_s": round(analysis_only, 2),
             "report_total_s": round(total, 2),
             **{f"report_{k}_s": round(v, 2) for k, v in report.timings.items()},

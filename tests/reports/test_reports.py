@@ -205,3 +205,24 @@ def test_methods_give_the_response_rate_of_personal_invitations(demo_engine: Eng
         first.status, first.completed_at = "completed", first.created_at
     after = build_report(demo_engine, PREVIOUS, lang="en", format="html").content.decode()
     assert "1 of 4 personal invitations were answered (25%)" in after
+
+
+def test_headline_reads_only_the_analysis(demo_engine: Engine) -> None:
+    from cxgap.engine.frames import load_survey
+    from cxgap.reports.headline import headline
+    from cxgap.services.analysis import analyze_survey
+    from cxgap.stats import overall_gap
+
+    analysis = analyze_survey(demo_engine, "heating-2026q4")
+    measures = {m.key: m for m in headline(analysis)}  # no database: the analysis has it all
+    data = load_survey(demo_engine, "heating-2026q4")
+    items = [i.id for i in data.instrument.items_of_format("tolerance_zone")]
+    block = {
+        name: data.frame[[f"{i}_{name}" for i in items]].set_axis(items, axis=1).astype(float)
+        for name in ("adequate", "desired", "perceived")
+    }
+    expected = overall_gap(block["perceived"], adequate=block["adequate"], desired=block["desired"])
+    assert measures["overall_gap"].value == pytest.approx(expected.value, rel=1e-12)
+    assert measures["overall_gap"].reference == "adequate"
+    assert measures["share_below"].value == pytest.approx(expected.share_below, rel=1e-12)
+    assert measures["share_below"].n == expected.n

@@ -5,12 +5,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import Engine
 
 from cxgap.errors import DataError, ValidationError
-from cxgap.services.analysis import SCHEMA, analyze_survey
+from cxgap.services.analysis import (
+    SCHEMA,
+    AttractiveFeature,
+    BelowAdequate,
+    Finding,
+    KeyDriver,
+    SegmentDifference,
+    WorseningDimension,
+    analyze_survey,
+)
 from cxgap.services.demo import load_demo
 from cxgap.store.database import get_engine, upgrade
 
@@ -23,27 +33,24 @@ def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     return engine
 
 
-def kinds(findings: list[dict[str, object]], kind: str) -> list[dict[str, object]]:
-    return [f for f in findings if f["kind"] == kind]
+F = TypeVar("F")
+
+
+def kinds(findings: tuple[Finding, ...], kind: type[F]) -> list[F]:
+    return [f for f in findings if isinstance(f, kind)]
 
 
 def test_planted_truths_are_recovered(demo_engine: Engine) -> None:
     truths = json.loads(Path(f"{demo_engine.url.database}.truths.json").read_text("utf-8"))
     result = analyze_survey(demo_engine, "heating-2026q4", by=["age_band", "channel"])
     findings = result.findings
-    below = {f["item"] for f in kinds(findings, "below_adequate")}
+    below = {f.item for f in kinds(findings, BelowAdequate)}
     assert truths["below_adequate_item"] in below
-    assert [f["dimension"] for f in kinds(findings, "key_driver")] == [
-        truths["key_driver"]["dimension"]
-    ]
-    assert [f["feature"] for f in kinds(findings, "attractive_feature")] == [
-        truths["attractive_feature"]
-    ]
-    worsening = kinds(findings, "worsening_dimension")
-    assert [f["dimension"] for f in worsening] == [truths["worsening_dimension"]["dimension"]]
-    differences = {
-        (f["attribute"], f["column"], f["highest"]) for f in kinds(findings, "segment_difference")
-    }
+    assert [f.dimension for f in kinds(findings, KeyDriver)] == [truths["key_driver"]["dimension"]]
+    assert [f.feature for f in kinds(findings, AttractiveFeature)] == [truths["attractive_feature"]]
+    worsening = kinds(findings, WorseningDimension)
+    assert [f.dimension for f in worsening] == [truths["worsening_dimension"]["dimension"]]
+    differences = {(f.attribute, f.column, f.highest) for f in kinds(findings, SegmentDifference)}
     for planted in truths["segment_differences"]:
         for name in planted["fields"]:
             key = (planted["attribute"], f"{planted['dimension']}_{name}", planted["level"])
@@ -54,8 +61,8 @@ def test_planted_truths_are_recovered(demo_engine: Engine) -> None:
 
 def test_an_early_wave_shows_no_worsening_but_the_same_floor(demo_engine: Engine) -> None:
     result = analyze_survey(demo_engine, "heating-2025q2")
-    assert kinds(result.findings, "worsening_dimension") == []
-    assert [f["item"] for f in kinds(result.findings, "below_adequate")] == ["rel2"]
+    assert kinds(result.findings, WorseningDimension) == []
+    assert [f.item for f in kinds(result.findings, BelowAdequate)] == ["rel2"]
     assert result.trend is not None and set(result.trend["wave"]) == {"2025Q1", "2025Q2"}
 
 
@@ -119,7 +126,7 @@ def test_cli_analyze(
         out_file,
     )
     assert code == 0, err
-    assert "Zone of tolerance" in out and "rel2 (reliability) is delivered below" in out
+    assert "Gap by dimension" in out and "rel2 (Reliability) is delivered below" in out
     assert json.loads(out_file.read_text("utf-8"))["schema"] == SCHEMA
 
 
@@ -137,3 +144,14 @@ def test_tiny_segments_are_left_out_and_named(demo_engine: Engine) -> None:
     assert "region" in result.segments
     assert "island" not in set(result.segments["region"].groups["segment"])
     assert any("island left out" in note for note in result.notes)
+
+
+def test_the_analysis_is_read_only(demo_engine: Engine) -> None:
+    import dataclasses
+
+    result = analyze_survey(demo_engine, "heating-2026q1")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.nps = None  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.findings[0].dimension = "x"  # type: ignore[misc]
+    assert isinstance(result.findings, tuple) and isinstance(result.notes, tuple)

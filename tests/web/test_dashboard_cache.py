@@ -45,7 +45,7 @@ def test_cached_analysis_is_reused_until_responses_arrive(demo: Engine) -> None:
     _add_copies(demo, LAST, 3, "new")
     second = cached_analysis(demo, LAST)
     assert second is not first
-    assert second.survey["n_responses"] == first.survey["n_responses"] + 3
+    assert second.survey.n_responses == first.survey.n_responses + 3
     assert cached_analysis(demo, LAST) is second
 
 

@@ -1,21 +1,25 @@
-"""``cxgap analyze``: every analysis of a survey, as readable tables or documented JSON."""
+"""``cxgap analyze``: every analysis of a survey, as readable tables or documented JSON.
+
+The terminal draws the same sections as the report (:func:`cxgap.reports.document.compose`
+in English): headline measures, findings and every table; charts are left to the report
+and the dashboard.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from cxgap.cli.app import app, console
 from cxgap.cli.context import state
+from cxgap.services.analysis import Finding, SurveyAnalysis
 
-
-def _fmt(value: Any, digits: int = 2) -> str:
-    number = float(value)
-    return "-" if number != number else f"{number:.{digits}f}"
+TERMINAL_SECTIONS_LEFT_OUT = ("methods",)
+"""Report sections the terminal does not print."""
 
 
 @app.command()
@@ -45,119 +49,13 @@ def analyze(
         result = analyze_survey(state.engine(), survey, by=by, confidence=confidence)
     info = result.survey
     console.print(
-        f"[bold]{info['name']}[/] ({info['key']}, {info['instrument']} "
-        f"v{info['version']}): {info['n_responses']:,} responses"
+        f"[bold]{info.name}[/] ({info.key}, {info.instrument} "
+        f"v{info.version}): {info.n_responses:,} responses",
+        highlight=False,
     )
-    pct = f"{confidence:.0%}"
-    if result.nps is not None or result.csat is not None:
-        table = Table("measure", "value", f"{pct} interval", "n", title="Loyalty")
-        if result.nps is not None:
-            n = result.nps
-            table.add_row(
-                "NPS", _fmt(n.nps, 1), f"{_fmt(n.ci_low, 1)} .. {_fmt(n.ci_high, 1)}", f"{n.n:,}"
-            )
-        if result.csat is not None:
-            c = result.csat
-            table.add_row(
-                "CSAT (top box)",
-                f"{c.top_box_share:.1%}",
-                f"{c.top_box_ci_low:.1%} .. {c.top_box_ci_high:.1%}",
-                f"{c.n:,}",
-            )
-        if result.ces is not None:
-            e = result.ces
-            table.add_row(
-                "CES (mean)",
-                _fmt(e.mean),
-                f"{_fmt(e.mean_ci_low)} .. {_fmt(e.mean_ci_high)}",
-                f"{e.n:,}",
-            )
-        console.print(table)
-    if result.tolerance_zone is not None:
-        summary = result.tolerance_zone.summary
-        dims = summary[summary["level"] == "dimension"]
-        table = Table(
-            "dimension",
-            "adequate",
-            "desired",
-            "perceived",
-            "MSA",
-            "MSS",
-            "below adequate",
-            "position",
-            title="Zone of tolerance",
-        )
-        for row in dims.to_dict(orient="records"):
-            table.add_row(
-                str(row["name"]),
-                _fmt(row["mean_adequate"]),
-                _fmt(row["mean_desired"]),
-                _fmt(row["mean_perceived"]),
-                _fmt(row["msa"]),
-                _fmt(row["mss"]),
-                f"{row['share_below_adequate']:.0%}",
-                str(row["position"]),
-            )
-        console.print(table)
-    if result.gaps is not None:
-        summary = result.gaps.summary
-        table = Table(
-            "level", "name", "P", "E", "gap", f"{pct} interval", "p (t)", title="Gap scores (P - E)"
-        )
-        for row in summary[summary["level"] != "item"].to_dict(orient="records"):
-            table.add_row(
-                str(row["level"]),
-                str(row["name"]),
-                _fmt(row["mean_perceived"]),
-                _fmt(row["mean_expected"]),
-                _fmt(row["mean_gap"]),
-                f"{_fmt(row['ci_low'])} .. {_fmt(row['ci_high'])}",
-                _fmt(row["p_t"], 4),
-            )
-        console.print(table)
-    if result.reliability:
-        table = Table("dimension", "alpha", f"{pct} interval", "items", title="Reliability")
-        for dim_name, alpha in result.reliability.items():
-            table.add_row(
-                dim_name,
-                _fmt(alpha.alpha, 3),
-                f"{_fmt(alpha.ci_low, 3)} .. {_fmt(alpha.ci_high, 3)}",
-                str(alpha.k),
-            )
-        console.print(table)
-    if result.ipa is not None and result.importance is not None:
-        table = Table(
-            "dimension",
-            "importance share",
-            "performance",
-            "quadrant",
-            title=f"Drivers (R\u00b2 = {result.importance.r2:.2f})",
-        )
-        for dim, ipa_row in result.ipa.summary.iterrows():
-            table.add_row(
-                str(dim),
-                f"{ipa_row['importance']:.0%}",
-                _fmt(ipa_row["performance"]),
-                str(ipa_row["quadrant"]),
-            )
-        console.print(table)
-    if result.kano is not None:
-        table = Table("feature", "category", "better", "worse", "significant", title="Kano")
-        for feature, kano_row in result.kano.summary.iterrows():
-            table.add_row(
-                str(feature),
-                str(kano_row["category"]),
-                _fmt(kano_row["better"]),
-                _fmt(kano_row["worse"]),
-                "yes" if kano_row["fong_significant"] else "no",
-            )
-        console.print(table)
-    if result.findings:
-        console.print("[bold]Findings[/]")
-        for finding in result.findings:
-            console.print("  - " + describe_finding(finding), highlight=False)
+    print_sections(result)
     for note in result.notes:
-        console.print(f"note: {note}", highlight=False)
+        console.print(f"note: {note}", highlight=False, markup=False)
     if json_file is not None:
         json_file.write_text(
             json.dumps(result.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8"
@@ -165,26 +63,42 @@ def analyze(
         console.print(f"JSON written to {json_file}")
 
 
-def describe_finding(finding: dict[str, Any]) -> str:
-    """One line of plain language for a finding."""
-    kind = finding["kind"]
-    if kind == "below_adequate":
-        return (
-            f"{finding['item']} ({finding['dimension']}) is delivered below the adequate "
-            f"level: MSA {float(finding['msa']):.2f}"
-        )
-    if kind == "key_driver":
-        return (
-            f"{finding['dimension']} is the key driver of satisfaction "
-            f"({float(finding['share']):.0%} of explained variance)"
-        )
-    if kind == "attractive_feature":
-        return f"{finding['feature']} is an attractive feature (Kano A)"
-    if kind == "segment_difference":
-        return (
-            f"{finding['column']} differs by {finding['attribute']}: highest for "
-            f"{finding['highest']}"
-        )
-    if kind == "worsening_dimension":
-        return f"{finding['dimension']} perception is falling over {', '.join(finding['waves'])}"
-    return str(finding)
+def print_sections(analysis: SurveyAnalysis) -> None:
+    """The report's sections of ``analysis`` as terminal tables and bullet lists."""
+    from cxgap.reports.document import compose
+    from cxgap.reports.headline import headline
+    from cxgap.reports.i18n import Texts
+
+    document = compose(
+        analysis,
+        headline(analysis),
+        texts=Texts("en"),
+        compared_wave=None,
+        public=False,
+        min_cell=0,
+        excluded={},
+    )
+    for section in document.sections:
+        if section.id in TERMINAL_SECTIONS_LEFT_OUT:
+            continue
+        if section.bullets:
+            console.print(f"[bold]{section.title}[/]")
+            for bullet in section.bullets:
+                console.print("  - " + bullet, highlight=False, markup=False)
+        for spec in section.tables:
+            table = Table(*spec["header"], title=section.title)
+            for row in spec["rows"]:
+                table.add_row(*row)
+            console.print(table)
+
+
+def describe_finding(finding: Finding, analysis: SurveyAnalysis | None = None) -> str:
+    """One line of plain English for a finding (dimension names from the analysed
+    instrument when ``analysis`` is given)."""
+    from cxgap.reports.document import Labels, finding_text
+    from cxgap.reports.i18n import Texts
+
+    texts = Texts("en")
+    return finding_text(
+        finding, texts, Labels(None if analysis is None else analysis.instrument, texts)
+    )

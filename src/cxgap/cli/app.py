@@ -135,7 +135,7 @@ def _latest_findings(engine: Engine) -> None:
         f"{shown(latest.key)})"
     )
     for finding in result.findings:
-        console.print("  - " + describe_finding(finding), highlight=False)
+        console.print("  - " + describe_finding(finding, result), highlight=False)
 
 
 @app.command()

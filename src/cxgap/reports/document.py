@@ -1,34 +1,47 @@
 """What a report says: its sections, tables and chart specifications, in one language.
 
-:func:`compose` turns an analysis (and the compared wave's headline) into a
-:class:`ReportDocument` that the HTML and PDF renderers lay out; nothing here knows about
-markup.
+:func:`compose` puts the sections of an analysis
+(:func:`cxgap.services.sections.analysis_sections`) into words, adds the headline
+measures and the methods, and gives a :class:`ReportDocument` that the HTML and PDF
+renderers and the terminal lay out; nothing here knows about markup.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, assert_never
 
 from cxgap import __version__
 from cxgap.instruments import Instrument
 from cxgap.reports import charts
 from cxgap.reports.headline import Measure
 from cxgap.reports.i18n import Texts
-from cxgap.services.analysis import ALPHA, SurveyAnalysis
-
-SECTION_ORDER = (
-    "summary",
-    "findings",
-    "gaps",
-    "zone",
-    "ipa",
-    "kano",
-    "segments",
-    "trend",
-    "reliability",
-    "methods",
+from cxgap.services.analysis import (
+    ALPHA,
+    AttractiveFeature,
+    BelowAdequate,
+    Finding,
+    KeyDriver,
+    SegmentDifference,
+    SurveyAnalysis,
+    WorseningDimension,
 )
+from cxgap.services.sections import (
+    SECTION_ORDER,
+    Chart,
+    Column,
+    GapChart,
+    IPAChart,
+    KanoChart,
+    Phrase,
+    SegmentChart,
+    Table,
+    TrendChart,
+    ZoneChart,
+    analysis_sections,
+)
+
+__all__ = ["SECTION_ORDER", "Labels", "ReportDocument", "Section", "compose"]
 
 
 @dataclass
@@ -64,9 +77,10 @@ class ReportDocument:
 class Labels:
     """Display names of dimensions, expectation columns and features in one language."""
 
-    def __init__(self, instrument: Instrument, texts: Texts) -> None:
+    def __init__(self, instrument: Instrument | None, texts: Texts) -> None:
         self.texts = texts
-        self.dimensions = {d.id: d.label.get(texts.lang, d.id) for d in instrument.dimensions}
+        dimensions = [] if instrument is None else instrument.dimensions
+        self.dimensions = {d.id: d.label.get(texts.lang, d.id) for d in dimensions}
 
     def dimension(self, key: str) -> str:
         return self.dimensions.get(key, key.replace("_", " "))
@@ -116,52 +130,169 @@ def _summary(measures: list[Measure], t: Texts, confidence: float) -> Section:
     return section
 
 
-def _finding(f: dict[str, Any], t: Texts, labels: Labels) -> str:
-    kind = f["kind"]
-    if kind == "below_adequate":
-        return t(
-            "f_below_adequate",
-            item=f["item"],
-            dimension=labels.dimension(f["dimension"]),
-            msa=t.number(f["msa"]),
-        )
-    if kind == "key_driver":
-        return t(
-            "f_key_driver", dimension=labels.dimension(f["dimension"]), share=t.percent(f["share"])
-        )
-    if kind == "attractive_feature":
-        return t("f_attractive_feature", feature=labels.feature(f["feature"]))
-    if kind == "segment_difference":
-        return t(
-            "f_segment_difference",
-            column=labels.column(f["column"]),
-            attribute=t(f"attr_{f['attribute']}"),
-            highest=f["highest"],
-        )
-    if kind == "worsening_dimension":
-        return t(
-            "f_worsening_dimension",
-            dimension=labels.dimension(f["dimension"]),
-            first=f["waves"][0],
-            last=f["waves"][-1],
-        )
-    return str(f)
+def words(phrase: Phrase, t: Texts) -> str:
+    """A :class:`~cxgap.services.sections.Phrase` in ``t``'s language."""
+    values = {
+        key: words(value, t)
+        if isinstance(value, Phrase)
+        else t.percent(value)
+        if key == "level"
+        else value
+        for key, value in phrase.values.items()
+    }
+    return t(phrase.key, **values)
+
+
+def cell(value: Any, column: Column, t: Texts, labels: Labels) -> str:
+    """One table value written as ``column`` says."""
+    kind, digits = column.kind, column.digits
+    if kind == "dimension":
+        return labels.dimension(str(value))
+    if kind == "feature":
+        return labels.feature(str(value))
+    if kind == "term":
+        return t(str(value))
+    if kind == "kano_category":
+        return t(f"kano_{value}")
+    if kind == "number":
+        return t.number(value, digits)
+    if kind == "signed":
+        return t.number(value, digits, signed=True)
+    if kind == "percent":
+        return t.percent(value, digits)
+    if kind == "count":
+        return t.count(int(value))
+    if kind == "interval":
+        low, high = value
+        return f"{t.number(low, digits)} – {t.number(high, digits)}"
+    assert_never(kind)
+
+
+def written_table(table: Table, t: Texts, labels: Labels) -> dict[str, Any]:
+    """A section table in words: header and rows of text."""
+    return _table(
+        [words(c.header, t) for c in table.columns],
+        [
+            [cell(v, c, t, labels) for v, c in zip(row, table.columns, strict=True)]
+            for row in table.rows
+        ],
+    )
+
+
+def finding_text(finding: Finding, t: Texts, labels: Labels) -> str:
+    """One sentence for a finding in ``t``'s language."""
+    match finding:
+        case BelowAdequate():
+            return t(
+                "f_below_adequate",
+                item=finding.item,
+                dimension=labels.dimension(finding.dimension),
+                msa=t.number(finding.msa),
+            )
+        case KeyDriver():
+            return t(
+                "f_key_driver",
+                dimension=labels.dimension(finding.dimension),
+                share=t.percent(finding.share),
+            )
+        case AttractiveFeature():
+            return t("f_attractive_feature", feature=labels.feature(finding.feature))
+        case SegmentDifference():
+            return t(
+                "f_segment_difference",
+                column=labels.column(finding.column),
+                attribute=t(f"attr_{finding.attribute}"),
+                highest=finding.highest,
+            )
+        case WorseningDimension():
+            return t(
+                "f_worsening_dimension",
+                dimension=labels.dimension(finding.dimension),
+                first=finding.waves[0],
+                last=finding.waves[-1],
+            )
+        case _:
+            assert_never(finding)
+
+
+def chart_spec(
+    chart: Chart, title: str, t: Texts, labels: Labels, *, min_shown: int = 0
+) -> tuple[charts.ChartSpec | None, int]:
+    """The Vega-Lite specification of a section chart, and how many groups below
+    ``min_shown`` respondents it leaves out."""
+    match chart:
+        case GapChart():
+            spec = charts.gap_chart(
+                chart.zone,
+                chart.gaps,
+                label=labels.dimension,
+                title=title,
+                axis_title=t("msa") if chart.zone else t("gap"),
+            )
+            return spec, 0
+        case ZoneChart():
+            return charts.tolerance_zone_chart(
+                chart.zone,
+                label=labels.dimension,
+                title=title,
+                axis_title=t("mean_perceived"),
+                legend=t,
+            ), 0
+        case IPAChart():
+            return charts.ipa_chart(
+                chart.ipa,
+                label=labels.dimension,
+                title=title,
+                x_title=t("importance"),
+                y_title=t("performance"),
+                quadrant=t,
+            ), 0
+        case KanoChart():
+            kano = chart.kano
+            if min_shown:
+                kano = replace(kano, summary=kano.summary[kano.summary["n"] >= min_shown])
+            return charts.kano_chart(
+                kano,
+                label=labels.feature,
+                title=title,
+                x_title=t("worse"),
+                y_title=t("better"),
+                category=lambda c: t(f"kano_{c}"),
+            ), 0
+        case SegmentChart():
+            return charts.segment_heatmap(
+                chart.comparison,
+                column_label=labels.column,
+                title=title,
+                legend_title=t("mean_expectation"),
+                alpha=ALPHA,
+                min_size=min_shown,
+            )
+        case TrendChart():
+            return charts.trend_chart(
+                chart.trend,
+                label=labels.dimension,
+                title=title,
+                y_title=t("mean_perceived"),
+                min_size=min_shown,
+            ), 0
+        case _:
+            assert_never(chart)
 
 
 def compose(
     analysis: SurveyAnalysis,
-    instrument: Instrument,
     measures: list[Measure],
     *,
     texts: Texts,
     compared_wave: str | None,
     public: bool,
     min_cell: int,
-    confidence: float,
     excluded: dict[str, int],
 ) -> ReportDocument:
     """The report of ``analysis`` in ``texts.lang``; ``public`` drops small groups."""
-    t, labels = texts, Labels(instrument, texts)
+    t, labels = texts, Labels(analysis.instrument, texts)
+    confidence = analysis.confidence
     info = analysis.survey
     min_shown = min_cell if public else 0
     notes: list[str] = []
@@ -170,201 +301,24 @@ def compose(
     if public:
         notes.append(t("public_note", min=t.count(min_cell)))
     sections = [_summary(measures, t, confidence)]
-    findings = [f for f in analysis.findings if not (public and f["kind"] == "segment_difference")]
-    if findings:
-        sections.append(
-            Section(
-                "findings", t("sec_findings"), bullets=[_finding(f, t, labels) for f in findings]
-            )
-        )
-    zone, gaps = analysis.tolerance_zone, analysis.gaps
-    gap_spec = charts.gap_chart(
-        zone,
-        gaps,
-        label=labels.dimension,
-        title=t("sec_gaps"),
-        axis_title=t("msa") if zone else t("gap"),
-    )
-    if gap_spec is not None:
-        section = Section("gaps", t("sec_gaps"))
-        if zone is not None:
-            dims = zone.summary[zone.summary["level"] == "dimension"]
-            rows = [
-                [
-                    labels.dimension(str(r["name"])),
-                    t.number(r["mean_adequate"]),
-                    t.number(r["mean_desired"]),
-                    t.number(r["mean_perceived"]),
-                    t.number(r["msa"], signed=True),
-                    f"{t.number(r['msa_ci_low'])} – {t.number(r['msa_ci_high'])}",
-                    t.percent(r["share_below_adequate"]),
-                    t(str(r["position"])),
-                ]
-                for r in dims.to_dict(orient="records")
-            ]
-            header = [
-                t("dimension"),
-                t("adequate"),
-                t("desired"),
-                t("perceived"),
-                t("msa"),
-                t("interval", level=t.percent(confidence)),
-                t("share_below"),
-                t("position"),
-            ]
-        else:
-            assert gaps is not None
-            dims = gaps.summary[gaps.summary["level"] == "dimension"]
-            rows = [
-                [
-                    labels.dimension(str(r["name"])),
-                    t.number(r["mean_expected"]),
-                    t.number(r["mean_perceived"]),
-                    t.number(r["mean_gap"], signed=True),
-                    f"{t.number(r['ci_low'])} – {t.number(r['ci_high'])}",
-                ]
-                for r in dims.to_dict(orient="records")
-            ]
-            header = [
-                t("dimension"),
-                t("expected"),
-                t("perceived"),
-                t("gap"),
-                t("interval", level=t.percent(confidence)),
-            ]
-        section.tables.append(_table(header, rows))
-        section.charts.append(("gaps", gap_spec))
-        sections.append(section)
-    if zone is not None:
-        section = Section("zone", t("sec_zone"))
-        section.charts.append(
-            (
-                "zone",
-                charts.tolerance_zone_chart(
-                    zone,
-                    label=labels.dimension,
-                    title=t("sec_zone"),
-                    axis_title=t("mean_perceived"),
-                    legend=t,
-                ),
-            )
-        )
-        sections.append(section)
-    if analysis.ipa is not None and analysis.importance is not None:
-        section = Section("ipa", t("sec_ipa"))
-        section.charts.append(
-            (
-                "ipa",
-                charts.ipa_chart(
-                    analysis.ipa,
-                    label=labels.dimension,
-                    title=t("sec_ipa"),
-                    x_title=t("importance"),
-                    y_title=t("performance"),
-                    quadrant=t,
-                ),
-            )
-        )
-        rows = [
-            [
-                labels.dimension(str(d)),
-                t.percent(r["importance"]),
-                t.number(r["performance"]),
-                t(str(r["quadrant"])),
-            ]
-            for d, r in analysis.ipa.summary.iterrows()
-        ]
-        section.tables.append(
-            _table([t("dimension"), t("importance"), t("performance"), t("quadrant")], rows)
-        )
-        sections.append(section)
-    if analysis.kano is not None:
-        kano = analysis.kano
-        if public:
-            kano = replace(kano, summary=kano.summary[kano.summary["n"] >= min_cell])
-        section = Section("kano", t("sec_kano"))
-        section.charts.append(
-            (
-                "kano",
-                charts.kano_chart(
-                    kano,
-                    label=labels.feature,
-                    title=t("sec_kano"),
-                    x_title=t("worse"),
-                    y_title=t("better"),
-                    category=lambda c: t(f"kano_{c}"),
-                ),
-            )
-        )
-        rows = [
-            [
-                labels.feature(str(f)),
-                t(f"kano_{r['category']}"),
-                t.number(r["better"]),
-                t.number(r["worse"]),
-                t.count(int(r["n"])),
-            ]
-            for f, r in kano.summary.iterrows()
-        ]
-        section.tables.append(
-            _table([t("feature"), t("category"), t("better"), t("worse"), t("respondents")], rows)
-        )
-        sections.append(section)
-    for by, comparison in analysis.segments.items():
-        title = t("sec_segments", attribute=t(f"attr_{by}"))
-        section = Section(f"segments_{by}", title)
-        spec, left_out = charts.segment_heatmap(
-            comparison,
-            column_label=labels.column,
-            title=title,
-            legend_title=t("mean_expectation"),
-            alpha=ALPHA,
-            min_size=min_shown,
-        )
-        section.charts.append((f"segments_{by}", spec))
-        section.paragraphs.append(t("significant_cell"))
-        if left_out:
-            section.paragraphs.append(t("suppressed", count=t.count(left_out)))
-        sections.append(section)
-    if analysis.trend is not None:
-        section = Section("trend", t("sec_trend"))
-        section.charts.append(
-            (
-                "trend",
-                charts.trend_chart(
-                    analysis.trend,
-                    label=labels.dimension,
-                    title=t("sec_trend"),
-                    y_title=t("mean_perceived"),
-                    min_size=min_shown,
-                ),
-            )
-        )
-        sections.append(section)
-    if analysis.reliability:
-        rows = [
-            [
-                labels.dimension(d),
-                t.number(a.alpha, 3),
-                f"{t.number(a.ci_low, 3)} – {t.number(a.ci_high, 3)}",
-                t.count(a.k),
-                t.count(a.n),
-            ]
-            for d, a in analysis.reliability.items()
-        ]
-        section = Section("reliability", t("sec_reliability"))
-        section.tables.append(
-            _table(
-                [
-                    t("dimension"),
-                    t("alpha"),
-                    t("interval", level=t.percent(confidence)),
-                    t("items"),
-                    t("respondents"),
-                ],
-                rows,
-            )
-        )
+    for part in analysis_sections(analysis):
+        findings = [f for f in part.findings if not (public and isinstance(f, SegmentDifference))]
+        if part.findings and not findings:
+            continue
+        title = words(part.title, t)
+        section = Section(part.id, title, paragraphs=[words(p, t) for p in part.explanations])
+        section.bullets = [finding_text(f, t, labels) for f in findings]
+        for table in part.tables:
+            if min_shown and table.size_column is not None:
+                size = table.size_column
+                table = replace(table, rows=tuple(r for r in table.rows if r[size] >= min_shown))
+            section.tables.append(written_table(table, t, labels))
+        for chart in part.charts:
+            spec, left_out = chart_spec(chart, title, t, labels, min_shown=min_shown)
+            if spec is not None:
+                section.charts.append((chart.name, spec))
+            if left_out:
+                section.paragraphs.append(t("suppressed", count=t.count(left_out)))
         sections.append(section)
     sections.append(_methods(analysis, t, confidence, min_cell, excluded))
     sections.sort(key=lambda s: SECTION_ORDER.index(s.id.split("_")[0]))
@@ -374,9 +328,9 @@ def compose(
         title=t("public_title" if public else "report_title"),
         subtitle=t(
             "subtitle",
-            name=info["name"],
-            wave=str(info["wave"] or info["key"]),
-            n=t.count(int(info["n_responses"])),
+            name=info.name,
+            wave=info.wave_name,
+            n=t.count(info.n_responses),
         ),
         notes=notes,
         sections=sections,
@@ -390,7 +344,7 @@ def _methods(
     inverted = 0 if analysis.tolerance_zone is None else int(analysis.tolerance_zone.n_inverted)
     section = Section("methods", t("sec_methods"))
     section.paragraphs += [
-        t("m_sample", n=t.count(int(analysis.survey["n_responses"])), waves=t.count(waves)),
+        t("m_sample", n=t.count(analysis.survey.n_responses), waves=t.count(waves)),
         t(
             "m_response_rate_known",
             invited=t.count(excluded["invited"]),

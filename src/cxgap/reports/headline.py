@@ -1,17 +1,10 @@
 """The executive summary's headline measures and their change against a compared wave.
 
-NPS and CSAT come from the analysis. The overall gap and the share of customers below
-their adequate level need the respondents' own levels, so they are computed here from the
-survey's stored answers with :mod:`cxgap.stats`: for a zone-of-tolerance instrument all
-items form one ``overall`` dimension of :func:`cxgap.stats.tolerance_zone` (overall MSA,
-share of respondents whose mean perception is below their mean adequate level); for an
-expectation/perception instrument the overall row of :func:`cxgap.stats.gap_scores`.
-
-A change between two waves (independent samples) is
-
-.. math:: \\Delta = m_1 - m_0, \\quad z = \\Delta / \\sqrt{SE_1^2 + SE_0^2}
-
-and is flagged as significant when the two-sided p-value is below ``alpha``.
+Every number comes from the analysis: NPS and CSAT, the overall gap and the share of
+customers below their own reference level (:func:`cxgap.stats.overall_gap`, computed by
+:func:`cxgap.services.analysis.analyze_survey`). A change between two waves is tested
+with :func:`cxgap.stats.wave_change` and flagged as significant when the two-sided
+p-value is below ``alpha``.
 """
 
 from __future__ import annotations
@@ -20,14 +13,9 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
-import pandas as pd
-from scipy import stats as sps
-from sqlalchemy import Engine
 
 from cxgap import stats
-from cxgap.engine.frames import load_survey
 from cxgap.services.analysis import SurveyAnalysis
-from cxgap.stats.loyalty import wilson_interval
 
 Unit = Literal["points", "share", "scale"]
 
@@ -50,15 +38,7 @@ class Measure:
     significant: bool | None = None
 
 
-def _se_from_interval(low: float, high: float, confidence: float) -> float:
-    return float((high - low) / (2 * sps.norm.ppf(0.5 + confidence / 2)))
-
-
-def _block(frame: pd.DataFrame, items: list[str], suffix: str) -> pd.DataFrame:
-    return frame[[f"{i}_{suffix}" for i in items]].set_axis(items, axis=1).astype("float64")
-
-
-def headline(engine: Engine, analysis: SurveyAnalysis, *, confidence: float) -> list[Measure]:
+def headline(analysis: SurveyAnalysis) -> list[Measure]:
     """Headline measures of an analysed survey (NPS, CSAT, overall gap, share below)."""
     found: list[Measure] = []
     if (n := analysis.nps) is not None:
@@ -68,60 +48,20 @@ def headline(engine: Engine, analysis: SurveyAnalysis, *, confidence: float) -> 
         found.append(
             Measure("csat", c.top_box_share, c.top_box_ci_low, c.top_box_ci_high, se, c.n, "share")
         )
-    found.extend(_overall(engine, str(analysis.survey["key"]), confidence))
+    if (o := analysis.overall) is not None:
+        found += [
+            Measure("overall_gap", o.value, o.ci_low, o.ci_high, o.se, o.n, "scale", o.reference),
+            Measure(
+                "share_below",
+                o.share_below,
+                o.share_ci_low,
+                o.share_ci_high,
+                o.share_se,
+                o.n,
+                "share",
+            ),
+        ]
     return found
-
-
-def _overall(engine: Engine, survey: str, confidence: float) -> list[Measure]:
-    data = load_survey(engine, survey)
-    frame, inst = data.frame, data.instrument
-    zot = [i.id for i in inst.items_of_format("tolerance_zone")]
-    ep = [i.id for i in inst.items_of_format("expectation_perception")]
-    if zot:
-        zone = stats.tolerance_zone(
-            _block(frame, zot, "adequate"),
-            _block(frame, zot, "desired"),
-            _block(frame, zot, "perceived"),
-            dimensions=dict.fromkeys(zot, "overall"),
-            confidence=confidence,
-        )
-        row = zone.summary[zone.summary["level"] == "dimension"].iloc[0]
-        n, share = int(row["n"]), float(row["share_below_adequate"])
-        gap = (float(row["msa"]), float(row["msa_ci_low"]), float(row["msa_ci_high"]))
-        reference = "adequate"
-    elif ep:
-        gaps = stats.gap_scores(
-            _block(frame, ep, "perceived"), _block(frame, ep, "expected"), confidence=confidence
-        )
-        row = gaps.summary[gaps.summary["level"] == "overall"].iloc[0]
-        per_respondent = (
-            _block(frame, ep, "perceived").mean(axis=1) - _block(frame, ep, "expected").mean(axis=1)
-        ).dropna()
-        n, share = len(per_respondent), float((per_respondent < 0).mean())
-        gap = (float(row["mean_gap"]), float(row["ci_low"]), float(row["ci_high"]))
-        reference = "expected"
-    else:
-        return []
-    low, high = wilson_interval(share * n, n, confidence=confidence)
-    return [
-        Measure(
-            "overall_gap",
-            *gap,
-            _se_from_interval(gap[1], gap[2], confidence),
-            n,
-            "scale",
-            reference=reference,
-        ),
-        Measure(
-            "share_below",
-            share,
-            float(low),
-            float(high),
-            float(np.sqrt(share * (1 - share) / max(n, 1))),
-            n,
-            "share",
-        ),
-    ]
 
 
 def with_changes(current: list[Measure], previous: list[Measure], *, alpha: float) -> list[Measure]:
@@ -133,8 +73,8 @@ def with_changes(current: list[Measure], previous: list[Measure], *, alpha: floa
         if old is None:
             out.append(m)
             continue
-        change = m.value - old.value
-        se = float(np.hypot(m.se, old.se))
-        p = float(2 * sps.norm.sf(abs(change) / se)) if se > 0 else float("nan")
-        out.append(replace(m, change=change, change_p=p, significant=bool(p < alpha)))
+        change = stats.wave_change(m.value, m.se, old.value, old.se)
+        out.append(
+            replace(m, change=change.change, change_p=change.p, significant=bool(change.p < alpha))
+        )
     return out

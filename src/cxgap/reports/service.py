@@ -7,19 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from cxgap.errors import DataError, ValidationError
 from cxgap.reports.document import ReportDocument, compose
 from cxgap.reports.headline import headline, with_changes
 from cxgap.reports.i18n import LANGUAGES, Language, Texts
-from cxgap.services.analysis import ALPHA, analyze_survey
-from cxgap.services.survey_catalog import survey_counts
-from cxgap.services.surveys import instrument_of
+from cxgap.services.analysis import ALPHA, analyze_survey, sample_exclusions
 from cxgap.settings import get_settings
-from cxgap.store.database import transaction
-from cxgap.store.lookups import get_survey
-from cxgap.store.models import ImportBatch
 
 Format = Literal["html", "pdf"]
 FORMATS: tuple[Format, ...] = ("html", "pdf")
@@ -34,24 +29,6 @@ class Report:
     document: ReportDocument
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent in ``analysis`` (both waves), ``headline``, ``render``."""
-
-
-def _excluded(engine: Engine, survey: str) -> dict[str, int]:
-    with transaction(engine) as session:
-        survey_id = get_survey(session, survey).id
-        rejected, duplicates = session.execute(
-            select(
-                func.coalesce(func.sum(ImportBatch.rejected), 0),
-                func.coalesce(func.sum(ImportBatch.duplicates), 0),
-            ).where(ImportBatch.survey_id == survey_id)
-        ).one()
-    counts = survey_counts(engine, survey)  # personal invitations: a known audience size
-    return {
-        "rejected": int(rejected),
-        "duplicates": int(duplicates),
-        "invited": counts.invitations,
-        "completed": counts.invitations_completed,
-    }
 
 
 def build_report(
@@ -99,30 +76,24 @@ def build_report(
     )
     previous = analyze_survey(engine, compare, confidence=confidence) if compare else None
     timings["analysis"] = time.perf_counter() - start
-    n = int(analysis.survey["n_responses"])
+    n = analysis.survey.n_responses
     if public and n < minimum:
         raise DataError(
             f"survey {survey!r} has {n} responses; the public edition needs at least "
             f"{minimum} (min_cell)"
         )
     start = time.perf_counter()
-    measures = headline(engine, analysis, confidence=confidence)
+    measures = headline(analysis)
     if previous is not None:
-        measures = with_changes(
-            measures, headline(engine, previous, confidence=confidence), alpha=ALPHA
-        )
-    with transaction(engine) as session:
-        instrument = instrument_of(get_survey(session, survey))
+        measures = with_changes(measures, headline(previous), alpha=ALPHA)
     document = compose(
         analysis,
-        instrument,
         measures,
         texts=Texts(lang),
-        compared_wave=None if previous is None else str(previous.survey["wave"] or compare),
+        compared_wave=None if previous is None else previous.survey.wave_name,
         public=public,
         min_cell=minimum,
-        confidence=confidence,
-        excluded=_excluded(engine, survey),
+        excluded=sample_exclusions(engine, survey),
     )
     timings["headline"] = time.perf_counter() - start
     start = time.perf_counter()

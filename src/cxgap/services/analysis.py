@@ -7,24 +7,27 @@ reports call. Its :meth:`SurveyAnalysis.to_dict` output is the documented JSON s
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from cxgap import stats
 from cxgap.engine.cache import VersionedCache
 from cxgap.engine.frames import SurveyData, data_version, load_survey, surveys_of_instrument
 from cxgap.errors import DataError, ValidationError
 from cxgap.instruments import Instrument
+from cxgap.services.survey_catalog import survey_counts
 from cxgap.stats.result import StatResult, to_jsonable
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
+from cxgap.store.models import ImportBatch
 
 SCHEMA = "cxgap.analysis/1"
 SEGMENT_ATTRIBUTES = ("gender", "age_band", "income_band", "region", "channel", "interests")
@@ -35,19 +38,130 @@ MIN_RESPONSES = 10
 MIN_SEGMENT_ANSWERS = 2
 
 
-@dataclass
+@dataclass(frozen=True)
+class AnalysedSurvey:
+    """The survey an analysis describes."""
+
+    key: str
+    name: str
+    wave: str | None
+    instrument: str
+    version: int
+    audience: str
+    n_responses: int
+
+    @property
+    def wave_name(self) -> str:
+        """The wave's name, or the survey key when it has none."""
+        return self.wave or self.key
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "name": self.name,
+            "wave": self.wave,
+            "instrument": self.instrument,
+            "version": self.version,
+            "audience": self.audience,
+            "n_responses": self.n_responses,
+        }
+
+
+class FindingKind(StrEnum):
+    """What a finding says; its ``kind`` in the JSON."""
+
+    BELOW_ADEQUATE = "below_adequate"
+    KEY_DRIVER = "key_driver"
+    ATTRACTIVE_FEATURE = "attractive_feature"
+    SEGMENT_DIFFERENCE = "segment_difference"
+    WORSENING_DIMENSION = "worsening_dimension"
+
+
+@dataclass(frozen=True)
+class BelowAdequate:
+    """An item delivered below the adequate level: the interval of its MSA is below 0."""
+
+    kind: ClassVar[FindingKind] = FindingKind.BELOW_ADEQUATE
+    item: str
+    dimension: str
+    msa: float
+    msa_ci: tuple[float, float]
+    share_below_adequate: float
+
+
+@dataclass(frozen=True)
+class KeyDriver:
+    """The dimension with the largest share of the explained variance of the outcome."""
+
+    kind: ClassVar[FindingKind] = FindingKind.KEY_DRIVER
+    dimension: str
+    share: float
+    r2: float
+
+
+@dataclass(frozen=True)
+class AttractiveFeature:
+    """A Kano feature whose category is attractive, significantly so (Fong's test)."""
+
+    kind: ClassVar[FindingKind] = FindingKind.ATTRACTIVE_FEATURE
+    feature: str
+    better: float
+    worse: float
+
+
+@dataclass(frozen=True)
+class SegmentDifference:
+    """An expectation column that differs between segments (adjusted Welch p < alpha)."""
+
+    kind: ClassVar[FindingKind] = FindingKind.SEGMENT_DIFFERENCE
+    attribute: str
+    column: str
+    highest: str
+    p_adj: float
+    eta_sq: float
+
+
+@dataclass(frozen=True)
+class WorseningDimension:
+    """A dimension whose mean perception fell in every recent wave, significantly overall."""
+
+    kind: ClassVar[FindingKind] = FindingKind.WORSENING_DIMENSION
+    dimension: str
+    waves: tuple[str, ...]
+    change: float
+    p: float
+
+
+Finding = BelowAdequate | KeyDriver | AttractiveFeature | SegmentDifference | WorseningDimension
+"""A plain-language conclusion of an analysis, with the numbers that support it."""
+
+
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
+    """A finding as JSON: its ``kind`` followed by its fields (``docs/analysis-json.md``)."""
+    fields = {f.name: getattr(finding, f.name) for f in dataclasses.fields(finding)}
+    return {"kind": finding.kind.value, **to_jsonable(fields)}
+
+
+@dataclass(frozen=True)
 class SurveyAnalysis:
-    """Everything :func:`analyze_survey` computed for one survey.
+    """Everything :func:`analyze_survey` computed for one survey; read-only.
 
     Each statistic is a result object from :mod:`cxgap.stats` (or ``None`` when the
-    instrument does not support it); ``findings`` are plain-language conclusions drawn
-    from them with the tests that support them.
+    instrument does not support it); ``findings`` are conclusions drawn from them with
+    the tests that support them. ``overall`` (the gap of all items together and the
+    share of respondents below their own reference level) feeds the headline measures
+    and is not part of the JSON.
     """
 
-    survey: dict[str, Any]
+    survey: AnalysedSurvey
+    instrument: Instrument
+    """The instrument the survey was fielded with (labels of dimensions and items)."""
+    confidence: float = 0.95
+    """Level of every interval."""
     tolerance_zone: stats.ToleranceZone | None = None
     gaps: stats.GapScores | None = None
-    reliability: dict[str, stats.CronbachAlpha] = field(default_factory=dict)
+    overall: stats.OverallGap | None = None
+    reliability: Mapping[str, stats.CronbachAlpha] = field(default_factory=dict)
     nps: stats.NPS | None = None
     csat: stats.CSAT | None = None
     ces: stats.CES | None = None
@@ -55,10 +169,11 @@ class SurveyAnalysis:
     stated_importance: stats.StatedImportanceResult | None = None
     ipa: stats.IPAResult | None = None
     kano: stats.KanoResult | None = None
-    segments: dict[str, stats.SegmentComparison] = field(default_factory=dict)
+    segments: Mapping[str, stats.SegmentComparison] = field(default_factory=dict)
     trend: pd.DataFrame | None = None
-    findings: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    """Columns :data:`cxgap.stats.waves.TREND_COLUMNS`."""
+    findings: tuple[Finding, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON structure (schema ``cxgap.analysis/1``)."""
@@ -68,7 +183,7 @@ class SurveyAnalysis:
 
         return {
             "schema": SCHEMA,
-            "survey": to_jsonable(self.survey),
+            "survey": to_jsonable(self.survey.to_dict()),
             "tolerance_zone": result(self.tolerance_zone),
             "gaps": result(self.gaps),
             "reliability": {k: v.to_dict() for k, v in self.reliability.items()},
@@ -85,7 +200,7 @@ class SurveyAnalysis:
             "kano": result(self.kano),
             "segments": {k: v.to_dict() for k, v in self.segments.items()},
             "trend": None if self.trend is None else to_jsonable(self.trend),
-            "findings": to_jsonable(self.findings),
+            "findings": [finding_to_dict(f) for f in self.findings],
             "notes": list(self.notes),
         }
 
@@ -129,22 +244,31 @@ def _attribute_values(frame: pd.DataFrame, by: str) -> pd.Series:
     return values
 
 
-def _core(data: SurveyData, analysis: SurveyAnalysis, confidence: float) -> None:
+def _core(data: SurveyData, confidence: float, notes: list[str]) -> dict[str, Any]:
+    """The statistics of one wave, as keyword arguments of :class:`SurveyAnalysis`."""
     frame, inst = data.frame, data.instrument
+    parts: dict[str, Any] = {}
     zot = [i.id for i in inst.items_of_format("tolerance_zone")]
     if zot:
         dims: dict[Hashable, Any] = {
             i: inst.item(i).dimension for i in zot if inst.item(i).dimension
         }
-        analysis.tolerance_zone = stats.tolerance_zone(
+        parts["tolerance_zone"] = stats.tolerance_zone(
             _block(frame, zot, "adequate"),
             _block(frame, zot, "desired"),
             _block(frame, zot, "perceived"),
             dimensions=dims or None,
             confidence=confidence,
         )
+        parts["overall"] = stats.overall_gap(
+            _block(frame, zot, "perceived"),
+            adequate=_block(frame, zot, "adequate"),
+            desired=_block(frame, zot, "desired"),
+            confidence=confidence,
+        )
     ep = [i.id for i in inst.items_of_format("expectation_perception")]
     points = inst.items_of_format("points")
+    stated: stats.StatedImportanceResult | None = None
     if points:
         item = points[0]
         block = frame[[f"{item.id}_{o.id}" for o in item.options]].set_axis(
@@ -152,45 +276,55 @@ def _core(data: SurveyData, analysis: SurveyAnalysis, confidence: float) -> None
         )
         answered = block.notna().any(axis=1)
         if answered.sum() >= 2:
-            analysis.stated_importance = stats.stated_importance(
+            stated = stats.stated_importance(
                 block[answered].fillna(0.0), total=item.total or 100, confidence=confidence
             )
+            parts["stated_importance"] = stated
     if ep:
         dims = {i: inst.item(i).dimension for i in ep if inst.item(i).dimension}
         weights: dict[Hashable, float] | None = None
-        if analysis.stated_importance is not None:
-            shares = analysis.stated_importance.summary["share"]
+        if stated is not None:
+            shares = stated.summary["share"]
             weights = {d: float(shares.loc[d]) for d in set(dims.values()) if d in shares.index}
-        analysis.gaps = stats.gap_scores(
+        parts["gaps"] = stats.gap_scores(
             _block(frame, ep, "perceived"),
             _block(frame, ep, "expected"),
             dimensions=dims or None,
             weights=weights or None,
             confidence=confidence,
         )
+        if not zot:
+            parts["overall"] = stats.overall_gap(
+                _block(frame, ep, "perceived"),
+                expected=_block(frame, ep, "expected"),
+                confidence=confidence,
+            )
     battery = zot or ep
     dims_all = inst.dimension_map("tolerance_zone", "expectation_perception")
+    reliability: dict[str, stats.CronbachAlpha] = {}
     for dim in dict.fromkeys(dims_all.values()):
         items = [i for i in battery if dims_all.get(i) == dim]
         if len(items) >= 2:
-            analysis.reliability[dim] = stats.cronbach_alpha(
+            reliability[dim] = stats.cronbach_alpha(
                 _block(frame, items, "perceived"), confidence=confidence
             )
-    _loyalty(data, analysis, confidence)
-    _drivers(data, analysis)
+    parts["reliability"] = reliability
+    parts |= _loyalty(data, confidence)
+    parts |= _drivers(data, notes)
     kano_items = inst.items_of_format("kano")
     if kano_items:
         functional = frame[[f"{i.id}_functional" for i in kano_items]]
         dysfunctional = frame[[f"{i.id}_dysfunctional" for i in kano_items]]
         features: list[Hashable] = [i.feature or i.id for i in kano_items]
-        analysis.kano = stats.kano(
+        parts["kano"] = stats.kano(
             functional.set_axis(features, axis=1),
             dysfunctional.set_axis(features, axis=1),
             features=features,
         )
+    return parts
 
 
-def _loyalty(data: SurveyData, analysis: SurveyAnalysis, confidence: float) -> None:
+def _loyalty(data: SurveyData, confidence: float) -> dict[str, Any]:
     frame, inst = data.frame, data.instrument
 
     def scores(role: str) -> tuple[pd.Series, tuple[float, float]] | None:
@@ -200,32 +334,34 @@ def _loyalty(data: SurveyData, analysis: SurveyAnalysis, confidence: float) -> N
         values = frame[item_id].dropna().astype("float64")
         return (values, _scale_of(inst, item_id)) if len(values) >= 2 else None
 
+    parts: dict[str, Any] = {}
     if found := scores("nps"):
-        analysis.nps = stats.nps(found[0], confidence=confidence)
+        parts["nps"] = stats.nps(found[0], confidence=confidence)
     if found := scores("csat"):
-        analysis.csat = stats.csat(found[0], scale=found[1], confidence=confidence)
+        parts["csat"] = stats.csat(found[0], scale=found[1], confidence=confidence)
     if found := scores("ces"):
-        analysis.ces = stats.ces(found[0], scale=found[1], confidence=confidence)
+        parts["ces"] = stats.ces(found[0], scale=found[1], confidence=confidence)
+    return parts
 
 
-def _drivers(data: SurveyData, analysis: SurveyAnalysis) -> None:
+def _drivers(data: SurveyData, notes: list[str]) -> dict[str, Any]:
     frame, inst = data.frame, data.instrument
     outcome_id = next((i for r in OUTCOME_ROLES if (i := _role_item(inst, r))), None)
     perceived = dimension_scores(frame, inst, "perceived")
     if outcome_id is None or perceived.shape[1] < 2:
-        return
+        return {}
     rows = perceived.notna().all(axis=1) & frame[outcome_id].notna()
     if rows.sum() < max(MIN_RESPONSES, perceived.shape[1] + 2):
-        analysis.notes.append("too few complete answers for the driver analysis")
-        return
-    analysis.importance = stats.importance(perceived[rows], frame.loc[rows, outcome_id])
+        notes.append("too few complete answers for the driver analysis")
+        return {}
+    importance = stats.importance(perceived[rows], frame.loc[rows, outcome_id])
     performance = perceived.mean()
-    analysis.ipa = stats.ipa(analysis.importance.summary["share"], performance)
+    return {"importance": importance, "ipa": stats.ipa(importance.summary["share"], performance)}
 
 
 def _segment_analysis(
-    data: SurveyData, analysis: SurveyAnalysis, by: str, confidence: float, min_size: int
-) -> None:
+    data: SurveyData, by: str, confidence: float, min_size: int, notes: list[str]
+) -> stats.SegmentComparison | None:
     frame, inst = data.frame, data.instrument
     labels = _attribute_values(frame, by)
     fields = ("adequate", "desired") if inst.items_of_format("tolerance_zone") else ("expected",)
@@ -234,8 +370,8 @@ def _segment_analysis(
         scores = dimension_scores(frame, inst, name)
         columns.update({f"{dim}_{name}": scores[dim] for dim in scores.columns})
     if not columns:
-        analysis.notes.append(f"no expectation columns to compare by {by}")
-        return
+        notes.append(f"no expectation columns to compare by {by}")
+        return None
     table = pd.DataFrame(columns)
     keep = labels.notna()
     # A segment needs answers from two respondents in every column to have a variance;
@@ -244,19 +380,20 @@ def _segment_analysis(
     tiny = sorted(str(level) for level in answered.index[answered < MIN_SEGMENT_ANSWERS])
     if tiny:
         keep &= ~labels.astype(str).isin(tiny)
-        analysis.notes.append(
+        notes.append(
             f"{by}: segment(s) {', '.join(tiny)} left out of the comparison (fewer than "
             f"{MIN_SEGMENT_ANSWERS} answers in some column)"
         )
     if labels[keep].nunique() < 2:
-        analysis.notes.append(f"{by}: fewer than two segments with enough answers to compare")
-        return
+        notes.append(f"{by}: fewer than two segments with enough answers to compare")
+        return None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        analysis.segments[by] = stats.compare_segments(
+        comparison = stats.compare_segments(
             table[keep], labels[keep].astype(str), confidence=confidence, min_size=min_size
         )
-    analysis.notes.extend(str(w.message) for w in caught)
+    notes.extend(str(w.message) for w in caught)
+    return comparison
 
 
 def _trend(engine: Engine, data: SurveyData, confidence: float) -> pd.DataFrame | None:
@@ -266,86 +403,65 @@ def _trend(engine: Engine, data: SurveyData, confidence: float) -> pd.DataFrame 
     keys = keys[: keys.index(data.key) + 1]
     if len(keys) < 2:
         return None
-    rows = []
-    z = sps.norm.ppf(0.5 + confidence / 2)
+    waves = []
     for key in keys:
         wave = data if key == data.key else load_survey(engine, key)
         scores = dimension_scores(wave.frame, wave.instrument, "perceived")
-        for dim in scores.columns:
-            values = scores[dim].dropna()
-            n = len(values)
-            mean = float(values.mean()) if n else np.nan
-            se = float(values.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
-            rows.append(
-                {
-                    "survey": key,
-                    "wave": wave.wave or key,
-                    "dimension": dim,
-                    "n": n,
-                    "mean_perceived": mean,
-                    "se": se,
-                    "ci_low": mean - z * se,
-                    "ci_high": mean + z * se,
-                }
-            )
-    return pd.DataFrame(rows)
+        waves.append((key, wave.wave or key, scores))
+    return stats.perception_trend(waves, confidence=confidence)
 
 
-def _findings(analysis: SurveyAnalysis, trend_window: int) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    zone = analysis.tolerance_zone
+def _findings(
+    zone: stats.ToleranceZone | None,
+    importance: stats.ImportanceResult | None,
+    kano: stats.KanoResult | None,
+    segments: Mapping[str, stats.SegmentComparison],
+    trend: pd.DataFrame | None,
+    trend_window: int,
+) -> tuple[Finding, ...]:
+    found: list[Finding] = []
     if zone is not None:
         items = zone.summary[zone.summary["level"] == "item"]
         below = items[(items["position"] == "below") & (items["msa_ci_high"] < 0)]
-        for row in below.itertuples():
+        for row in below.to_dict(orient="records"):
             found.append(
-                {
-                    "kind": "below_adequate",
-                    "item": row.name,
-                    "dimension": row.dimension,
-                    "msa": row.msa,
-                    "msa_ci": [row.msa_ci_low, row.msa_ci_high],
-                    "share_below_adequate": row.share_below_adequate,
-                }
+                BelowAdequate(
+                    item=str(row["name"]),
+                    dimension=row["dimension"],
+                    msa=float(row["msa"]),
+                    msa_ci=(float(row["msa_ci_low"]), float(row["msa_ci_high"])),
+                    share_below_adequate=float(row["share_below_adequate"]),
+                )
             )
-    if analysis.importance is not None:
-        top = analysis.importance.summary.sort_values("rank").iloc[0]
+    if importance is not None:
+        top = importance.summary.sort_values("rank").iloc[0]
         found.append(
-            {
-                "kind": "key_driver",
-                "dimension": str(top.name),
-                "share": float(top["share"]),
-                "r2": analysis.importance.r2,
-            }
+            KeyDriver(dimension=str(top.name), share=float(top["share"]), r2=importance.r2)
         )
-    if analysis.kano is not None:
-        summary = analysis.kano.summary
-        for feature, krow in summary.iterrows():
+    if kano is not None:
+        for feature, krow in kano.summary.iterrows():
             if krow["category"] == "A" and bool(krow["fong_significant"]):
                 found.append(
-                    {
-                        "kind": "attractive_feature",
-                        "feature": str(feature),
-                        "better": float(krow["better"]),
-                        "worse": float(krow["worse"]),
-                    }
+                    AttractiveFeature(
+                        feature=str(feature),
+                        better=float(krow["better"]),
+                        worse=float(krow["worse"]),
+                    )
                 )
-    for by, comparison in analysis.segments.items():
+    for by, comparison in segments.items():
         summary = comparison.summary
         for column, seg_row in summary[summary["welch_p_adj"] < ALPHA].iterrows():
             groups = comparison.groups[comparison.groups["column"] == column]
             top = groups.sort_values("mean", ascending=False).iloc[0]
             found.append(
-                {
-                    "kind": "segment_difference",
-                    "attribute": by,
-                    "column": str(column),
-                    "highest": str(top["segment"]),
-                    "p_adj": float(seg_row["welch_p_adj"]),
-                    "eta_sq": float(seg_row["eta_sq"]),
-                }
+                SegmentDifference(
+                    attribute=by,
+                    column=str(column),
+                    highest=str(top["segment"]),
+                    p_adj=float(seg_row["welch_p_adj"]),
+                    eta_sq=float(seg_row["eta_sq"]),
+                )
             )
-    trend = analysis.trend
     if trend is not None and trend["survey"].nunique() > trend_window:
         waves = list(dict.fromkeys(trend["survey"]))
         recent = waves[-(trend_window + 1) :]
@@ -353,20 +469,19 @@ def _findings(analysis: SurveyAnalysis, trend_window: int) -> list[dict[str, Any
             series = rows.set_index("survey").loc[recent]
             means = series["mean_perceived"].to_numpy()
             first, last = series.iloc[0], series.iloc[-1]
-            diff = last["mean_perceived"] - first["mean_perceived"]
-            se = float(np.hypot(first["se"], last["se"]))
-            p = float(2 * sps.norm.sf(abs(diff) / se)) if se > 0 else np.nan
-            if bool(np.all(np.diff(means) < 0)) and p < ALPHA:
+            change = stats.wave_change(
+                last["mean_perceived"], last["se"], first["mean_perceived"], first["se"]
+            )
+            if bool(np.all(np.diff(means) < 0)) and change.p < ALPHA:
                 found.append(
-                    {
-                        "kind": "worsening_dimension",
-                        "dimension": str(dim),
-                        "waves": [str(w) for w in series["wave"]],
-                        "change": float(diff),
-                        "p": p,
-                    }
+                    WorseningDimension(
+                        dimension=str(dim),
+                        waves=tuple(str(w) for w in series["wave"]),
+                        change=change.change,
+                        p=change.p,
+                    )
                 )
-    return found
+    return tuple(found)
 
 
 def analyze_survey(
@@ -394,23 +509,40 @@ def analyze_survey(
             f"survey {survey!r} has {n} responses; at least {MIN_RESPONSES} are needed "
             "for an analysis"
         )
-    analysis = SurveyAnalysis(
-        survey={
-            "key": data.key,
-            "name": data.name,
-            "wave": data.wave,
-            "instrument": data.instrument.id,
-            "version": data.instrument.version,
-            "audience": data.instrument.audience,
-            "n_responses": n,
-        }
-    )
-    _core(data, analysis, confidence)
+    notes: list[str] = []
+    parts = _core(data, confidence, notes)
+    segments: dict[str, stats.SegmentComparison] = {}
     for attribute in [by] if isinstance(by, str) else (by or []):
-        _segment_analysis(data, analysis, attribute, confidence, min_segment_size)
-    analysis.trend = _trend(engine, data, confidence)
-    analysis.findings = _findings(analysis, trend_window)
-    return analysis
+        comparison = _segment_analysis(data, attribute, confidence, min_segment_size, notes)
+        if comparison is not None:
+            segments[attribute] = comparison
+    trend = _trend(engine, data, confidence)
+    findings = _findings(
+        parts.get("tolerance_zone"),
+        parts.get("importance"),
+        parts.get("kano"),
+        segments,
+        trend,
+        trend_window,
+    )
+    return SurveyAnalysis(
+        survey=AnalysedSurvey(
+            key=data.key,
+            name=data.name,
+            wave=data.wave,
+            instrument=data.instrument.id,
+            version=data.instrument.version,
+            audience=data.instrument.audience,
+            n_responses=n,
+        ),
+        instrument=data.instrument,
+        confidence=confidence,
+        segments=segments,
+        trend=trend,
+        findings=findings,
+        notes=tuple(notes),
+        **parts,
+    )
 
 
 ANALYSIS_CACHE_SIZE = 32
@@ -466,6 +598,35 @@ def cached_analysis(
             trend_window=trend_window,
         ),
     )
+
+
+def wave_keys(engine: Engine, survey: str) -> list[str]:
+    """Keys of the surveys fielded with the instrument of ``survey`` up to it (itself
+    included), oldest first."""
+    with transaction(engine) as session:
+        instrument = get_survey(session, survey).instrument.key
+    keys = surveys_of_instrument(engine, instrument)
+    return keys[: keys.index(survey) + 1] if survey in keys else [survey]
+
+
+def sample_exclusions(engine: Engine, survey: str) -> dict[str, int]:
+    """What the analysed sample leaves out: rows ``rejected`` and ``duplicates`` skipped
+    on import, and for personal invitations the ``invited`` and ``completed`` counts."""
+    with transaction(engine) as session:
+        survey_id = get_survey(session, survey).id
+        rejected, duplicates = session.execute(
+            select(
+                func.coalesce(func.sum(ImportBatch.rejected), 0),
+                func.coalesce(func.sum(ImportBatch.duplicates), 0),
+            ).where(ImportBatch.survey_id == survey_id)
+        ).one()
+    counts = survey_counts(engine, survey)
+    return {
+        "rejected": int(rejected),
+        "duplicates": int(duplicates),
+        "invited": counts.invitations,
+        "completed": counts.invitations_completed,
+    }
 
 
 def clear_analysis_cache() -> None:

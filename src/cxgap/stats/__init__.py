@@ -26,6 +26,16 @@ from cxgap.stats.reliability import (
 from cxgap.stats.result import StatResult
 from cxgap.stats.segments import SegmentComparison, compare_segments
 from cxgap.stats.tolerance import ToleranceZone, tolerance_zone
+from cxgap.stats.waves import (
+    MeanInterval,
+    OverallGap,
+    WaveChange,
+    mean_interval,
+    overall_gap,
+    perception_trend,
+    se_from_interval,
+    wave_change,
+)
 
 __all__ = [
     "CES",
@@ -39,11 +49,14 @@ __all__ = [
     "ImportanceResult",
     "KanoResult",
     "McDonaldOmega",
+    "MeanInterval",
     "NPSComparison",
+    "OverallGap",
     "SegmentComparison",
     "StatResult",
     "StatedImportanceResult",
     "ToleranceZone",
+    "WaveChange",
     "ces",
     "compare_nps",
     "compare_segments",
@@ -57,7 +70,12 @@ __all__ = [
     "kano",
     "kano_coefficients",
     "mcdonald_omega",
+    "mean_interval",
     "nps",
+    "overall_gap",
+    "perception_trend",
+    "se_from_interval",
     "stated_importance",
     "tolerance_zone",
+    "wave_change",
 ]

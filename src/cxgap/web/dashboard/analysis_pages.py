@@ -11,16 +11,14 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from cxgap.engine.frames import load_survey
-from cxgap.instruments import Instrument
 from cxgap.reports import charts
-from cxgap.reports.document import Labels
+from cxgap.reports.document import Labels, cell
 from cxgap.reports.headline import Measure
 from cxgap.reports.i18n import Texts
-from cxgap.services.accounts import allowed
-from cxgap.services.analysis import ALPHA, SEGMENT_ATTRIBUTES, cached_analysis
+from cxgap.services.accounts import User, allowed
+from cxgap.services.analysis import ALPHA, SEGMENT_ATTRIBUTES, SurveyAnalysis, cached_analysis
+from cxgap.services.sections import Table, analysis_sections, section
 from cxgap.services.surveys import SurveyInfo
-from cxgap.store.accounts import User
 from cxgap.web.auth import requires
 from cxgap.web.dashboard.common import (
     PERMISSION,
@@ -146,8 +144,26 @@ def _picked(request: Request) -> tuple[list[SurveyInfo], SurveyInfo | None]:
     return surveys, choose_survey(surveys, request.query_params.get("survey"))
 
 
-def _instrument(request: Request, survey: str) -> Instrument:
-    return load_survey(get_engine(request), survey).instrument
+def _analysis(request: Request, survey: str) -> SurveyAnalysis:
+    return cached_analysis(get_engine(request), survey, confidence=CONFIDENCE)
+
+
+def _table_of(analysis: SurveyAnalysis, section_id: str) -> Table | None:
+    """The first table of one of the analysis' sections, if it has that section."""
+    found = section(analysis_sections(analysis), section_id)
+    return found.tables[0] if found is not None and found.tables else None
+
+
+def _written_rows(table: Table, rt: Texts, labels: Labels) -> list[dict[str, Any]]:
+    """A section table's rows in ``rt``'s language, keyed by column heading key."""
+    keys = [c.header.key for c in table.columns]
+    return [
+        {
+            key: cell(value, column, rt, labels)
+            for key, value, column in zip(keys, row, table.columns, strict=True)
+        }
+        for row in table.rows
+    ]
 
 
 @router.get("")
@@ -160,8 +176,8 @@ def overview(request: Request, user: OverviewUser) -> Response:
     engine = get_engine(request)
     lang = page_lang(request, user)
     rt = Texts(lang)  # type: ignore[arg-type]
-    labels = Labels(_instrument(request, chosen.key), rt)
-    waves = waves_until(engine, chosen.key, chosen.instrument, analysable={s.key for s in surveys})
+    labels = Labels(_analysis(request, chosen.key).instrument, rt)
+    waves = waves_until(engine, chosen.key, analysable={s.key for s in surveys})
     current = waves[-1]
     previous = waves[-2].wave if len(waves) > 1 else None
     trends = _measure_trends(waves, rt)
@@ -205,9 +221,9 @@ def dimension(request: Request, dimension: str, user: AnalysisUser) -> Response:
         return message_page(request, user, "not_found", 404)
     lang = page_lang(request, user)
     rt = Texts(lang)  # type: ignore[arg-type]
-    instrument = _instrument(request, chosen.key)
+    analysis = _analysis(request, chosen.key)
+    instrument = analysis.instrument
     labels = Labels(instrument, rt)
-    analysis = cached_analysis(get_engine(request), chosen.key, confidence=CONFIDENCE)
     zone, gaps = analysis.tolerance_zone, analysis.gaps
     source = zone.summary if zone is not None else gaps.summary if gaps is not None else None
     if source is None or dimension not in set(source["dimension"].dropna().astype(str)):
@@ -302,7 +318,7 @@ def segments(request: Request, user: AnalysisUser) -> Response:
     by = asked if asked in SEGMENT_ATTRIBUTES else SEGMENT_ATTRIBUTES[1]
     lang = page_lang(request, user)
     rt = Texts(lang)  # type: ignore[arg-type]
-    labels = Labels(_instrument(request, chosen.key), rt)
+    labels = Labels(_analysis(request, chosen.key).instrument, rt)
     context: dict[str, Any] = {
         "surveys": surveys,
         "chosen": chosen,
@@ -345,9 +361,10 @@ def kano(request: Request, user: AnalysisUser) -> Response:
     if chosen is None:
         return message_page(request, user, "not_found", 404)
     rt = Texts(page_lang(request, user))  # type: ignore[arg-type]
-    analysis = cached_analysis(get_engine(request), chosen.key, confidence=CONFIDENCE)
+    analysis = _analysis(request, chosen.key)
     context: dict[str, Any] = {"surveys": surveys, "chosen": chosen, "chart": None, "rows": []}
-    if analysis.kano is not None:
+    table = _table_of(analysis, "kano")
+    if analysis.kano is not None and table is not None:
         context["chart"] = svg(
             charts.kano_chart(
                 analysis.kano,
@@ -360,13 +377,13 @@ def kano(request: Request, user: AnalysisUser) -> Response:
         )
         context["rows"] = [
             {
-                "feature": Labels.feature(str(f)),
-                "category": rt(f"kano_{r['category']}"),
-                "better": rt.number(r["better"]),
-                "worse": rt.number(r["worse"]),
-                "n": rt.count(int(r["n"])),
+                "feature": r["feature"],
+                "category": r["category"],
+                "better": r["better"],
+                "worse": r["worse"],
+                "n": r["respondents"],
             }
-            for f, r in analysis.kano.summary.iterrows()
+            for r in _written_rows(table, rt, Labels(analysis.instrument, rt))
         ]
     return show_page(request, "kano", user, context, active="kano")
 
@@ -378,10 +395,11 @@ def importance(request: Request, user: AnalysisUser) -> Response:
     if chosen is None:
         return message_page(request, user, "not_found", 404)
     rt = Texts(page_lang(request, user))  # type: ignore[arg-type]
-    labels = Labels(_instrument(request, chosen.key), rt)
-    analysis = cached_analysis(get_engine(request), chosen.key, confidence=CONFIDENCE)
+    analysis = _analysis(request, chosen.key)
+    labels = Labels(analysis.instrument, rt)
     context: dict[str, Any] = {"surveys": surveys, "chosen": chosen, "chart": None, "rows": []}
-    if analysis.ipa is not None:
+    table = _table_of(analysis, "ipa")
+    if analysis.ipa is not None and table is not None:
         context["chart"] = svg(
             charts.ipa_chart(
                 analysis.ipa,
@@ -399,12 +417,12 @@ def importance(request: Request, user: AnalysisUser) -> Response:
         )
         context["rows"] = [
             {
-                "dimension": labels.dimension(str(d)),
-                "importance": rt.percent(r["importance"]),
-                "stated": rt.percent(stated.get(d)) if d in stated.index else "–",
-                "performance": rt.number(r["performance"]),
-                "quadrant": rt(str(r["quadrant"])),
+                "dimension": written["dimension"],
+                "importance": written["importance"],
+                "stated": rt.percent(stated.get(raw[0])) if raw[0] in stated.index else "–",
+                "performance": written["performance"],
+                "quadrant": written["quadrant"],
             }
-            for d, r in analysis.ipa.summary.iterrows()
+            for raw, written in zip(table.rows, _written_rows(table, rt, labels), strict=True)
         ]
     return show_page(request, "importance", user, context, active="importance")

@@ -1,9 +1,8 @@
 """Per-wave figures behind the overview: headline measures and the gap per dimension.
 
-Each wave's figures come from :func:`cxgap.services.analysis.cached_analysis` and the
-report layer's :func:`cxgap.reports.headline.headline`, and are kept per process keyed by
-the wave's :func:`cxgap.engine.frames.data_version`, so a page view after the first one
-only checks the versions (a few small queries) and reads memory.
+Each wave's figures come from :func:`cxgap.services.analysis.cached_analysis` (kept per
+process while the wave's data are unchanged) and the report layer's
+:func:`cxgap.reports.headline.headline`, which only reads the analysis.
 """
 
 from __future__ import annotations
@@ -13,13 +12,16 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Engine
 
-from cxgap.engine.cache import VersionedCache
-from cxgap.engine.frames import data_version, surveys_of_instrument
 from cxgap.reports.headline import Measure, headline, with_changes
-from cxgap.services.analysis import ALPHA, SurveyAnalysis, cached_analysis
+from cxgap.services.analysis import (
+    ALPHA,
+    SurveyAnalysis,
+    cached_analysis,
+    clear_analysis_cache,
+    wave_keys,
+)
 
 CONFIDENCE = 0.95
-CACHE_SIZE = 128
 
 DIMENSION_COLUMNS = ("dimension", "gap", "ci_low", "ci_high", "share_below", "position", "n")
 
@@ -35,9 +37,6 @@ class WaveSummary:
     dimensions: pd.DataFrame
     """Columns :data:`DIMENSION_COLUMNS`: gap to the adequate level (MSA) for a
     zone-of-tolerance instrument, perceived minus expected otherwise."""
-
-
-_cache: VersionedCache[WaveSummary] = VersionedCache(max_entries=CACHE_SIZE)
 
 
 def dimension_gaps(analysis: SurveyAnalysis) -> pd.DataFrame:
@@ -75,36 +74,27 @@ def dimension_gaps(analysis: SurveyAnalysis) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def wave_summary(engine: Engine, survey: str, version: tuple[object, ...]) -> WaveSummary:
-    """The figures of one wave, reused while its data ``version`` is unchanged."""
-    key = (engine.url.render_as_string(hide_password=False), survey)
-    return _cache.get_or_compute(key, version, lambda: _summarise(engine, survey))
-
-
-def _summarise(engine: Engine, survey: str) -> WaveSummary:
+def wave_summary(engine: Engine, survey: str) -> WaveSummary:
+    """The figures of one wave."""
     analysis = cached_analysis(engine, survey, confidence=CONFIDENCE)
     return WaveSummary(
         survey=survey,
-        wave=str(analysis.survey["wave"] or survey),
-        n=int(analysis.survey["n_responses"]),
-        measures=tuple(headline(engine, analysis, confidence=CONFIDENCE)),
+        wave=analysis.survey.wave_name,
+        n=analysis.survey.n_responses,
+        measures=tuple(headline(analysis)),
         dimensions=dimension_gaps(analysis),
     )
 
 
-def waves_until(
-    engine: Engine, survey: str, instrument: str, *, analysable: set[str]
-) -> list[WaveSummary]:
-    """The figures of every wave fielded with ``instrument`` up to ``survey``, oldest
+def waves_until(engine: Engine, survey: str, *, analysable: set[str]) -> list[WaveSummary]:
+    """The figures of every wave fielded with the instrument of ``survey`` up to it, oldest
     first, each with its change against the wave before it. Waves not in
     ``analysable`` (too few responses) are left out."""
-    keys = surveys_of_instrument(engine, instrument)
-    keys = keys[: keys.index(survey) + 1] if survey in keys else [survey]
     out: list[WaveSummary] = []
-    for key in keys:
+    for key in wave_keys(engine, survey):
         if key not in analysable:
             continue
-        summary = wave_summary(engine, key, data_version(engine, key))
+        summary = wave_summary(engine, key)
         if out:
             changed = with_changes(list(summary.measures), list(out[-1].measures), alpha=ALPHA)
             summary = WaveSummary(
@@ -115,5 +105,5 @@ def waves_until(
 
 
 def clear_cache() -> None:
-    """Forget every wave's figures."""
-    _cache.clear()
+    """Forget every wave's figures (the cached analyses they come from)."""
+    clear_analysis_cache()
