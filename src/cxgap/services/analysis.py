@@ -23,7 +23,7 @@ from cxgap.engine.cache import VersionedCache
 from cxgap.engine.frames import SurveyData, data_version, load_survey, surveys_of_instrument
 from cxgap.errors import DataError, ValidationError
 from cxgap.instruments import Instrument
-from cxgap.services.survey_catalog import survey_counts
+from cxgap.services.surveys import survey_counts
 from cxgap.stats.result import StatResult, to_jsonable
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
