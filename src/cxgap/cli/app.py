@@ -192,8 +192,7 @@ def import_(
     show: Annotated[int, typer.Option(help="Rejected rows to list.")] = 10,
 ) -> None:
     """Import responses into a survey; rejected rows go to the quarantine with reasons."""
-    from cxgap.ingest.normalize import DEFAULT_MISSING_CODES
-    from cxgap.services.imports import import_file
+    from cxgap.services.imports import DEFAULT_MISSING_CODES, import_file
     from cxgap.services.surveys import ensure_survey
 
     engine = state.engine()

@@ -383,7 +383,13 @@ def _submitted_at(frame: pd.DataFrame, accepted: list[int]) -> list[dt.datetime 
     return [None if pd.isna(parsed.iloc[r]) else parsed.iloc[r].to_pydatetime() for r in accepted]
 
 
-__all__ = ["ImportSummary", "answer_rows", "import_file", "insert_responses"]
+__all__ = [
+    "DEFAULT_MISSING_CODES",
+    "ImportSummary",
+    "answer_rows",
+    "import_file",
+    "insert_responses",
+]
 
 
 @dataclass(frozen=True)
