@@ -9,24 +9,26 @@ layer             may import (besides itself and the ``cxgap`` package root)
 ``errors``        nothing
 ``text``          ``errors``                                              (pure)
 ``stats``         ``errors``                                              (pure)
+``segments``      ``errors``      (the segment attributes: vocabulary every layer uses)
 ``settings``      ``errors``
 ``instruments``   ``errors``, ``text``
-``ingest``        ``errors``, ``text``, ``instruments``  (reads files; no database)
+``ingest``        ``errors``, ``text``, ``instruments``, ``segments``   (no database)
 ``demo``          ``errors``, ``instruments``, ``stats``
 ``store``         ``errors``, ``settings``
-``engine``        ``errors``, ``text``, ``stats``, ``settings``, ``instruments``, ``store``
+``engine``        ``errors``, ``text``, ``stats``, ``settings``, ``instruments``,
+                  ``segments``, ``store``
 ``services``      every layer above: the only way into the data for what follows
-``reports``       ``errors``, ``text``, ``stats``, ``settings``, ``instruments``,
-                  ``services``
+``reports``       ``errors``, ``text``, ``stats``, ``segments``, ``settings``,
+                  ``instruments``, ``services``
 ``web``           as ``reports``, and ``reports``
 ``cli``           as ``web``, and ``web`` (``cxgap serve``)
 ``__main__``      ``cli``
 ================  ===================================================================
 
 So ``stats`` <- ``engine`` <- ``services`` <- {``web``, ``cli``, ``reports``}, and
-``store`` is imported only by ``engine`` and ``services``. ``stats`` and ``text`` are
-pure besides: the standard library without its I/O modules, numpy, scipy, pandas and
-scikit-learn, and no call that reads or writes files.
+``store`` is imported only by ``engine`` and ``services``. ``stats``, ``text`` and
+``segments`` are pure besides: the standard library without its I/O modules, numpy,
+scipy, pandas and scikit-learn, and no call that reads or writes files.
 """
 
 from __future__ import annotations
@@ -47,19 +49,21 @@ PACKAGE_DIR = Path(cxgap.__file__).parent
 
 BASE = {"errors"}
 BELOW_SERVICES = {
-    "errors", "text", "stats", "settings", "instruments", "ingest", "demo", "store", "engine",
+    "errors", "text", "stats", "segments", "settings", "instruments", "ingest", "demo",
+    "store", "engine",
 }  # fmt: skip
-PRESENTATION = {"errors", "text", "stats", "settings", "instruments", "services"}
+PRESENTATION = {"errors", "text", "stats", "segments", "settings", "instruments", "services"}
 MAY_IMPORT: dict[str, set[str]] = {
     "errors": set(),
     "text": BASE,
     "stats": BASE,
+    "segments": BASE,
     "settings": BASE,
     "instruments": {"errors", "text"},
-    "ingest": {"errors", "text", "instruments"},
+    "ingest": {"errors", "text", "instruments", "segments"},
     "demo": {"errors", "instruments", "stats"},
     "store": {"errors", "settings"},
-    "engine": {"errors", "text", "stats", "settings", "instruments", "store"},
+    "engine": {"errors", "text", "stats", "segments", "settings", "instruments", "store"},
     "services": BELOW_SERVICES,
     "reports": PRESENTATION,
     "web": PRESENTATION | {"reports"},
@@ -74,7 +78,7 @@ EXCEPTIONS: dict[str, set[str]] = {}
 while it is being moved onto the services; empty once every layer keeps the rule.
 ``test_exceptions_are_still_needed`` fails when an entry is no longer used."""
 
-PURE = ("stats", "text")
+PURE = ("stats", "text", "segments")
 THIRD_PARTY = {"numpy", "scipy", "pandas", "sklearn"}
 IO_MODULES = {
     "asyncio", "csv", "ftplib", "glob", "http", "importlib", "io", "mmap", "os", "pathlib",
@@ -195,7 +199,7 @@ def test_exceptions_are_still_needed() -> None:
 
 @pytest.mark.parametrize(
     ("relative", "module"),
-    [(r, m) for r, m in modules() if Path(r).parts[0] in PURE],
+    [(r, m) for r, m in modules() if Path(r).parts[0].removesuffix(".py") in PURE],
     ids=lambda v: str(v)[-50:],
 )
 def test_pure_layer_module_is_pure(relative: str, module: str) -> None:
@@ -260,7 +264,7 @@ def test_every_stats_module_imports() -> None:
 def test_importing_a_pure_layer_loads_no_other_layer(layer: str) -> None:
     code = (
         f"import pkgutil, importlib, sys, cxgap.{layer} as s\n"
-        f"for m in pkgutil.walk_packages(s.__path__, prefix='cxgap.{layer}.'):\n"
+        f"for m in pkgutil.walk_packages(getattr(s, '__path__', []), prefix='cxgap.{layer}.'):\n"
         "    importlib.import_module(m.name)\n"
         "print('\\n'.join(sorted(m for m in sys.modules if m.startswith('cxgap'))))\n"
     )

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from cxgap.cli.app import app, console
 from cxgap.cli.context import state
+from cxgap.segments import SEGMENT_HELP
 from cxgap.services.analysis import Finding, SurveyAnalysis
 
 TERMINAL_SECTIONS_LEFT_OUT = ("methods",)
@@ -28,8 +29,8 @@ def analyze(
     by: Annotated[
         list[str] | None,
         typer.Option(
-            help="Compare expectations across this respondent attribute (repeatable): gender, "
-            "age_band, income_band, region, channel."
+            help=f"Compare expectations across this respondent attribute (repeatable): "
+            f"{SEGMENT_HELP}."
         ),
     ] = None,
     json_file: Annotated[

@@ -9,6 +9,7 @@ import typer
 
 from cxgap.cli.app import app, console
 from cxgap.cli.context import state
+from cxgap.segments import SEGMENT_HELP
 
 
 @app.command()
@@ -23,7 +24,7 @@ def report(
         list[str] | None,
         typer.Option(
             help="Respondent attribute for the expectations-by-segment heatmap (repeatable): "
-            "gender, age_band, income_band, region, channel."
+            f"{SEGMENT_HELP}."
         ),
     ] = None,
     lang: Annotated[Literal["en", "zh", "fa"], typer.Option(help="Language: en, zh or fa.")] = "en",

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
+from cxgap import segments
 from cxgap.engine.answers import answers_wide
 from cxgap.engine.cache import VersionedCache
 from cxgap.instruments import Instrument, parse_instrument
@@ -22,17 +23,10 @@ from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
 from cxgap.store.models import Customer, InstrumentVersion, Response, Survey
 
-RESPONDENT_COLUMNS = (
-    "respondent_id",
-    "customer_id",
-    "gender",
-    "age_band",
-    "income_band",
-    "interests",
-    "region",
-    "channel",
-    "submitted_at",
-)
+RESPONDENT_COLUMNS = ("respondent_id", "customer_id", *segments.NAMES, "submitted_at")
+"""The first columns of a survey's table; the organisation's own customer attributes
+follow as ``attribute:NAME`` columns (:func:`cxgap.segments.custom_segment`), then the
+answers."""
 
 
 @dataclass(frozen=True)
@@ -124,19 +118,15 @@ def _load_survey(engine: Engine, key: str) -> SurveyData:
                     Response.id,
                     Response.respondent_key,
                     Customer.external_id,
-                    Customer.gender,
-                    Customer.age_band,
-                    Customer.income_band,
-                    Customer.interests,
-                    Customer.region,
-                    Customer.channel,
+                    *(getattr(Customer, name) for name in segments.NAMES),
                     Response.submitted_at,
+                    Customer.attributes,
                 )
                 .outerjoin(Customer, Customer.id == Response.customer_id)
                 .where(Response.survey_id == survey.id)
                 .order_by(Response.id)
             ).all(),
-            columns=["response_id", *RESPONDENT_COLUMNS],
+            columns=["response_id", *RESPONDENT_COLUMNS, "attributes"],
         )
         answer_columns = instrument.answer_columns()
         wide_answers = answers_wide(
@@ -149,7 +139,10 @@ def _load_survey(engine: Engine, key: str) -> SurveyData:
     respondents["interests"] = respondents["interests"].map(
         lambda v: "; ".join(v) if isinstance(v, list) else v
     )
-    wide = pd.concat([respondents.drop(columns="response_id"), pd.DataFrame(wide_answers)], axis=1)
+    custom = _custom_columns(respondents.pop("attributes"))
+    wide = pd.concat(
+        [respondents.drop(columns="response_id"), custom, pd.DataFrame(wide_answers)], axis=1
+    )
     return SurveyData(
         key=meta[0],
         name=meta[1],
@@ -157,6 +150,27 @@ def _load_survey(engine: Engine, key: str) -> SurveyData:
         period_start=meta[3],
         instrument=instrument,
         frame=wide.reset_index(drop=True),
+    )
+
+
+def _label(value: object) -> str | None:
+    """An attribute value as the label of its segment (numbers and flags as text)."""
+    return None if value is None else str(value)
+
+
+def _custom_columns(attributes: pd.Series) -> pd.DataFrame:
+    """The organisation's own customer attributes, one ``attribute:NAME`` column each (in
+    name order; values as text, missing where a respondent's customer does not have it)."""
+    names = sorted({name for found in attributes if isinstance(found, dict) for name in found})
+    return pd.DataFrame(
+        {
+            segments.custom_segment(name): [
+                _label(found.get(name)) if isinstance(found, dict) else None for found in attributes
+            ]
+            for name in names
+        },
+        index=attributes.index,
+        dtype=object,
     )
 
 

@@ -16,23 +16,19 @@ from pathlib import Path
 
 import yaml
 
+from cxgap import segments
 from cxgap.errors import IngestError
 from cxgap.instruments.model import AnswerColumn, Instrument
 
 ROLE_ALIASES: dict[str, tuple[str, ...]] = {
     "respondent": ("respondent_id", "respondent", "response_id", "record_id", "id"),
     "customer": ("customer_id", "customer", "external_id", "client_id", "customer_external_id"),
-    "gender": ("gender", "sex"),
-    "age_band": ("age_band", "age_group", "age"),
-    "income_band": ("income_band", "income_group", "income"),
-    "interests": ("interests", "interest", "hobbies"),
-    "region": ("region", "area"),
-    "channel": ("channel",),
+    **{attribute.name: attribute.aliases for attribute in segments.BUILT_IN},
     "submitted_at": ("submitted_at", "completed_at", "timestamp", "date"),
 }
 """Columns that are not answers, by role, with the names recognised for them."""
 
-CUSTOMER_ATTRIBUTES = ("gender", "age_band", "income_band", "interests", "region", "channel")
+CUSTOMER_ATTRIBUTES = segments.NAMES
 
 FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
     "expected": ("expected", "expectation", "exp", "e"),
@@ -125,8 +121,9 @@ def plan_columns(
     for column in columns:
         target = mapping.get(column, column)
         key = normalise_name(target)
-        if target.startswith("attribute:"):
-            plan.attributes[column] = normalise_name(target.split(":", 1)[1])
+        custom = segments.custom_attribute(target)
+        if custom is not None:
+            plan.attributes[column] = normalise_name(custom)
         elif key == "ignore":
             plan.ignored.append(column)
         elif key in aliases:

@@ -20,6 +20,7 @@ from cxgap.ingest.matching import (
 )
 from cxgap.ingest.readers import RawTable
 from cxgap.instruments.model import Instrument
+from cxgap.segments import custom_segment
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def raw_row(frame: pd.DataFrame, index: int) -> dict[str, Any]:
 def wide_records(table: RawTable, plan: ColumnPlan) -> Records:
     rename = {col: slot.name for col, slot in plan.answers.items()}
     rename.update({col: role for role, col in plan.roles.items()})
-    rename.update({col: f"attribute:{name}" for col, name in plan.attributes.items()})
+    rename.update({col: custom_segment(name) for col, name in plan.attributes.items()})
     frame = table.frame[list(rename)].rename(columns=rename)
     rows = [[int(n)] for n in table.row_numbers]
     return Records(frame=frame, rows=rows, plan=plan, layout="wide")
@@ -148,7 +149,7 @@ def long_records(
         for col, attr in plan.attributes.items():
             value = frame.at[i, col]
             if value not in (None, ""):
-                record.setdefault(f"attribute:{attr}", value)
+                record.setdefault(custom_segment(attr), value)
     keys = list(records)
     wide = pd.DataFrame([records[k] for k in keys], dtype=object)
     for role in ("respondent", "customer"):

@@ -16,6 +16,7 @@ from cxgap.instruments import Instrument
 from cxgap.reports import charts
 from cxgap.reports.headline import Measure
 from cxgap.reports.i18n import Texts
+from cxgap.segments import label
 from cxgap.services.analysis import (
     ALPHA,
     AttractiveFeature,
@@ -201,7 +202,7 @@ def finding_text(finding: Finding, t: Texts, labels: Labels) -> str:
             return t(
                 "f_segment_difference",
                 column=labels.column(finding.column),
-                attribute=t(f"attr_{finding.attribute}"),
+                attribute=label(finding.attribute, t),
                 highest=finding.highest,
             )
         case WorseningDimension():

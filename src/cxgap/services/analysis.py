@@ -23,6 +23,7 @@ from cxgap.engine.cache import VersionedCache
 from cxgap.engine.frames import SurveyData, data_version, load_survey, surveys_of_instrument
 from cxgap.errors import DataError, ValidationError
 from cxgap.instruments import Instrument
+from cxgap.segments import COMPARABLE, custom_attribute, segment_names
 from cxgap.services.surveys import survey_counts
 from cxgap.stats.result import StatResult, to_jsonable
 from cxgap.store.database import transaction
@@ -30,7 +31,8 @@ from cxgap.store.lookups import get_survey
 from cxgap.store.models import ImportBatch
 
 SCHEMA = "cxgap.analysis/1"
-SEGMENT_ATTRIBUTES = ("gender", "age_band", "income_band", "region", "channel", "interests")
+SEGMENT_ATTRIBUTES = COMPARABLE
+"""Built-in segment attributes; ``attribute:NAME`` names an organisation's own one."""
 OUTCOME_ROLES = ("overall", "csat", "nps")
 """Outcome of the driver analysis: the first of these roles the instrument has."""
 ALPHA = 0.05
@@ -234,9 +236,10 @@ def dimension_scores(frame: pd.DataFrame, instrument: Instrument, suffix: str) -
 
 def _attribute_values(frame: pd.DataFrame, by: str) -> pd.Series:
     if by not in frame.columns:
+        own = [str(c) for c in frame.columns if custom_attribute(str(c)) is not None]
         raise ValidationError(
             f"cannot compare by {by!r}: not a respondent attribute; allowed: "
-            f"{', '.join(SEGMENT_ATTRIBUTES)}"
+            f"{', '.join([*SEGMENT_ATTRIBUTES, *own])}"
         )
     values = frame[by]
     if values.notna().sum() == 0:
@@ -512,7 +515,7 @@ def analyze_survey(
     notes: list[str] = []
     parts = _core(data, confidence, notes)
     segments: dict[str, stats.SegmentComparison] = {}
-    for attribute in [by] if isinstance(by, str) else (by or []):
+    for attribute in segment_names([by] if isinstance(by, str) else (by or [])):
         comparison = _segment_analysis(data, attribute, confidence, min_segment_size, notes)
         if comparison is not None:
             segments[attribute] = comparison
@@ -577,7 +580,7 @@ def cached_analysis(
     customer attributes, change the version and so recompute. Treat the result as
     read-only: it is shared with later callers.
     """
-    attributes = [by] if isinstance(by, str) else list(by or [])
+    attributes = segment_names([by] if isinstance(by, str) else (by or []))
     key = (
         engine.url.render_as_string(hide_password=False),
         survey,

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from cxgap import segments
 from cxgap.errors import ConflictError, NotFoundError, ValidationError
 from cxgap.services.accounts import audit
 from cxgap.services.privacy import export_customer
@@ -25,7 +26,7 @@ from cxgap.store.database import transaction
 from cxgap.store.models import Customer
 from cxgap.text import check_text
 
-SEGMENT_FIELDS = ("gender", "age_band", "income_band", "interests", "region", "channel")
+SEGMENT_FIELDS = segments.NAMES
 """Segment attributes with their own column; anything else goes into ``attributes``."""
 
 LOOKUP_CHUNK = 900
@@ -147,12 +148,7 @@ class CustomerInfo:
 def _info(row: Customer) -> CustomerInfo:
     return CustomerInfo(
         id=row.external_id,
-        gender=row.gender,
-        age_band=row.age_band,
-        income_band=row.income_band,
-        interests=row.interests,
-        region=row.region,
-        channel=row.channel,
+        **{name: getattr(row, name) for name in segments.NAMES},
         attributes=dict(row.attributes or {}),
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -261,6 +257,29 @@ def upsert_many(
     return counts
 
 
+def segment_conditions(
+    filters: Mapping[str, str | None] | None, *, what: str
+) -> list[ColumnElement[bool]]:
+    """Conditions on :class:`Customer` that its segments equal ``filters`` (``None`` =
+    any): a built-in one of one value (:data:`cxgap.segments.FILTERABLE`) by its column,
+    an organisation's own one (``attribute:NAME``) by its value as text."""
+    conditions: list[ColumnElement[bool]] = []
+    for name, value in (filters or {}).items():
+        custom = segments.custom_attribute(name)
+        if (custom is None and name not in segments.FILTERABLE) or not segments.is_segment(name):
+            raise ValidationError(
+                f"cannot filter {what} by {name!r}; use {', '.join(segments.FILTERABLE)} "
+                "or attribute:NAME for one of your own customer attributes"
+            )
+        if value is None:
+            continue
+        if custom is None:
+            conditions.append(getattr(Customer, name) == value)
+        else:
+            conditions.append(Customer.attributes[custom].as_string() == value)
+    return conditions
+
+
 def list_customers(
     engine: Engine,
     *,
@@ -269,13 +288,9 @@ def list_customers(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[CustomerInfo], int]:
-    """Customers whose segment fields equal ``filters`` (``None`` = any), by id."""
-    conditions: list[ColumnElement[bool]] = []
-    for name, value in (filters or {}).items():
-        if name not in SEGMENT_FIELDS or name == "interests":
-            raise ValidationError(f"cannot filter customers by {name!r}")
-        if value is not None:
-            conditions.append(getattr(Customer, name) == value)
+    """Customers whose segments equal ``filters`` (``None`` = any; built-in ones or the
+    organisation's own, ``attribute:NAME``), by id."""
+    conditions = segment_conditions(filters, what="customers")
     if id_contains:
         conditions.append(Customer.external_id.contains(id_contains, autoescape=True))
     with transaction(engine) as session:

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from cxgap.engine.frames import responses_frame
 from cxgap.errors import ValidationError
+from cxgap.segments import custom_attribute
 from cxgap.text import spreadsheet_cell, spreadsheet_frame
 
 EXPORT_FORMATS = ("csv", "xlsx", "parquet")
@@ -36,7 +37,8 @@ def export_survey(engine: Engine, survey: str, path: str | Path) -> int:
             f"use one of {', '.join('.' + f for f in EXPORT_FORMATS)}"
         )
     frame, _ = responses_frame(engine, survey)
-    frame = frame.dropna(axis=1, how="all").copy()
+    own_attributes = [c for c in frame.columns if custom_attribute(str(c)) is not None]
+    frame = frame.drop(columns=own_attributes).dropna(axis=1, how="all").copy()
     for name in frame.columns:
         column = frame[name]
         if column.dtype.kind == "f" and bool((column.dropna() % 1 == 0).all()):

@@ -24,6 +24,7 @@ from cxgap.ingest.importer import PreparedImport, prepare_import
 from cxgap.ingest.normalize import DEFAULT_MISSING_CODES
 from cxgap.ingest.records import Rejection
 from cxgap.instruments.model import NUMERIC_FIELDS, AnswerColumn
+from cxgap.segments import custom_attribute
 from cxgap.services.customers import SEGMENT_FIELDS, upsert_customers
 from cxgap.services.surveys import instrument_of
 from cxgap.settings import get_settings
@@ -358,7 +359,7 @@ def _link_customers(
     attributes links each respondent to a customer of the respondent's own id.
     """
     attribute_columns = [
-        c for c in frame.columns if c in SEGMENT_FIELDS or c.startswith("attribute:")
+        c for c in frame.columns if c in SEGMENT_FIELDS or custom_attribute(c) is not None
     ]
     if "customer" in frame.columns:
         external = [str(frame.at[r, "customer"]).strip() for r in accepted]
@@ -368,7 +369,7 @@ def _link_customers(
         return [None] * len(accepted)
     wanted: dict[str, dict[str, Any]] = {}
     for record, ext in zip(accepted, external, strict=True):
-        attrs = {c.removeprefix("attribute:"): frame.at[record, c] for c in attribute_columns}
+        attrs = {custom_attribute(c) or c: frame.at[record, c] for c in attribute_columns}
         wanted.setdefault(ext, {}).update(
             {k: v for k, v in attrs.items() if v is not None and str(v).strip()}
         )

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, select, update
 
+from cxgap import segments
 from cxgap.errors import NotFoundError
 from cxgap.instruments.model import NUMERIC_FIELDS
 from cxgap.services.accounts import audit
@@ -86,12 +87,7 @@ def export_customer(engine: Engine, external_id: str) -> dict[str, Any]:
         data = {
             "customer": {
                 "id": c.external_id,
-                "gender": c.gender,
-                "age_band": c.age_band,
-                "income_band": c.income_band,
-                "interests": c.interests,
-                "region": c.region,
-                "channel": c.channel,
+                **{name: getattr(c, name) for name in segments.NAMES},
                 "attributes": c.attributes,
                 "created_at": c.created_at,
             },

@@ -18,8 +18,9 @@ from sqlalchemy import ColumnElement, Engine, func, select
 from cxgap.engine.frames import SurveyData, load_survey
 from cxgap.errors import ValidationError
 from cxgap.instruments.model import NUMERIC_FIELDS
+from cxgap.segments import COMPARABLE, FILTERABLE, custom_attribute, custom_segment
 from cxgap.services.accounts import audit
-from cxgap.services.customers import SEGMENT_FIELDS
+from cxgap.services.customers import segment_conditions
 from cxgap.services.exports import export_survey
 from cxgap.services.feedback import utc
 from cxgap.services.surveys import instrument_of
@@ -34,7 +35,6 @@ MEDIA_TYPES: dict[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "parquet": "application/vnd.apache.parquet",
 }
-FILTERABLE = tuple(f for f in SEGMENT_FIELDS if f != "interests")
 
 _names: dict[str, dict[tuple[str, str, str], str]] = {}
 
@@ -58,6 +58,19 @@ def survey_data(engine: Engine, key: str) -> SurveyData:
     return load_survey(engine, key)
 
 
+def survey_segments(engine: Engine, key: str) -> list[str]:
+    """What a survey's respondents can be compared by: the built-in segment attributes,
+    then the organisation's own ones (``attribute:NAME``) that at least one respondent's
+    customer has."""
+    frame = load_survey(engine, key).frame
+    own = [
+        str(c)
+        for c in frame.columns
+        if custom_attribute(str(c)) is not None and bool(frame[c].notna().any())
+    ]
+    return [*COMPARABLE, *own]
+
+
 def _answer_names(survey: Survey) -> dict[tuple[str, str, str], str]:
     """(item, field, option) -> wide column name; stored versions never change."""
     checksum = survey.instrument.checksum
@@ -65,6 +78,13 @@ def _answer_names(survey: Survey) -> dict[tuple[str, str, str], str]:
         columns = instrument_of(survey).answer_columns()
         _names[checksum] = {(c.item, c.field, c.option): c.name for c in columns}
     return _names[checksum]
+
+
+def _segments_of(customer: Customer | None) -> dict[str, str | None]:
+    """The built-in segments of one value and the organisation's own attributes."""
+    built_in = {f: getattr(customer, f) if customer else None for f in FILTERABLE}
+    own = (customer.attributes or {}) if customer else {}
+    return built_in | {custom_segment(k): None if v is None else str(v) for k, v in own.items()}
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -84,7 +104,8 @@ def list_responses(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[ResponseInfo], int]:
-    """Responses matching every filter given (segments: customer fields), oldest first."""
+    """Responses matching every filter given (segments: built-in customer fields or
+    ``attribute:NAME``), oldest first."""
     conditions: list[ColumnElement[bool]] = []
     with transaction(engine) as session:
         if survey is not None:
@@ -97,13 +118,7 @@ def list_responses(
             conditions.append(Response.submitted_at < utc(submitted_to))
         if status is not None:
             conditions.append(Response.status == status)
-        for name, value in (segments or {}).items():
-            if name not in FILTERABLE:
-                raise ValidationError(
-                    f"cannot filter responses by {name!r}; use {', '.join(FILTERABLE)}"
-                )
-            if value is not None:
-                conditions.append(getattr(Customer, name) == value)
+        conditions += segment_conditions(segments, what="responses")
         base = (
             select(Response, Survey, Customer)
             .join(Survey, Survey.id == Response.survey_id)
@@ -131,7 +146,7 @@ def list_responses(
                 source=r.source,
                 status=r.status,
                 submitted_at=_aware(r.submitted_at),
-                segments={f: getattr(c, f) if c else None for f in FILTERABLE},
+                segments=_segments_of(c),
                 answers=answers.get(r.id, {}) if with_answers else None,
             )
             for r, s, c in rows

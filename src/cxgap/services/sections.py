@@ -21,6 +21,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from cxgap import stats
+from cxgap.segments import label
 from cxgap.services.analysis import Finding, SurveyAnalysis
 
 SECTION_ORDER = (
@@ -282,7 +283,7 @@ def analysis_sections(analysis: SurveyAnalysis) -> tuple[Section, ...]:
         found.append(
             Section(
                 f"segments_{by}",
-                Phrase("sec_segments", {"attribute": Phrase(f"attr_{by}")}),
+                Phrase("sec_segments", {"attribute": label(by, Phrase)}),
                 explanations=(Phrase("significant_cell"),),
                 charts=(SegmentChart(by, comparison),),
             )

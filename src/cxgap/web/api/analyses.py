@@ -15,13 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from cxgap.reports.service import build_report
 from cxgap.services.analysis import cached_analysis
 from cxgap.services.satisfaction_index import fit_index
-from cxgap.web.api.common import AnalysesRun, ReportsRead
+from cxgap.web.api.common import AnalysesRun, ReportsRead, SegmentName
 from cxgap.web.deps import get_engine
 
 router = APIRouter(tags=["analyses"])
 
 SurveyKey = Annotated[str, Field(min_length=1, max_length=80)]
-Attribute = Literal["gender", "age_band", "income_band", "region", "channel", "interests"]
+Attribute = SegmentName
 MAX_BOOTSTRAP = 2000
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import inspect
 import re
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -13,7 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader, HTTPBearer
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
-from cxgap.errors import PermissionDeniedError
+from cxgap import segments
+from cxgap.errors import PermissionDeniedError, ValidationError
 from cxgap.services.accounts import User
 from cxgap.web.auth import SESSION_COOKIE, requires
 from cxgap.web.deps import TooManyRequestsError
@@ -201,3 +203,62 @@ IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime)]
 """A time given by a client: ISO 8601 text only (see :data:`DATETIME_ALLOWED`)."""
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 """A calendar date given by a client: ``YYYY-MM-DD`` only."""
+
+
+MAX_SEGMENT_FILTER = 80
+"""Longest segment value a filter compares with."""
+SegmentName = Annotated[str, Field(min_length=1, max_length=73, pattern=segments.SEGMENT_PATTERN)]
+"""A segment asked for: a built-in attribute, ``attribute:NAME`` or a bare ``NAME``."""
+
+
+def _own_filters(given: list[str]) -> dict[str, str | None]:
+    found: dict[str, str | None] = {}
+    for one in given:
+        name, equals, value = one.partition("=")
+        if not equals or not segments.CUSTOM_NAME.match(name):
+            raise ValidationError(
+                f"query parameter attribute={one!r}: expected NAME=VALUE, NAME one of your "
+                "own customer attributes (a letter or '_' first, then letters, digits, '_', "
+                "'.' or '-')"
+            )
+        found[segments.custom_segment(name)] = value
+    return found
+
+
+def _segment_filters(**values: Any) -> dict[str, str | None]:
+    own = values.pop("attribute", None) or []
+    return {**values, **_own_filters(own)}
+
+
+_segment_filters.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[str | None, Query(max_length=MAX_SEGMENT_FILTER)],
+        )
+        for name in segments.FILTERABLE
+    ]
+    + [
+        inspect.Parameter(
+            "attribute",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                list[str] | None,
+                Query(
+                    max_length=10,
+                    description="One of your own customer attributes equal to a value: "
+                    "NAME=VALUE (repeatable).",
+                ),
+            ],
+        )
+    ],
+    return_annotation=dict[str, str | None],
+)
+
+SegmentFilters = Annotated[dict[str, str | None], Depends(_segment_filters)]
+"""Segment filters of a query: one parameter per built-in attribute of one value
+(:data:`cxgap.segments.FILTERABLE`) and ``attribute=NAME=VALUE`` for the organisation's
+own ones; absent ones are ``None``."""

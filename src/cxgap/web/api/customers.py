@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from cxgap.segments import CUSTOM_NAME, NAMES
 from cxgap.services import customers as customer_service
 from cxgap.services import privacy
 from cxgap.web.api.common import (
@@ -15,6 +16,7 @@ from cxgap.web.api.common import (
     Page,
     Paging,
     PrivacyManage,
+    SegmentFilters,
     Timestamp,
 )
 from cxgap.web.deps import get_engine
@@ -23,9 +25,9 @@ router = APIRouter(tags=["customers"])
 
 CustomerId = Annotated[str, Path(min_length=1, max_length=120)]
 Band = Annotated[str, Field(min_length=1, max_length=40)]
-AttributeName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")]
+AttributeName = Annotated[str, Field(pattern=CUSTOM_NAME.pattern)]
 AttributeValue = Annotated[str, Field(max_length=500)] | int | float | bool | None
-SEGMENTS = ("gender", "age_band", "income_band", "interests", "region", "channel")
+SEGMENTS = NAMES
 
 
 class CustomerFields(BaseModel):
@@ -97,22 +99,12 @@ def list_customers(
     request: Request,
     user: CustomersRead,
     paging: Paging,
+    filters: SegmentFilters,
     q: Annotated[str | None, Query(max_length=120, description="Part of the id.")] = None,
-    gender: Annotated[str | None, Query(max_length=40)] = None,
-    age_band: Annotated[str | None, Query(max_length=40)] = None,
-    income_band: Annotated[str | None, Query(max_length=40)] = None,
-    region: Annotated[str | None, Query(max_length=80)] = None,
-    channel: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Page[CustomerPublic]:
     found, total = customer_service.list_customers(
         get_engine(request),
-        filters={
-            "gender": gender,
-            "age_band": age_band,
-            "income_band": income_band,
-            "region": region,
-            "channel": channel,
-        },
+        filters=filters,
         id_contains=q,
         limit=paging.limit,
         offset=paging.offset,

@@ -16,13 +16,12 @@ from cxgap.web.api.common import (
     Paging,
     ResponsesExport,
     ResponsesRead,
+    SegmentFilters,
     Timestamp,
 )
 from cxgap.web.deps import get_engine
 
 router = APIRouter(tags=["responses"])
-
-Segment = Annotated[str | None, Query(max_length=80)]
 
 
 class ResponsePublic(BaseModel):
@@ -42,16 +41,12 @@ def browse(
     request: Request,
     user: ResponsesRead,
     paging: Paging,
+    filters: SegmentFilters,
     survey: Annotated[str | None, Query(max_length=80)] = None,
     customer: Annotated[str | None, Query(max_length=120)] = None,
     submitted_from: IsoDateTime | None = None,
     submitted_to: IsoDateTime | None = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
-    gender: Segment = None,
-    age_band: Segment = None,
-    income_band: Segment = None,
-    region: Segment = None,
-    channel: Segment = None,
     answers: bool = False,
 ) -> Page[ResponsePublic]:
     """Responses matching every filter given; ``answers=true`` adds the answers by column."""
@@ -62,13 +57,7 @@ def browse(
         submitted_from=submitted_from,
         submitted_to=submitted_to,
         status=status,
-        segments={
-            "gender": gender,
-            "age_band": age_band,
-            "income_band": income_band,
-            "region": region,
-            "channel": channel,
-        },
+        segments=filters,
         with_answers=answers,
         limit=paging.limit,
         offset=paging.offset,

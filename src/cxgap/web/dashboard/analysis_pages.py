@@ -11,12 +11,15 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from cxgap.errors import ValidationError
 from cxgap.reports import charts
 from cxgap.reports.document import Labels, cell
 from cxgap.reports.headline import Measure
 from cxgap.reports.i18n import Texts
+from cxgap.segments import label, segment_name
 from cxgap.services.accounts import User, allowed
 from cxgap.services.analysis import ALPHA, SEGMENT_ATTRIBUTES, SurveyAnalysis, cached_analysis
+from cxgap.services.response_browser import survey_segments
 from cxgap.services.sections import Table, analysis_sections, section
 from cxgap.services.surveys import SurveyInfo
 from cxgap.web.auth import requires
@@ -308,14 +311,24 @@ def dimension(request: Request, dimension: str, user: AnalysisUser) -> Response:
     )
 
 
+def _segment_asked(asked: str | None, available: list[str]) -> str:
+    """The segment ``asked`` for (``plan`` or ``attribute:plan`` for one of the
+    organisation's own attributes) when the survey has it; else the age band."""
+    try:
+        wanted = segment_name(asked or "")
+    except ValidationError:
+        wanted = ""
+    return wanted if wanted in available else SEGMENT_ATTRIBUTES[1]
+
+
 @router.get("/segments")
 def segments(request: Request, user: AnalysisUser) -> Response:
     """Expectations compared across the segments of one respondent attribute."""
     surveys, chosen = _picked(request)
     if chosen is None:
         return message_page(request, user, "not_found", 404)
-    asked = request.query_params.get("by")
-    by = asked if asked in SEGMENT_ATTRIBUTES else SEGMENT_ATTRIBUTES[1]
+    available = survey_segments(get_engine(request), chosen.key)
+    by = _segment_asked(request.query_params.get("by"), available)
     lang = page_lang(request, user)
     rt = Texts(lang)  # type: ignore[arg-type]
     labels = Labels(_analysis(request, chosen.key).instrument, rt)
@@ -323,7 +336,7 @@ def segments(request: Request, user: AnalysisUser) -> Response:
         "surveys": surveys,
         "chosen": chosen,
         "by": by,
-        "attributes": [(a, rt(f"attr_{a}")) for a in SEGMENT_ATTRIBUTES],
+        "attributes": [(a, label(a, rt)) for a in available],
         "chart": None,
         "rows": [],
         "problem": None,
@@ -337,7 +350,7 @@ def segments(request: Request, user: AnalysisUser) -> Response:
         spec, _ = charts.segment_heatmap(
             comparison,
             column_label=labels.column,
-            title=rt("sec_segments", attribute=rt(f"attr_{by}")),
+            title=rt("sec_segments", attribute=label(by, rt)),
             legend_title=rt("mean_expectation"),
             alpha=ALPHA,
         )

@@ -11,6 +11,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from cxgap.segments import FILTERABLE, custom_attribute
 from cxgap.services.accounts import User
 from cxgap.services.feedback import feedback_facets, list_feedback
 from cxgap.services.response_browser import survey_data
@@ -32,7 +33,8 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 ResponsesUser = Annotated[User, Depends(requires(PERMISSION["responses"]))]
 FeedbackUser = Annotated[User, Depends(requires(PERMISSION["feedback"]))]
 
-FILTERS = ("gender", "age_band", "income_band", "region", "channel")
+FILTERS = FILTERABLE
+"""Built-in filters; the organisation's own attributes a survey has follow them."""
 ROLES_SHOWN = ("nps", "csat", "overall")
 MAX_FILTER = 200
 
@@ -76,10 +78,13 @@ def responses(request: Request, user: ResponsesUser) -> Response:
     frame, instrument = data.frame, data.instrument
     filters = []
     keep = pd.Series(True, index=frame.index)
-    for name in FILTERS:
+    own = [str(c) for c in frame.columns if custom_attribute(str(c)) is not None]
+    names = [*FILTERS, *own]
+    for name in names:
         value = _asked(request, name)
         options = sorted(str(v) for v in frame[name].dropna().unique())
-        filters.append({"name": name, "value": value, "options": options})
+        shown_as = custom_attribute(name)  # the built-in ones are labelled by the page
+        filters.append({"name": name, "value": value, "options": options, "label": shown_as})
         if value:
             keep &= frame[name] == value
     shown = frame[keep]
@@ -88,7 +93,7 @@ def responses(request: Request, user: ResponsesUser) -> Response:
     answer_columns = [item for item, _ in by_role]
     text_columns = [i.id for i in instrument.items_of_format("text")]
     window = shown.iloc[paging["offset"] : paging["offset"] + PAGE_SIZE]
-    columns = ["respondent_id", "customer_id", *FILTERS, "submitted_at"]
+    columns = ["respondent_id", "customer_id", *names, "submitted_at"]
     rows = [
         {
             "cells": [_text(r[c]) for c in columns + answer_columns],
