@@ -11,8 +11,8 @@ from sqlalchemy import Engine, func, select
 
 from cxgap.engine import responses_frame
 from cxgap.errors import IngestError, NotFoundError
-from cxgap.services.exports import export_survey
 from cxgap.services.imports import import_file
+from cxgap.services.response_browser import export_survey
 from cxgap.store.database import transaction
 from cxgap.store.models import Answer, Customer, QuarantinedRow, Response
 

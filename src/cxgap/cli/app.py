@@ -243,7 +243,7 @@ def export(
     out: Annotated[Path, typer.Option(help="Output file: .csv, .xlsx or .parquet.")],
 ) -> None:
     """Export a survey's responses (re-importable, canonical column names)."""
-    from cxgap.services.exports import export_survey
+    from cxgap.services.response_browser import export_survey
 
     rows = export_survey(state.engine(), survey, out)
     console.print(f"{rows:,} responses written to {shown(out)}")
@@ -388,8 +388,8 @@ def imports_quarantine(
     """Show the rejected rows of an import, or write them to a CSV file to fix and re-import."""
     import json
 
-    from cxgap.services.exports import write_csv
     from cxgap.services.imports import quarantined_rows
+    from cxgap.services.response_browser import write_csv
 
     rows = quarantined_rows(state.engine(), batch)
     if out is not None:

@@ -168,7 +168,7 @@ def invitations_create(
     )
     base = (base_url or get_settings().base_url or DEFAULT_BASE_URL).rstrip("/")
     if out is not None:
-        from cxgap.services.exports import write_csv
+        from cxgap.services.response_browser import write_csv
 
         write_csv(
             out,

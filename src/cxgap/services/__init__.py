@@ -2,10 +2,13 @@
 the reports.
 
 One module per domain concept: ``accounts`` (users, roles, sign-in sessions, API keys,
-audit log), ``surveys``, ``instrument_catalog`` (instruments), ``customers``,
-``feedback``, ``imports``, ``response_browser`` (stored responses and exports),
-``analysis``, ``satisfaction_index``, ``privacy``, ``collection`` (survey links and
-submissions), ``demo`` and ``database`` (opening the database).
+audit log; ``credentials`` holds what a password and an email may be), ``surveys``,
+``instrument_catalog`` (built-in and stored instruments), ``customers``, ``feedback``,
+``imports``, ``response_browser`` (stored responses, their filters and exported files),
+``analysis`` (with ``sections``, the analysis drawn as sections), ``satisfaction_index``,
+``privacy`` (access and erasure), ``collection`` (survey links and submissions),
+``demo`` and ``database`` (opening the database). What customers are segmented by is in
+:mod:`cxgap.segments`.
 
 Transactions: the service owns them.
 

@@ -1,13 +1,15 @@
 """The instruments an organisation can field: the built-in library and its own ones.
 
 Custom instruments are stored in the database (one row per id and version, immutable, see
-:func:`cxgap.services.surveys.store_instrument`); the newest stored version of an id is
+:func:`store_instrument`); the newest stored version of an id is
 the one new surveys use. Instruments are named by id only, never by file path, when a
 request comes from outside.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,12 +19,47 @@ from sqlalchemy.orm import Session
 from cxgap.errors import ConflictError, InstrumentError, NotFoundError
 from cxgap.instruments import Instrument, builtin_instruments, parse_instrument
 from cxgap.services.accounts import audit
-from cxgap.services.surveys import store_instrument
 from cxgap.store.accounts import User
 from cxgap.store.database import transaction
 from cxgap.store.models import InstrumentVersion
 
 MAX_PROBLEMS = 50
+
+
+def _checksum(definition: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
+
+
+def store_instrument(session: Session, instrument: Instrument) -> InstrumentVersion:
+    """The stored row of this instrument version, created on first use.
+
+    A different definition under an existing id and version is refused: versions are
+    immutable once stored, so that answers always mean what they meant when given.
+    """
+    definition = instrument.model_dump(mode="json")
+    checksum = _checksum(definition)
+    row = session.scalar(
+        select(InstrumentVersion).where(
+            InstrumentVersion.key == instrument.id, InstrumentVersion.version == instrument.version
+        )
+    )
+    if row is not None:
+        if row.checksum != checksum:
+            raise ConflictError(
+                f"instrument {instrument.id!r} version {instrument.version} is already stored "
+                "with a different definition; give the changed instrument a new version number"
+            )
+        return row
+    row = InstrumentVersion(
+        key=instrument.id,
+        version=instrument.version,
+        title=instrument.title.get("en") or next(iter(instrument.title.values())),
+        definition=definition,
+        checksum=checksum,
+    )
+    session.add(row)
+    session.flush()
+    return row
 
 
 @dataclass(frozen=True)

@@ -2,32 +2,42 @@
 
 Answers are named as in wide files (``rel1_adequate``, ``nps``...), the names
 ``cxgap instruments show`` lists, so a browsed response reads like a row of an export.
+The wide table uses the instrument's canonical answer column names, so an exported file
+imports again unchanged.
+
+CSV and XLSX files are opened in spreadsheets, so their text cells go through
+:func:`cxgap.text.spreadsheet_cell`: a cell that would start a formula (``=``, ``+``,
+``-``, ``@``, tab, carriage return) gets a leading ``'`` and control characters that
+XLSX cannot hold become U+FFFD. Numbers stay numbers. Parquet is a data format, not a
+spreadsheet: it keeps the text exactly as stored. :func:`write_csv` writes other tables
+for people (the quarantine, invitation links) the same way.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Engine, func, select
 
-from cxgap.engine.frames import SurveyData, load_survey
+from cxgap.engine.frames import SurveyData, load_survey, responses_frame
 from cxgap.errors import ValidationError
 from cxgap.instruments.model import NUMERIC_FIELDS
 from cxgap.segments import COMPARABLE, FILTERABLE, custom_attribute, custom_segment
 from cxgap.services.accounts import audit
 from cxgap.services.customers import segment_conditions
-from cxgap.services.exports import export_survey
 from cxgap.services.feedback import utc
 from cxgap.services.surveys import instrument_of
 from cxgap.store.accounts import User
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
 from cxgap.store.models import Answer, Customer, Response, Survey
+from cxgap.text import spreadsheet_cell, spreadsheet_frame
 
 ExportFormat = Literal["csv", "xlsx", "parquet"]
 MEDIA_TYPES: dict[str, str] = {
@@ -35,6 +45,45 @@ MEDIA_TYPES: dict[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "parquet": "application/vnd.apache.parquet",
 }
+
+EXPORT_FORMATS = ("csv", "xlsx", "parquet")
+
+
+def export_survey(engine: Engine, survey: str, path: str | Path) -> int:
+    """Write ``survey``'s responses to a CSV, XLSX or Parquet file; returns the row count."""
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in EXPORT_FORMATS:
+        raise ValidationError(
+            f"{path}: cannot export to {path.suffix or 'a file without extension'}; "
+            f"use one of {', '.join('.' + f for f in EXPORT_FORMATS)}"
+        )
+    frame, _ = responses_frame(engine, survey)
+    own_attributes = [c for c in frame.columns if custom_attribute(str(c)) is not None]
+    frame = frame.drop(columns=own_attributes).dropna(axis=1, how="all").copy()
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype.kind == "f" and bool((column.dropna() % 1 == 0).all()):
+            frame[name] = column.astype("Int64")
+    if "submitted_at" in frame.columns:
+        frame["submitted_at"] = frame["submitted_at"].astype(str)
+    if fmt == "csv":
+        spreadsheet_frame(frame).to_csv(path, index=False, encoding="utf-8")
+    elif fmt == "xlsx":
+        spreadsheet_frame(frame).to_excel(path, index=False, engine="openpyxl")
+    else:
+        frame.to_parquet(path, index=False)
+    return len(frame)
+
+
+def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write a CSV file for people to open in a spreadsheet: every text cell goes through
+    :func:`cxgap.text.spreadsheet_cell`, numbers are written as numbers."""
+    with Path(path).open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([spreadsheet_cell(name) for name in header])
+        writer.writerows([spreadsheet_cell(cell) for cell in row] for row in rows)
+
 
 _names: dict[str, dict[tuple[str, str, str], str]] = {}
 

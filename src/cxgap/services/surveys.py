@@ -4,8 +4,6 @@ their response and invitation counts, and issuing invitation links to them."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,52 +14,17 @@ from sqlalchemy.orm import Session
 from cxgap.errors import ConflictError, ValidationError
 from cxgap.instruments import Instrument, get_instrument, parse_instrument
 from cxgap.services.accounts import audit
+from cxgap.services.instrument_catalog import find_instrument, store_instrument
 from cxgap.store.accounts import User
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
-from cxgap.store.models import InstrumentVersion, Invitation, Response, Survey
+from cxgap.store.models import Invitation, Response, Survey
 from cxgap.text import check_text
 
 if TYPE_CHECKING:
     from cxgap.services.collection import IssuedLink
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
-
-
-def _checksum(definition: dict[str, object]) -> str:
-    return hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
-
-
-def store_instrument(session: Session, instrument: Instrument) -> InstrumentVersion:
-    """The stored row of this instrument version, created on first use.
-
-    A different definition under an existing id and version is refused: versions are
-    immutable once stored, so that answers always mean what they meant when given.
-    """
-    definition = instrument.model_dump(mode="json")
-    checksum = _checksum(definition)
-    row = session.scalar(
-        select(InstrumentVersion).where(
-            InstrumentVersion.key == instrument.id, InstrumentVersion.version == instrument.version
-        )
-    )
-    if row is not None:
-        if row.checksum != checksum:
-            raise ConflictError(
-                f"instrument {instrument.id!r} version {instrument.version} is already stored "
-                "with a different definition; give the changed instrument a new version number"
-            )
-        return row
-    row = InstrumentVersion(
-        key=instrument.id,
-        version=instrument.version,
-        title=instrument.title.get("en") or next(iter(instrument.title.values())),
-        definition=definition,
-        checksum=checksum,
-    )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def instrument_of(survey: Survey) -> Instrument:
@@ -234,8 +197,6 @@ def new_survey(
     period_end: dt.date | None = None,
 ) -> SurveyCounts:
     """Field a built-in or stored custom instrument as a new survey."""
-    from cxgap.services.instrument_catalog import find_instrument  # imports this module
-
     with transaction(engine) as session:
         definition = find_instrument(session, instrument)
         survey = create_survey(
