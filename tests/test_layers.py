@@ -206,6 +206,62 @@ def test_pure_layer_module_is_pure(relative: str, module: str) -> None:
     assert purity_violations(_source(relative), module) == []
 
 
+OPENS_A_TRANSACTION = ("transaction(", "session_factory(", ".commit(", ".begin(")
+OTHER_TRANSACTION_FORMS = {"services/collection/storing.py": {"store_batch"}}
+"""Public service functions that own a transaction without taking an ``Engine``."""
+
+
+def transaction_forms(source: str) -> list[tuple[str, str | None, bool]]:
+    """(name, first parameter, whether it opens a transaction) of each public function."""
+    found = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name[0] != "_":
+            params = [*node.args.posonlyargs, *node.args.args]
+            body = ast.unparse(node)
+            opens = any(marker in body for marker in OPENS_A_TRANSACTION)
+            found.append((node.name, params[0].arg if params else None, opens))
+    return found
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [r for r, _ in modules() if Path(r).parts[0] == "services"],
+    ids=lambda v: str(v),
+)
+def test_service_functions_follow_the_transaction_convention(relative: str) -> None:
+    """``engine`` first: the function owns its transaction; ``session`` first: it runs in
+    its caller's and never opens or commits one (``cxgap.services`` explains)."""
+    exceptions = OTHER_TRANSACTION_FORMS.get(relative, set())
+    for name, first, opens in transaction_forms(_source(relative)):
+        if name in exceptions:
+            continue
+        assert not (first == "session" and opens), f"{name} takes a session but opens one"
+        assert not (opens and first != "engine"), f"{name} opens a transaction: take an engine"
+
+
+def test_transaction_convention_checker_finds_what_it_should() -> None:
+    source = """
+def good(engine, key):
+    with transaction(engine) as session:
+        return step(session, key)
+def step(session, key):
+    session.add(key)
+def bad(session, key):
+    session.commit()
+def worse(key):
+    with transaction(get_engine()) as session:
+        pass
+def _private(session):
+    session.commit()
+"""
+    assert transaction_forms(source) == [
+        ("good", "engine", True),
+        ("step", "session", False),
+        ("bad", "session", True),
+        ("worse", "key", True),
+    ]
+
+
 def test_layer_scanner_finds_what_it_should() -> None:
     source = """
 from cxgap.store.database import transaction

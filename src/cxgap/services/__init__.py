@@ -21,7 +21,9 @@ Transactions: the service owns them.
   :func:`cxgap.services.surveys.create_survey`); it never commits. Only code at or below
   this layer can open a transaction, so the web, command-line and report layers only ever
   call the ``Engine`` form.
-- Helpers with a leading underscore are private to their module.
+- Helpers with a leading underscore are private to their module. The one other form is
+  :func:`cxgap.services.collection.storing.store_batch`, which the collection's batching
+  writer calls with the connection it keeps for itself; it is not exported.
 
 ``tests/test_layers.py`` checks which layer may import which.
 """
