@@ -12,7 +12,6 @@ from cxgap.instruments import Instrument, load_instrument
 from cxgap.store.database import get_engine, transaction, upgrade
 
 DATA = Path(__file__).parent / "data"
-VALIDATION = Path(__file__).resolve().parents[2] / "shared" / "validation"
 
 
 @pytest.fixture
