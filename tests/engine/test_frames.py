@@ -100,7 +100,10 @@ def test_both_read_paths_give_the_same_table(
 
     monkeypatch.setattr(answers, "_fetch_arrow", arrow)
     # Arrow reads are for large surveys only: lower the threshold so this small one takes it.
-    small = answers.get_settings().model_copy(update={"arrow_reader_min_rows": 0})
+    settings = answers.get_settings()
+    small = settings.model_copy(
+        update={"analysis": settings.analysis.model_copy(update={"arrow_reader_min_rows": 0})}
+    )
     monkeypatch.setattr(answers, "get_settings", lambda: small)
     fast = load_survey(engine, mini_survey, cache=False).frame
     assert calls == ["arrow"]
