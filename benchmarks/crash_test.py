@@ -84,6 +84,7 @@ class Load:
         self.read_errors = 0
         self.unexpected: Counter[str] = Counter()
         self.read_failures: Counter[str] = Counter()
+        self.server_deaths = 0
         self.deleted_seen: set[str] = set()
         self.done = asyncio.Event()
 
@@ -182,15 +183,28 @@ async def run(
     load = Load(port, tokens, clients, key)
     rng = random.Random(seed)
 
+    async def restart_if_died() -> None:
+        """A server that ended without being killed is a failure; it is restarted so
+        that the clients can finish and the data can still be checked."""
+        nonlocal server
+        if server.poll() is not None:
+            load.server_deaths += 1
+            print(f"the server ended by itself (exit code {server.returncode}); restarting")
+            server = await asyncio.to_thread(start_server, db, port)
+
     async def killer() -> None:
         nonlocal server
         for n in range(kills):
             await asyncio.sleep(rng.uniform(0.5, 2.5))
+            await restart_if_died()
             os.kill(server.pid, signal.SIGKILL)
             server.wait()
             stored = _count(db, "select count(*) from responses")
             print(f"kill {n + 1}: SIGKILL at {stored:,} stored responses; restarting")
             server = await asyncio.to_thread(start_server, db, port)
+        while load.queue:
+            await asyncio.sleep(0.5)
+            await restart_if_died()
 
     try:
         await asyncio.gather(
@@ -266,12 +280,14 @@ def main() -> None:
         f"{load.reads['dashboard']:,} dashboard pages ({load.read_errors:,} failed while "
         f"the server was down: {dict(load.read_failures)}); "
         f"unexpected answers: {dict(load.unexpected) or 'none'}; "
-        f"deleted database files seen open: {sorted(load.deleted_seen) or 'none'}"
+        f"deleted database files seen open: {sorted(load.deleted_seen) or 'none'}; "
+        f"server ends not caused by the test: {load.server_deaths}"
     )
     ok = (
         not missing
         and not load.deleted_seen
         and not load.unexpected
+        and load.server_deaths == 0
         and (args.readers == 0 or min(load.reads.values()) > 0)
         and orphans == 0
         and unlinked == 0

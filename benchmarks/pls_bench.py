@@ -39,7 +39,7 @@ from cxgap.stats.pls import ECSI, ecsi_model  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv-peers"
-DATA = HERE.parent.parent / "shared" / "validation" / "ecsi-bank" / "satisfaction.csv"
+DATA = HERE.parent / "tests" / "reference" / "ecsi-bank" / "satisfaction.csv"
 PEERS = {"plspm": "plspm==0.5.7", "seminr": "seminr==0.2.1"}
 # plspm 0.5.7 indexes DataFrames in a way pandas 3 rejects: keep the peers on pandas 2
 PEER_EXTRAS = ["pandas>=2,<3"]

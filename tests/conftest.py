@@ -12,7 +12,6 @@ from cxgap.instruments import Instrument, load_instrument
 from cxgap.store.database import get_engine, transaction, upgrade
 
 DATA = Path(__file__).parent / "data"
-VALIDATION = Path(__file__).resolve().parents[2] / "shared" / "validation"
 
 
 @pytest.fixture
@@ -52,3 +51,10 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str
         return code, out.out, out.err
 
     return run
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the modules with slow tests first: in parallel runs (pytest-xdist, one module
+    per worker at a time) the longest modules then start at once instead of last."""
+    slow_modules = {item.module for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.module not in slow_modules)

@@ -14,6 +14,7 @@ from tests.durability.processes import sqlite_libraries
 
 from cxgap.engine.answers import read_answers
 from cxgap.services.imports import import_file
+from cxgap.settings import AnalysisSettings, Settings
 from cxgap.store import arrow_reader
 
 HEADER = "respondent_id,rel1_adequate,rel1_desired,rel1_perceived,nps,comment"
@@ -102,7 +103,7 @@ def test_answers_of_responses_stored_after_the_list_are_left_out(
     later = tmp_path / "later.csv"
     later.write_text(HEADER + "\nlate1,1,2,3,4,x\nlate2,2,3,4,5,y\n", encoding="utf-8")
     import_file(engine, later, survey=mini_survey)
-    monkeypatch.setattr(module, "get_settings", lambda: _Settings(expected_rows))
+    monkeypatch.setattr(module, "get_settings", lambda: _settings_with(expected_rows))
     columns = [c for c in load_instrument(DATA / "mini.yaml").answer_columns() if c.item == "rel1"]
     with engine.connect() as connection:
         wide = module.answers_wide(connection, answered, columns, ids)
@@ -110,6 +111,5 @@ def test_answers_of_responses_stored_after_the_list_are_left_out(
     assert int(np.sum(~np.isnan(wide["rel1_adequate"]))) == 300
 
 
-class _Settings:
-    def __init__(self, threshold: int) -> None:
-        self.arrow_reader_min_rows = 0 if threshold else 10**15
+def _settings_with(threshold: int) -> Settings:
+    return Settings(analysis=AnalysisSettings(arrow_reader_min_rows=0 if threshold else 10**15))

@@ -99,6 +99,12 @@ def test_both_read_paths_give_the_same_table(
         return result
 
     monkeypatch.setattr(answers, "_fetch_arrow", arrow)
+    # Arrow reads are for large surveys only: lower the threshold so this small one takes it.
+    settings = answers.get_settings()
+    small = settings.model_copy(
+        update={"analysis": settings.analysis.model_copy(update={"arrow_reader_min_rows": 0})}
+    )
+    monkeypatch.setattr(answers, "get_settings", lambda: small)
     fast = load_survey(engine, mini_survey, cache=False).frame
     assert calls == ["arrow"]
     monkeypatch.setattr(answers, "_fetch_arrow", lambda *a, **k: None)

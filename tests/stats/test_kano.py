@@ -132,9 +132,28 @@ def test_kano_bad_answers(functional: object, dysfunctional: object, match: str)
         kano(np.array(functional, dtype=object), np.array(dysfunctional, dtype=object))
 
 
+def test_absent_categories_count_as_zero_published_example() -> None:
+    # Two features of the published example above ("Service app", "Loan machine") have
+    # answers in A, O, M and I only; given as such counts (no R, no Q), they give the
+    # published Better and Worse, and the same summary as with R = Q = 0 written out.
+    only_aomi = {"A": 45, "O": 123, "M": 95, "I": 33}
+    row = kano_coefficients(only_aomi).summary.iloc[0]
+    assert row["n"] == 296 and row["R"] == 0 and row["Q"] == 0 and row["category"] == "O"
+    assert row["better"] == pytest.approx(0.568, abs=5e-4)
+    assert row["worse"] == pytest.approx(-0.736, abs=5e-4)
+    frame = PUBLISHED.loc[["Service app", "Loan machine"], ["A", "O", "M", "I"]]
+    pd.testing.assert_frame_equal(
+        kano_coefficients(frame).summary,
+        kano_coefficients(PUBLISHED.loc[frame.index, ["A", "O", "M", "I", "R", "Q"]]).summary,
+    )
+    # Any subset works; the empty mapping is a feature without answers.
+    assert kano_coefficients({"O": 3, "R": 1}).summary.iloc[0]["better"] == pytest.approx(1.0)
+    assert kano_coefficients({}).summary.iloc[0]["n"] == 0
+
+
 def test_kano_coefficients_bad_counts() -> None:
-    with pytest.raises(DataError, match="missing column"):
-        kano_coefficients({"A": 1, "O": 2})
+    with pytest.raises(DataError, match=r"unknown column\(s\) \['X'\].*A, O, M, I, R, Q"):
+        kano_coefficients({"A": 1, "X": 2})
     with pytest.raises(DataError, match="whole numbers >= 0"):
         kano_coefficients({"A": 1, "O": -2, "M": 0, "I": 0, "R": 0, "Q": 0})
     with pytest.raises(DataError, match="features: got 1 names"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,6 +12,8 @@ from sqlalchemy import Engine
 from cxgap.services.collection import create_invitations
 from cxgap.web.limits import WebOptions
 from cxgap.web.main import create_app
+
+from .helpers import CHROMIUM
 
 
 @pytest.fixture
@@ -35,3 +38,14 @@ def new_link(engine: Engine, client: TestClient) -> Callable[..., str]:
         return create_invitations(engine, secret, survey, **kw)[0].token  # type: ignore[arg-type]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The browser for the browser tests; its absence is a failure, never a skip."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
+            "(.ci/apt/web.txt); run scripts/setup-tests.sh as root to install it"
+        )
+    return CHROMIUM

@@ -14,6 +14,9 @@ from sqlalchemy import Engine
 
 from cxgap.web.main import create_app
 
+CHROMIUM = "/usr/bin/chromium"
+"""The browser the browser tests drive (Debian's chromium, listed in ``.ci/apt/web.txt``)."""
+
 VALID = {
     "rel1_adequate": "4",
     "rel1_desired": "8",

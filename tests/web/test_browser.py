@@ -17,9 +17,8 @@ from cxgap.services.collection import create_invitations
 from cxgap.store.database import transaction
 from cxgap.store.models import Answer, Response
 
-from .helpers import running_server
+from .helpers import CHROMIUM, running_server
 
-CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -32,7 +31,7 @@ ARGS = [
 ]
 PHONE = {"width": 360, "height": 740}
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium not installed")
+pytestmark = pytest.mark.usefixtures("chromium")
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 EMAIL, PASSWORD = "manager@example.org", "a long manager password"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium not installed")
+pytestmark = pytest.mark.usefixtures("chromium")
 
 
 @pytest.fixture

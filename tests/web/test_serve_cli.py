@@ -104,3 +104,52 @@ def test_serve_applies_secure_cookies_and_proxy_headers(
         assert "secure" not in csrf_cookie(calls[-1]["app"]).lower()
     finally:
         get_settings.cache_clear()
+
+
+def test_serve_passes_every_web_setting_to_the_application(
+    cli: Cli, engine: Engine, mini_survey: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    from cxgap.services import accounts
+    from cxgap.settings import get_settings
+
+    from .helpers import hidden
+
+    with transaction(engine) as session:
+        accounts.create_user(
+            session, "m@example.org", "correct horse battery staple", role="analyst"
+        )
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
+    monkeypatch.setenv("CXGAP_SECURE_COOKIES", "true")
+    monkeypatch.setenv("CXGAP_SESSION_HOURS", "2")
+    monkeypatch.setenv("CXGAP_LOGIN_ATTEMPTS_PER_MINUTE", "1")
+    monkeypatch.setenv("CXGAP_MAX_BODY_BYTES", "2048")
+    get_settings.cache_clear()
+    try:
+        assert cli("--db", str(engine.url.database), "serve")[0] == 0
+    finally:
+        get_settings.cache_clear()
+    client = TestClient(calls[-1]["app"], base_url="https://testserver")
+    form = client.get("/login")
+    signed_in = client.post(
+        "/login",
+        data={
+            "_csrf": hidden(form.text, "_csrf"),
+            "email": "m@example.org",
+            "password": "correct horse battery staple",
+        },
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303
+    session_cookie = next(
+        c for c in signed_in.headers.get_list("set-cookie") if c.startswith("cxgap_session=")
+    )
+    assert "Max-Age=7200" in session_cookie and "Secure" in session_cookie
+    again = client.post(
+        "/login",
+        data={"_csrf": hidden(form.text, "_csrf"), "email": "m@example.org", "password": "x"},
+    )
+    assert again.status_code == 429  # one sign-in attempt a minute from this address
+    assert client.post("/login", content=b"x" * 4096).status_code == 413

@@ -12,7 +12,8 @@ import cxgap.cli.accounts_cmd
 import cxgap.cli.analyze_cmd
 import cxgap.cli.index_cmd
 import cxgap.cli.report_cmd
-import cxgap.cli.serve_cmd  # noqa: F401
+import cxgap.cli.serve_cmd
+import cxgap.cli.settings_cmd  # noqa: F401
 from cxgap.cli.app import app, console_err
 from cxgap.cli.output import shown
 from cxgap.errors import CxgapError

@@ -11,6 +11,7 @@ import typer
 
 from cxgap.cli.app import app, console
 from cxgap.cli.context import state
+from cxgap.settings import WebSettings
 
 invitations_app = typer.Typer(help="Survey links for customers or managers.", no_args_is_help=True)
 app.add_typer(invitations_app, name="invitations")
@@ -32,6 +33,18 @@ def freeze_loaded_objects() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+SERVE_OPTIONS = {"web.proxy_headers": "--proxy-headers", "web.secure_cookies": "--secure-cookies"}
+"""Settings that `cxgap serve` options override, with the option's name."""
+
+
+def web_settings(**overrides: object) -> WebSettings:
+    """The web settings, with the command-line options given (not ``None``) applied."""
+    from cxgap.settings import get_settings
+
+    given = {name: value for name, value in overrides.items() if value is not None}
+    return get_settings().web.model_copy(update=given)
 
 
 @app.command()
@@ -66,18 +79,15 @@ def serve(
     from cxgap.services.collection import create_invitations
     from cxgap.services.demo import load_demo
     from cxgap.services.surveys import list_surveys
-    from cxgap.settings import get_settings
-    from cxgap.web.limits import WebOptions
     from cxgap.web.main import create_app
 
-    settings = get_settings()
-    trust_proxy = settings.proxy_headers if proxy_headers is None else proxy_headers
-    secure = settings.cookies_secure if secure_cookies is None else secure_cookies
+    web = web_settings(proxy_headers=proxy_headers, secure_cookies=secure_cookies)
+    secure = web.cookies_secure
 
     engine = state.engine()
     console.print(f"database: {engine.url.render_as_string(hide_password=True)}")
     address = f"http://{host}:{port}"
-    base = (get_settings().base_url or address).rstrip("/")
+    base = (web.base_url or address).rstrip("/")
     if demo:
         with console.status("empty database: loading the demo organisation..."):
             loaded = load_demo(engine, if_empty=True)
@@ -87,7 +97,7 @@ def serve(
             if customer:
                 link = create_invitations(engine, _secret(), customer[-1].key, anonymous=1)[0]
                 console.print(f"try the survey {customer[-1].key}: {base}/s/{link.token}")
-    application = create_app(engine, options=WebOptions(secure_cookies=secure), base_url=base)
+    application = create_app(engine, options=web, base_url=base)
     freeze_loaded_objects()
     console.print(f"cxgap is serving at {address} (Ctrl+C stops it)", highlight=False)
     console.print(
@@ -96,8 +106,8 @@ def serve(
     console.print(
         f"cookies: {'Secure (HTTPS only)' if secure else 'not Secure (plain HTTP)'} · "
         + (
-            f"proxy headers trusted from {settings.forwarded_allow_ips}"
-            if trust_proxy
+            f"proxy headers trusted from {web.forwarded_allow_ips}"
+            if web.proxy_headers
             else "proxy headers ignored"
         ),
         highlight=False,
@@ -109,8 +119,8 @@ def serve(
         port=port,
         log_level="warning",
         access_log=False,
-        proxy_headers=trust_proxy,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        proxy_headers=web.proxy_headers,
+        forwarded_allow_ips=web.forwarded_allow_ips,
     )
 
 
@@ -166,7 +176,7 @@ def invitations_create(
         expires_days=expires_days,
         language=lang,
     )
-    base = (base_url or get_settings().base_url or DEFAULT_BASE_URL).rstrip("/")
+    base = (base_url or get_settings().web.base_url or DEFAULT_BASE_URL).rstrip("/")
     if out is not None:
         from cxgap.services.response_browser import write_csv
 

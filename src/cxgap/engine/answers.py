@@ -122,7 +122,7 @@ def read_answers(
     parts: list[AnswerRows] = []
     if fields:
         path = _sqlite_file(connection)
-        large = expected_rows >= get_settings().arrow_reader_min_rows
+        large = expected_rows >= get_settings().analysis.arrow_reader_min_rows
         fast = _fetch_arrow(path, connection, survey_id, fields) if path and large else None
         parts.append(fast or _fetch_cursor(connection, survey_id, fields))
     if text:

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from cxgap.reports.charts import ChartSpec
 from cxgap.reports.document import ReportDocument
-from cxgap.reports.outline import outline_svg
+from cxgap.reports.glyph_outlines import outline_svg
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -40,7 +40,7 @@ def _spec_json(spec: ChartSpec) -> Markup:
 
 def render_html(document: ReportDocument, *, for_pdf: bool = False) -> str:
     """The report as an HTML page. ``for_pdf`` outlines chart text (see
-    :mod:`cxgap.reports.outline`) and leaves out the embedded specifications."""
+    :mod:`cxgap.reports.glyph_outlines`) and leaves out the embedded specifications."""
     svgs: dict[str, Markup] = {}
     specs: dict[str, Markup] = {}
     for section in document.sections:

@@ -1,28 +1,27 @@
 """Texts of the reports in English, Chinese and Persian.
 
-Identifiers stay English; every word a reader sees comes from :data:`CATALOGUE` through a
-:class:`Texts` object. Persian is written right-to-left and shown with Persian digits.
+Identifiers stay English; every word a reader sees comes from :data:`CATALOGUE` (context
+``report`` of the gettext catalogue, :mod:`cxgap.locale`) through a :class:`Texts` object.
+Persian is written right-to-left and shown with Persian digits.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-import yaml
-
 from cxgap.errors import ValidationError
+from cxgap.locale import messages
+from cxgap.text.numerals import localised_digits
 
 Language = Literal["en", "zh", "fa"]
 LANGUAGES: tuple[Language, ...] = ("en", "zh", "fa")
 
-CATALOGUE: dict[str, dict[str, str]] = yaml.safe_load(
-    (Path(__file__).with_name("catalogue.yaml")).read_text(encoding="utf-8")
-)
-"""Report texts by key and language (``catalogue.yaml``)."""
-
-_PERSIAN_DIGITS = str.maketrans("0123456789.,-%", "۰۱۲۳۴۵۶۷۸۹٫٬−٪")
+CATALOGUE: dict[str, dict[str, str]] = {
+    key: {lang: messages("report")[lang][key] for lang in LANGUAGES}
+    for key in messages("report")["en"]
+}
+"""Report texts by key and language."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class Texts:
 
     def digits(self, text: str) -> str:
         """``text`` with the digits of this language (Persian digits in ``fa``)."""
-        return text.translate(_PERSIAN_DIGITS) if self.lang == "fa" else text
+        return localised_digits(text, self.lang, marks=True)
 
     def number(self, value: float | None, digits: int = 2, *, signed: bool = False) -> str:
         if value is None or value != value:

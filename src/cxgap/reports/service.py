@@ -66,7 +66,7 @@ def build_report(
         raise ValidationError(f"format must be one of {', '.join(FORMATS)}; got {format!r}")
     if lang not in LANGUAGES:
         raise ValidationError(f"lang must be one of {', '.join(LANGUAGES)}; got {lang!r}")
-    minimum = get_settings().min_segment_size if min_cell is None else min_cell
+    minimum = get_settings().analysis.min_segment_size if min_cell is None else min_cell
     if minimum < 1:
         raise ValidationError(f"min_cell must be at least 1; got {minimum}")
     timings: dict[str, float] = {}

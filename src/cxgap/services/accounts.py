@@ -64,6 +64,7 @@ from cxgap.services.credentials import (
 from cxgap.store.accounts import ApiKey, AuditEvent, SignInSession, User
 from cxgap.store.database import transaction
 from cxgap.text import check_text
+from cxgap.times import as_utc
 
 Role = Literal["admin", "analyst", "manager", "agent", "viewer"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -459,8 +460,6 @@ def list_audit(
     offset: int = 0,
 ) -> tuple[list[AuditEvent], int]:
     """Audit events matching every filter given, newest first."""
-    from cxgap.services.feedback import utc  # imports this module
-
     conditions: list[ColumnElement[bool]] = []
     if actor is not None:
         conditions.append(AuditEvent.actor == actor)
@@ -469,9 +468,9 @@ def list_audit(
     if target_type is not None:
         conditions.append(AuditEvent.target_type == target_type)
     if since is not None:
-        conditions.append(AuditEvent.at >= utc(since))
+        conditions.append(AuditEvent.at >= as_utc(since))
     if until is not None:
-        conditions.append(AuditEvent.at < utc(until))
+        conditions.append(AuditEvent.at < as_utc(until))
     with transaction(engine) as session:
         total = session.scalar(select(func.count(AuditEvent.id)).where(*conditions)) or 0
         events = list(
@@ -485,7 +484,7 @@ def list_audit(
         )
         session.expunge_all()
         for event in events:
-            event.at = utc(event.at)
+            event.at = as_utc(event.at)
         return events, int(total)
 
 

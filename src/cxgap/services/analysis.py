@@ -554,14 +554,18 @@ ANALYSIS_CACHE_SIZE = 32
 _analysis_cache: VersionedCache[SurveyAnalysis] = VersionedCache(max_entries=ANALYSIS_CACHE_SIZE)
 
 
+def _instrument_waves(engine: Engine, survey: str) -> list[str]:
+    """Keys of every survey fielded with the instrument of ``survey``, oldest first."""
+    with transaction(engine) as session:
+        instrument = get_survey(session, survey).instrument.key
+    return surveys_of_instrument(engine, instrument)
+
+
 def analysis_version(engine: Engine, survey: str) -> tuple[object, ...]:
     """Fingerprint of everything :func:`analyze_survey` reads for ``survey``: the
     :func:`~cxgap.engine.frames.data_version` of the survey and of every wave fielded
     with its instrument (the trend reads them)."""
-    with transaction(engine) as session:
-        instrument = get_survey(session, survey).instrument.key
-    keys = surveys_of_instrument(engine, instrument)
-    return tuple(data_version(engine, key) for key in keys)
+    return tuple(data_version(engine, key) for key in _instrument_waves(engine, survey))
 
 
 def cached_analysis(
@@ -606,9 +610,7 @@ def cached_analysis(
 def wave_keys(engine: Engine, survey: str) -> list[str]:
     """Keys of the surveys fielded with the instrument of ``survey`` up to it (itself
     included), oldest first."""
-    with transaction(engine) as session:
-        instrument = get_survey(session, survey).instrument.key
-    keys = surveys_of_instrument(engine, instrument)
+    keys = _instrument_waves(engine, survey)
     return keys[: keys.index(survey) + 1] if survey in keys else [survey]
 
 

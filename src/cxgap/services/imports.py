@@ -251,8 +251,8 @@ def import_file(
         encoding=encoding,
         sheet=sheet,
         missing_codes=list(missing_codes),
-        max_bytes=settings.import_max_file_mb * 2**20,
-        max_unpacked=settings.import_max_unpacked_mb * 2**20,
+        max_bytes=settings.imports.max_file_mb * 2**20,
+        max_unpacked=settings.imports.max_unpacked_mb * 2**20,
     )
     progress("read", 1, 1)
     records = prepared.records

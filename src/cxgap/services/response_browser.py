@@ -31,13 +31,13 @@ from cxgap.instruments.model import NUMERIC_FIELDS
 from cxgap.segments import COMPARABLE, FILTERABLE, custom_attribute, custom_segment
 from cxgap.services.accounts import audit
 from cxgap.services.customers import segment_conditions
-from cxgap.services.feedback import utc
 from cxgap.services.surveys import instrument_of
 from cxgap.store.accounts import User
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
 from cxgap.store.models import Answer, Customer, Response, Survey
 from cxgap.text import spreadsheet_cell, spreadsheet_frame
+from cxgap.times import as_utc
 
 ExportFormat = Literal["csv", "xlsx", "parquet"]
 MEDIA_TYPES: dict[str, str] = {
@@ -137,7 +137,7 @@ def _segments_of(customer: Customer | None) -> dict[str, str | None]:
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    return None if value is None else utc(value)
+    return None if value is None else as_utc(value)
 
 
 def list_responses(
@@ -162,9 +162,9 @@ def list_responses(
         if customer is not None:
             conditions.append(Customer.external_id == customer)
         if submitted_from is not None:
-            conditions.append(Response.submitted_at >= utc(submitted_from))
+            conditions.append(Response.submitted_at >= as_utc(submitted_from))
         if submitted_to is not None:
-            conditions.append(Response.submitted_at < utc(submitted_to))
+            conditions.append(Response.submitted_at < as_utc(submitted_to))
         if status is not None:
             conditions.append(Response.status == status)
         conditions += segment_conditions(segments, what="responses")

@@ -82,16 +82,17 @@ def _counts_frame(counts: Any) -> pd.DataFrame:
     else:
         raise DataError(
             f"counts: got {type(counts).__name__}; allowed: a mapping {{'A': n, ...}} or a "
-            "DataFrame with columns A, O, M, I, R, Q (one row per feature)"
+            "DataFrame with columns among A, O, M, I, R, Q (one row per feature)"
         )
     unknown = [c for c in frame.columns if c not in CATEGORIES]
-    missing = [c for c in CATEGORIES if c not in frame.columns]
-    if unknown or missing:
+    if unknown:
         raise DataError(
-            f"counts: unknown column(s) {unknown!r}, missing column(s) {missing!r}; allowed: "
-            "exactly the categories A, O, M, I, R, Q"
+            f"counts: unknown column(s) {unknown!r}; allowed: the categories A, O, M, I, R, Q "
+            "(a category left out counts as 0)"
         )
-    matrix = as_matrix(frame[list(CATEGORIES)], name="counts")
+    # Published tables often give only A, O, M and I: an absent category counts as zero.
+    frame = frame.reindex(columns=list(CATEGORIES), fill_value=0)
+    matrix = as_matrix(frame, name="counts")
     values = matrix.values
     bad = np.isnan(values) | (values < 0) | (values != np.round(values))
     if bad.any():
@@ -122,7 +123,8 @@ def kano_coefficients(counts: Any) -> KanoResult:
 
     Args:
         counts: a mapping ``{"A": 10, "O": 5, ...}`` (one feature) or a DataFrame with
-            columns A, O, M, I, R, Q and one row per feature.
+            columns among A, O, M, I, R, Q and one row per feature; a category that is
+            left out counts as 0 (tables that give only A, O, M and I are accepted).
 
     References:
         Berger, C., Blauth, R., Boger, D., et al. (1993). Kano's methods for understanding
@@ -135,7 +137,7 @@ def kano_coefficients(counts: Any) -> KanoResult:
         How to delight your customers. *Journal of Product & Brand Management*, 5(2), 6-18.
 
     Example:
-        >>> res = kano_coefficients({"A": 45, "O": 123, "M": 95, "I": 33, "R": 0, "Q": 0})
+        >>> res = kano_coefficients({"A": 45, "O": 123, "M": 95, "I": 33})
         >>> round(float(res.summary["better"].iloc[0]), 3)
         0.568
     """

@@ -7,8 +7,8 @@
   password hash. ``<session>`` names a row kept on the server: signing out deletes it, and
   a password change or disabling the account deletes all of the user's, so a copied
   cookie stops working at once. It is ``HttpOnly``, ``SameSite=Lax`` and ``Secure`` when
-  the server runs behind HTTPS (``WebOptions.secure_cookies``), and lasts
-  :data:`SESSION_HOURS`.
+  the server runs behind HTTPS (the ``secure_cookies`` setting), and lasts the
+  ``session_hours`` setting (:data:`SESSION_HOURS` by default).
 - Every endpoint declares the permission it needs with :func:`requires` (the matrix is in
   ``cxgap.services.accounts`` and ``docs/permissions.md``): no or bad credentials give
   :class:`AuthenticationError` (401), a role without the permission
@@ -43,15 +43,18 @@ from sqlalchemy import Engine
 from cxgap.errors import AuthenticationError, ValidationError
 from cxgap.services import accounts
 from cxgap.services.accounts import User
+from cxgap.settings import WebSettings
+from cxgap.times import from_timestamp
 from cxgap.web.deps import TooManyRequestsError, get_engine, get_options, get_secret
 from cxgap.web.limits import RateLimiter
 
 T = TypeVar("T")
 
 SESSION_COOKIE = "cxgap_session"
-SESSION_HOURS = 12
-LOGIN_ATTEMPTS_PER_MINUTE = 10
-"""Per client address."""
+SESSION_HOURS = WebSettings.model_fields["session_hours"].default
+"""How long a sign-in lasts by default (the ``session_hours`` setting)."""
+LOGIN_ATTEMPTS_PER_MINUTE = WebSettings.model_fields["login_attempts_per_minute"].default
+"""Per client address, by default (the ``login_attempts_per_minute`` setting)."""
 SESSION_CREDENTIAL = "session"
 API_KEY_CREDENTIAL = "api_key"
 
@@ -67,13 +70,21 @@ def _moment(now: float | None) -> float:
 
 
 def _when(now: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(now, dt.UTC)
+    return from_timestamp(now)
 
 
-def issue_session(engine: Engine, secret: bytes, user: User, *, now: float | None = None) -> str:
-    """Start a sign-in session of ``user`` on the server; its signed cookie value."""
+def issue_session(
+    engine: Engine,
+    secret: bytes,
+    user: User,
+    *,
+    now: float | None = None,
+    hours: float = SESSION_HOURS,
+) -> str:
+    """Start a sign-in session of ``user`` on the server, lasting ``hours``; its signed
+    cookie value."""
     moment = _moment(now)
-    token = accounts.open_sign_in(engine, user, hours=SESSION_HOURS, now=_when(moment))
+    token = accounts.open_sign_in(engine, user, hours=hours, now=_when(moment))
     value = f"{user.id}.{int(moment)}.{token}"
     return f"{value}.{_mac(secret, value, user.password_hash)}"
 
@@ -88,15 +99,21 @@ def _parts(cookie: str | None) -> tuple[str, str, str, str] | None:
 
 
 def read_session(
-    engine: Engine, secret: bytes, cookie: str | None, *, now: float | None = None
+    engine: Engine,
+    secret: bytes,
+    cookie: str | None,
+    *,
+    now: float | None = None,
+    hours: float = SESSION_HOURS,
 ) -> User | None:
-    """The active user of a valid, unexpired, not ended session; ``None`` otherwise."""
+    """The active user of a valid session, begun at most ``hours`` ago and not ended;
+    ``None`` otherwise."""
     parts = _parts(cookie)
     if parts is None:
         return None
     user_id, issued, token, mac = parts
     moment = _moment(now)
-    if not 0 <= moment - int(issued) <= SESSION_HOURS * 3600:
+    if not 0 <= moment - int(issued) <= hours * 3600:
         return None
     user = accounts.signed_in_user(engine, int(user_id), token, now=_when(moment))
     if user is None:
@@ -107,9 +124,11 @@ def read_session(
     return user
 
 
-def end_session(engine: Engine, secret: bytes, cookie: str | None) -> None:
+def end_session(
+    engine: Engine, secret: bytes, cookie: str | None, *, hours: float = SESSION_HOURS
+) -> None:
     """Sign out: the session of ``cookie`` (when it is one) ends on the server."""
-    if read_session(engine, secret, cookie) is None:
+    if read_session(engine, secret, cookie, hours=hours) is None:
         return
     parts = _parts(cookie)
     assert parts is not None
@@ -135,7 +154,12 @@ def request_user(request: Request) -> User:
         user = accounts.api_key_user(engine, key)
         request.state.credential = API_KEY_CREDENTIAL
         return user
-    found = read_session(engine, get_secret(request), request.cookies.get(SESSION_COOKIE))
+    found = read_session(
+        engine,
+        get_secret(request),
+        request.cookies.get(SESSION_COOKIE),
+        hours=get_options(request).session_hours,
+    )
     if found is None:
         raise AuthenticationError("sign in first, or send an API key")
     request.state.credential = SESSION_CREDENTIAL
@@ -292,8 +316,9 @@ def _account_key(email: str) -> str:
 async def sign_in(request: Request, email: str, password: str) -> tuple[User, str]:
     """Check credentials (rate-limited per address, slowed per account) off the event
     loop, and return the user and a new session value."""
+    options = get_options(request)
     by_address = _state_object(
-        request, "login_address_limiter", lambda: RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE)
+        request, "login_address_limiter", lambda: RateLimiter(options.login_attempts_per_minute)
     )
     address = request.client.host if request.client else "unknown"
     if not by_address.allow(address):
@@ -302,7 +327,7 @@ async def sign_in(request: Request, email: str, password: str) -> tuple[User, st
 
     def check() -> tuple[User, str]:
         user = accounts.sign_in_user(engine, email, password)
-        return user, issue_session(engine, secret, user)
+        return user, issue_session(engine, secret, user, hours=options.session_hours)
 
     return await _slowed_check(request, _account_key(email), check)
 

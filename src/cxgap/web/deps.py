@@ -133,7 +133,7 @@ def render(
             key,
             httponly=True,
             samesite="lax",
-            secure=get_options(request).secure_cookies,
+            secure=get_options(request).cookies_secure,
         )
     response.headers["cache-control"] = "no-store"
     return response

@@ -12,6 +12,7 @@ from cxgap.services.collection.answers import (
     form_pages,
     item_columns,
 )
+from cxgap.text.numerals import parse_number
 from cxgap.web.i18n import digits, text
 
 SUB_LABELS = {
@@ -135,10 +136,9 @@ def build_page(
 
 
 def _int(value: str | None) -> int:
-    try:
-        return int(float((value or "0").strip() or "0"))
-    except ValueError:
-        return 0
+    """The whole part of a typed number (the one rule, :func:`parse_number`); else 0."""
+    number = parse_number(value or "")
+    return 0 if number is None else int(number)
 
 
 def _fields(

@@ -6,8 +6,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
 from typing import Any
+
+from cxgap.settings import WebSettings
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -16,32 +17,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-@dataclass(frozen=True)
-class WebOptions:
-    """Limits and switches of the web application.
-
-    Rate limits count POST requests over the last minute, per survey link and per client
-    address, and new respondents of anonymous links per client address; each server
-    process counts on its own.
-    """
-
-    max_body_bytes: int = 256 * 1024
-    max_answers: int = 2000
-    link_posts_per_minute: int = 60
-    address_posts_per_minute: int = 600
-    address_respondents_per_minute: int = 60
-    secure_cookies: bool = False
-    password_workers: int = 2
-    """Argon2 checks (sign-ins, password confirmations) running at once, off the loop."""
-    password_queue: int = 32
-    """Checks allowed to wait for a worker; more are refused with 429."""
-    login_free_failures: int = 3
-    """Failed sign-ins of one account before its next attempts are slowed down."""
-    login_delay_max_seconds: float = 8.0
-    """Longest wait before an account's next sign-in attempt is checked."""
-    baseline: bool = False
-    """Mount ``POST /baseline/{survey}``, which stores a form without any check. For the
-    load benchmark only: never enable it when serving respondents."""
+WebOptions = WebSettings
+"""The web application's settings part (:class:`cxgap.settings.WebSettings`)."""
 
 
 class BodyTooLargeError(Exception):

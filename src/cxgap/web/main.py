@@ -92,7 +92,7 @@ def create_app(
     Survey links are built on ``base_url``: by default the ``base_url`` setting, or
     ``DEFAULT_BASE_URL`` when that is unset.
     """
-    options = options or WebOptions()
+    options = options or get_settings().web
     app = FastAPI(title="cxgap", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.engine = engine
     app.state.options = options
@@ -100,7 +100,7 @@ def create_app(
     app.state.link_limiter = RateLimiter(options.link_posts_per_minute)
     app.state.address_limiter = RateLimiter(options.address_posts_per_minute)
     app.state.respondent_limiter = RateLimiter(options.address_respondents_per_minute)
-    app.state.base_url = (base_url or get_settings().base_url or DEFAULT_BASE_URL).rstrip("/")
+    app.state.base_url = (base_url or options.base_url or DEFAULT_BASE_URL).rstrip("/")
     for kind in (CxgapError, CsrfError, TooManyRequestsError, survey_pages.TooManyAnswersError):
         app.add_exception_handler(kind, _message)
     app.add_exception_handler(AuthenticationError, _page_access)

@@ -17,12 +17,15 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 from cxgap import segments
 from cxgap.errors import PermissionDeniedError, ValidationError
 from cxgap.services.accounts import User
+from cxgap.settings import WebSettings
+from cxgap.times import as_utc
 from cxgap.web.auth import SESSION_COOKIE, requires
 from cxgap.web.deps import TooManyRequestsError
 from cxgap.web.limits import RateLimiter
 
-API_REQUESTS_PER_MINUTE = 600
-"""Per API key, or per client address for requests without one (each process counts)."""
+API_REQUESTS_PER_MINUTE = WebSettings.model_fields["api_requests_per_minute"].default
+"""Per API key, or per client address for requests without one (each process counts), by
+default (the ``api_requests_per_minute`` setting)."""
 MAX_PAGE = 500
 
 T = TypeVar("T")
@@ -35,7 +38,7 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 def api_limiter(request: Request) -> RateLimiter:
     state = request.app.state
     if not hasattr(state, "api_limiter"):
-        state.api_limiter = RateLimiter(API_REQUESTS_PER_MINUTE)
+        state.api_limiter = RateLimiter(state.options.api_requests_per_minute)
     limiter: RateLimiter = state.api_limiter
     return limiter
 
@@ -150,11 +153,7 @@ UsersManage = Annotated[User, Depends(requires("users:manage"))]
 AuditRead = Annotated[User, Depends(requires("audit:read"))]
 
 
-def _as_utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
-
-
-Timestamp = Annotated[dt.datetime, AfterValidator(_as_utc)]
+Timestamp = Annotated[dt.datetime, AfterValidator(as_utc)]
 """A stored time, always with its offset (SQLite gives UTC times back without one)."""
 
 MAX_ID = 2**31 - 1

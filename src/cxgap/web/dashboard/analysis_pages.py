@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import pandas as pd
@@ -367,75 +368,94 @@ def segments(request: Request, user: AnalysisUser) -> Response:
     return show_page(request, "segments", user, context, active="segments")
 
 
-@router.get("/kano")
-def kano(request: Request, user: AnalysisUser) -> Response:
-    """Kano categories and the Better/Worse coefficients of each feature."""
+_ChartRows = tuple[charts.ChartSpec, list[dict[str, Any]]]
+"""A page's chart and the rows of its table."""
+
+
+def _section_page(
+    request: Request,
+    user: User,
+    page: str,
+    section_id: str,
+    build: Callable[[SurveyAnalysis, Table, Texts], _ChartRows | None],
+) -> Response:
+    """A page showing one section of the chosen survey's analysis: ``build`` gives its
+    chart and table rows from the section's first table, or ``None`` when the analysis
+    lacks that statistic."""
     surveys, chosen = _picked(request)
     if chosen is None:
         return message_page(request, user, "not_found", 404)
     rt = Texts(page_lang(request, user))  # type: ignore[arg-type]
     analysis = _analysis(request, chosen.key)
     context: dict[str, Any] = {"surveys": surveys, "chosen": chosen, "chart": None, "rows": []}
-    table = _table_of(analysis, "kano")
-    if analysis.kano is not None and table is not None:
-        context["chart"] = svg(
-            charts.kano_chart(
-                analysis.kano,
-                label=Labels.feature,
-                title=rt("sec_kano"),
-                x_title=rt("worse"),
-                y_title=rt("better"),
-                category=lambda c: rt(f"kano_{c}"),
-            )
-        )
-        context["rows"] = [
-            {
-                "feature": r["feature"],
-                "category": r["category"],
-                "better": r["better"],
-                "worse": r["worse"],
-                "n": r["respondents"],
-            }
-            for r in _written_rows(table, rt, Labels(analysis.instrument, rt))
-        ]
-    return show_page(request, "kano", user, context, active="kano")
+    table = _table_of(analysis, section_id)
+    built = None if table is None else build(analysis, table, rt)
+    if built is not None:
+        context["chart"], context["rows"] = svg(built[0]), built[1]
+    return show_page(request, page, user, context, active=page)
+
+
+def _kano_page(analysis: SurveyAnalysis, table: Table, rt: Texts) -> _ChartRows | None:
+    if analysis.kano is None:
+        return None
+    chart = charts.kano_chart(
+        analysis.kano,
+        label=Labels.feature,
+        title=rt("sec_kano"),
+        x_title=rt("worse"),
+        y_title=rt("better"),
+        category=lambda c: rt(f"kano_{c}"),
+    )
+    rows = [
+        {
+            "feature": r["feature"],
+            "category": r["category"],
+            "better": r["better"],
+            "worse": r["worse"],
+            "n": r["respondents"],
+        }
+        for r in _written_rows(table, rt, Labels(analysis.instrument, rt))
+    ]
+    return chart, rows
+
+
+def _importance_page(analysis: SurveyAnalysis, table: Table, rt: Texts) -> _ChartRows | None:
+    if analysis.ipa is None:
+        return None
+    labels = Labels(analysis.instrument, rt)
+    chart = charts.ipa_chart(
+        analysis.ipa,
+        label=labels.dimension,
+        title=rt("sec_ipa"),
+        x_title=rt("importance"),
+        y_title=rt("performance"),
+        quadrant=rt,
+    )
+    stated = (
+        analysis.stated_importance.summary["share"]
+        if analysis.stated_importance is not None
+        else pd.Series(dtype="float64")
+    )
+    rows = [
+        {
+            "dimension": written["dimension"],
+            "importance": written["importance"],
+            "stated": rt.percent(stated.get(raw[0])) if raw[0] in stated.index else "–",
+            "performance": written["performance"],
+            "quadrant": written["quadrant"],
+        }
+        for raw, written in zip(table.rows, _written_rows(table, rt, labels), strict=True)
+    ]
+    return chart, rows
+
+
+@router.get("/kano")
+def kano(request: Request, user: AnalysisUser) -> Response:
+    """Kano categories and the Better/Worse coefficients of each feature."""
+    return _section_page(request, user, "kano", "kano", _kano_page)
 
 
 @router.get("/importance")
 def importance(request: Request, user: AnalysisUser) -> Response:
     """Derived (and stated) importance against performance, by quadrant."""
-    surveys, chosen = _picked(request)
-    if chosen is None:
-        return message_page(request, user, "not_found", 404)
-    rt = Texts(page_lang(request, user))  # type: ignore[arg-type]
-    analysis = _analysis(request, chosen.key)
-    labels = Labels(analysis.instrument, rt)
-    context: dict[str, Any] = {"surveys": surveys, "chosen": chosen, "chart": None, "rows": []}
-    table = _table_of(analysis, "ipa")
-    if analysis.ipa is not None and table is not None:
-        context["chart"] = svg(
-            charts.ipa_chart(
-                analysis.ipa,
-                label=labels.dimension,
-                title=rt("sec_ipa"),
-                x_title=rt("importance"),
-                y_title=rt("performance"),
-                quadrant=rt,
-            )
-        )
-        stated = (
-            analysis.stated_importance.summary["share"]
-            if analysis.stated_importance is not None
-            else pd.Series(dtype="float64")
-        )
-        context["rows"] = [
-            {
-                "dimension": written["dimension"],
-                "importance": written["importance"],
-                "stated": rt.percent(stated.get(raw[0])) if raw[0] in stated.index else "–",
-                "performance": written["performance"],
-                "quadrant": written["quadrant"],
-            }
-            for raw, written in zip(table.rows, _written_rows(table, rt, labels), strict=True)
-        ]
-    return show_page(request, "importance", user, context, active="importance")
+    return _section_page(request, user, "importance", "ipa", _importance_page)

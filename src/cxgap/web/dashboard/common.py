@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from sqlalchemy import Engine
 
+from cxgap.locale import text as catalogue_text
 from cxgap.reports.charts import ChartSpec
 from cxgap.reports.html import chart_svg
 from cxgap.reports.i18n import Texts
@@ -20,9 +21,8 @@ from cxgap.services.accounts import User, allowed
 from cxgap.services.analysis import MIN_RESPONSES
 from cxgap.services.surveys import SurveyInfo, list_surveys
 from cxgap.web.auth import SESSION_COOKIE, read_session
-from cxgap.web.dashboard.texts import TEXTS
 from cxgap.web.deps import get_engine, get_options, get_secret, render
-from cxgap.web.i18n import LANGUAGE_NAMES, choose_language, digits
+from cxgap.web.i18n import LANGUAGE_NAMES, choose_language
 
 LANGUAGES = ("en", "zh", "fa")
 LANG_COOKIE = "cxgap_lang"
@@ -55,8 +55,7 @@ PERMISSION = {page.name: page.permission for page in PAGES}
 
 def ui_text(lang: str, key: str, **params: object) -> str:
     """A dashboard text in ``lang`` with numbers in that language's digits."""
-    template = TEXTS.get(lang, TEXTS["en"]).get(key) or TEXTS["en"][key]
-    return template.format(**{k: digits(v, lang) for k, v in params.items()})
+    return catalogue_text("dashboard", lang, key, **params)
 
 
 def page_lang(request: Request, user: User | None) -> str:
@@ -120,7 +119,7 @@ def show_page(
             max_age=365 * 24 * 3600,
             httponly=True,
             samesite="lax",
-            secure=get_options(request).secure_cookies,
+            secure=get_options(request).cookies_secure,
         )
     return response
 
@@ -133,7 +132,10 @@ def message_page(request: Request, user: User | None, key: str, status_code: int
 def forbidden_page(request: Request) -> Response:
     """The 403 page, with the menu of what the signed-in user may open instead."""
     user = read_session(
-        get_engine(request), get_secret(request), request.cookies.get(SESSION_COOKIE)
+        get_engine(request),
+        get_secret(request),
+        request.cookies.get(SESSION_COOKIE),
+        hours=get_options(request).session_hours,
     )
     return message_page(request, user, "forbidden", 403)
 

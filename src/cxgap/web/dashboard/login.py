@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from cxgap.errors import AuthenticationError
-from cxgap.web.auth import SESSION_COOKIE, SESSION_HOURS, end_session, read_session, sign_in
+from cxgap.web.auth import SESSION_COOKIE, end_session, read_session, sign_in
 from cxgap.web.dashboard.common import show_page
 from cxgap.web.deps import (
     CSRF_FIELD,
@@ -57,7 +57,10 @@ def login_form(request: Request) -> Response:
     """The sign-in form (or straight on, for someone already signed in)."""
     next_path = local_path(request.query_params.get("next"))
     user = read_session(
-        get_engine(request), get_secret(request), request.cookies.get(SESSION_COOKIE)
+        get_engine(request),
+        get_secret(request),
+        request.cookies.get(SESSION_COOKIE),
+        hours=get_options(request).session_hours,
     )
     if user is not None:
         return RedirectResponse(next_path, 303)
@@ -86,11 +89,11 @@ async def login(request: Request) -> Response:
     response.set_cookie(
         SESSION_COOKIE,
         session_value,
-        max_age=SESSION_HOURS * 3600,
+        max_age=int(get_options(request).session_hours * 3600),
         path="/",
         httponly=True,
         samesite="lax",
-        secure=get_options(request).secure_cookies,
+        secure=get_options(request).cookies_secure,
     )
     return response
 
@@ -103,7 +106,11 @@ async def logout(request: Request) -> Response:
     token = form.get(CSRF_FIELD)
     check_csrf(request, get_secret(request), token if isinstance(token, str) else None)
     await run_in_threadpool(
-        end_session, get_engine(request), get_secret(request), request.cookies.get(SESSION_COOKIE)
+        end_session,
+        get_engine(request),
+        get_secret(request),
+        request.cookies.get(SESSION_COOKIE),
+        hours=get_options(request).session_hours,
     )
     response = RedirectResponse("/login", 303)
     response.delete_cookie(
@@ -111,6 +118,6 @@ async def logout(request: Request) -> Response:
         path="/",
         httponly=True,
         samesite="lax",
-        secure=get_options(request).secure_cookies,
+        secure=get_options(request).cookies_secure,
     )
     return response

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import uuid
 from typing import Annotated
 from urllib.parse import parse_qsl
@@ -29,6 +28,7 @@ from cxgap.services.collection import (
     start_respondent,
     submit_answers_async,
 )
+from cxgap.times import as_utc, now
 from cxgap.web.deps import (
     CSRF_FIELD,
     EngineDep,
@@ -128,10 +128,10 @@ def _respondent(request: Request, engine: Engine, secret: bytes, shared: LinkSta
     response.set_cookie(
         cookie,
         own,
-        max_age=max(int((shared.expires_at - dt.datetime.now(dt.UTC)).total_seconds()), 0),
+        max_age=max(int((as_utc(shared.expires_at) - now()).total_seconds()), 0),
         httponly=True,
         samesite="lax",
-        secure=request.app.state.options.secure_cookies,
+        secure=request.app.state.options.cookies_secure,
     )
     return response
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import uharfbuzz as hb
 
-from cxgap.reports.outline import _direction_runs, _font, outline_svg, shape
+from cxgap.reports.glyph_outlines import _direction_runs, _font, outline_svg, shape
 
 SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="20">'

@@ -1,0 +1,55 @@
+"""The gettext catalogue: every message in every language, the same placeholders."""
+
+from __future__ import annotations
+
+import string
+from io import BytesIO
+
+import pytest
+from babel.messages.pofile import read_po
+
+from cxgap.locale import CONTEXTS, LANGUAGES, catalogue_path, messages
+from cxgap.reports.i18n import CATALOGUE, Texts
+from cxgap.web.dashboard.texts import TEXTS as DASHBOARD
+from cxgap.web.i18n import TEXTS as FORM
+from cxgap.web.i18n import text
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+@pytest.mark.parametrize("context", CONTEXTS)
+def test_every_message_exists_in_every_language_with_the_same_placeholders(
+    context: str,
+) -> None:
+    texts = messages(context)
+    english = texts["en"]
+    assert english, f"no {context} texts"
+    for lang in LANGUAGES:
+        assert sorted(texts[lang]) == sorted(english), f"{lang}: keys differ from English"
+        for key, template in texts[lang].items():
+            assert template.strip(), f"{context}/{key} is empty in {lang}"
+            assert _placeholders(template) == _placeholders(english[key]), (
+                f"{context}/{key} in {lang}: {sorted(_placeholders(template))}, "
+                f"English has {sorted(_placeholders(english[key]))}"
+            )
+
+
+def test_the_catalogues_are_plain_gettext_files() -> None:
+    for lang in LANGUAGES:
+        data = catalogue_path(lang).read_bytes()
+        catalogue = read_po(BytesIO(data), locale=lang)
+        assert str(catalogue.locale) == lang
+        assert not [m.id for m in catalogue if m.id and m.fuzzy], "fuzzy messages are not used"
+        assert {m.context for m in catalogue if m.id} == set(CONTEXTS)
+
+
+def test_every_text_the_code_shows_comes_from_the_catalogue() -> None:
+    assert messages("form") == FORM
+    assert messages("dashboard") == DASHBOARD
+    assert CATALOGUE["kano_A"] == {lang: messages("report")[lang]["kano_A"] for lang in LANGUAGES}
+    assert text("fa", "page_of", page=2, pages=12) == "بخش ۲ از ۱۲"
+    assert text("de", "submit") == "Send my answers"  # unknown language: English
+    assert Texts("fa").number(-1234.5, 1) == "−۱٬۲۳۴٫۵"
+    assert Texts("zh")("sec_trend") == "各期趋势"
