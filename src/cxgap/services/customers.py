@@ -195,6 +195,34 @@ def get_customer(engine: Engine, external_id: str) -> CustomerInfo:
         return _info(row)
 
 
+def _write_customer(
+    engine: Engine,
+    external_id: str,
+    given: Mapping[str, Any],
+    attributes: Mapping[str, Any] | None,
+    *,
+    actor: User | str,
+    new: bool,
+) -> CustomerInfo:
+    fields = _fields(external_id, given, attributes)
+    with transaction(engine) as session:
+        found = customer_ids(session, [external_id])
+        if new and found:
+            raise ConflictError(f"customer {external_id!r} already exists; update it instead")
+        if not new and not found:
+            raise NotFoundError(f"no customer with id {external_id!r}")
+        ids = upsert_customers(session, {external_id: fields})
+        audit(
+            session,
+            actor,
+            "customer.create" if new else "customer.update",
+            target_type="customer",
+            target_id=ids[external_id],
+            details=None if new else {"fields": sorted(fields)},
+        )
+    return get_customer(engine, external_id)
+
+
 def create_customer(
     engine: Engine,
     external_id: str,
@@ -204,13 +232,7 @@ def create_customer(
     actor: User | str,
 ) -> CustomerInfo:
     """A new customer; an existing id is a conflict (update it instead)."""
-    fields = _fields(external_id, segments, attributes)
-    with transaction(engine) as session:
-        if customer_ids(session, [external_id]):
-            raise ConflictError(f"customer {external_id!r} already exists; update it instead")
-        ids = upsert_customers(session, {external_id: fields})
-        audit(session, actor, "customer.create", target_type="customer", target_id=ids[external_id])
-    return get_customer(engine, external_id)
+    return _write_customer(engine, external_id, segments, attributes, actor=actor, new=True)
 
 
 def update_customer(
@@ -222,21 +244,7 @@ def update_customer(
     actor: User | str,
 ) -> CustomerInfo:
     """Change the fields given (others keep their value; attributes are merged)."""
-    fields = _fields(external_id, segments, attributes)
-    with transaction(engine) as session:
-        found = customer_ids(session, [external_id])
-        if not found:
-            raise NotFoundError(f"no customer with id {external_id!r}")
-        upsert_customers(session, {external_id: fields})
-        audit(
-            session,
-            actor,
-            "customer.update",
-            target_type="customer",
-            target_id=found[external_id],
-            details={"fields": sorted(fields)},
-        )
-    return get_customer(engine, external_id)
+    return _write_customer(engine, external_id, segments, attributes, actor=actor, new=False)
 
 
 def upsert_many(
