@@ -73,7 +73,10 @@ class ImportSettings(_Part):
         "Parquet.",
     )
     batch_rows: int = Field(
-        50_000, ge=1_000, description="Rows parsed and stored per batch during an import."
+        50_000,
+        ge=1_000,
+        description="Rows written to the database per batch during an import (responses "
+        "and answer rows); larger batches are faster and use more memory.",
     )
 
 

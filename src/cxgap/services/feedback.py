@@ -20,6 +20,7 @@ from cxgap.store.accounts import User
 from cxgap.store.database import transaction
 from cxgap.store.models import Customer, FeedbackMessage
 from cxgap.text import check_text
+from cxgap.times import as_utc, now
 
 Channel = Literal["hotline", "web", "social", "email", "meeting", "store", "other"]
 CHANNELS: tuple[str, ...] = get_args(Channel)
@@ -51,11 +52,6 @@ def _info(row: FeedbackMessage, customer: str | None) -> FeedbackInfo:
         customer=customer,
         external_id=row.external_id,
     )
-
-
-def utc(value: dt.datetime) -> dt.datetime:
-    """``value`` in UTC (naive values are taken as UTC), as every time is stored."""
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def check_feedback(channel: str, language: str, text: str) -> str:
@@ -92,7 +88,7 @@ def record_feedback(
     text = check_feedback(channel, language, text)
     if external_id is not None:
         check_text(external_id, where="feedback external_id", multiline=False)
-    received = utc(received_at or dt.datetime.now(dt.UTC))
+    received = as_utc(received_at or now())
     with transaction(engine) as session:
         customer_id = None
         if customer is not None:
@@ -143,9 +139,9 @@ def _conditions(
     if customer is not None:
         conditions.append(Customer.external_id == customer)
     if since is not None:
-        conditions.append(FeedbackMessage.received_at >= utc(since))
+        conditions.append(FeedbackMessage.received_at >= as_utc(since))
     if until is not None:
-        conditions.append(FeedbackMessage.received_at < utc(until))
+        conditions.append(FeedbackMessage.received_at < as_utc(until))
     if contains:
         # autoescape: '%' and '_' in the filter match themselves, not any text
         conditions.append(FeedbackMessage.text.contains(contains, autoescape=True))

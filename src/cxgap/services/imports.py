@@ -181,7 +181,7 @@ def insert_responses(
         )
         for rid, row in zip(ids, rows, strict=True)
     ]
-    chunk = 20_000
+    chunk = get_settings().imports.batch_rows
     progress("store", 0, max(len(rows), 1))
     for start in range(0, len(tuples), chunk):
         bulk_insert(connection, "responses", RESPONSE_COLUMNS, [tuples[start : start + chunk]])
@@ -312,6 +312,7 @@ def import_file(
             np.asarray(accepted, dtype=np.int64),
             response_ids,
             nan_is_null=connection.dialect.name == "sqlite",
+            chunk=settings.imports.batch_rows,
         )
         answers_stored = bulk_insert(connection, "answers", ANSWER_COLUMNS, rows)
         if rejections:

@@ -136,10 +136,6 @@ def _segments_of(customer: Customer | None) -> dict[str, str | None]:
     return built_in | {custom_segment(k): None if v is None else str(v) for k, v in own.items()}
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    return None if value is None else as_utc(value)
-
-
 def list_responses(
     engine: Engine,
     *,
@@ -194,7 +190,7 @@ def list_responses(
                 customer=c.external_id if c else None,
                 source=r.source,
                 status=r.status,
-                submitted_at=_aware(r.submitted_at),
+                submitted_at=as_utc(r.submitted_at),
                 segments=_segments_of(c),
                 answers=answers.get(r.id, {}) if with_answers else None,
             )

@@ -24,6 +24,7 @@ from cxgap.services.surveys import instrument_of
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
 from cxgap.store.models import Customer, Draft, Invitation, Survey
+from cxgap.times import as_utc, now
 
 InvitationKind = Literal["personal", "anonymous"]
 MAX_OPEN_RESPONDENTS = 10_000
@@ -88,14 +89,6 @@ def _instrument(survey: Survey) -> Instrument:
     return found
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def create_invitations(
     engine: Engine,
     secret: bytes,
@@ -118,7 +111,7 @@ def create_invitations(
     """
     if expires_days <= 0:
         raise ValidationError(f"expires_days must be positive, got {expires_days}")
-    expires_at = _now() + dt.timedelta(days=expires_days)
+    expires_at = now() + dt.timedelta(days=expires_days)
     with transaction(engine) as session:
         row = get_survey(session, survey)
         instrument = _instrument(row)
@@ -170,7 +163,7 @@ def create_invitations(
                     "max_responses": max_responses if kind == "anonymous" else None,
                     "expires_at": expires_at,
                     "reminders_sent": 0,
-                    "created_at": _now(),
+                    "created_at": now(),
                 }
             )
             issued.append(IssuedLink(token, kind, external, expires_at))
@@ -191,7 +184,7 @@ def open_link(engine: Engine, secret: bytes, token: str, *, mark_opened: bool = 
         if invitation.parent_id is not None:
             _check_room(session, session.get_one(Invitation, invitation.parent_id))
         if mark_opened and invitation.opened_at is None and invitation.status != "completed":
-            invitation.opened_at = _now()
+            invitation.opened_at = now()
     return state
 
 
@@ -231,7 +224,7 @@ def check_open(status: str, expires_at: dt.datetime) -> None:
     """Raise unless a link with this status and expiry can still be answered."""
     if status == "completed":
         raise LinkCompletedError("this survey link has already been used to submit answers")
-    if _aware(expires_at) <= _now():
+    if as_utc(expires_at) <= now():
         raise LinkExpiredError(f"this survey link expired on {expires_at:%Y-%m-%d}")
 
 
@@ -248,7 +241,7 @@ def link_state(invitation: Invitation, survey: Survey, draft: Draft | None) -> L
         instrument=_instrument(survey),
         language=invitation.language,
         customer_id=invitation.customer_id,
-        expires_at=_aware(invitation.expires_at),
+        expires_at=as_utc(invitation.expires_at),
         draft={str(k): str(v) for k, v in (draft.answers if draft else {}).items()},
         page=draft.page if draft else 0,
     )
@@ -312,7 +305,7 @@ def _store_respondent(session: Session, state: LinkState) -> int:
     )
     if _count(session, open_ones) >= MAX_OPEN_RESPONDENTS:
         stale = open_ones.where(
-            or_(Draft.updated_at.is_(None), Draft.updated_at < _now() - ABANDONED_AFTER)
+            or_(Draft.updated_at.is_(None), Draft.updated_at < now() - ABANDONED_AFTER)
         )
         ids = list(session.scalars(stale.limit(MAX_OPEN_RESPONDENTS)))
         session.execute(delete(Draft).where(Draft.invitation_id.in_(ids)))
@@ -330,7 +323,7 @@ def _store_respondent(session: Session, state: LinkState) -> int:
         language=state.language,
         status="pending",
         expires_at=state.expires_at,
-        opened_at=_now(),
+        opened_at=now(),
         reminders_sent=0,
     )
     session.add(invitation)

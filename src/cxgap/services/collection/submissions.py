@@ -34,7 +34,6 @@ from cxgap.services.collection.answers import (
 from cxgap.services.collection.invitations import (
     LinkCompletedError,
     LinkState,
-    _aware,
     _instrument,
     _instruments,
     check_open,
@@ -50,6 +49,7 @@ from cxgap.services.collection.tokens import respondent_of, verify_link_token
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
 from cxgap.store.models import Draft, InstrumentVersion, Invitation, Survey
+from cxgap.times import as_utc
 
 MAX_SUBMISSION_KEY = 64
 
@@ -147,7 +147,7 @@ def _check_form(
     survey_id, survey_key, survey_name, checksum, draft, page = row[7:]
     respondent = None
     if invitation_id is None and form.shared_id is not None:
-        respondent = NewRespondent(form.shared_id, form.token_hash, language, _aware(expires_at))
+        respondent = NewRespondent(form.shared_id, form.token_hash, language, as_utc(expires_at))
     if status == "completed":
         earlier = stored_submission(connection, invitation_id, form.submission_key)
         if earlier is not None:
@@ -175,7 +175,7 @@ def _check_form(
             instrument=instrument,
             language=language,
             customer_id=customer_id,
-            expires_at=_aware(expires_at),
+            expires_at=as_utc(expires_at),
             draft=drafted,
             page=page or 0,
             token_hash=form.token_hash,
