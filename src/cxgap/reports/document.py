@@ -144,6 +144,12 @@ def words(phrase: Phrase, t: Texts) -> str:
     return t(phrase.key, **values)
 
 
+def kano_label(t: Texts, category: Any) -> str:
+    """A Kano category in words; a feature nobody answered has none ("–")."""
+    known = isinstance(category, str) and len(category) == 1 and category in "AOMIRQ"
+    return t(f"kano_{category}") if known else "–"
+
+
 def cell(value: Any, column: Column, t: Texts, labels: Labels) -> str:
     """One table value written as ``column`` says."""
     kind, digits = column.kind, column.digits
@@ -154,7 +160,7 @@ def cell(value: Any, column: Column, t: Texts, labels: Labels) -> str:
     if kind == "term":
         return t(str(value))
     if kind == "kano_category":
-        return t(f"kano_{value}")
+        return kano_label(t, value)
     if kind == "number":
         return t.number(value, digits)
     if kind == "signed":
@@ -258,7 +264,7 @@ def chart_spec(
                 title=title,
                 x_title=t("worse"),
                 y_title=t("better"),
-                category=lambda c: t(f"kano_{c}"),
+                category=lambda c: kano_label(t, c),
             ), 0
         case SegmentChart():
             return charts.segment_heatmap(

@@ -256,18 +256,28 @@ def _core(data: SurveyData, confidence: float, notes: list[str]) -> dict[str, An
         dims: dict[Hashable, Any] = {
             i: inst.item(i).dimension for i in zot if inst.item(i).dimension
         }
-        parts["tolerance_zone"] = stats.tolerance_zone(
-            _block(frame, zot, "adequate"),
-            _block(frame, zot, "desired"),
-            _block(frame, zot, "perceived"),
-            dimensions=dims or None,
-            confidence=confidence,
+        _attempt(
+            parts,
+            "tolerance_zone",
+            notes,
+            lambda: stats.tolerance_zone(
+                _block(frame, zot, "adequate"),
+                _block(frame, zot, "desired"),
+                _block(frame, zot, "perceived"),
+                dimensions=dims or None,
+                confidence=confidence,
+            ),
         )
-        parts["overall"] = stats.overall_gap(
-            _block(frame, zot, "perceived"),
-            adequate=_block(frame, zot, "adequate"),
-            desired=_block(frame, zot, "desired"),
-            confidence=confidence,
+        _attempt(
+            parts,
+            "overall",
+            notes,
+            lambda: stats.overall_gap(
+                _block(frame, zot, "perceived"),
+                adequate=_block(frame, zot, "adequate"),
+                desired=_block(frame, zot, "desired"),
+                confidence=confidence,
+            ),
         )
     ep = [i.id for i in inst.items_of_format("expectation_perception")]
     points = inst.items_of_format("points")
@@ -279,28 +289,42 @@ def _core(data: SurveyData, confidence: float, notes: list[str]) -> dict[str, An
         )
         answered = block.notna().any(axis=1)
         if answered.sum() >= 2:
-            stated = stats.stated_importance(
-                block[answered].fillna(0.0), total=item.total or 100, confidence=confidence
+            stated = _attempt(
+                parts,
+                "stated_importance",
+                notes,
+                lambda: stats.stated_importance(
+                    block[answered].fillna(0.0), total=item.total or 100, confidence=confidence
+                ),
             )
-            parts["stated_importance"] = stated
     if ep:
         dims = {i: inst.item(i).dimension for i in ep if inst.item(i).dimension}
         weights: dict[Hashable, float] | None = None
         if stated is not None:
             shares = stated.summary["share"]
             weights = {d: float(shares.loc[d]) for d in set(dims.values()) if d in shares.index}
-        parts["gaps"] = stats.gap_scores(
-            _block(frame, ep, "perceived"),
-            _block(frame, ep, "expected"),
-            dimensions=dims or None,
-            weights=weights or None,
-            confidence=confidence,
+        _attempt(
+            parts,
+            "gaps",
+            notes,
+            lambda: stats.gap_scores(
+                _block(frame, ep, "perceived"),
+                _block(frame, ep, "expected"),
+                dimensions=dims or None,
+                weights=weights or None,
+                confidence=confidence,
+            ),
         )
         if not zot:
-            parts["overall"] = stats.overall_gap(
-                _block(frame, ep, "perceived"),
-                expected=_block(frame, ep, "expected"),
-                confidence=confidence,
+            _attempt(
+                parts,
+                "overall",
+                notes,
+                lambda: stats.overall_gap(
+                    _block(frame, ep, "perceived"),
+                    expected=_block(frame, ep, "expected"),
+                    confidence=confidence,
+                ),
             )
     battery = zot or ep
     dims_all = inst.dimension_map("tolerance_zone", "expectation_perception")
@@ -308,9 +332,16 @@ def _core(data: SurveyData, confidence: float, notes: list[str]) -> dict[str, An
     for dim in dict.fromkeys(dims_all.values()):
         items = [i for i in battery if dims_all.get(i) == dim]
         if len(items) >= 2:
-            reliability[dim] = stats.cronbach_alpha(
-                _block(frame, items, "perceived"), confidence=confidence
+            alpha = _attempt(
+                {},
+                f"reliability of {dim}",
+                notes,
+                lambda items=items: stats.cronbach_alpha(
+                    _block(frame, items, "perceived"), confidence=confidence
+                ),
             )
+            if alpha is not None:
+                reliability[dim] = alpha
     parts["reliability"] = reliability
     parts |= _loyalty(data, confidence)
     parts |= _drivers(data, notes)
@@ -319,12 +350,29 @@ def _core(data: SurveyData, confidence: float, notes: list[str]) -> dict[str, An
         functional = frame[[f"{i.id}_functional" for i in kano_items]]
         dysfunctional = frame[[f"{i.id}_dysfunctional" for i in kano_items]]
         features: list[Hashable] = [i.feature or i.id for i in kano_items]
-        parts["kano"] = stats.kano(
-            functional.set_axis(features, axis=1),
-            dysfunctional.set_axis(features, axis=1),
-            features=features,
+        _attempt(
+            parts,
+            "kano",
+            notes,
+            lambda: stats.kano(
+                functional.set_axis(features, axis=1),
+                dysfunctional.set_axis(features, axis=1),
+                features=features,
+            ),
         )
     return parts
+
+
+def _attempt(parts: dict[str, Any], name: str, notes: list[str], compute: Any) -> Any:
+    """``compute()`` stored as ``parts[name]``; when the answers cannot support it (a whole
+    part skipped, too few answers) the part is left out and the reason noted instead."""
+    try:
+        value = compute()
+    except DataError as exc:
+        notes.append(f"{name}: left out, {exc}")
+        return None
+    parts[name] = value
+    return value
 
 
 def _loyalty(data: SurveyData, confidence: float) -> dict[str, Any]:
