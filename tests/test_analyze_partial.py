@@ -26,6 +26,7 @@ def test_analyze_and_report_without_kano_answers(
     assert code == 0, err
     assert "Traceback" not in out + err
     assert "KeyError" not in out + err
+    assert "left out" in out + err  # the note says which part and why
     report = tmp_path / "r.html"
     code, _, err = cli("--db", db, "report", "--survey", mini_survey, "--out", report)
     assert code == 0, err

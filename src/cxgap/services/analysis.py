@@ -367,7 +367,9 @@ def _attempt(parts: dict[str, Any], name: str, notes: list[str], compute: Any) -
     """``compute()`` stored as ``parts[name]``; when the answers cannot support it (a whole
     part skipped, too few answers) the part is left out and the reason noted instead."""
     try:
-        value = compute()
+        with warnings.catch_warnings():  # an empty part's means warn before the error says why
+            warnings.simplefilter("ignore", RuntimeWarning)
+            value = compute()
     except DataError as exc:
         notes.append(f"{name}: left out, {exc}")
         return None
