@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -17,7 +17,9 @@ from rich.table import Table
 from cxgap.cli.app import app, console
 from cxgap.cli.context import state
 from cxgap.segments import SEGMENT_HELP
-from cxgap.services.analysis import Finding, SurveyAnalysis
+
+if TYPE_CHECKING:
+    from cxgap.services.analysis import Finding, SurveyAnalysis
 
 TERMINAL_SECTIONS_LEFT_OUT = ("methods",)
 """Report sections the terminal does not print."""

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 
 from cxgap import __version__
 from cxgap.cli.context import state
 from cxgap.cli.output import shown, visible
 from cxgap.cli.progress import progress_bar
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 console = Console(soft_wrap=True)
 console_err = Console(stderr=True, soft_wrap=True)
@@ -88,14 +90,16 @@ def start(
         )
     surveys_list()
     _latest_findings(engine)
-    _first_admin(engine)
+    first_admin(engine, actor="cxgap start")
+    survey_link(engine)
 
 
 DEMO_ADMIN = "admin@cxgap.demo"
 
 
-def _first_admin(engine: Engine) -> None:
-    """On a database without accounts, create an administrator so the dashboard opens."""
+def first_admin(engine: Engine, *, actor: str) -> None:
+    """On a database without accounts, create an administrator so the dashboard opens,
+    and print its sign-in (once: only the password's hash is kept)."""
     import secrets
 
     from cxgap.services.accounts import any_users, create_account
@@ -103,15 +107,30 @@ def _first_admin(engine: Engine) -> None:
     if any_users(engine):
         return
     password = secrets.token_urlsafe(12)
-    create_account(
-        engine, DEMO_ADMIN, password, role="admin", name="Administrator", actor="cxgap start"
-    )
+    create_account(engine, DEMO_ADMIN, password, role="admin", name="Administrator", actor=actor)
     console.print(
         f"dashboard sign-in (shown once): {DEMO_ADMIN} / {password}  "
         f"(change it: cxgap users set-password {DEMO_ADMIN})",
         highlight=False,
         markup=False,
     )
+
+
+def survey_link(engine: Engine, base_url: str | None = None) -> None:
+    """Print a link to try the newest customer survey (a shared link, one answer per
+    browser), when there is one."""
+    from cxgap.services.collection import create_invitations, signing_secret
+    from cxgap.services.surveys import list_surveys
+    from cxgap.settings import get_settings
+    from cxgap.web.main import DEFAULT_BASE_URL
+
+    customer = [s for s in list_surveys(engine) if s.audience == "customers"]
+    if not customer:
+        return
+    key = customer[-1].key
+    link = create_invitations(engine, signing_secret(state.url), key, anonymous=1)[0]
+    base = (base_url or get_settings().web.base_url or DEFAULT_BASE_URL).rstrip("/")
+    console.print(f"try the survey {shown(key)}: {base}/s/{link.token}", highlight=False)
 
 
 def _latest_findings(engine: Engine) -> None:
@@ -149,9 +168,19 @@ def demo(
     ] = False,
 ) -> None:
     """Load the demo organisation (a district-heating utility) with planted truths."""
-    from cxgap.services.demo import load_demo
+    from cxgap.services.demo import SURVEY_PREFIX, load_demo
+    from cxgap.services.surveys import list_surveys
 
     engine = state.engine()
+    present = [s.key for s in list_surveys(engine) if s.key.startswith(SURVEY_PREFIX)]
+    if present:
+        console.print(
+            f"the demo organisation is already loaded ({len(present)} surveys, "
+            f"{shown(present[0])} to {shown(present[-1])}); nothing to do. To load it afresh, "
+            "give a new database: cxgap --db demo-2.db demo",
+            highlight=False,
+        )
+        return
     with progress_bar(console) as progress:
         result = load_demo(
             engine, seed=seed, customers=customers, if_empty=if_empty, progress=progress

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-
-from cxgap.services.database import database_url, open_database
-from cxgap.settings import get_settings
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @dataclass
@@ -16,10 +15,15 @@ class CliState:
 
     @property
     def url(self) -> str:
+        from cxgap.services.database import database_url
+        from cxgap.settings import get_settings
+
         return database_url(self.db) if self.db else get_settings().database_url
 
     def engine(self) -> Engine:
         """The database engine, its schema brought up to date."""
+        from cxgap.services.database import open_database
+
         return open_database(self.url)
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import csv
 import gc
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cxgap.cli.app import app, console
 from cxgap.cli.context import state
-from cxgap.settings import WebSettings
+from cxgap.errors import ConflictError
+
+if TYPE_CHECKING:
+    from cxgap.settings import WebSettings
 
 invitations_app = typer.Typer(help="Survey links for customers or managers.", no_args_is_help=True)
 app.add_typer(invitations_app, name="invitations")
@@ -33,6 +36,23 @@ def freeze_loaded_objects() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse, before anything is announced, a port another program already listens on."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConflictError(
+                f"cannot serve at {host} port {port}: {exc.strerror or exc} (another program, "
+                f"perhaps another cxgap serve, is using it); stop it, or choose a free port "
+                f"with --port {port + 1 if port < 65535 else 8000}"
+            ) from None
 
 
 SERVE_OPTIONS = {"web.proxy_headers": "--proxy-headers", "web.secure_cookies": "--secure-cookies"}
@@ -76,14 +96,14 @@ def serve(
     """Run the web application (survey forms) until interrupted."""
     import uvicorn
 
-    from cxgap.services.collection import create_invitations
+    from cxgap.cli.app import first_admin, survey_link
     from cxgap.services.demo import load_demo
-    from cxgap.services.surveys import list_surveys
     from cxgap.web.main import create_app
 
     web = web_settings(proxy_headers=proxy_headers, secure_cookies=secure_cookies)
     secure = web.cookies_secure
 
+    check_port_free(host, port)
     engine = state.engine()
     console.print(f"database: {engine.url.render_as_string(hide_password=True)}")
     address = f"http://{host}:{port}"
@@ -93,10 +113,8 @@ def serve(
             loaded = load_demo(engine, if_empty=True)
         if loaded is not None:
             console.print(f"loaded the demo organisation ({loaded.responses:,} responses)")
-            customer = [s for s in list_surveys(engine) if s.audience == "customers"]
-            if customer:
-                link = create_invitations(engine, _secret(), customer[-1].key, anonymous=1)[0]
-                console.print(f"try the survey {customer[-1].key}: {base}/s/{link.token}")
+    survey_link(engine, base)
+    first_admin(engine, actor="cxgap serve")
     application = create_app(engine, options=web, base_url=base)
     freeze_loaded_objects()
     console.print(f"cxgap is serving at {address} (Ctrl+C stops it)", highlight=False)

@@ -12,9 +12,10 @@ break a whole export.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 from cxgap.text.control import replace_forbidden
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
@@ -84,6 +84,20 @@ def _page_access(request: Request, exc: Exception) -> Response:
     return RedirectResponse(f"/login?{urlencode({'next': target})}", 303)
 
 
+def _root() -> Response:
+    """The site's address leads to the dashboard (which asks for a sign-in first)."""
+    return RedirectResponse("/dashboard", 303)
+
+
+def _icon() -> Response:
+    """The site's icon, for browsers that ask for ``/favicon.ico``."""
+    return FileResponse(
+        STATIC / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"cache-control": "public, max-age=86400"},
+    )
+
+
 def create_app(
     engine: Engine, *, options: WebOptions | None = None, base_url: str | None = None
 ) -> FastAPI:
@@ -112,6 +126,8 @@ def create_app(
     if options.baseline:
         app.include_router(baseline.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_api_route("/", _root, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_api_route("/favicon.ico", _icon, methods=["GET", "HEAD"], include_in_schema=False)
 
     async def too_large(scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
