@@ -11,7 +11,7 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from cxgap.errors import DataError
-from cxgap.stats import ces, compare_nps, csat, nps
+from cxgap.stats import ces, compare_nps, cronbach_alpha, csat, nps
 
 
 def test_nps_by_hand() -> None:
@@ -22,7 +22,7 @@ def test_nps_by_hand() -> None:
     assert res.se == pytest.approx(100 * np.sqrt(0.0859375))
     z = stats.norm.ppf(0.975)
     assert (res.ci_low, res.ci_high) == pytest.approx((25 - z * res.se, 25 + z * res.se))
-    assert list(res.summary["count"]) == [4, 2, 2]
+    assert list(res.summary["count"]) == [8, 4, 2, 2]  # the NPS row (n), then the categories
     assert (res.share_promoters, res.share_passives, res.share_detractors) == (0.5, 0.25, 0.25)
     assert res.n == 8
     json.dumps(res.to_dict())
@@ -134,3 +134,21 @@ def test_ces_share_of_top_three_of_seven() -> None:
     assert list(res.summary.loc[res.summary.in_box, "value"]) == [5, 6, 7]
     with pytest.raises(DataError, match="value 0 is outside"):
         ces([0, 5])
+
+
+def test_result_reprs_show_plain_numbers() -> None:
+    res = nps([10, 9, 8, 7, 6, 3, 10, 10])
+    assert "np.float64" not in repr(res) and "np.int64" not in repr(res)
+    assert "nps=25.0" in repr(res)
+    alpha = cronbach_alpha([[3, 4, 3], [5, 5, 4], [1, 2, 2], [4, 4, 5]])
+    assert "np.float64" not in repr(alpha) and "alpha=0.93" in repr(alpha)
+
+
+def test_summaries_hold_the_headline_number() -> None:
+    res = nps([10, 9, 8, 7, 6, 3, 10, 10])
+    row = res.summary.set_index("category").loc["nps"]
+    assert row["count"] == 8 and row["share"] == 0.25
+    assert (row["ci_low"], row["ci_high"]) == (res.ci_low / 100, res.ci_high / 100)
+    alpha = cronbach_alpha([[3, 4, 3], [5, 5, 4], [1, 2, 2], [4, 4, 5]])
+    total = alpha.summary.set_index("item").loc["(all items)"]
+    assert total["alpha"] == alpha.alpha and total["n"] == 4

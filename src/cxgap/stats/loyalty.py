@@ -68,8 +68,10 @@ def _observed(matrix: Matrix) -> np.ndarray:
 class NPS(StatResult):
     """Result of :func:`nps`.
 
-    ``summary`` has one row per category (promoters, passives, detractors): ``category``,
-    ``count``, ``share`` and its Wilson interval ``ci_low``/``ci_high``. Scalars: ``nps`` in
+    ``summary`` has a first row ``nps`` (``count`` = n, ``share`` = the NPS as a fraction
+    -1..1, its interval in ``ci_low``/``ci_high``), then one row per category (promoters,
+    passives, detractors): ``category``, ``count``, ``share`` and its Wilson interval
+    ``ci_low``/``ci_high``. Scalars: ``nps`` in
     points (-100..100), its ``se`` and interval ``ci_low``/``ci_high`` in points, ``n`` and
     the category shares.
     """
@@ -130,21 +132,22 @@ def nps(scores: Any, *, confidence: float = 0.95) -> NPS:
     z = stats.norm.ppf(0.5 + confidence / 2.0)
     low, high = wilson_interval(counts, n, confidence=confidence)
     shares = counts / n
+    interval = (score - z * se, score + z * se)
     summary = pd.DataFrame(
         {
-            "category": list(_CATEGORIES),
-            "count": counts,
-            "share": shares,
-            "ci_low": low,
-            "ci_high": high,
+            "category": ["nps", *_CATEGORIES],
+            "count": [n, *counts],
+            "share": [score / 100.0, *shares],
+            "ci_low": [interval[0] / 100.0, *low],
+            "ci_high": [interval[1] / 100.0, *high],
         }
     )
     return NPS(
         summary=summary,
         nps=score,
         se=se,
-        ci_low=score - z * se,
-        ci_high=score + z * se,
+        ci_low=interval[0],
+        ci_high=interval[1],
         n=n,
         share_promoters=float(shares[0]),
         share_passives=float(shares[1]),

@@ -99,7 +99,9 @@ class CronbachAlpha(StatResult):
 
     ``summary`` has one row per item: ``item``, ``n`` (answers), ``mean``, ``sd``,
     ``item_rest_r`` (correlation of the item with the sum of the other items, from the
-    covariance matrix used), ``alpha_if_deleted`` (NaN with fewer than three items).
+    covariance matrix used), ``alpha_if_deleted`` (NaN with fewer than three items); a last
+    row ``(all items)`` holds the scale's ``alpha`` with its interval ``ci_low``/``ci_high``
+    and ``n`` (respondents), the columns that are empty on the item rows.
     """
 
     alpha: float
@@ -180,6 +182,11 @@ def cronbach_alpha(
             "alpha_if_deleted": if_deleted,
         }
     )
+    total_row = pd.DataFrame(
+        {"item": ["(all items)"], "n": [moments.n], "alpha": [alpha]}
+        | {"ci_low": [ci_low], "ci_high": [ci_high]}
+    )
+    summary = pd.concat([summary, total_row], ignore_index=True)
     return CronbachAlpha(
         summary=summary,
         alpha=float(alpha),

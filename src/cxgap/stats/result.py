@@ -57,6 +57,14 @@ class StatResult:
 
     summary: pd.DataFrame
 
+    def __post_init__(self) -> None:
+        # numpy scalars become Python numbers: the values compare and print plainly
+        # (``0.93``, not ``np.float64(0.93)``) in reprs, notebooks and JSON alike.
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, np.generic) and isinstance(value.item(), bool | int | float):
+                object.__setattr__(self, field.name, value.item())
+
     def to_dict(self) -> dict[str, Any]:
         """All fields as JSON-compatible values (DataFrames become lists of records)."""
         return {
