@@ -102,16 +102,21 @@ def _restore_keys(world: World) -> None:
         session.execute(update(ApiKey).values(revoked_at=None))
 
 
-def fuzz(world: World, *, examples: int) -> FuzzReport:
-    """Send ``examples`` generated requests per operation; raise on the first failure."""
+def fuzz(world: World, *, examples: int, share: tuple[int, int] = (0, 1)) -> FuzzReport:
+    """Send ``examples`` generated requests per operation; raise on the first failure.
+
+    ``share=(k, n)`` takes every n-th operation starting at the k-th, so that a long run
+    can be split over test modules (and so over parallel workers)."""
     app = world.client.app
     with_survey_keys(app.openapi(), [s.key for s in list_surveys(world.engine)])  # type: ignore[attr-defined]
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     headers = world.as_role("admin")
     report = FuzzReport()
-    for result in schema.get_all_operations():
+    part, parts = share
+    for position, result in enumerate(schema.get_all_operations()):
         operation = result.ok()  # type: ignore[union-attr]  # an invalid one fails here
-        _fuzz_operation(world, operation, headers, report, examples)
+        if position % parts == part:
+            _fuzz_operation(world, operation, headers, report, examples)
     return report
 
 
