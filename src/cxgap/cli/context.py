@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -24,3 +25,8 @@ class CliState:
 
 
 state = CliState()
+
+
+def cli_actor() -> str:
+    """Who the audit log records for a command: the operating-system user."""
+    return f"cli:{getpass.getuser()}"
