@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from cxgap.store.accounts import AuditEvent
 from cxgap.store.database import get_engine, transaction
+from cxgap.store.models import Customer
 
 DATA = Path(__file__).parent / "data"
 Cli = Callable[..., tuple[int, str, str]]
@@ -244,3 +245,21 @@ def test_imports_exports_and_surveys_are_audited(cli: Cli, imported: Path, tmp_p
         "duplicates": 0,
     }
     assert "responses.import" in out and "responses.export" in out
+
+
+def test_demo_load_and_erasure_are_audited(cli: Cli, tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    code, _, err = cli("--db", db, "demo", "--customers", "100")
+    assert code == 0, err
+    with transaction(get_engine(str(db))) as session:
+        customer = session.scalar(select(Customer.external_id).order_by(Customer.id))
+    assert customer is not None
+    code, _, err = cli("--db", db, "customers", "erase", customer, "--yes")
+    assert code == 0, err
+    code, out, _ = cli("--db", db, "audit")
+    assert code == 0
+    with transaction(get_engine(str(db))) as session:
+        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [e.action for e in events] == ["demo.load", "customer.erase"]
+    assert events[0].details == {"seed": 7, "customers": 100, "responses": 280}
+    assert "demo.load" in out and "customer.erase" in out

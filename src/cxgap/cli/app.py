@@ -82,7 +82,7 @@ def start(
     engine = state.engine()
     console.print(f"database: {engine.url.render_as_string(hide_password=True)}")
     with progress_bar(console) as progress:
-        loaded = load_demo(engine, seed=seed, if_empty=True, progress=progress)
+        loaded = load_demo(engine, seed=seed, if_empty=True, progress=progress, actor=cli_actor())
     if loaded is not None:
         console.print(
             "empty database: loaded the demo organisation "
@@ -157,7 +157,12 @@ def demo(
     engine = state.engine()
     with progress_bar(console) as progress:
         result = load_demo(
-            engine, seed=seed, customers=customers, if_empty=if_empty, progress=progress
+            engine,
+            seed=seed,
+            customers=customers,
+            if_empty=if_empty,
+            progress=progress,
+            actor=cli_actor(),
         )
     if result is None:
         console.print("the database already has surveys; demo data not loaded (--if-empty)")
@@ -348,14 +353,9 @@ def surveys_create(
     """Field an instrument as a new survey."""
     from cxgap.services.surveys import ensure_survey
 
+    engine, actor = state.engine(), cli_actor()
     ensure_survey(
-        state.engine(),
-        key,
-        instrument=instrument,
-        wave=wave,
-        name=name,
-        must_be_new=True,
-        actor=cli_actor(),
+        engine, key, instrument=instrument, wave=wave, name=name, must_be_new=True, actor=actor
     )
     console.print(f"survey {shown(repr(key))} created with instrument {shown(repr(instrument))}")
 
