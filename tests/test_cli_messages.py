@@ -144,7 +144,7 @@ def test_invitations_for_all_customers_twice_need_again_and_skip_other_audiences
     assert code == 0 and "1 link," in out, err
     code, out, err = cli("--db", db, "invitations", "create", "--survey", "cx", "--all")
     assert code == 0, err
-    assert "C1  " in out and "C2  " in out and "M1" not in out and "2 links," in out
+    assert "C1  " in out and "C2  " in out and "M1  " not in out and "2 links," in out
     _refused(
         cli("--db", db, "invitations", "create", "--survey", "cx", "--all"),
         5,
