@@ -56,6 +56,7 @@ def test_output_folder_that_does_not_exist_is_refused_before_any_work(
         ("report", "--survey", "w1", "--out", missing / "r.html"),
         ("imports", "quarantine", "1", "--out", missing / "q.csv"),
         ("analyze", "--survey", "w1", "--json", missing / "a.json"),
+        ("index", "--survey", "w1", "--bootstrap", "100", "--json", missing / "i.json"),
         ("customers", "export", "c1", "--out", missing / "c.json"),
         (
             "invitations",
