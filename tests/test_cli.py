@@ -27,7 +27,7 @@ def test_import_export_and_list(cli: Cli, tmp_path: Path) -> None:
     code, out, _ = cli("--db", db, "surveys", "list")
     assert code == 0 and "w1" in out and "mini v1" in out
     code, out, _ = cli("--db", db, "export", "--survey", "w1", "--out", tmp_path / "o.parquet")
-    assert code == 0 and "1 responses written" in out
+    assert code == 0 and "1 response written" in out
     assert (tmp_path / "o.parquet").stat().st_size > 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from pathlib import Path
@@ -12,7 +11,9 @@ import typer
 from rich.table import Table
 
 from cxgap.cli.app import app, console
-from cxgap.cli.context import state
+from cxgap.cli.checks import language as language_code
+from cxgap.cli.checks import output_file
+from cxgap.cli.context import cli_actor, state
 from cxgap.errors import ValidationError
 
 users_app = typer.Typer(help="Accounts and roles.", no_args_is_help=True)
@@ -23,16 +24,17 @@ app.add_typer(keys_app, name="apikeys")
 app.add_typer(customers_app, name="customers")
 
 
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
-
-
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\n")
         if not password:
             raise ValidationError("no password on standard input")
         return password
+    if not sys.stdin.isatty():
+        raise ValidationError(
+            "no terminal to ask for the password: give --password-stdin and pipe the "
+            "password in (e.g. printf '%s\\n' \"$PASSWORD\" | cxgap users ... --password-stdin)"
+        )
     first = typer.prompt("password", hide_input=True)
     second = typer.prompt("repeat password", hide_input=True)
     if first != second:
@@ -54,10 +56,11 @@ def users_create(
     from cxgap.services.accounts import check_account_texts, create_account
 
     check_account_texts(email, name)
+    language = language_code(language, "--language") or "en"
     engine = state.engine()
     password = _read_password(password_stdin)
     user = create_account(
-        engine, email, password, role=role, name=name, language=language, actor=_actor()
+        engine, email, password, role=role, name=name, language=language, actor=cli_actor()
     )
     console.print(f"user {user.email} created with role {user.role}")
 
@@ -75,7 +78,7 @@ def users_list() -> None:
             u.name or "",
             u.role,
             "yes" if u.active else "no",
-            str(u.last_login_at or ""),
+            f"{u.last_login_at:%Y-%m-%d %H:%M} UTC" if u.last_login_at else "never",
         )
     console.print(table)
 
@@ -86,7 +89,7 @@ def users_set_role(email: str, role: str) -> None:
     from cxgap.services.accounts import update_account, user_id_of
 
     engine = state.engine()
-    update_account(engine, user_id_of(engine, email), role=role, actor=_actor())
+    update_account(engine, user_id_of(engine, email), role=role, actor=cli_actor())
     console.print(f"{email} now has role {role}")
 
 
@@ -103,7 +106,7 @@ def users_set_password(
 
     password = _read_password(password_stdin)
     engine = state.engine()
-    change_password(engine, user_id_of(engine, email), password, actor=_actor())
+    change_password(engine, user_id_of(engine, email), password, actor=cli_actor())
     console.print(f"password of {email} changed")
 
 
@@ -113,7 +116,7 @@ def users_disable(email: str) -> None:
     from cxgap.services.accounts import update_account, user_id_of
 
     engine = state.engine()
-    update_account(engine, user_id_of(engine, email), active=False, actor=_actor())
+    update_account(engine, user_id_of(engine, email), active=False, actor=cli_actor())
     console.print(f"{email} disabled")
 
 
@@ -126,7 +129,7 @@ def keys_create(
     from cxgap.services.accounts import new_api_key, user_id_of
 
     engine = state.engine()
-    new = new_api_key(engine, user_id_of(engine, email), name, actor=_actor())
+    new = new_api_key(engine, user_id_of(engine, email), name, actor=cli_actor())
     console.print(f"API key {new.id} ({new.name}); store it now, it is not shown again:")
     console.print(new.key, highlight=False, markup=False)
 
@@ -136,7 +139,7 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="Number of the key.")
     """Revoke an API key."""
     from cxgap.services.accounts import revoke_key
 
-    revoke_key(state.engine(), key_id, actor=_actor())
+    revoke_key(state.engine(), key_id, actor=cli_actor())
     console.print(f"API key {key_id} revoked")
 
 
@@ -148,6 +151,8 @@ def customers_export(
     """Everything stored about a customer, as JSON (right of access)."""
     from cxgap.services.privacy import export_customer
 
+    if out is not None:
+        output_file(out, suffixes=(".json",))
     text = json.dumps(export_customer(state.engine(), customer), indent=1, ensure_ascii=False)
     if out is None:
         console.print(text, highlight=False, markup=False)
@@ -166,7 +171,7 @@ def customers_erase(
 
     if not yes and not typer.confirm(f"erase customer {customer} for good?"):
         raise typer.Exit(1)
-    counts = erase_customer(state.engine(), customer, actor=_actor())
+    counts = erase_customer(state.engine(), customer, actor=cli_actor())
     console.print(
         f"customer {customer} erased: "
         + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())

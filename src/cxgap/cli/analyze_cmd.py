@@ -15,8 +15,10 @@ import typer
 from rich.table import Table
 
 from cxgap.cli.app import app, console
+from cxgap.cli.checks import output_file
 from cxgap.cli.context import state
 from cxgap.segments import SEGMENT_HELP
+from cxgap.text import counted
 
 if TYPE_CHECKING:
     from cxgap.services.analysis import Finding, SurveyAnalysis
@@ -48,12 +50,14 @@ def analyze(
     """Run every analysis the survey's instrument supports and print a summary."""
     from cxgap.services.analysis import analyze_survey
 
+    if json_file is not None:
+        output_file(json_file, "--json", suffixes=(".json",))
     with console.status(f"analysing {survey}..."):
         result = analyze_survey(state.engine(), survey, by=by, confidence=confidence)
     info = result.survey
     console.print(
         f"[bold]{info.name}[/] ({info.key}, {info.instrument} "
-        f"v{info.version}): {info.n_responses:,} responses",
+        f"v{info.version}): {counted(info.n_responses, 'response')}",
         highlight=False,
     )
     print_sections(result)

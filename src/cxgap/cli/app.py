@@ -10,9 +10,11 @@ from rich.console import Console
 from rich.table import Table
 
 from cxgap import __version__
-from cxgap.cli.context import state
+from cxgap.cli.checks import language, output_file
+from cxgap.cli.context import cli_actor, state
 from cxgap.cli.output import shown, visible
 from cxgap.cli.progress import progress_bar
+from cxgap.text import counted
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -82,11 +84,12 @@ def start(
     engine = state.engine()
     console.print(f"database: {engine.url.render_as_string(hide_password=True)}")
     with progress_bar(console) as progress:
-        loaded = load_demo(engine, seed=seed, if_empty=True, progress=progress)
+        loaded = load_demo(engine, seed=seed, if_empty=True, progress=progress, actor=cli_actor())
     if loaded is not None:
         console.print(
-            f"empty database: loaded the demo organisation ({loaded.responses:,} "
-            f"responses from {loaded.customers:,} customers)"
+            "empty database: loaded the demo organisation "
+            f"({counted(loaded.responses, 'response')} "
+            f"from {counted(loaded.customers, 'customer')})"
         )
     surveys_list()
     _latest_findings(engine)
@@ -183,7 +186,12 @@ def demo(
         return
     with progress_bar(console) as progress:
         result = load_demo(
-            engine, seed=seed, customers=customers, if_empty=if_empty, progress=progress
+            engine,
+            seed=seed,
+            customers=customers,
+            if_empty=if_empty,
+            progress=progress,
+            actor=cli_actor(),
         )
     if result is None:
         console.print("the database already has surveys; demo data not loaded (--if-empty)")
@@ -226,7 +234,7 @@ def import_(
 
     engine = state.engine()
     if instrument:
-        ensure_survey(engine, survey, instrument=instrument)
+        ensure_survey(engine, survey, instrument=instrument, actor=cli_actor())
     codes = [*DEFAULT_MISSING_CODES, *missing] if missing else list(DEFAULT_MISSING_CODES)
     with progress_bar(console) as progress:
         summary = import_file(
@@ -238,12 +246,13 @@ def import_(
             sheet=sheet,
             missing_codes=codes,
             progress=progress,
+            actor=cli_actor(),
         )
     how = "detected" if summary.encoding_detected else "given"
     enc = f", encoding {summary.encoding} ({how})" if summary.encoding else ""
     console.print(
         f"{shown(summary.file)}: {summary.file_format.upper()}, {summary.layout} "
-        f"layout{enc}, {summary.rows:,} rows"
+        f"layout{enc}, {counted(summary.rows, 'row')}"
     )
     table = Table(show_header=True)
     for name in ("accepted", "rejected", "duplicate"):
@@ -272,10 +281,11 @@ def export(
     out: Annotated[Path, typer.Option(help="Output file: .csv, .xlsx or .parquet.")],
 ) -> None:
     """Export a survey's responses (re-importable, canonical column names)."""
-    from cxgap.services.response_browser import export_survey
+    from cxgap.services.response_browser import EXPORT_FORMATS, export_survey
 
-    rows = export_survey(state.engine(), survey, out)
-    console.print(f"{rows:,} responses written to {shown(out)}")
+    output_file(out, suffixes=[f".{f}" for f in EXPORT_FORMATS])
+    rows = export_survey(state.engine(), survey, out, actor=cli_actor())
+    console.print(f"{counted(rows, 'response')} written to {shown(out)}")
 
 
 @instruments_app.command("list")
@@ -303,6 +313,7 @@ def instruments_show(
     """Show an instrument's items and answer columns."""
     from cxgap.instruments import get_instrument
 
+    lang = language(lang) or "en"
     inst = get_instrument(instrument)
     console.print(
         f"[bold]{shown(inst.title.get(lang, inst.id))}[/] "
@@ -336,7 +347,7 @@ def instruments_validate(
     inst = load_instrument(file)
     console.print(
         f"{shown(file)}: valid instrument {shown(repr(inst.id))} version {inst.version} with "
-        f"{len(inst.items)} items in {', '.join(inst.languages)}"
+        f"{counted(len(inst.items), 'item')} in {', '.join(inst.languages)}"
     )
 
 
@@ -371,8 +382,9 @@ def surveys_create(
     """Field an instrument as a new survey."""
     from cxgap.services.surveys import ensure_survey
 
+    engine, actor = state.engine(), cli_actor()
     ensure_survey(
-        state.engine(), key, instrument=instrument, wave=wave, name=name, must_be_new=True
+        engine, key, instrument=instrument, wave=wave, name=name, must_be_new=True, actor=actor
     )
     console.print(f"survey {shown(repr(key))} created with instrument {shown(repr(instrument))}")
 
@@ -420,6 +432,8 @@ def imports_quarantine(
     from cxgap.services.imports import quarantined_rows
     from cxgap.services.response_browser import write_csv
 
+    if out is not None:
+        output_file(out, suffixes=(".csv",))
     rows = quarantined_rows(state.engine(), batch)
     if out is not None:
         write_csv(
@@ -435,7 +449,7 @@ def imports_quarantine(
                 for r in rows
             ),
         )
-        console.print(f"{len(rows):,} rejected rows written to {shown(out)}")
+        console.print(f"{counted(len(rows), 'rejected row')} written to {shown(out)}")
         return
     if not rows:
         console.print(f"import batch {batch} has no rejected rows")

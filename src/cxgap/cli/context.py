@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,3 +29,8 @@ class CliState:
 
 
 state = CliState()
+
+
+def cli_actor() -> str:
+    """Who the audit log records for a command: the operating-system user."""
+    return f"cli:{getpass.getuser()}"

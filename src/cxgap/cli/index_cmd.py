@@ -12,6 +12,7 @@ from rich import box
 from rich.table import Table
 
 from cxgap.cli.app import app, console
+from cxgap.cli.checks import output_file
 from cxgap.cli.context import state
 from cxgap.errors import ConfigurationError
 
@@ -64,6 +65,8 @@ def index(
     """Fit the ACSI or ECSI model to a survey: 0-100 index scores, paths, R², reliability."""
     from cxgap.services.satisfaction_index import fit_index
 
+    if json_file is not None:
+        output_file(json_file, "--json", suffixes=(".json",))
     engine = state.engine()
     label = model.upper()
     if bootstrap:

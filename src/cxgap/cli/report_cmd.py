@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 import typer
 
 from cxgap.cli.app import app, console
+from cxgap.cli.checks import language, output_file
 from cxgap.cli.context import state
 from cxgap.segments import SEGMENT_HELP
+
+REPORT_SUFFIXES = (".html", ".htm", ".pdf")
+"""File name endings `cxgap report --out` writes."""
 
 
 @app.command()
@@ -27,7 +31,7 @@ def report(
             f"{SEGMENT_HELP}."
         ),
     ] = None,
-    lang: Annotated[Literal["en", "zh", "fa"], typer.Option(help="Language: en, zh or fa.")] = "en",
+    lang: Annotated[str, typer.Option(help="Language: en, zh or fa.")] = "en",
     format: Annotated[
         Literal["html", "pdf"] | None,
         typer.Option("--format", help="html or pdf (default: from the --out suffix)."),
@@ -42,23 +46,29 @@ def report(
     ] = None,
 ) -> None:
     """Write the satisfaction report of a survey (charts, tables, methods) as HTML or PDF."""
+    from cxgap.services.surveys import require_surveys
+
+    code = cast(Literal["en", "zh", "fa"], language(lang))
+    output_file(out, suffixes=REPORT_SUFFIXES)
+    chosen = format or ("pdf" if out.suffix.lower() == ".pdf" else "html")
+    engine = state.engine()
+    require_surveys(engine, survey, compare)
     from cxgap.reports import build_report
 
-    chosen = format or ("pdf" if out.suffix.lower() == ".pdf" else "html")
     with console.status(f"building the report of {survey}..."):
         result = build_report(
-            state.engine(),
+            engine,
             survey,
             compare=compare,
             by=by,
-            lang=lang,
+            lang=code,
             format=chosen,
             out=out,
             public=public,
             min_cell=min_cell,
         )
     console.print(
-        f"{chosen.upper()} report ({lang}, {len(result.document.sections)} sections, "
+        f"{chosen.upper()} report ({code}, {len(result.document.sections)} sections, "
         f"{len(result.content):,} bytes) written to {out}",
         highlight=False,
     )

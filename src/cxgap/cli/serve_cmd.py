@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cxgap.cli.app import app, console
-from cxgap.cli.context import state
+from cxgap.cli.checks import language, output_file
+from cxgap.cli.context import cli_actor, state
 from cxgap.errors import ConflictError
+from cxgap.text import counted
 
 if TYPE_CHECKING:
     from cxgap.settings import WebSettings
@@ -112,7 +114,7 @@ def serve(
         with console.status("empty database: loading the demo organisation..."):
             loaded = load_demo(engine, if_empty=True)
         if loaded is not None:
-            console.print(f"loaded the demo organisation ({loaded.responses:,} responses)")
+            console.print(f"loaded the demo organisation ({counted(loaded.responses, 'response')})")
     survey_link(engine, base)
     first_admin(engine, actor="cxgap serve")
     application = create_app(engine, options=web, base_url=base)
@@ -150,7 +152,16 @@ def invitations_create(
         typer.Option(help="Text or CSV file of customer ids (first column), one per line."),
     ] = None,
     all_customers: Annotated[
-        bool, typer.Option("--all", help="A link for every customer.")
+        bool,
+        typer.Option(
+            "--all",
+            help="A link for every customer of the survey's audience (customers known only "
+            "from surveys of another audience, such as managers, are left out).",
+        ),
+    ] = False,
+    again: Annotated[
+        bool,
+        typer.Option("--again", help="Also give a second link to customers who already have one."),
     ] = False,
     anonymous: Annotated[
         int, typer.Option(min=0, help="Shared links anyone may open (each browser answers once).")
@@ -174,19 +185,24 @@ def invitations_create(
     out: Annotated[Path | None, typer.Option(help="Write customer,link rows to this CSV.")] = None,
 ) -> None:
     """Create invitation links; each link is printed (or written) once and never stored."""
-    from cxgap.services.collection import create_invitations
+    from cxgap.services.surveys import issue_invitations
     from cxgap.settings import get_settings
     from cxgap.web.main import DEFAULT_BASE_URL
 
+    lang = language(lang)
+    if out is not None:
+        output_file(out, suffixes=(".csv",))
     ids: list[str] | None = None
     if customers is not None:
         with customers.open(encoding="utf-8-sig", newline="") as handle:
             rows = [row[0].strip() for row in csv.reader(handle) if row and row[0].strip()]
         ids = [r for r in rows if r.lower() not in ("customer_id", "customer", "id")]
-    links = create_invitations(
+    links = issue_invitations(
         state.engine(),
         _secret(),
         survey,
+        actor=cli_actor(),
+        again=again,
         customers=ids,
         all_customers=all_customers,
         anonymous=anonymous,
@@ -211,9 +227,11 @@ def invitations_create(
                 for link in links
             ),
         )
-        console.print(f"{len(links):,} link(s) to survey {survey!r} written to {out}")
+        console.print(f"{counted(len(links), 'link')} to survey {survey!r} written to {out}")
         return
     for link in links:
         who = link.customer or link.kind
         console.print(f"{who}  {base}/s/{link.token}", highlight=False, markup=False)
-    console.print(f"{len(links):,} link(s), valid until {links[0].expires_at:%Y-%m-%d %H:%M} UTC")
+    console.print(
+        f"{counted(len(links), 'link')}, valid until {links[0].expires_at:%Y-%m-%d %H:%M} UTC"
+    )

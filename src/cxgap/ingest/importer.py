@@ -195,7 +195,10 @@ def prepare_import(
     rejections += records.rejections
     for record, found in sorted(reasons.items()):
         raw = raw_row(frame, record)
-        reason = "; ".join(f"{col}: {why}" if col else why for col, why in found)
+        # the first reason's column is the rejection's column: not repeated in its text
+        reason = "; ".join(
+            f"{col}: {why}" if col and k else why for k, (col, why) in enumerate(found)
+        )
         first = records.row_of(record, found[0][0])
         for row_number in sorted(records.rows[record], key=lambda n: n != first):
             text = (

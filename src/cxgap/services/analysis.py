@@ -29,6 +29,7 @@ from cxgap.stats.result import StatResult, to_jsonable
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
 from cxgap.store.models import ImportBatch
+from cxgap.text import counted
 
 SCHEMA = "cxgap.analysis/1"
 SEGMENT_ATTRIBUTES = COMPARABLE
@@ -559,7 +560,7 @@ def analyze_survey(
     n = len(data.frame)
     if n < MIN_RESPONSES:
         raise DataError(
-            f"survey {survey!r} has {n} responses; at least {MIN_RESPONSES} are needed "
+            f"survey {survey!r} has {counted(n, 'response')}; at least {MIN_RESPONSES} are needed "
             "for an analysis"
         )
     notes: list[str] = []

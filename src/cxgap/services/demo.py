@@ -17,9 +17,11 @@ from cxgap.demo.generate import WAVE_START, generate
 from cxgap.errors import ConflictError
 from cxgap.ingest.importer import fingerprint_answers
 from cxgap.instruments import Instrument, get_instrument
+from cxgap.services.accounts import audit
 from cxgap.services.customers import customer_ids, upsert_customers
 from cxgap.services.imports import ANSWER_COLUMNS, Progress, answer_rows, insert_responses
 from cxgap.services.surveys import create_survey
+from cxgap.store.accounts import User
 from cxgap.store.bulk import bulk_insert
 from cxgap.store.database import transaction
 from cxgap.store.models import Encounter, FeedbackMessage, Survey
@@ -92,8 +94,10 @@ def load_demo(
     customers: int = 5000,
     if_empty: bool = False,
     progress: Progress = _noop,
+    actor: User | str = "system",
 ) -> DemoResult | None:
-    """Generate and store the demo organisation in one transaction.
+    """Generate and store the demo organisation in one transaction (with the audit log
+    entry of ``actor``).
 
     With ``if_empty`` nothing happens (``None`` is returned) when the database already
     has surveys. Loading twice into the same database is refused.
@@ -150,6 +154,12 @@ def load_demo(
         responses += store_wide(session, survey, management, data.management, source="demo")
         session.execute(insert(Encounter), _records(data.encounters, ids, "occurred_at"))
         session.execute(insert(FeedbackMessage), _records(data.feedback, ids, "received_at"))
+        audit(
+            session,
+            actor,
+            "demo.load",
+            details={"seed": seed, "customers": len(data.customers), "responses": responses},
+        )
         progress("store", steps, steps)
     truths_file = _write_truths(engine, data.truths)
     return DemoResult(

@@ -25,9 +25,11 @@ from cxgap.ingest.normalize import DEFAULT_MISSING_CODES
 from cxgap.ingest.records import Rejection
 from cxgap.instruments.model import NUMERIC_FIELDS, AnswerColumn
 from cxgap.segments import custom_attribute
+from cxgap.services.accounts import audit
 from cxgap.services.customers import SEGMENT_FIELDS, upsert_customers
 from cxgap.services.surveys import instrument_of
 from cxgap.settings import get_settings
+from cxgap.store.accounts import User
 from cxgap.store.bulk import bulk_insert, reserve_ids
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
@@ -233,10 +235,12 @@ def import_file(
     sheet: str | None = None,
     missing_codes: Iterable[str] = DEFAULT_MISSING_CODES,
     progress: Progress = _noop,
+    actor: User | str = "system",
 ) -> ImportSummary:
     """Import a CSV/XLSX/Parquet file of responses into ``survey``.
 
-    Everything happens in one transaction: on any error the database is unchanged.
+    Everything happens in one transaction, the audit log entry of ``actor`` included: on
+    any error the database is unchanged.
     """
     settings = get_settings()
     with transaction(engine) as session:
@@ -330,6 +334,20 @@ def import_file(
                     for r in rejections
                 ],
             )
+        audit(
+            session,
+            actor,
+            "responses.import",
+            target_type="survey",
+            target_id=survey,
+            details={
+                "batch": batch.id,
+                "file": Path(prepared.table.path).name,
+                "accepted": accepted_rows,
+                "rejected": len(rejections),
+                "duplicates": duplicate_rows,
+            },
+        )
         progress("store", len(accepted), len(accepted))
         summary = ImportSummary(
             file=str(prepared.table.path),

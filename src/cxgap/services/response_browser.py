@@ -49,8 +49,12 @@ MEDIA_TYPES: dict[str, str] = {
 EXPORT_FORMATS = ("csv", "xlsx", "parquet")
 
 
-def export_survey(engine: Engine, survey: str, path: str | Path) -> int:
-    """Write ``survey``'s responses to a CSV, XLSX or Parquet file; returns the row count."""
+def export_survey(
+    engine: Engine, survey: str, path: str | Path, *, actor: User | str | None = None
+) -> int:
+    """Write ``survey``'s responses to a CSV, XLSX or Parquet file; returns the row count.
+
+    With an ``actor``, the export is recorded in the audit log."""
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in EXPORT_FORMATS:
@@ -73,6 +77,16 @@ def export_survey(engine: Engine, survey: str, path: str | Path) -> int:
         spreadsheet_frame(frame).to_excel(path, index=False, engine="openpyxl")
     else:
         frame.to_parquet(path, index=False)
+    if actor is not None:
+        with transaction(engine) as session:
+            audit(
+                session,
+                actor,
+                "responses.export",
+                target_type="survey",
+                target_id=survey,
+                details={"survey": survey, "format": fmt, "rows": len(frame)},
+            )
     return len(frame)
 
 
@@ -206,16 +220,6 @@ def export_responses(
         raise ValidationError(f"format {fmt!r} is not allowed; use one of {', '.join(MEDIA_TYPES)}")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"export.{fmt}"
-        rows = export_survey(engine, survey, path)
+        rows = export_survey(engine, survey, path, actor=actor)
         content = path.read_bytes()
-    with transaction(engine) as session:
-        details: dict[str, Any] = {"survey": survey, "format": fmt, "rows": rows}
-        audit(
-            session,
-            actor,
-            "responses.export",
-            target_type="survey",
-            target_id=survey,
-            details=details,
-        )
     return content, rows

@@ -108,6 +108,17 @@ def list_surveys(engine: Engine) -> list[SurveyInfo]:
         ]
 
 
+def _audit_creation(session: Session, actor: User | str, key: str, definition: Instrument) -> None:
+    audit(
+        session,
+        actor,
+        "survey.create",
+        target_type="survey",
+        target_id=key,
+        details={"instrument": definition.id, "version": definition.version},
+    )
+
+
 def ensure_survey(
     engine: Engine,
     key: str,
@@ -116,13 +127,16 @@ def ensure_survey(
     wave: str | None = None,
     name: str | None = None,
     must_be_new: bool = False,
+    actor: User | str = "system",
 ) -> None:
-    """Create survey ``key`` with ``instrument`` unless it exists with that instrument."""
+    """Create survey ``key`` with ``instrument`` unless it exists with that instrument
+    (a creation is recorded in the audit log as done by ``actor``)."""
     definition = get_instrument(instrument)
     with transaction(engine) as session:
         existing = session.scalar(select(Survey).where(Survey.key == key))
         if existing is None:
             create_survey(session, key, instrument=definition, wave=wave, name=name)
+            _audit_creation(session, actor, key, definition)
             return
         if must_be_new:
             raise ConflictError(f"survey {key!r} already exists")
@@ -149,6 +163,15 @@ class SurveyCounts:
     invitations: int
     invitations_completed: int
     last_response_at: dt.datetime | None
+
+
+def require_surveys(engine: Engine, *keys: str | None) -> None:
+    """A :class:`NotFoundError` naming the first of ``keys`` (``None`` skipped) that is not a
+    survey: a cheap check before long work on them."""
+    with transaction(engine) as session:
+        for key in keys:
+            if key is not None:
+                get_survey(session, key)
 
 
 def survey_counts(engine: Engine, key: str) -> SurveyCounts:
@@ -208,14 +231,7 @@ def new_survey(
             period_start=period_start,
             period_end=period_end,
         )
-        audit(
-            session,
-            actor,
-            "survey.create",
-            target_type="survey",
-            target_id=survey.key,
-            details={"instrument": definition.id, "version": definition.version},
-        )
+        _audit_creation(session, actor, survey.key, definition)
     return survey_counts(engine, key)
 
 
@@ -225,14 +241,4 @@ def issue_invitations(
     """:func:`cxgap.services.collection.create_invitations`, recorded in the audit log."""
     from cxgap.services.collection import create_invitations  # imports this module
 
-    issued = create_invitations(engine, secret, survey, **options)
-    with transaction(engine) as session:
-        audit(
-            session,
-            actor,
-            "invitations.create",
-            target_type="survey",
-            target_id=survey,
-            details={"count": len(issued), "kinds": sorted({i.kind for i in issued})},
-        )
-    return issued
+    return create_invitations(engine, secret, survey, actor=actor, **options)

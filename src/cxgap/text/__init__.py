@@ -26,6 +26,7 @@ from cxgap.text.numerals import (
     localised_digits,
     parse_number,
 )
+from cxgap.text.plural import counted
 
 __all__ = [
     "ALLOWED_CONTROLS",
@@ -33,6 +34,7 @@ __all__ = [
     "SPREADSHEET_TRIGGERS",
     "ascii_digits",
     "check_text",
+    "counted",
     "describe_character",
     "forbidden_characters",
     "localised_digits",

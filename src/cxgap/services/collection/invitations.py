@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from cxgap.errors import ConflictError, NotFoundError, ValidationError
 from cxgap.instruments import Instrument
+from cxgap.services.accounts import audit
 from cxgap.services.collection.answers import draft_answers
 from cxgap.services.collection.tokens import (
     new_link_token,
@@ -21,9 +22,11 @@ from cxgap.services.collection.tokens import (
     verify_link_token,
 )
 from cxgap.services.surveys import instrument_of
+from cxgap.store.accounts import User
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
-from cxgap.store.models import Customer, Draft, Invitation, Survey
+from cxgap.store.models import Customer, Draft, Invitation, Response, Survey
+from cxgap.text import counted
 from cxgap.times import as_utc, now
 
 InvitationKind = Literal["personal", "anonymous"]
@@ -89,6 +92,53 @@ def _instrument(survey: Survey) -> Instrument:
     return found
 
 
+def audience_members(session: Session, survey: Survey) -> list[tuple[int, str]]:
+    """(id, external id) of every customer in ``survey``'s audience.
+
+    A customer belongs to an audience through the surveys the customer answered or was
+    invited to: a manager who answered a management survey is not sent a customer
+    survey. Customers known from no survey (e.g. just imported) count as customers.
+    """
+    audiences: dict[int, set[str]] = {}
+    for source in (Response, Invitation):
+        pairs = session.execute(
+            select(source.customer_id, Survey.audience)
+            .join(Survey, Survey.id == source.survey_id)
+            .where(source.customer_id.is_not(None))
+            .distinct()
+        )
+        for customer_id, audience in pairs:
+            if customer_id is not None:
+                audiences.setdefault(customer_id, set()).add(audience)
+    everyone = session.execute(select(Customer.id, Customer.external_id).order_by(Customer.id))
+    return [(i, e) for i, e in everyone if survey.audience in audiences.get(i, {"customers"})]
+
+
+def _refuse_second_links(
+    session: Session, survey: Survey, wanted: Sequence[tuple[int, str]]
+) -> None:
+    """A :class:`ConflictError` when customers in ``wanted`` already have a personal link."""
+    ids = [i for i, _ in wanted]
+    having: set[int] = set()
+    for start in range(0, len(ids), 500):
+        having.update(
+            session.scalars(
+                select(Invitation.customer_id).where(
+                    Invitation.survey_id == survey.id,
+                    Invitation.kind == "personal",
+                    Invitation.customer_id.in_(ids[start : start + 500]),
+                )
+            )
+        )
+    if having:
+        examples = [e for i, e in wanted if i in having][:5]
+        raise ConflictError(
+            f"{len(having):,} of the {counted(len(wanted), 'customer')} already have a link to "
+            f"survey {survey.key!r} (e.g. {', '.join(examples)}); ask again for a second link to "
+            "each (--again on the command line), or choose the customers who have none"
+        )
+
+
 def create_invitations(
     engine: Engine,
     secret: bytes,
@@ -101,13 +151,20 @@ def create_invitations(
     expires_days: float = 30,
     language: str | None = None,
     max_responses: int | None = None,
+    again: bool = False,
+    actor: User | str | None = None,
 ) -> list[IssuedLink]:
     """Issue links to ``survey``.
 
-    Single-use links go to the given customers (external ids), to every customer
-    (``all_customers``), or to no one in particular (``unassigned``: e.g. printed codes);
-    ``anonymous`` shared links can be opened by anyone, each browser answering once (up to
-    ``max_responses`` respondents per link).
+    Single-use links go to the given customers (external ids), to every customer of the
+    survey's audience (``all_customers``, see :func:`audience_members`), or to no one in
+    particular (``unassigned``: e.g. printed codes); ``anonymous`` shared links can be
+    opened by anyone, each browser answering once (up to ``max_responses`` respondents per
+    link).
+
+    A customer who already has a personal link to the survey gets a second one only with
+    ``again``; otherwise a :class:`ConflictError` says how many have one. With an
+    ``actor``, the links are recorded in the audit log in the same transaction.
     """
     if expires_days <= 0:
         raise ValidationError(f"expires_days must be positive, got {expires_days}")
@@ -117,12 +174,12 @@ def create_invitations(
         instrument = _instrument(row)
         if language is not None and language not in instrument.languages:
             raise ValidationError(
-                f"language {language!r} is not one of survey {survey!r}'s languages: "
+                f"language {language!r} is not one of the languages of survey {survey!r}: "
                 f"{', '.join(instrument.languages)}"
             )
         wanted: list[tuple[int, str]] = []
         if all_customers:
-            wanted = [(i, e) for i, e in session.execute(select(Customer.id, Customer.external_id))]
+            wanted = audience_members(session, row)
         elif customers:
             found = dict(
                 session.execute(
@@ -134,7 +191,8 @@ def create_invitations(
             unknown = [c for c in customers if c not in found]
             if unknown:
                 raise NotFoundError(
-                    f"{len(unknown)} customer(s) not found, e.g. {', '.join(unknown[:5])}; "
+                    f"{counted(len(unknown), 'customer')} not found, "
+                    f"e.g. {', '.join(unknown[:5])}; "
                     "import the customers first or check the ids"
                 )
             wanted = [(found[c], c) for c in dict.fromkeys(customers)]
@@ -143,6 +201,8 @@ def create_invitations(
                 "no one to invite: give customer ids, all customers, or a number of "
                 "unassigned or anonymous links"
             )
+        if wanted and not again:
+            _refuse_second_links(session, row, wanted)
         issued: list[IssuedLink] = []
         rows: list[dict[str, Any]] = []
         targets: list[tuple[int | None, str | None, str]] = [
@@ -168,6 +228,15 @@ def create_invitations(
             )
             issued.append(IssuedLink(token, kind, external, expires_at))
         session.execute(insert(Invitation), rows)
+        if actor is not None:
+            audit(
+                session,
+                actor,
+                "invitations.create",
+                target_type="survey",
+                target_id=survey,
+                details={"count": len(issued), "kinds": sorted({i.kind for i in issued})},
+            )
     return issued
 
 
