@@ -1,0 +1,80 @@
+"""Degenerate inputs give a clear DataError (or a documented value), never a silent number."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxgap.errors import DataError
+from cxgap.stats import composite_reliability, cronbach_alpha, mcdonald_omega, nps
+from cxgap.stats.pls import ecsi_model
+
+REF = Path(__file__).resolve().parents[1] / "reference" / "ecsi-bank"
+
+
+def test_rho_a_of_formative_blocks_is_one_by_convention() -> None:
+    # seminr's rho_A reports 1 for Mode B blocks: reliability belongs to reflective blocks.
+    data = pd.read_csv(REF / "satisfaction.csv", index_col=0)
+    modes = {"VAL": "B", "SAT": "B"}
+    fit = ecsi_model(scheme="centroid", scaled=False, modes=modes).fit(data)
+    rho_a = fit.reliability_["rho_a"]
+    assert (rho_a.loc[["VAL", "SAT"]] == 1.0).all()
+    reflective = rho_a.drop(["VAL", "SAT"])
+    assert ((reflective > 0) & (reflective < 1)).all()
+    assert fit.summary.loc["SAT", "rho_a"] == 1.0
+
+
+@pytest.mark.parametrize("n", [4, 6])
+def test_omega_refuses_fewer_respondents_than_items_plus_one(n: int) -> None:
+    x = np.random.default_rng(1).normal(size=(n, 6))
+    with pytest.raises(DataError, match=r"items: 6 items need at least 7 respondents"):
+        mcdonald_omega(x)
+
+
+def test_omega_refuses_a_singular_correlation_matrix() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(50, 3))
+    x = np.c_[x, x[:, 0] + x[:, 1]]  # the fourth item is the sum of the first two
+    with pytest.raises(DataError, match=r"items: the item correlation matrix is singular"):
+        mcdonald_omega(x)
+
+
+def test_composite_reliability_refuses_a_constant_item() -> None:
+    frame = pd.DataFrame({"a": [3, 3, 3, 3, 3], "b": [1, 2, 3, 4, 5], "c": [2, 2, 4, 5, 4]})
+    with pytest.raises(DataError, match=r"items: column 'a' has no variance"):
+        composite_reliability(frame)
+
+
+def test_alpha_refuses_a_constant_sum_score() -> None:
+    with pytest.raises(DataError, match=r"items: the sum score has no variance"):
+        cronbach_alpha([[1, 5], [2, 4], [3, 3]])
+
+
+def test_standardised_alpha_and_omega_refuse_a_constant_item() -> None:
+    frame = pd.DataFrame({"a": [3, 3, 3, 3, 3], "b": [1, 2, 3, 4, 5], "c": [2, 2, 4, 5, 4]})
+    with pytest.raises(DataError, match=r"items: column 'a' has no variance"):
+        cronbach_alpha(frame, standardized=True)
+    with pytest.raises(DataError, match=r"items: column 'a' has no variance"):
+        mcdonald_omega(frame)
+
+
+@pytest.mark.parametrize("scores", [[True, 10, 9], [10, 9, False], (10, True)])
+def test_lists_mixing_booleans_and_numbers_are_refused(scores: list) -> None:
+    with pytest.raises(DataError, match=r"scores: row \d: value (True|False) is a true/false"):
+        nps(scores)
+
+
+def test_lists_of_rows_mixing_booleans_are_refused() -> None:
+    with pytest.raises(DataError, match=r"items: column 1, row 0: value True is a true/false"):
+        cronbach_alpha([[1, True, 3], [2, 3, 4], [3, 3, 5]])
+
+
+@pytest.mark.parametrize("scores", [[10], [10, 10, 10], [0, 3, 6]])
+def test_nps_interval_is_not_zero_width_at_the_bounds(scores: list) -> None:
+    res = nps(scores)
+    assert res.ci_high - res.ci_low > 20
+    assert -100 <= res.ci_low < res.nps or res.nps == -100
+    assert res.nps < res.ci_high <= 100 or res.nps == 100
