@@ -20,8 +20,13 @@ def test_nps_by_hand() -> None:
     res = nps([10, 9, 8, 7, 6, 3, 10, 10])
     assert res.nps == pytest.approx(25.0)
     assert res.se == pytest.approx(100 * np.sqrt(0.0859375))
+    # Adjusted Wald: 4.75 promoters and 2.75 detractors out of 11
     z = stats.norm.ppf(0.975)
-    assert (res.ci_low, res.ci_high) == pytest.approx((25 - z * res.se, 25 + z * res.se))
+    centre = (4.75 - 2.75) / 11
+    half = z * np.sqrt((7.5 / 11 - centre**2) / 11)
+    assert (res.ci_low, res.ci_high) == pytest.approx(
+        (100 * (centre - half), 100 * (centre + half))
+    )
     assert list(res.summary["count"]) == [4, 2, 2]
     assert (res.share_promoters, res.share_passives, res.share_detractors) == (0.5, 0.25, 0.25)
     assert res.n == 8

@@ -102,8 +102,22 @@ def _nps_estimate(counts: np.ndarray) -> tuple[float, float, int]:
     return 100.0 * float(score), 100.0 * float(np.sqrt(variance)), n
 
 
+#: Pseudo-counts of the adjusted Wald interval: 3/4 promoter, 3/4 detractor, 3 answers.
+_ADJUST_EACH, _ADJUST_N = 0.75, 3.0
+
+
+def _nps_adjusted_interval(counts: np.ndarray, z: float) -> tuple[float, float]:
+    """Adjusted Wald interval of the NPS in points, within [-100, 100]."""
+    n = counts.sum() + _ADJUST_N
+    p_promoter = (counts[0] + _ADJUST_EACH) / n
+    p_detractor = (counts[2] + _ADJUST_EACH) / n
+    centre = p_promoter - p_detractor
+    half = z * np.sqrt((p_promoter + p_detractor - centre**2) / n)
+    return 100.0 * max(float(centre - half), -1.0), 100.0 * min(float(centre + half), 1.0)
+
+
 def nps(scores: Any, *, confidence: float = 0.95) -> NPS:
-    """Net Promoter Score with a normal interval from the multinomial variance.
+    """Net Promoter Score with its multinomial standard error and adjusted Wald interval.
 
     .. math::
 
@@ -111,8 +125,15 @@ def nps(scores: Any, *, confidence: float = 0.95) -> NPS:
         \\operatorname{Var} = 100^2\\,\\frac{\\hat p_P + \\hat p_D - (\\hat p_P - \\hat p_D)^2}{n}
 
     Promoters answer 9-10, passives 7-8, detractors 0-6. Scores must be whole numbers from 0
-    to 10; missing answers (NaN/None) are left out. The interval is
-    :math:`\\mathrm{NPS} \\pm z\\,\\mathrm{SE}` (not clipped).
+    to 10; missing answers (NaN/None) are left out. ``se`` is the standard error above.
+
+    The interval is the adjusted Wald interval (Rocks 2016): add 3/4 of a promoter and 3/4
+    of a detractor to the counts and 3 to ``n``, then take
+    :math:`\\tilde{\\mathrm{NPS}} \\pm z\\,\\widetilde{\\mathrm{SE}}` from the adjusted shares,
+    within [-100, 100]. Unlike :math:`\\mathrm{NPS} \\pm z\\,\\mathrm{SE}` it keeps its
+    coverage at small ``n`` and near the bounds: it is never of zero width, even when every
+    respondent is a promoter or ``n`` is 1 (exact coverage of a 95% interval: at least 90%
+    from n = 10, about 95% on average over true shares).
 
     References:
         Reichheld, F. F. (2003). The one number you need to grow. *Harvard Business
@@ -129,6 +150,7 @@ def nps(scores: Any, *, confidence: float = 0.95) -> NPS:
     score, se, n = _nps_estimate(counts)
     z = stats.norm.ppf(0.5 + confidence / 2.0)
     low, high = wilson_interval(counts, n, confidence=confidence)
+    nps_low, nps_high = _nps_adjusted_interval(counts, z)
     shares = counts / n
     summary = pd.DataFrame(
         {
@@ -143,8 +165,8 @@ def nps(scores: Any, *, confidence: float = 0.95) -> NPS:
         summary=summary,
         nps=score,
         se=se,
-        ci_low=score - z * se,
-        ci_high=score + z * se,
+        ci_low=nps_low,
+        ci_high=nps_high,
         n=n,
         share_promoters=float(shares[0]),
         share_passives=float(shares[1]),
