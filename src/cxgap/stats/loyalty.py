@@ -106,14 +106,20 @@ def _nps_estimate(counts: np.ndarray) -> tuple[float, float, int]:
 _ADJUST_EACH, _ADJUST_N = 0.75, 3.0
 
 
-def _nps_adjusted_interval(counts: np.ndarray, z: float) -> tuple[float, float]:
-    """Adjusted Wald interval of the NPS in points, within [-100, 100]."""
+def _nps_adjusted(counts: np.ndarray) -> tuple[float, float]:
+    """Adjusted Wald NPS and its variance (as shares, -1..1) from category counts."""
     n = counts.sum() + _ADJUST_N
     p_promoter = (counts[0] + _ADJUST_EACH) / n
     p_detractor = (counts[2] + _ADJUST_EACH) / n
     centre = p_promoter - p_detractor
-    half = z * np.sqrt((p_promoter + p_detractor - centre**2) / n)
-    return 100.0 * max(float(centre - half), -1.0), 100.0 * min(float(centre + half), 1.0)
+    return float(centre), float((p_promoter + p_detractor - centre**2) / n)
+
+
+def _nps_adjusted_interval(counts: np.ndarray, z: float) -> tuple[float, float]:
+    """Adjusted Wald interval of the NPS in points, within [-100, 100]."""
+    centre, variance = _nps_adjusted(counts)
+    half = z * np.sqrt(variance)
+    return 100.0 * max(centre - half, -1.0), 100.0 * min(centre + half, 1.0)
 
 
 def nps(scores: Any, *, confidence: float = 0.95) -> NPS:
@@ -202,9 +208,13 @@ def compare_nps(a: Any, b: Any, *, confidence: float = 0.95) -> NPSComparison:
         \\mathrm{SE}_\\Delta = \\sqrt{\\mathrm{SE}_a^2 + \\mathrm{SE}_b^2}, \\qquad
         z = \\Delta / \\mathrm{SE}_\\Delta
 
-    with the multinomial standard errors of :func:`nps`; the interval is
-    :math:`\\Delta \\pm z_{(1+c)/2}\\,\\mathrm{SE}_\\Delta` and the p-value two-sided. The
-    groups must be independent (different respondents); missing answers are left out.
+    with the multinomial standard errors of :func:`nps`. The interval, the ``z``
+    statistic and the two-sided p-value use the adjusted Wald estimates of :func:`nps` (3/4
+    promoter and 3/4 detractor added to each group, ``n + 3``):
+    :math:`\\tilde\\Delta \\pm z_{(1+c)/2}\\,\\widetilde{\\mathrm{SE}}_\\Delta` within
+    [-200, 200] and :math:`z = \\tilde\\Delta / \\widetilde{\\mathrm{SE}}_\\Delta`, which stay
+    honest when a group is all promoters (where ``se`` is 0). The groups must be
+    independent (different respondents); missing answers are left out.
 
     Reference: Rocks, B. (2016). Interval estimation for the "net promoter score". *The
     American Statistician*, 70(4), 365-372.
@@ -215,12 +225,17 @@ def compare_nps(a: Any, b: Any, *, confidence: float = 0.95) -> NPSComparison:
         75.0
     """
     confidence = check_confidence(confidence)
-    score_a, se_a, n_a = _nps_estimate(_nps_counts(a, name="a"))
-    score_b, se_b, n_b = _nps_estimate(_nps_counts(b, name="b"))
+    counts_a, counts_b = _nps_counts(a, name="a"), _nps_counts(b, name="b")
+    score_a, se_a, n_a = _nps_estimate(counts_a)
+    score_b, se_b, n_b = _nps_estimate(counts_b)
     difference = score_a - score_b
     se = float(np.hypot(se_a, se_b))
-    half = stats.norm.ppf(0.5 + confidence / 2.0) * se
-    z = difference / se if se > 0 else float("nan")
+    centre_a, variance_a = _nps_adjusted(counts_a)
+    centre_b, variance_b = _nps_adjusted(counts_b)
+    centre = centre_a - centre_b
+    se_adjusted = float(np.sqrt(variance_a + variance_b))
+    half = stats.norm.ppf(0.5 + confidence / 2.0) * se_adjusted
+    z = centre / se_adjusted
     summary = pd.DataFrame(
         {"group": ["a", "b"], "n": [n_a, n_b], "nps": [score_a, score_b], "se": [se_a, se_b]}
     )
@@ -228,10 +243,10 @@ def compare_nps(a: Any, b: Any, *, confidence: float = 0.95) -> NPSComparison:
         summary=summary,
         difference=difference,
         se=se,
-        ci_low=difference - half,
-        ci_high=difference + half,
+        ci_low=100.0 * max(centre - half, -2.0),
+        ci_high=100.0 * min(centre + half, 2.0),
         z=z,
-        p_value=float(2.0 * stats.norm.sf(abs(z))) if se > 0 else float("nan"),
+        p_value=float(2.0 * stats.norm.sf(abs(z))),
         confidence=confidence,
     )
 
