@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from cxgap.errors import DataError
-from cxgap.stats import composite_reliability, cronbach_alpha, mcdonald_omega, nps
+from cxgap.stats import composite_reliability, cronbach_alpha, gap_scores, mcdonald_omega, nps
 from cxgap.stats.pls import ecsi_model
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "ecsi-bank"
@@ -78,3 +78,17 @@ def test_nps_interval_is_not_zero_width_at_the_bounds(scores: list) -> None:
     assert res.ci_high - res.ci_low > 20
     assert -100 <= res.ci_low < res.nps or res.nps == -100
     assert res.nps < res.ci_high <= 100 or res.nps == 100
+
+
+def test_gap_without_spread_has_no_t_test() -> None:
+    # Every respondent has the same gap of 0.1 on item 'b': the t test is undefined (an
+    # infinite t and p = 0 would claim certainty from 4 answers); the interval is the mean.
+    perceived = pd.DataFrame({"a": [4.0, 4.0, 5.0, 4.0], "b": [3.1, 4.1, 2.1, 5.1]})
+    expected = pd.DataFrame({"a": [3.0, 3.0, 3.0, 3.0], "b": [3.0, 4.0, 2.0, 5.0]})
+    res = gap_scores(perceived, expected)
+    row = res.summary.set_index("name").loc["b"]
+    assert row["mean_gap"] == pytest.approx(0.1)
+    assert row[["t", "p_t", "d_z"]].isna().all()
+    assert row["ci_low"] == pytest.approx(0.1) and row["ci_high"] == pytest.approx(0.1)
+    item_a = res.summary.set_index("name").loc["a"]
+    assert item_a["t"] == pytest.approx(5.0)  # 1.25 / (0.5 / 2)
