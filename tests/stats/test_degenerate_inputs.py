@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 
 from cxgap.errors import DataError
-from cxgap.stats import composite_reliability, cronbach_alpha, gap_scores, mcdonald_omega, nps
+from cxgap.stats import (
+    compare_segments,
+    composite_reliability,
+    cronbach_alpha,
+    gap_scores,
+    mcdonald_omega,
+    nps,
+)
 from cxgap.stats.pls import ecsi_model
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "ecsi-bank"
@@ -92,3 +99,15 @@ def test_gap_without_spread_has_no_t_test() -> None:
     assert row["ci_low"] == pytest.approx(0.1) and row["ci_high"] == pytest.approx(0.1)
     item_a = res.summary.set_index("name").loc["a"]
     assert item_a["t"] == pytest.approx(5.0)  # 1.25 / (0.5 / 2)
+
+
+def test_segments_without_spread_have_no_pairwise_test() -> None:
+    # Both segments answer the same value within the segment: Welch and Games-Howell are
+    # undefined (NaN), not an infinite t.
+    frame = pd.DataFrame({"a": [3.0, 3.0, 3.0, 5.0, 5.0, 5.0]})
+    with pytest.warns(UserWarning, match="fewer than 30 respondents"):
+        res = compare_segments(frame, ["x", "x", "x", "y", "y", "y"])
+    pair = res.pairwise.iloc[0]
+    assert pair["diff"] == -2.0
+    assert np.isnan(pair["t"]) and np.isnan(pair["p"])
+    assert np.isnan(res.summary.loc["a", "welch_F"])

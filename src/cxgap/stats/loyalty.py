@@ -336,7 +336,7 @@ def csat(
 
     ``top_box`` lists the answer values counted as satisfied (default: the top two points
     of ``scale``, e.g. 4 and 5 on 1-5). Answers must lie within ``scale``; missing answers
-    are left out.
+    are left out. With a single answer ``sd`` and the mean's interval are NaN.
 
     Reference: Wilson, E. B. (1927), see :func:`wilson_interval`.
 
