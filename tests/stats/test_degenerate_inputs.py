@@ -16,6 +16,7 @@ from cxgap.stats import (
     gap_scores,
     mcdonald_omega,
     nps,
+    stated_importance,
 )
 from cxgap.stats.pls import ecsi_model
 
@@ -111,3 +112,13 @@ def test_segments_without_spread_have_no_pairwise_test() -> None:
     assert pair["diff"] == -2.0
     assert np.isnan(pair["t"]) and np.isnan(pair["p"])
     assert np.isnan(res.summary.loc["a", "welch_F"])
+
+
+def test_stated_importance_interval_stays_within_the_points() -> None:
+    # Two respondents: the t interval (t = 12.7 with 1 df) reaches -87 and 167 points; no
+    # mean of allocations of 100 points can leave 0..100.
+    res = stated_importance(pd.DataFrame({"a": [50, 30], "b": [50, 70]}))
+    assert res.summary.loc["a", "mean_points"] == pytest.approx(40.0)
+    assert (res.summary[["ci_low", "ci_high"]] >= 0).all().all()
+    assert (res.summary[["ci_low", "ci_high"]] <= 100).all().all()
+    assert res.summary.loc["a", "ci_low"] == 0 and res.summary.loc["b", "ci_high"] == 100
