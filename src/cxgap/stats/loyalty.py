@@ -404,7 +404,7 @@ def ces(scores: Any, *, scale: tuple[float, float] = (1, 7), confidence: float =
 
     On the usual 1-7 agreement scale the share easy counts the top three points (5, 6, 7);
     its interval is Wilson's. Answers must lie within ``scale``; missing answers are left
-    out.
+    out. With a single answer ``sd`` and the mean's interval are NaN.
 
     Reference: Dixon, M., Freeman, K., & Toman, N. (2010). Stop trying to delight your
     customers. *Harvard Business Review*, 88(7/8), 116-122.
