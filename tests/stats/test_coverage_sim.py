@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from cxgap.stats import gap_scores, nps, tolerance_zone
 
@@ -71,3 +72,53 @@ def test_tolerance_zone_msa_interval() -> None:
     print("msa coverage", hits / REPLICATES)
     for coverage in hits / REPLICATES:
         assert LOW <= coverage <= HIGH
+
+
+#: True shares (promoters, detractors), from the middle to the bounds.
+NPS_SHARES = [
+    (0.45, 0.25),
+    (0.33, 0.33),
+    (0.2, 0.6),
+    (0.7, 0.1),
+    (0.6, 0.3),
+    (0.9, 0.05),
+    (0.97, 0.01),
+    (0.05, 0.9),
+    (0.01, 0.97),
+]
+
+
+def _nps_exact_coverage(n: int) -> np.ndarray:
+    """Exact coverage of nps()'s 95% interval for each of NPS_SHARES at sample size n.
+
+    Every possible sample of size n is a pair of counts (promoters, detractors); nps() is
+    called once on each and the coverage is the multinomial probability of the samples
+    whose interval holds the true NPS.
+    """
+    outcomes = [(p, d) for p in range(n + 1) for d in range(n + 1 - p)]
+    intervals = []
+    for promoters, detractors in outcomes:
+        scores = [10] * promoters + [0] * detractors + [8] * (n - promoters - detractors)
+        res = nps(scores)
+        intervals.append((res.ci_low, res.ci_high))
+    counts = np.array([(p, n - p - d, d) for p, d in outcomes])
+    low, high = np.array(intervals).T
+    coverage = []
+    for share_p, share_d in NPS_SHARES:
+        prob = stats.multinomial.pmf(counts, n, [share_p, 1 - share_p - share_d, share_d])
+        true = 100 * (share_p - share_d)
+        coverage.append(prob[(low <= true + 1e-9) & (true - 1e-9 <= high)].sum())
+    return np.array(coverage)
+
+
+@pytest.mark.parametrize(
+    ("n", "floor"), [(1, 0.8), (2, 0.8), (5, 0.85), (10, 0.9), (20, 0.92), (50, 0.92)]
+)
+def test_nps_interval_coverage_at_small_n_and_near_the_bounds(n: int, floor: float) -> None:
+    # The Wald interval covers 0% at n = 1 and 26% at n = 10 with 97% promoters.
+    coverage = _nps_exact_coverage(n)
+    print("nps exact coverage", n, coverage.round(3))
+    assert coverage.min() >= floor
+    assert coverage.max() <= 1.0 + 1e-9
+    if n >= 10:
+        assert 0.93 <= coverage.mean() <= 0.97

@@ -20,8 +20,13 @@ def test_nps_by_hand() -> None:
     res = nps([10, 9, 8, 7, 6, 3, 10, 10])
     assert res.nps == pytest.approx(25.0)
     assert res.se == pytest.approx(100 * np.sqrt(0.0859375))
+    # Adjusted Wald: 4.75 promoters and 2.75 detractors out of 11
     z = stats.norm.ppf(0.975)
-    assert (res.ci_low, res.ci_high) == pytest.approx((25 - z * res.se, 25 + z * res.se))
+    centre = (4.75 - 2.75) / 11
+    half = z * np.sqrt((7.5 / 11 - centre**2) / 11)
+    assert (res.ci_low, res.ci_high) == pytest.approx(
+        (100 * (centre - half), 100 * (centre + half))
+    )
     assert list(res.summary["count"]) == [8, 4, 2, 2]  # the NPS row (n), then the categories
     assert (res.share_promoters, res.share_passives, res.share_detractors) == (0.5, 0.25, 0.25)
     assert res.n == 8
@@ -80,15 +85,33 @@ def test_compare_nps() -> None:
     assert res.difference == pytest.approx(first.nps - second.nps)
     se = np.sqrt(first.se**2 + second.se**2)
     assert res.se == pytest.approx(se)
-    assert res.z == pytest.approx(res.difference / se)
-    assert res.p_value == pytest.approx(2 * stats.norm.sf(abs(res.difference / se)))
+    # Adjusted Wald: a has 5 promoters and 2 detractors of 8, b 2 and 3 of 6; each gets
+    # 3/4 promoter, 3/4 detractor and n + 3.
+    pa, da, pb, db = 5.75 / 11, 2.75 / 11, 2.75 / 9, 3.75 / 9
+    centre = (pa - da) - (pb - db)
+    se_adjusted = np.sqrt((pa + da - (pa - da) ** 2) / 11 + (pb + db - (pb - db) ** 2) / 9)
+    assert res.z == pytest.approx(centre / se_adjusted)
+    assert res.p_value == pytest.approx(2 * stats.norm.sf(abs(centre / se_adjusted)))
     z = stats.norm.ppf(0.975)
     assert (res.ci_low, res.ci_high) == pytest.approx(
-        (res.difference - z * se, res.difference + z * se)
+        (100 * (centre - z * se_adjusted), 100 * (centre + z * se_adjusted))
     )
     assert list(res.summary.n) == [8, 6]
     with pytest.raises(DataError, match="b: the number of non-missing answers is 0"):
         compare_nps(a, [None])
+
+
+def test_compare_nps_of_samples_at_the_bounds() -> None:
+    # Every respondent a promoter in both groups: the plain SE is 0; the interval and the
+    # test must still say something honest.
+    same = compare_nps([10, 10, 9], [9, 10, 10])
+    assert same.difference == 0
+    assert same.ci_low < -20 and same.ci_high > 20
+    assert same.p_value == pytest.approx(1.0)
+    apart = compare_nps([10] * 20, [0] * 20)
+    assert apart.difference == 200
+    assert 140 < apart.ci_low < apart.ci_high <= 200
+    assert apart.p_value < 1e-6
 
 
 def test_csat_against_statsmodels_and_scipy() -> None:

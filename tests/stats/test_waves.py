@@ -92,14 +92,14 @@ def test_overall_gap_of_a_zone_battery() -> None:
     assert result.share_below == pytest.approx(float((msa < 0).mean()))
     low, high = sps.binomtest(int((msa < 0).sum()), n).proportion_ci(0.95, method="wilson")
     assert (result.share_ci_low, result.share_ci_high) == pytest.approx((low, high), rel=1e-9)
-    assert result.se == pytest.approx(
-        se_from_interval(result.ci_low, result.ci_high, 0.95), rel=1e-12
-    )
+    # The interval is a t interval: its SE is the SD of the respondents' MSA over sqrt(n)
+    # (the normal quantile would overstate it, by 15% at n = 10).
+    assert result.se == pytest.approx(msa.std(ddof=1) / math.sqrt(n), rel=1e-9)
 
 
-def test_overall_gap_of_an_expectation_battery() -> None:
+@pytest.mark.parametrize("n", [80, 10])
+def test_overall_gap_of_an_expectation_battery(n: int) -> None:
     rng = np.random.default_rng(6)
-    n = 80
     expected = pd.DataFrame(rng.normal(5.5, 1.0, (n, 4)), columns=list("wxyz"))
     perceived = pd.DataFrame(rng.normal(5.2, 1.0, (n, 4)), columns=list("wxyz"))
     result = overall_gap(perceived, expected=expected, confidence=0.95)
@@ -109,5 +109,6 @@ def test_overall_gap_of_an_expectation_battery() -> None:
     assert result.share_se == pytest.approx(
         math.sqrt(result.share_below * (1 - result.share_below) / n)
     )
+    assert result.se == pytest.approx(gap.std(ddof=1) / math.sqrt(n), rel=1e-9)
     overall = stats.gap_scores(perceived, expected).summary.query("level == 'overall'").iloc[0]
     assert result.value == pytest.approx(float(overall["mean_gap"]))

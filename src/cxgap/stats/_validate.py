@@ -166,6 +166,21 @@ def _array_to_float(array: np.ndarray, *, name: str, place: _Place) -> np.ndarra
     return out
 
 
+_is_boolean = np.frompyfunc(lambda value: isinstance(value, bool | np.bool_), 1, 1)
+
+
+def _keep_booleans(data: Any, array: np.ndarray) -> np.ndarray:
+    """``array`` as objects when the sequence ``data`` holds a true/false value.
+
+    numpy turns ``[True, 10, 9]`` into the numbers ``[1, 10, 9]``; kept as objects, the
+    element-wise conversion refuses the boolean and names its place, as for boolean arrays.
+    """
+    objects = np.array(data, dtype=object)
+    if objects.shape == array.shape and np.asarray(_is_boolean(objects), dtype=bool).any():
+        return objects
+    return array
+
+
 #: Elements per piece of the one-pass minimum/maximum scan: small enough that a piece
 #: read for its minimum is still in cache for its maximum.
 _SCAN_PIECE = 1 << 16
@@ -272,6 +287,8 @@ def as_matrix(
         values = _frame_to_float(data, name=name, place=place)
     else:
         array = np.asarray(data)
+        if not isinstance(data, np.ndarray) and array.dtype.kind in "iuf":
+            array = _keep_booleans(data, array)
         single = array.ndim == 1
         if single:
             array = array.reshape(-1, 1)

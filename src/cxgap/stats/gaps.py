@@ -133,6 +133,10 @@ def column_moments(x: np.ndarray, buffer: np.ndarray) -> tuple[int, float, float
     return n, mean, float(np.einsum("i,i->", deviation, deviation))
 
 
+#: Relative size of an SD that is rounding error: below it, values count as all equal.
+_NO_SPREAD = 1e-12
+
+
 def t_statistics(
     n: np.ndarray, mean: np.ndarray, squares: np.ndarray, *, confidence: float
 ) -> dict[str, np.ndarray]:
@@ -142,11 +146,14 @@ def t_statistics(
     with np.errstate(invalid="ignore", divide="ignore"):
         df = np.where(n > 1, n - 1.0, np.nan)
         sd = np.sqrt(squares / df)
+        # Values that all agree (up to rounding, e.g. 3.1 - 3.0) leave the test undefined.
+        no_spread = sd <= _NO_SPREAD * np.abs(mean)
+        sd = np.where(no_spread, 0.0, sd)
         se = sd / np.sqrt(n)
         half = stats.t.ppf(0.5 + confidence / 2.0, df) * se
-        t = mean / se
+        t = np.where(no_spread, np.nan, mean / se)
         p_t = 2.0 * stats.t.sf(np.abs(t), df)
-        d_z = mean / sd
+        d_z = np.where(no_spread, np.nan, mean / sd)
     return {
         "n": n.astype(np.int64),
         "mean": mean,
@@ -181,7 +188,9 @@ def describe_columns(
 
     For paired differences this is the paired t test (``scipy.stats.ttest_rel``) and
     Cohen's :math:`d_z`. Columns with fewer than two values get NaN for the spread-based
-    figures.
+    figures. Columns whose values all agree (SD 0, up to rounding) have SD 0 and an
+    interval of zero width at the mean, and NaN for ``t``, ``p_t`` and ``d_z``: the test is
+    undefined (it would give an infinite ``t`` and ``p`` 0).
     """
     if isinstance(values, np.ndarray):
         values = [values[:, j] for j in range(values.shape[1])]

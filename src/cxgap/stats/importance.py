@@ -259,7 +259,10 @@ def stated_importance(
 
     .. math:: \bar x_j = \frac1n \sum_i x_{ij}, \qquad
               \text{share}_j = \bar x_j / T, \qquad
-              \bar x_j \pm t_{1-\alpha/2,\,n-1}\, s_j / \sqrt n .
+              \bar x_j \pm t_{1-\alpha/2,\,n-1}\, s_j / \sqrt n ,
+
+    the interval kept within 0..``total`` (the only possible means; with few respondents
+    the t interval reaches beyond them).
 
     Reference: the constant-sum scale, e.g. Malhotra, N. K. (2010). *Marketing Research:
     An Applied Orientation*, 6th ed., ch. 9.
@@ -308,8 +311,8 @@ def stated_importance(
             "mean_points": mean,
             "sd_points": sd,
             "share": mean / total,
-            "ci_low": mean - half,
-            "ci_high": mean + half,
+            "ci_low": np.maximum(mean - half, 0.0),
+            "ci_high": np.minimum(mean + half, float(total)),
         },
         index=pd.Index(matrix.columns, name="dimension"),
     )

@@ -66,6 +66,10 @@ class KanoResult(StatResult):
     - ``category_strength``: share of the top category minus share of the second.
     - ``total_strength``: share of A + O + M.
 
+    A feature nobody answered (``n`` 0) has an empty ``category`` and NaN shares,
+    coefficients and strengths; ``better`` and ``worse`` are NaN when no answer is A, O, M
+    or I (only reverse or questionable answers).
+
     ``classes`` (respondents x features, only from :func:`kano`) holds each answer pair's
     category, ``None`` where the pair is missing.
     """

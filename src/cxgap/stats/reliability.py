@@ -93,6 +93,33 @@ def _moments(matrix: Matrix, nan_policy: str, *, min_items: int) -> _Moments:
     return _Moments(cov, corr, n, mean, np.sqrt(np.diag(cov)), n_item)
 
 
+def _require_variance(matrix: Matrix, moments: _Moments) -> None:
+    """Raise unless every item varies (correlations need a nonzero standard deviation)."""
+    constant = ~(moments.sd > 0)
+    if constant.any():
+        label = matrix.columns[int(np.flatnonzero(constant)[0])]
+        raise DataError(
+            f"{matrix.name}: column {label!r} has no variance (every answer is the same); "
+            "allowed: items whose answers vary (drop constant items)"
+        )
+
+
+def _require_regular(matrix: Matrix, moments: _Moments) -> None:
+    """Raise unless the item correlation matrix can be inverted (a factor model needs it)."""
+    k = moments.corr.shape[0]
+    if moments.n <= k:
+        raise DataError(
+            f"{matrix.name}: {k} items need at least {k + 1} respondents for a factor model; "
+            f"got {moments.n} (the item correlation matrix is singular)"
+        )
+    values = np.linalg.eigvalsh(moments.corr)
+    if values[0] <= 1e-10 * values[-1]:
+        raise DataError(
+            f"{matrix.name}: the item correlation matrix is singular (an item is a linear "
+            "combination of others, or pairwise answers are inconsistent); drop redundant items"
+        )
+
+
 @dataclass(frozen=True)
 class CronbachAlpha(StatResult):
     """Result of :func:`cronbach_alpha`.
@@ -134,6 +161,10 @@ def cronbach_alpha(
     ``standardized``), :math:`F_q` the upper-:math:`q` quantile of
     :math:`F(n-1, (n-1)(k-1))` and :math:`a = 1 -` ``confidence`` (Feldt).
 
+    A sum score without variance (e.g. two items that always add up to the same total)
+    leaves alpha undefined and raises :class:`~cxgap.errors.DataError`; so does a constant
+    item with ``standardized=True``.
+
     Missing answers: ``nan_policy="pairwise"`` (default) computes each covariance from the
     respondents answering both items and uses for the interval the number of respondents
     with at least one answer; ``"listwise"`` keeps complete respondents only; ``"error"``
@@ -153,10 +184,17 @@ def cronbach_alpha(
     confidence = check_confidence(confidence)
     matrix = as_matrix(items, name="items", scale=scale, min_rows=2)
     moments = _moments(matrix, nan_policy, min_items=2)
+    if standardized:
+        _require_variance(matrix, moments)
     c = moments.corr if standardized else moments.cov
     k = c.shape[0]
     total = c.sum()
     trace = np.trace(c)
+    if not total > 1e-12 * trace:
+        raise DataError(
+            f"{matrix.name}: the sum score has no variance (every respondent has the same "
+            "total), so alpha is undefined; allowed: items whose sum varies between respondents"
+        )
     alpha = k / (k - 1) * (1.0 - trace / total)
     df1 = moments.n - 1
     df2 = df1 * (k - 1)
@@ -239,10 +277,7 @@ def _one_factor_ml(corr: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
         _, loading = loadings_for(psi)
         return (loading**2 + psi - np.diag(corr)) / psi**2
 
-    try:
-        start = (1.0 - 0.5 / k) / np.diag(np.linalg.inv(corr))
-    except np.linalg.LinAlgError as exc:
-        raise DataError("items: the correlation matrix is singular; drop redundant items") from exc
+    start = (1.0 - 0.5 / k) / np.diag(np.linalg.inv(corr))
     fit = optimize.minimize(
         objective,
         np.clip(start, _MIN_UNIQUENESS, 1.0),
@@ -273,6 +308,10 @@ def mcdonald_omega(
     one-factor model of the item correlation matrix (as R's ``factanal``, uniquenesses
     bounded below by 0.005). Missing answers: as :func:`cronbach_alpha`.
 
+    The model needs an invertible item correlation matrix: a constant item, fewer
+    respondents than items plus one, or an item that is a linear combination of others
+    raise :class:`~cxgap.errors.DataError`.
+
     References:
         McDonald, R. P. (1999). *Test theory: A unified treatment*. Erlbaum.
         Joreskog, K. G. (1967). Some contributions to maximum likelihood factor analysis.
@@ -289,8 +328,8 @@ def mcdonald_omega(
     """
     matrix = as_matrix(items, name="items", scale=scale, min_rows=3)
     moments = _moments(matrix, nan_policy, min_items=3)
-    if not np.isfinite(moments.corr).all():
-        raise DataError("items: an item has no variance; drop constant items")
+    _require_variance(matrix, moments)
+    _require_regular(matrix, moments)
     loading, uniqueness, converged = _one_factor_ml(moments.corr)
     total = loading.sum() ** 2
     summary = pd.DataFrame(
@@ -389,6 +428,7 @@ def composite_reliability(
     if items is not None:
         matrix = as_matrix(items, name="items", min_rows=3)
         moments = _moments(matrix, nan_policy, min_items=2)
+        _require_variance(matrix, moments)
         corr = moments.corr
         labels: list[Hashable] = matrix.columns
         n = moments.n

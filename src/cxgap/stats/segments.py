@@ -105,7 +105,9 @@ class SegmentComparison(StatResult):
 
     ``pairwise``: one row per column and pair of segments with ``column``, ``A``, ``B``,
     ``mean_A``, ``mean_B``, ``diff`` (A - B), ``se``, ``t``, ``df``, ``p`` (Games-Howell),
-    ``p_adj`` (Benjamini-Hochberg across all rows), ``ci_low``, ``ci_high``.
+    ``p_adj`` (Benjamini-Hochberg across all rows), ``ci_low``, ``ci_high``. Tests that
+    need a spread within segments (Welch, Games-Howell) are NaN when a column's answers
+    do not vary within any of the segments compared.
 
     ``groups``: one row per column and segment with ``n``, ``mean``, ``sd``.
     ``small_segments``: labels of segments with fewer than ``min_size`` respondents.
@@ -299,7 +301,7 @@ def _games_howell(mean: np.ndarray, var: np.ndarray, n: np.ndarray) -> dict[str,
     with np.errstate(divide="ignore", invalid="ignore"):
         se = np.sqrt(v[a] + v[b])
         diff = mean[a] - mean[b]
-        t = diff / se
+        t = np.where(se > 0, diff / se, np.nan)  # no spread in either segment: undefined
         df = (v[a] + v[b]) ** 2 / (v[a] ** 2 / (n[a] - 1) + v[b] ** 2 / (n[b] - 1))
     return {
         "a": a,

@@ -181,7 +181,8 @@ def overall_gap(
     share of respondents whose mean perception is below their mean adequate level.
     With ``expected`` (an expectation/perception battery) the overall row of
     :func:`cxgap.stats.gap_scores` and the share of respondents whose mean perception is
-    below their mean expectation. The share's interval is Wilson's
+    below their mean expectation. The gap's ``se`` is that of its t interval (SD over
+    :math:`\\sqrt n`). The share's interval is Wilson's
     (:func:`cxgap.stats.loyalty.wilson_interval`).
     """
     reference: Literal["adequate", "expected"]
@@ -196,6 +197,9 @@ def overall_gap(
         row = zone.summary[zone.summary["level"] == "dimension"].iloc[0]
         n, share = int(row["n"]), float(row["share_below_adequate"])
         gap = (float(row["msa"]), float(row["msa_ci_low"]), float(row["msa_ci_high"]))
+        # The MSA interval is a t interval with n - 1 degrees of freedom.
+        t = float(sps.t.ppf(0.5 + confidence / 2, n - 1))
+        se = (gap[2] - gap[1]) / (2 * t)
         reference = "adequate"
     elif expected is not None:
         gaps = gap_scores(perceived, expected, confidence=confidence)
@@ -203,6 +207,7 @@ def overall_gap(
         per_respondent = (perceived.mean(axis=1) - expected.mean(axis=1)).dropna()
         n, share = len(per_respondent), float((per_respondent < 0).mean())
         gap = (float(row["mean_gap"]), float(row["ci_low"]), float(row["ci_high"]))
+        se = float(row["se"])
         reference = "expected"
     else:
         raise ValidationError("overall_gap needs adequate and desired levels, or expectations")
@@ -213,7 +218,7 @@ def overall_gap(
         value=gap[0],
         ci_low=gap[1],
         ci_high=gap[2],
-        se=se_from_interval(gap[1], gap[2], confidence),
+        se=float(se),
         share_below=share,
         share_ci_low=float(low),
         share_ci_high=float(high),

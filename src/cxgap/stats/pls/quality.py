@@ -39,8 +39,12 @@ def composite_reliability(loadings: np.ndarray) -> float:
     return float(top / (top + (1.0 - lam**2).sum()))
 
 
-def rho_a(R: np.ndarray, weights: np.ndarray) -> float:
+def rho_a(R: np.ndarray, weights: np.ndarray, *, formative: bool = False) -> float:
     """Dijkstra-Henseler rho_A of a block.
+
+    rho_A is a reliability of reflective (Mode A) blocks. For a formative (Mode B) block,
+    ``formative=True``, and for a single-indicator block it is 1 by convention, as in
+    seminr (the formula does not apply: with regression weights it can leave [0, 1]).
 
     With ``w`` the weights that give a unit-variance score of the standardised indicators
     and ``R`` their correlation matrix:
@@ -55,7 +59,7 @@ def rho_a(R: np.ndarray, weights: np.ndarray) -> float:
     path modeling. *MIS Quarterly* 39(2), 297-316 (as computed by seminr's ``rho_A``).
     """
     w = np.asarray(weights, dtype=float)
-    if w.size == 1:
+    if formative or w.size == 1:
         return 1.0
     outer = np.outer(w, w)
     num = w @ (R - np.diag(np.diag(R))) @ w

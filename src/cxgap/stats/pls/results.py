@@ -39,6 +39,8 @@ class PLSFit(SerialiseMixin, StatResult):
     ``summary`` has one row per construct with columns ``type`` (exogenous/endogenous),
     ``mode``, ``n_indicators``, ``r2``, ``r2_adj``, ``block_communality``,
     ``mean_redundancy``, ``ave``, ``alpha``, ``rho_a``, ``rho_c`` and ``index``.
+    ``rho_a`` is 1 by convention for formative (Mode B) and single-indicator blocks (as
+    seminr reports it): reliability belongs to reflective blocks.
     """
 
     n_obs_: int
@@ -138,7 +140,7 @@ def assemble_fit(
         R = corr.loc[block, block].to_numpy()
         rel.loc[c] = [
             quality.cronbach_alpha_standardised(R),
-            quality.rho_a(R, std_weights.loc[block].to_numpy()),
+            quality.rho_a(R, std_weights.loc[block].to_numpy(), formative=spec.modes[c] == "B"),
             quality.composite_reliability(loadings.loc[block].to_numpy()),
             float(communality.loc[block].mean()),
         ]
