@@ -24,8 +24,11 @@ from cxgap.services import accounts
 from cxgap.store.database import transaction
 from cxgap.web.auth import SESSION_COOKIE, issue_session
 
-PUBLIC = re.compile(r"^(/s/|/static|/healthz$|/login$|/logout$|/api/v1/openapi\.json$)")
-"""Routes anyone may call: survey forms, static files, health, sign-in, the API description."""
+PUBLIC = re.compile(
+    r"^(/$|/favicon\.ico$|/s/|/static|/healthz$|/login$|/logout$|/api/v1/openapi\.json$)"
+)
+"""Routes anyone may call: the root (a redirect to the dashboard, which then asks for a
+sign-in), the icon, survey forms, static files, health, sign-in, the API description."""
 
 API_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/instruments"): "surveys:read",
