@@ -83,6 +83,9 @@ def _dedupe_header(header: list[str], source: str) -> list[str]:
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _LINE_START_BOM = re.compile(r"(^|\r\n|\r|\n)\ufeff")
+_QUOTED_FORMULA = re.compile("'[=+\\-@\t\r\uff1d\uff0b\uff0d\uff20 \u00a0\u3000]")
+"""A quote before a formula-like character: what an export writes so that spreadsheets
+keep the cell text (one pass over the file decides whether any cell needs unquoting)."""
 
 
 def _scan_record(text: str, pos: int, delimiter: str) -> tuple[bool, int]:
@@ -208,7 +211,7 @@ def _read_csv(path: Path, data: bytes, encoding: str | None) -> RawTable:
         text, delimiter, len(columns), stream.tell(), reader.line_num + 1
     )
     frame = pd.DataFrame(rows, columns=columns, dtype=object)
-    if "'" in text:  # cells quoted by an export so that spreadsheets keep them text
+    if _QUOTED_FORMULA.search(text):  # cells an export quoted so spreadsheets keep them text
         frame = unquote_frame(frame)
     return RawTable(
         path=path,

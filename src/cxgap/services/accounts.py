@@ -64,7 +64,7 @@ from cxgap.services.credentials import (
 from cxgap.store.accounts import ApiKey, AuditEvent, SignInSession, User
 from cxgap.store.database import transaction
 from cxgap.text import check_text
-from cxgap.times import as_utc
+from cxgap.times import as_utc, now
 
 Role = Literal["admin", "analyst", "manager", "agent", "viewer"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -216,7 +216,7 @@ def authenticate(session: Session, email: str, password: str) -> User:
         raise failure
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-    user.last_login_at = dt.datetime.now(dt.UTC)
+    user.last_login_at = now()
     return user
 
 
@@ -340,7 +340,7 @@ def authenticate_api_key(session: Session, key: str) -> User:
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         raise failure
-    row.last_used_at = dt.datetime.now(dt.UTC)
+    row.last_used_at = now()
     return user
 
 
@@ -349,7 +349,7 @@ def revoke_api_key(session: Session, key_id: int, *, actor: User | str) -> None:
     if row is None:
         raise NotFoundError(f"API key {key_id} does not exist")
     if row.revoked_at is None:
-        row.revoked_at = dt.datetime.now(dt.UTC)
+        row.revoked_at = now()
         audit(session, actor, "apikey.revoke", target_type="api_key", target_id=key_id)
 
 

@@ -40,9 +40,7 @@ class FeedbackInfo:
 
 
 def _info(row: FeedbackMessage, customer: str | None) -> FeedbackInfo:
-    received = row.received_at
-    if received.tzinfo is None:  # SQLite gives naive values back; they were stored as UTC
-        received = received.replace(tzinfo=dt.UTC)
+    received = as_utc(row.received_at)
     return FeedbackInfo(
         id=row.id,
         channel=row.channel,

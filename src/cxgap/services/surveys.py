@@ -20,6 +20,7 @@ from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
 from cxgap.store.models import Invitation, Response, Survey
 from cxgap.text import check_text
+from cxgap.times import as_utc
 
 if TYPE_CHECKING:
     from cxgap.services.collection import IssuedLink
@@ -204,7 +205,7 @@ def survey_counts(engine: Engine, key: str) -> SurveyCounts:
             responses_complete=int(complete),
             invitations=int(invited),
             invitations_completed=int(completed),
-            last_response_at=None if last is None else last.replace(tzinfo=last.tzinfo or dt.UTC),
+            last_response_at=as_utc(last),
         )
 
 

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from cxgap.errors import ValidationError
 from cxgap.reports import charts
-from cxgap.reports.document import Labels, cell
+from cxgap.reports.document import Labels, cell, kano_label
 from cxgap.reports.headline import Measure
 from cxgap.reports.i18n import Texts
 from cxgap.segments import label, segment_name
@@ -404,7 +404,7 @@ def _kano_page(analysis: SurveyAnalysis, table: Table, rt: Texts) -> _ChartRows 
         title=rt("sec_kano"),
         x_title=rt("worse"),
         y_title=rt("better"),
-        category=lambda c: rt(f"kano_{c}"),
+        category=lambda c: kano_label(rt, c),
     )
     rows = [
         {
