@@ -3,6 +3,7 @@
 This package never imports storage, web or CLI code.
 """
 
+from cxgap.stats.control_charts import ControlChart, cusum_chart, ewma_chart, p_chart, u_chart
 from cxgap.stats.gaps import GapScores, gap_scores
 from cxgap.stats.importance import (
     ImportanceResult,
@@ -42,6 +43,7 @@ __all__ = [
     "CSAT",
     "NPS",
     "CompositeReliability",
+    "ControlChart",
     "CronbachAlpha",
     "ExpectationProfiles",
     "GapScores",
@@ -63,6 +65,8 @@ __all__ = [
     "composite_reliability",
     "cronbach_alpha",
     "csat",
+    "cusum_chart",
+    "ewma_chart",
     "expectation_profiles",
     "gap_scores",
     "importance",
@@ -73,9 +77,11 @@ __all__ = [
     "mean_interval",
     "nps",
     "overall_gap",
+    "p_chart",
     "perception_trend",
     "se_from_interval",
     "stated_importance",
     "tolerance_zone",
+    "u_chart",
     "wave_change",
 ]
