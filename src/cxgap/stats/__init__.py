@@ -16,6 +16,18 @@ from cxgap.stats.importance import (
 from cxgap.stats.kano import KanoResult, kano, kano_coefficients
 from cxgap.stats.loyalty import CES, CSAT, NPS, NPSComparison, ces, compare_nps, csat, nps
 from cxgap.stats.profiles import ExpectationProfiles, expectation_profiles
+from cxgap.stats.recovery import (
+    HoldoutEffect,
+    PairedChange,
+    RecoveryParadox,
+    RecoveryRate,
+    ResolutionTimes,
+    holdout_effect,
+    paired_change,
+    recovery_paradox,
+    recovery_rate,
+    resolution_times,
+)
 from cxgap.stats.reliability import (
     CompositeReliability,
     CronbachAlpha,
@@ -26,6 +38,7 @@ from cxgap.stats.reliability import (
 )
 from cxgap.stats.result import StatResult
 from cxgap.stats.segments import SegmentComparison, compare_segments
+from cxgap.stats.shrinkage import ShrunkEstimates, shrunk_means, shrunk_rates
 from cxgap.stats.tolerance import ToleranceZone, tolerance_zone
 from cxgap.stats.waves import (
     MeanInterval,
@@ -47,6 +60,7 @@ __all__ = [
     "CronbachAlpha",
     "ExpectationProfiles",
     "GapScores",
+    "HoldoutEffect",
     "IPAResult",
     "ImportanceResult",
     "KanoResult",
@@ -54,7 +68,12 @@ __all__ = [
     "MeanInterval",
     "NPSComparison",
     "OverallGap",
+    "PairedChange",
+    "RecoveryParadox",
+    "RecoveryRate",
+    "ResolutionTimes",
     "SegmentComparison",
+    "ShrunkEstimates",
     "StatResult",
     "StatedImportanceResult",
     "ToleranceZone",
@@ -69,6 +88,7 @@ __all__ = [
     "ewma_chart",
     "expectation_profiles",
     "gap_scores",
+    "holdout_effect",
     "importance",
     "ipa",
     "kano",
@@ -78,8 +98,14 @@ __all__ = [
     "nps",
     "overall_gap",
     "p_chart",
+    "paired_change",
     "perception_trend",
+    "recovery_paradox",
+    "recovery_rate",
+    "resolution_times",
     "se_from_interval",
+    "shrunk_means",
+    "shrunk_rates",
     "stated_importance",
     "tolerance_zone",
     "u_chart",
