@@ -310,8 +310,8 @@ def test_stored_attack_strings_are_shown_escaped(
     )
     # the respondents with that region are found by the filter
     assert "5 matching" in pages["responses"].text
-    # and appear, escaped by Vega, in the segment charts
-    assert "&lt;img src=x onerror=alert(1)&gt;</text>" in pages["segments"].text
+    # and appear, escaped by Vega, in the segment charts, with the segment's size
+    assert "&lt;img src=x onerror=alert(1)&gt; (n=5)</text>" in pages["segments"].text
 
 
 def test_feedback_filters_match_the_database(app_client: TestClient, demo_engine: Engine) -> None:

@@ -449,7 +449,7 @@ def segment_heatmap(
         "type": "nominal",
         "sort": None,
         "title": None,
-        "axis": {"labelAngle": 0, "labelLimit": 110},
+        "axis": {"labelAngle": 0},
     }
     spec = _spec(
         title,
