@@ -99,8 +99,8 @@ def _label_boxes(spec: dict[str, Any]) -> tuple[list[Box], list[Box]]:
             Box(mx - MARKER_RADIUS, my - MARKER_RADIUS, mx + MARKER_RADIUS, my + MARKER_RADIUS)
         )
         # inside the plot
-        assert 0 <= labels[-1].left and labels[-1].right <= w
-        assert 0 <= labels[-1].top and labels[-1].bottom <= h
+        assert labels[-1].left >= 0 and labels[-1].right <= w
+        assert labels[-1].top >= 0 and labels[-1].bottom <= h
     return labels, markers
 
 
