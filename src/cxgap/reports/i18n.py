@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 
 from cxgap.errors import ValidationError
 from cxgap.locale import fill, messages
@@ -104,3 +104,9 @@ class Texts:
         """A date written for this language (Babel's medium format; Persian digits in
         ``fa``)."""
         return localised_digits(format_date(value, format="medium", locale=self.lang), self.lang)
+
+    def date_time(self, value: dt.datetime) -> str:
+        """A date and time (to the minute) written for this language."""
+        day = format_date(value, "medium", locale=self.lang)
+        time = format_time(value, "short", locale=self.lang)
+        return localised_digits(f"{day} {time}", self.lang)
