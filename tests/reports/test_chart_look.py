@@ -207,3 +207,13 @@ def test_reports_explain_msa_and_mss(documents: dict[str, ReportDocument]) -> No
     gaps = next(s for s in documents["en"].sections if s.id == "gaps")
     assert any(p.startswith("MSA (measure of service adequacy)") for p in gaps.paragraphs)
     assert any(p.startswith("MSS (measure of service superiority)") for p in gaps.paragraphs)
+
+
+def test_trend_chart_keeps_its_legend(documents: dict[str, ReportDocument]) -> None:
+    spec = documents["zh"].chart("trend")
+    svg = chart_svg(spec)
+    dimensions = {r["label"] for r in spec["data"]["values"]}
+    # one legend (lines and bands share the colour scale), an entry per dimension
+    assert svg.count('class="mark-group role-legend"') == 1
+    for name in dimensions:
+        assert f">{name}</text>" in svg

@@ -498,12 +498,14 @@ def trend_chart(
     y_title: str,
     min_size: int = 0,
     min_span: float = 1.0,
+    legend: bool = True,
     lang: str = "en",
 ) -> ChartSpec:
     """Mean perception per dimension across waves, with its interval as a band.
 
     The value axis spans every interval and at least ``min_span`` (one scale point by
-    default), so a change of a few hundredths does not look dramatic.
+    default), so a change of a few hundredths does not look dramatic. ``legend=False``
+    leaves out the legend (a chart of one series).
     """
     rows = trend[trend["n"] >= min_size]
     data = _records(
@@ -529,6 +531,8 @@ def trend_chart(
         scale["domain"] = _domain(values, pad=0.0, min_span=min_span)
     x = {"field": "wave", "type": "ordinal", "sort": None, "title": None, "axis": {"labelAngle": 0}}
     colour = _colour(data, "dimension", "label", palette.dimension_colour)
+    if not legend:
+        colour["legend"] = None
     return _spec(
         title,
         data,
@@ -542,7 +546,7 @@ def trend_chart(
                     "x": x,
                     "y": {"field": "ci_low", "type": "quantitative", "scale": scale},
                     "y2": {"field": "ci_high"},
-                    "fill": {**colour, "legend": None},
+                    "fill": colour,  # the same scale as the lines: one legend
                 },
             },
             {

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from cxgap.errors import ValidationError
-from cxgap.reports import charts
+from cxgap.reports import charts, palette
 from cxgap.reports.document import Labels, cell, kano_label
 from cxgap.reports.headline import Measure
 from cxgap.reports.i18n import Texts
@@ -93,14 +93,24 @@ def _series_chart(
     """A trend chart (:func:`cxgap.reports.charts.trend_chart`) of any series per wave:
     ``rows`` give survey, wave, dimension (the series), n, value and interval."""
     frame = pd.DataFrame(rows).rename(columns={"value": "mean_perceived"})
+    single = frame["dimension"].nunique() == 1
     spec = charts.trend_chart(
-        frame, label=label, title="", y_title=y_title, min_span=min_span, lang=lang
+        frame,
+        label=label,
+        title="",
+        y_title=y_title,
+        min_span=min_span,
+        legend=not single,
+        lang=lang,
     )
     spec["width"], spec["height"] = width, height
     for layer in spec["layer"]:  # wave names: leave out those that would overlap
         layer["encoding"]["x"]["axis"] = {"labelAngle": 0, "labelOverlap": "greedy"}
-    if frame["dimension"].nunique() == 1:
-        spec["layer"][1]["encoding"]["color"]["legend"] = None
+    if single:  # a headline measure: one colour for all of them
+        for layer in spec["layer"]:
+            for channel in ("color", "fill"):
+                if channel in layer["encoding"]:
+                    layer["encoding"][channel]["scale"]["range"] = [palette.OKABE_ITO[0]]
     return spec
 
 
@@ -307,9 +317,13 @@ def dimension(request: Request, dimension: str, user: AnalysisUser) -> Response:
         own = analysis.trend[analysis.trend["dimension"] == dimension].copy()
         own["wave"] = own["wave"].map(lambda w: rt.digits(str(w)))
         spec = charts.trend_chart(
-            own, label=labels.dimension, title="", y_title=rt("mean_perceived"), lang=lang
+            own,
+            label=labels.dimension,
+            title="",
+            y_title=rt("mean_perceived"),
+            legend=False,
+            lang=lang,
         )
-        spec["layer"][1]["encoding"]["color"]["legend"] = None
         trend = svg(spec)
     reliability = analysis.reliability.get(dimension)
     return show_page(
