@@ -531,8 +531,8 @@ def trend_chart(
         scale["domain"] = _domain(values, pad=0.0, min_span=min_span)
     x = {"field": "wave", "type": "ordinal", "sort": None, "title": None, "axis": {"labelAngle": 0}}
     colour = _colour(data, "dimension", "label", palette.dimension_colour)
-    if not legend:
-        colour["legend"] = None
+    # the legend's symbols are drawn solid, not as faint as the interval bands
+    colour["legend"] = {"symbolOpacity": 1, "symbolFillColor": None} if legend else None
     return _spec(
         title,
         data,
