@@ -266,7 +266,12 @@ def _labelled_scatter(
         {"mark": rule, "encoding": {"y": {"datum": cuts[1], **fixed_y}}},
         {
             "mark": {"type": "point", "filled": True, "size": 70, "opacity": 1},
-            "encoding": {"x": x, "y": y, "color": colour},
+            # the legend below the plot keeps the chart narrow enough for a phone
+            "encoding": {
+                "x": x,
+                "y": y,
+                "color": {**colour, "legend": {"orient": "bottom", "direction": "horizontal"}},
+            },
         },
         {
             "mark": {
@@ -333,7 +338,7 @@ def ipa_chart(
         "field": "importance",
         "type": "quantitative",
         "title": x_title,
-        "axis": {"format": ".0%"},
+        "axis": {"format": ".0%", "tickCount": 8},
         "scale": {"domain": x_domain, "nice": False, "zero": False},
     }
     y = {
