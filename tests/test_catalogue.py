@@ -57,7 +57,8 @@ def test_every_text_the_code_shows_comes_from_the_catalogue() -> None:
     assert CATALOGUE["kano_A"] == {lang: messages("report")[lang]["kano_A"] for lang in LANGUAGES}
     assert text("fa", "page_of", page=2, pages=12) == "بخش ۲ از ۱۲"
     assert text("de", "submit") == "Send my answers"  # unknown language: English
-    assert Texts("fa").number(-1234.5, 1) == "−۱٬۲۳۴٫۵"
+    # a signed number in right-to-left text: isolated, so the minus sign stays in front
+    assert Texts("fa").number(-1234.5, 1) == "\u2066−۱٬۲۳۴٫۵\u2069"
     assert Texts("zh")("sec_trend") == "各期趋势"
 
 

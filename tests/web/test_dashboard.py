@@ -285,6 +285,31 @@ def test_segments_kano_and_importance_show_their_charts(
         assert "<svg" in page.text and words in page.text, path
 
 
+def test_pages_explain_abbreviations_and_write_numbers_for_readers(
+    app_client: TestClient, demo_engine: Engine
+) -> None:
+    from cxgap.services.analysis import analyze_survey
+
+    client = signed_in(app_client, demo_engine, "analyst")
+    overview = client.get(f"/dashboard?survey={SURVEY}&lang=en").text
+    # the survey picker names the wave once ("Customer survey 2026Q4 · 72 responses")
+    options = re.findall(r"<option value=\"[^\"]+\"[^>]*>([^<]*)</option>", overview)
+    assert options and all(o.count("2026Q4") <= 1 for o in options), options
+    assert '<abbr title="MSA (measure of service adequacy)' in overview
+    drill = client.get(f"/dashboard/dimensions/reliability?survey={SURVEY}").text
+    assert '<abbr title="MSS (measure of service superiority)' in drill
+    # adjusted p values: below 0.001 written as a bound, others to three decimals
+    by = "age_band"
+    p_adj = analyze_survey(demo_engine, SURVEY, by=by).segments[by].summary["welch_p_adj"]
+    page = client.get(f"/dashboard/segments?survey={SURVEY}&by={by}&lang=en").text
+    cells = re.findall(r'<th scope="row">[^<]*</th><td class="num">([^<]*)</td>', page)
+    expected = ["&lt; 0.001" if p < 0.001 else f"{p:.3f}" for p in p_adj]
+    assert cells == expected
+    # Persian: segment values by their labels with Persian digits, no raw codes
+    fa = client.get(f"/dashboard/segments?survey={SURVEY}&by=gender&lang=fa").text
+    assert "مرد (n=" in fa and ">male" not in fa
+
+
 # --- escaping and filters -------------------------------------------------------------------
 
 
@@ -310,8 +335,8 @@ def test_stored_attack_strings_are_shown_escaped(
     )
     # the respondents with that region are found by the filter
     assert "5 matching" in pages["responses"].text
-    # and appear, escaped by Vega, in the segment charts
-    assert "&lt;img src=x onerror=alert(1)&gt;</text>" in pages["segments"].text
+    # and appear, escaped by Vega, in the segment charts, with the segment's size
+    assert "&lt;img src=x onerror=alert(1)&gt; (n=5)</text>" in pages["segments"].text
 
 
 def test_feedback_filters_match_the_database(app_client: TestClient, demo_engine: Engine) -> None:

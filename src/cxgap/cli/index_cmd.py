@@ -29,9 +29,11 @@ def _num(value: Any, digits: int = 3) -> str:
 
 
 def _p(value: Any) -> str:
+    from cxgap.reports.i18n import Texts  # the one way p values are written
+
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return "<0.001" if float(value) < 0.001 else f"{float(value):.3f}"
+    return Texts("en").p_value(float(value))
 
 
 def index(

@@ -14,8 +14,11 @@ and are the same in every language (a test checks both).
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from string import Formatter
 
 from babel.messages.pofile import read_po
 
@@ -79,9 +82,51 @@ def messages(context: str) -> dict[str, dict[str, str]]:
     return {lang: dict(_read(lang)[context]) for lang in LANGUAGES}
 
 
+def _wide(char: str) -> bool:
+    """Whether ``char`` is a wide (CJK) character."""
+    return unicodedata.east_asian_width(char) in "WF"
+
+
+def fill(template: str, lang: str, values: Mapping[str, object]) -> str:
+    """``template`` with its placeholders filled in from ``values``.
+
+    Chinese puts no space between its own words: a translation written with a space
+    around a placeholder (``{dimension} 是``) loses that space where the inserted text
+    meets Chinese text on both sides (``可靠性是``); beside digits or Latin text it stays.
+
+    >>> fill("{dimension} 是关键", "zh", {"dimension": "可靠性"})
+    '可靠性是关键'
+    >>> fill("共 {n} 份", "zh", {"n": 12})
+    '共 12 份'
+    """
+    if lang != "zh":
+        return template.format(**values)
+    formatter = Formatter()
+    out = ""
+    for literal, field, spec, conversion in formatter.parse(template):
+        if out and literal[:1] == " " and _wide(out[-1]) and _wide(literal[1:2] or "a"):
+            literal = literal[1:]
+        out += literal
+        if field is None:
+            continue
+        value, _ = formatter.get_field(field, (), values)
+        shown = formatter.format_field(formatter.convert_field(value, conversion), spec or "")
+        if shown and out.endswith(" ") and len(out) > 1 and _wide(out[-2]) and _wide(shown[0]):
+            out = out[:-1]
+        out += shown
+    return out
+
+
 def text(context: str, lang: str, key: str, **params: object) -> str:
     """The text ``key`` of ``context`` in ``lang`` (English when ``lang`` lacks it), its
-    placeholders filled with ``params``, numbers in that language's digits."""
+    placeholders filled with ``params``, numbers in that language's digits (whole
+    numbers with the language's thousands separator)."""
     texts = messages(context)
     template = texts.get(lang, texts["en"]).get(key) or texts["en"][key]
-    return template.format(**{k: localised_digits(v, lang) for k, v in params.items()})
+    values = {
+        k: localised_digits(f"{v:,}", lang, marks=True)
+        if isinstance(v, int) and not isinstance(v, bool)
+        else localised_digits(v, lang)
+        for k, v in params.items()
+    }
+    return fill(template, lang, values)

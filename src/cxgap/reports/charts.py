@@ -16,6 +16,9 @@ from typing import Any
 import pandas as pd
 
 from cxgap import stats
+from cxgap.reports import palette
+from cxgap.reports.placement import FONT_SIZE, leader_end, place_labels
+from cxgap.text.numerals import localised_digits
 
 ChartSpec = dict[str, Any]
 Label = Callable[[str], str]
@@ -23,7 +26,20 @@ Label = Callable[[str], str]
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 FONT = "Noto Sans, Noto Sans Arabic, Noto Sans CJK SC, sans-serif"
 WIDTH = 440
-POSITION_COLOURS = {"below": "#c0392b", "within": "#7f8c8d", "above": "#27ae60"}
+SCATTER_WIDTH, SCATTER_HEIGHT = 560, 400
+NUMBER_LOCALES: dict[str, dict[str, Any]] = {
+    "fa": {
+        "decimal": "\u066b",
+        "thousands": "\u066c",
+        "grouping": [3],
+        "currency": ["", ""],
+        "numerals": list("\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"),
+        "percent": "\u066a",
+        "minus": "\u2212",
+    },
+}
+"""Number formats of the chart axes (d3-format locales) where a language does not write
+ASCII digits: Persian digits, separators, per cent and minus signs."""
 
 
 def _clean(value: Any) -> Any:
@@ -43,13 +59,33 @@ def _records(frame: pd.DataFrame, columns: Mapping[str, str]) -> list[dict[str, 
     ]
 
 
-def _spec(title: str, data: list[dict[str, Any]], **body: Any) -> ChartSpec:
+def _spec(title: str, data: list[dict[str, Any]], lang: str, **body: Any) -> ChartSpec:
+    config: dict[str, Any] = {"font": FONT, "view": {"stroke": "#ccc"}}
+    if lang in NUMBER_LOCALES:
+        config["locale"] = {"number": NUMBER_LOCALES[lang]}
     return {
         "$schema": SCHEMA,
         "title": title,
         "data": {"values": data},
-        "config": {"font": FONT, "view": {"stroke": "#ccc"}},
+        "config": config,
         **body,
+    }
+
+
+def _colour(
+    data: list[dict[str, Any]], code: str, label: str, colour: Callable[[str], str]
+) -> dict[str, Any]:
+    """A colour encoding of the labels in ``label`` whose colours follow the stable codes
+    in ``code`` (the same colour for a category in every language)."""
+    pairs = dict.fromkeys((str(r[code]), str(r[label])) for r in data)
+    return {
+        "field": label,
+        "type": "nominal",
+        "title": None,
+        "scale": {
+            "domain": [shown for _, shown in pairs],
+            "range": [colour(code) for code, _ in pairs],
+        },
     }
 
 
@@ -60,6 +96,7 @@ def gap_chart(
     label: Label,
     title: str,
     axis_title: str,
+    lang: str = "en",
 ) -> ChartSpec | None:
     """Bars of the mean gap per item (MSA for the zone of tolerance, P - E otherwise)
     with their intervals, coloured by dimension."""
@@ -80,6 +117,7 @@ def gap_chart(
     return _spec(
         title,
         data,
+        lang,
         width=WIDTH,
         height={"step": 14},
         layer=[
@@ -88,7 +126,9 @@ def gap_chart(
                 "encoding": {
                     "y": y,
                     "x": {"field": "gap", "type": "quantitative", "title": axis_title},
-                    "color": {"field": "dimension_label", "type": "nominal", "title": None},
+                    "color": _colour(
+                        data, "dimension", "dimension_label", palette.dimension_colour
+                    ),
                 },
             },
             {
@@ -104,7 +144,13 @@ def gap_chart(
 
 
 def tolerance_zone_chart(
-    zone: stats.ToleranceZone, *, label: Label, title: str, axis_title: str, legend: Label
+    zone: stats.ToleranceZone,
+    *,
+    label: Label,
+    title: str,
+    axis_title: str,
+    legend: Label,
+    lang: str = "en",
 ) -> ChartSpec:
     """The classic zone-of-tolerance picture: per item the band from the adequate to the
     desired level, with the perceived mean marked and coloured by its position."""
@@ -124,10 +170,11 @@ def tolerance_zone_chart(
         row["dimension_label"] = label(str(row["dimension"]))
         row["position_label"] = legend(str(row["position"]))
     y = {"field": "item", "type": "nominal", "sort": None, "title": None}
-    positions = [p for p in POSITION_COLOURS if any(r["position"] == p for r in data)]
+    positions = [p for p in palette.POSITION_COLOURS if any(r["position"] == p for r in data)]
     return _spec(
         title,
         data,
+        lang,
         width=WIDTH,
         height={"step": 14},
         layer=[
@@ -155,7 +202,7 @@ def tolerance_zone_chart(
                         "title": None,
                         "scale": {
                             "domain": [legend(p) for p in positions],
-                            "range": [POSITION_COLOURS[p] for p in positions],
+                            "range": [palette.POSITION_COLOURS[p] for p in positions],
                         },
                     },
                 },
@@ -164,27 +211,97 @@ def tolerance_zone_chart(
     )
 
 
-def _quadrant_layers(
-    x: dict[str, Any], y: dict[str, Any], x_cut: Any, y_cut: Any, *, colour: str
+def _domain(values: list[float], *, pad: float = 0.08, min_span: float = 0.0) -> list[float]:
+    """An axis range holding ``values`` with some room at both ends, at least ``min_span``
+    wide (so that a small difference does not fill the whole chart)."""
+    low, high = min(values), max(values)
+    if high - low < min_span:
+        middle = (low + high) / 2
+        low, high = middle - min_span / 2, middle + min_span / 2
+    room = (high - low) * pad if high > low else 0.5
+    return [low - room, high + room]
+
+
+def _labelled_scatter(
+    data: list[dict[str, Any]],
+    *,
+    x: dict[str, Any],
+    y: dict[str, Any],
+    cuts: tuple[float, float],
+    colour: dict[str, Any],
+    width: int,
+    height: int,
 ) -> list[dict[str, Any]]:
-    """A labelled scatter split into quadrants by dashed rules at the two cut points."""
+    """A scatter split into quadrants by dashed rules at ``cuts``, each point labelled
+    without overprinting (:func:`cxgap.reports.placement.place_labels`): the labels'
+    places are worked out in pixels of the plot, whose axes have fixed ranges, and stored
+    as data coordinates (``label_x``, ``label_y``); a label set apart gets a leader line."""
+    (x_low, x_high), (y_low, y_high) = x["scale"]["domain"], y["scale"]["domain"]
+
+    def pixels(vx: float, vy: float) -> tuple[float, float]:
+        return (
+            (vx - x_low) / (x_high - x_low) * width,
+            (y_high - vy) / (y_high - y_low) * height,
+        )
+
+    def value(px: float, py: float) -> tuple[float, float]:
+        return x_low + px / width * (x_high - x_low), y_high - py / height * (y_high - y_low)
+
+    shown = [r for r in data if r[x["field"]] is not None and r[y["field"]] is not None]
+    points = [pixels(r[x["field"]], r[y["field"]]) for r in shown]
+    places = place_labels(points, [str(r["label"]) for r in shown], width=width, height=height)
+    leaders = []
+    for row, point, place in zip(shown, points, places, strict=True):
+        row["label_x"], row["label_y"] = value(*place.box.centre)
+        if place.leader:
+            end_x, end_y = value(*leader_end(place.box, point))
+            leaders.append(
+                {"from_x": row[x["field"]], "from_y": row[y["field"]], "to_x": end_x, "to_y": end_y}
+            )
     rule = {"type": "rule", "strokeDash": [4, 3], "color": "#888"}
-    return [
-        {"mark": rule, "encoding": {"x": {"datum": x_cut}}},
-        {"mark": rule, "encoding": {"y": {"datum": y_cut}}},
+    fixed = {"scale": x["scale"], "type": "quantitative"}
+    fixed_y = {"scale": y["scale"], "type": "quantitative"}
+    layers: list[dict[str, Any]] = [
+        {"mark": rule, "encoding": {"x": {"datum": cuts[0], **fixed}}},
+        {"mark": rule, "encoding": {"y": {"datum": cuts[1], **fixed_y}}},
         {
-            "mark": {"type": "point", "filled": True, "size": 70},
+            "mark": {"type": "point", "filled": True, "size": 70, "opacity": 1},
+            # the legend below the plot keeps the chart narrow enough for a phone
             "encoding": {
                 "x": x,
                 "y": y,
-                "color": {"field": colour, "type": "nominal", "title": None},
+                "color": {**colour, "legend": {"orient": "bottom", "direction": "horizontal"}},
             },
         },
         {
-            "mark": {"type": "text", "dy": -9, "fontSize": 10},
-            "encoding": {"x": x, "y": y, "text": {"field": "label"}},
+            "mark": {
+                "type": "text",
+                "fontSize": FONT_SIZE,
+                "align": "center",
+                "baseline": "middle",
+            },
+            "encoding": {
+                "x": {"field": "label_x", **fixed},
+                "y": {"field": "label_y", **fixed_y},
+                "text": {"field": "label"},
+            },
         },
     ]
+    if leaders:
+        layers.insert(
+            2,
+            {
+                "data": {"values": leaders},
+                "mark": {"type": "rule", "color": "#777", "strokeWidth": 0.8},
+                "encoding": {
+                    "x": {"field": "from_x", **fixed},
+                    "y": {"field": "from_y", **fixed_y},
+                    "x2": {"field": "to_x"},
+                    "y2": {"field": "to_y"},
+                },
+            },
+        )
+    return layers
 
 
 def ipa_chart(
@@ -195,9 +312,10 @@ def ipa_chart(
     x_title: str,
     y_title: str,
     quadrant: Label,
+    lang: str = "en",
 ) -> ChartSpec:
     """Importance (x) against performance (y) per dimension, split into quadrants at
-    the cut points the analysis used."""
+    the cut points the analysis used; every label readable (no two overprint)."""
     frame = ipa.summary.rename_axis("dimension").reset_index()
     data = _records(
         frame,
@@ -211,15 +329,41 @@ def ipa_chart(
     for row in data:
         row["label"] = label(str(row["dimension"]))
         row["quadrant_label"] = quadrant(str(row["quadrant"]))
-    x = {"field": "importance", "type": "quantitative", "title": x_title, "axis": {"format": ".0%"}}
-    y = {"field": "performance", "type": "quantitative", "title": y_title, "scale": {"zero": False}}
+    cuts = (_clean(ipa.importance_cut), _clean(ipa.performance_cut))
+    known = [r for r in data if r["importance"] is not None and r["performance"] is not None]
+    x_domain = _domain([0.0, *(r["importance"] for r in known), cuts[0] or 0.0], pad=0.1)
+    x_domain[0] = 0.0  # shares start at nothing
+    y_domain = _domain([*(r["performance"] for r in known), cuts[1] or 0.0], min_span=1.0)
+    x = {
+        "field": "importance",
+        "type": "quantitative",
+        "title": x_title,
+        "axis": {"format": ".0%", "tickCount": 8},
+        "scale": {"domain": x_domain, "nice": False, "zero": False},
+    }
+    y = {
+        "field": "performance",
+        "type": "quantitative",
+        "title": y_title,
+        "scale": {"domain": y_domain, "nice": False, "zero": False},
+    }
+    colour = _colour(
+        data, "quadrant", "quadrant_label", lambda c: palette.colour_of(c, palette.QUADRANT_COLOURS)
+    )
     return _spec(
         title,
         data,
-        width=WIDTH,
-        height=260,
-        layer=_quadrant_layers(
-            x, y, _clean(ipa.importance_cut), _clean(ipa.performance_cut), colour="quadrant_label"
+        lang,
+        width=SCATTER_WIDTH,
+        height=SCATTER_HEIGHT,
+        layer=_labelled_scatter(
+            data,
+            x=x,
+            y=y,
+            cuts=cuts,
+            colour=colour,
+            width=SCATTER_WIDTH,
+            height=SCATTER_HEIGHT,
         ),
     )
 
@@ -232,6 +376,7 @@ def kano_chart(
     x_title: str,
     y_title: str,
     category: Label,
+    lang: str = "en",
 ) -> ChartSpec:
     """Better against |Worse| per feature (the customer-satisfaction coefficients)."""
     frame = kano.summary.rename_axis("feature").reset_index()
@@ -242,15 +387,22 @@ def kano_chart(
         row["abs_worse"] = None if row["worse"] is None else abs(row["worse"])
         row["label"] = label(str(row["feature"]))
         row["category_label"] = category(str(row["category"]))
-    axis = {"type": "quantitative", "scale": {"domain": [0, 1]}}
-    x = {"field": "abs_worse", "title": x_title, **axis}
-    y = {"field": "better", "title": y_title, **axis}
+    scale = {"domain": [0.0, 1.0], "nice": False}
+    x = {"field": "abs_worse", "type": "quantitative", "title": x_title, "scale": scale}
+    y = {"field": "better", "type": "quantitative", "title": y_title, "scale": scale}
+    colour = _colour(
+        data, "category", "category_label", lambda c: palette.colour_of(c, palette.KANO_COLOURS)
+    )
+    side = 420
     return _spec(
         title,
         data,
-        width=300,
-        height=300,
-        layer=_quadrant_layers(x, y, 0.5, 0.5, colour="category_label"),
+        lang,
+        width=side,
+        height=side,
+        layer=_labelled_scatter(
+            data, x=x, y=y, cuts=(0.5, 0.5), colour=colour, width=side, height=side
+        ),
     )
 
 
@@ -262,9 +414,13 @@ def segment_heatmap(
     legend_title: str,
     alpha: float = 0.05,
     min_size: int = 0,
+    segment_label: Callable[[str, int], str] | None = None,
+    lang: str = "en",
 ) -> tuple[ChartSpec, int]:
     """Mean expectation per segment (columns) and expectation column (rows); a ``*``
     marks the rows whose segments differ significantly (BH-adjusted Welch p < alpha).
+    Each segment is shown with its size (``segment_label(value, n)``, by default
+    ``value (n=…)``).
 
     Groups under ``min_size`` respondents are left out; returns the spec and how many
     groups were left out.
@@ -274,18 +430,27 @@ def segment_heatmap(
     shown = groups[~small]
     p_adj = comparison.summary["welch_p_adj"]
     data = _records(shown, {"column": "column", "segment": "segment", "n": "n", "mean": "mean"})
+    sizes = shown.groupby("segment", sort=False)["n"].max()
     for row in data:
         p = _clean(p_adj.get(row["column"], float("nan")))
         row["p_adj"] = p
         row["significant"] = bool(p is not None and p < alpha)
         row["column_label"] = column_label(str(row["column"]))
-        row["cell"] = f"{row['mean']:.2f}" + ("*" if row["significant"] else "")
+        n = int(sizes[row["segment"]])
+        row["segment_label"] = (
+            segment_label(str(row["segment"]), n)
+            if segment_label is not None
+            else f"{row['segment']} (n={n:,})"
+        )
+        row["cell"] = localised_digits(
+            f"{row['mean']:.2f}" + ("*" if row["significant"] else ""), lang, marks=True
+        )
     means = [r["mean"] for r in data if r["mean"] is not None]
     # text on the darker half of the colour scale is white
     dark = (min(means) + max(means)) / 2 if means else 0.0
     y = {"field": "column_label", "type": "nominal", "sort": None, "title": None}
     x = {
-        "field": "segment",
+        "field": "segment_label",
         "type": "nominal",
         "sort": None,
         "title": None,
@@ -294,7 +459,8 @@ def segment_heatmap(
     spec = _spec(
         title,
         data,
-        width={"step": 70},
+        lang,
+        width={"step": 84},
         height={"step": 20},
         layer=[
             {
@@ -306,7 +472,9 @@ def segment_heatmap(
                         "field": "mean",
                         "type": "quantitative",
                         "title": legend_title,
-                        "scale": {"scheme": "blues"},
+                        "scale": {"scheme": palette.SEQUENTIAL_SCHEME},
+                        # swatches, not a gradient: a gradient legend is lost in PDF
+                        "legend": {"type": "symbol", "symbolType": "square", "symbolSize": 150},
                     },
                 },
             },
@@ -334,8 +502,16 @@ def trend_chart(
     title: str,
     y_title: str,
     min_size: int = 0,
+    min_span: float = 1.0,
+    legend: bool = True,
+    lang: str = "en",
 ) -> ChartSpec:
-    """Mean perception per dimension across waves, with its interval as a band."""
+    """Mean perception per dimension across waves, with its interval as a band.
+
+    The value axis spans every interval and at least ``min_span`` (one scale point by
+    default), so a change of a few hundredths does not look dramatic. ``legend=False``
+    leaves out the legend (a chart of one series).
+    """
     rows = trend[trend["n"] >= min_size]
     data = _records(
         rows,
@@ -352,11 +528,20 @@ def trend_chart(
     for row in data:
         row["wave"] = str(row["wave"])
         row["label"] = label(str(row["dimension"]))
+    values = [
+        v for r in data for v in (r["mean_perceived"], r["ci_low"], r["ci_high"]) if v is not None
+    ]
+    scale: dict[str, Any] = {"zero": False}
+    if values:
+        scale["domain"] = _domain(values, pad=0.0, min_span=min_span)
     x = {"field": "wave", "type": "ordinal", "sort": None, "title": None, "axis": {"labelAngle": 0}}
-    colour = {"field": "label", "type": "nominal", "title": None}
+    colour = _colour(data, "dimension", "label", palette.dimension_colour)
+    # the legend's symbols are drawn solid, not as faint as the interval bands
+    colour["legend"] = {"symbolOpacity": 1, "symbolFillColor": None} if legend else None
     return _spec(
         title,
         data,
+        lang,
         width=WIDTH,
         height=220,
         layer=[
@@ -364,9 +549,9 @@ def trend_chart(
                 "mark": {"type": "area", "opacity": 0.15},
                 "encoding": {
                     "x": x,
-                    "y": {"field": "ci_low", "type": "quantitative"},
+                    "y": {"field": "ci_low", "type": "quantitative", "scale": scale},
                     "y2": {"field": "ci_high"},
-                    "fill": {**colour, "legend": None},
+                    "fill": colour,  # the same scale as the lines: one legend
                 },
             },
             {
@@ -377,7 +562,7 @@ def trend_chart(
                         "field": "mean_perceived",
                         "type": "quantitative",
                         "title": y_title,
-                        "scale": {"zero": False},
+                        "scale": scale,
                     },
                     "color": colour,
                 },

@@ -41,6 +41,7 @@ from cxgap.services.sections import (
     ZoneChart,
     analysis_sections,
 )
+from cxgap.text.numerals import localised_digits
 
 __all__ = ["SECTION_ORDER", "Labels", "ReportDocument", "Section", "compose"]
 
@@ -209,14 +210,14 @@ def finding_text(finding: Finding, t: Texts, labels: Labels) -> str:
                 "f_segment_difference",
                 column=labels.column(finding.column),
                 attribute=label(finding.attribute, t),
-                highest=finding.highest,
+                highest=t.segment_value(finding.attribute, finding.highest),
             )
         case WorseningDimension():
             return t(
                 "f_worsening_dimension",
                 dimension=labels.dimension(finding.dimension),
-                first=finding.waves[0],
-                last=finding.waves[-1],
+                first=localised_digits(finding.waves[0], t.lang),
+                last=localised_digits(finding.waves[-1], t.lang),
             )
         case _:
             assert_never(finding)
@@ -235,6 +236,7 @@ def chart_spec(
                 label=labels.dimension,
                 title=title,
                 axis_title=t("msa") if chart.zone else t("gap"),
+                lang=t.lang,
             )
             return spec, 0
         case ZoneChart():
@@ -244,6 +246,7 @@ def chart_spec(
                 title=title,
                 axis_title=t("mean_perceived"),
                 legend=t,
+                lang=t.lang,
             ), 0
         case IPAChart():
             return charts.ipa_chart(
@@ -253,6 +256,7 @@ def chart_spec(
                 x_title=t("importance"),
                 y_title=t("performance"),
                 quadrant=t,
+                lang=t.lang,
             ), 0
         case KanoChart():
             kano = chart.kano
@@ -265,6 +269,7 @@ def chart_spec(
                 x_title=t("worse"),
                 y_title=t("better"),
                 category=lambda c: kano_label(t, c),
+                lang=t.lang,
             ), 0
         case SegmentChart():
             return charts.segment_heatmap(
@@ -274,6 +279,8 @@ def chart_spec(
                 legend_title=t("mean_expectation"),
                 alpha=ALPHA,
                 min_size=min_shown,
+                segment_label=lambda value, n: t.segment_size(chart.attribute, value, n),
+                lang=t.lang,
             )
         case TrendChart():
             return charts.trend_chart(
@@ -282,6 +289,7 @@ def chart_spec(
                 title=title,
                 y_title=t("mean_perceived"),
                 min_size=min_shown,
+                lang=t.lang,
             ), 0
         case _:
             assert_never(chart)

@@ -211,7 +211,15 @@ def _gaps(analysis: SurveyAnalysis) -> Section | None:
         )
     else:
         return None
-    return Section("gaps", Phrase("sec_gaps"), tables=(table,), charts=(GapChart(zone, gaps),))
+    # the abbreviations explained where they are shown
+    legend = (Phrase("msa_explained"), Phrase("mss_explained")) if zone is not None else ()
+    return Section(
+        "gaps",
+        Phrase("sec_gaps"),
+        explanations=legend,
+        tables=(table,),
+        charts=(GapChart(zone, gaps),),
+    )
 
 
 def _ipa(analysis: SurveyAnalysis) -> Section | None:

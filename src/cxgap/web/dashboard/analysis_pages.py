@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from cxgap.errors import ValidationError
-from cxgap.reports import charts
+from cxgap.reports import charts, palette
 from cxgap.reports.document import Labels, cell, kano_label
 from cxgap.reports.headline import Measure
 from cxgap.reports.i18n import Texts
@@ -40,9 +40,6 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 OverviewUser = Annotated[User, Depends(requires(PERMISSION["overview"]))]
 AnalysisUser = Annotated[User, Depends(requires(PERMISSION["segments"]))]
-LTR, END = "\u2066", "\u2069"
-"""Unicode left-to-right isolate and its end: a signed number in a sentence of any
-direction keeps its sign on the left."""
 TILE_WIDTH = 250
 TILE_HEIGHT = 110
 DRILL_WIDTH = 560
@@ -58,13 +55,13 @@ def measure_texts(m: Measure, rt: Texts) -> dict[str, Any]:
         value, low, high = (rt.percent(v, 1) for v in (m.value, m.ci_low, m.ci_high))
         change = None
         if m.change is not None:
-            change = f"{LTR}{rt.number(m.change * 100, 1, signed=True)}{END} {rt('pp')}"
+            change = f"{rt.number(m.change * 100, 1, signed=True)} {rt('pp')}"
     else:
         places = 1 if m.unit == "points" else 2
         value, low, high = (rt.number(v, places) for v in (m.value, m.ci_low, m.ci_high))
         change = None
         if m.change is not None:
-            change = f"{LTR}{rt.number(m.change, places, signed=True)}{END}"
+            change = rt.number(m.change, places, signed=True)
     label = rt(m.key, reference=rt(m.reference)) if m.reference else rt(m.key)
     return {
         "key": m.key,
@@ -78,18 +75,42 @@ def measure_texts(m: Measure, rt: Texts) -> dict[str, Any]:
     }
 
 
+MIN_SPAN = {"nps": 10.0, "csat": 5.0, "share_below": 5.0}
+"""The least range of a headline measure's trend axis (points of NPS, percentage points);
+gaps and means span at least one scale point."""
+
+
 def _series_chart(
-    rows: list[dict[str, Any]], *, label: Any, y_title: str, width: int, height: int
+    rows: list[dict[str, Any]],
+    *,
+    label: Any,
+    y_title: str,
+    width: int,
+    height: int,
+    lang: str,
+    min_span: float = 1.0,
 ) -> charts.ChartSpec:
     """A trend chart (:func:`cxgap.reports.charts.trend_chart`) of any series per wave:
     ``rows`` give survey, wave, dimension (the series), n, value and interval."""
     frame = pd.DataFrame(rows).rename(columns={"value": "mean_perceived"})
-    spec = charts.trend_chart(frame, label=label, title="", y_title=y_title)
+    single = frame["dimension"].nunique() == 1
+    spec = charts.trend_chart(
+        frame,
+        label=label,
+        title="",
+        y_title=y_title,
+        min_span=min_span,
+        legend=not single,
+        lang=lang,
+    )
     spec["width"], spec["height"] = width, height
     for layer in spec["layer"]:  # wave names: leave out those that would overlap
         layer["encoding"]["x"]["axis"] = {"labelAngle": 0, "labelOverlap": "greedy"}
-    if frame["dimension"].nunique() == 1:
-        spec["layer"][1]["encoding"]["color"]["legend"] = None
+    if single:  # a headline measure: one colour for all of them
+        for layer in spec["layer"]:
+            for channel in ("color", "fill"):
+                if channel in layer["encoding"]:
+                    layer["encoding"][channel]["scale"]["range"] = [palette.OKABE_ITO[0]]
     return spec
 
 
@@ -117,6 +138,8 @@ def _measure_trends(waves: list[WaveSummary], rt: Texts) -> dict[str, Any]:
                 y_title="%" if key in ("csat", "share_below") else "",
                 width=TILE_WIDTH,
                 height=TILE_HEIGHT,
+                lang=rt.lang,
+                min_span=MIN_SPAN.get(key, 1.0),
             )
         )
         for key, rows in series.items()
@@ -140,7 +163,11 @@ def _gap_trend(waves: list[WaveSummary], labels: Labels, rt: Texts, title: str) 
     ]
     if len(waves) < 2 or not rows:
         return None
-    return svg(_series_chart(rows, label=labels.dimension, y_title=title, width=520, height=220))
+    return svg(
+        _series_chart(
+            rows, label=labels.dimension, y_title=title, width=520, height=220, lang=rt.lang
+        )
+    )
 
 
 def _picked(request: Request) -> tuple[list[SurveyInfo], SurveyInfo | None]:
@@ -242,6 +269,7 @@ def dimension(request: Request, dimension: str, user: AnalysisUser) -> Response:
             title=rt("sec_zone"),
             axis_title=rt("mean_perceived"),
             legend=rt,
+            lang=lang,
         )
         chart["width"], chart["height"] = DRILL_WIDTH, {"step": 30}
     else:
@@ -251,6 +279,7 @@ def dimension(request: Request, dimension: str, user: AnalysisUser) -> Response:
             label=labels.dimension,
             title=rt("sec_gaps"),
             axis_title=rt("gap"),
+            lang=lang,
         )
         if chart is not None:
             chart["width"], chart["height"] = DRILL_WIDTH, {"step": 30}
@@ -288,9 +317,13 @@ def dimension(request: Request, dimension: str, user: AnalysisUser) -> Response:
         own = analysis.trend[analysis.trend["dimension"] == dimension].copy()
         own["wave"] = own["wave"].map(lambda w: rt.digits(str(w)))
         spec = charts.trend_chart(
-            own, label=labels.dimension, title="", y_title=rt("mean_perceived")
+            own,
+            label=labels.dimension,
+            title="",
+            y_title=rt("mean_perceived"),
+            legend=False,
+            lang=lang,
         )
-        spec["layer"][1]["encoding"]["color"]["legend"] = None
         trend = svg(spec)
     reliability = analysis.reliability.get(dimension)
     return show_page(
@@ -354,12 +387,14 @@ def segments(request: Request, user: AnalysisUser) -> Response:
             title=rt("sec_segments", attribute=label(by, rt)),
             legend_title=rt("mean_expectation"),
             alpha=ALPHA,
+            segment_label=lambda value, n: rt.segment_size(by, value, n),
+            lang=lang,
         )
         context["chart"] = svg(spec)
         context["rows"] = [
             {
                 "column": labels.column(str(column)),
-                "p_adj": rt.number(r["welch_p_adj"], 3),
+                "p_adj": rt.p_value(r["welch_p_adj"]),
                 "eta_sq": rt.number(r["eta_sq"], 3),
                 "significant": _finite(r["welch_p_adj"]) and r["welch_p_adj"] < ALPHA,
             }
@@ -405,6 +440,7 @@ def _kano_page(analysis: SurveyAnalysis, table: Table, rt: Texts) -> _ChartRows 
         x_title=rt("worse"),
         y_title=rt("better"),
         category=lambda c: kano_label(rt, c),
+        lang=rt.lang,
     )
     rows = [
         {
@@ -430,6 +466,7 @@ def _importance_page(analysis: SurveyAnalysis, table: Table, rt: Texts) -> _Char
         x_title=rt("importance"),
         y_title=rt("performance"),
         quadrant=rt,
+        lang=rt.lang,
     )
     stated = (
         analysis.stated_importance.summary["share"]

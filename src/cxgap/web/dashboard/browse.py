@@ -4,6 +4,7 @@ spliced into a query."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from cxgap.reports.i18n import Texts
 from cxgap.segments import FILTERABLE, custom_attribute
 from cxgap.services.accounts import User
 from cxgap.services.feedback import feedback_facets, list_feedback
@@ -22,11 +24,13 @@ from cxgap.web.dashboard.common import (
     PERMISSION,
     choose_survey,
     message_page,
+    page_lang,
     page_number,
     show_page,
     url_with,
 )
 from cxgap.web.deps import get_engine
+from cxgap.web.i18n import LANGUAGE_NAMES
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -74,6 +78,7 @@ def responses(request: Request, user: ResponsesUser) -> Response:
     if chosen is None:
         key = "not_found" if request.query_params.get("survey") else "no_data"
         return message_page(request, user, key, 404 if key == "not_found" else 200)
+    rt = Texts(page_lang(request, user))  # type: ignore[arg-type]
     data = survey_data(engine, chosen.key)
     frame, instrument = data.frame, data.instrument
     filters = []
@@ -84,7 +89,15 @@ def responses(request: Request, user: ResponsesUser) -> Response:
         value = _asked(request, name)
         options = sorted(str(v) for v in frame[name].dropna().unique())
         shown_as = custom_attribute(name)  # the built-in ones are labelled by the page
-        filters.append({"name": name, "value": value, "options": options, "label": shown_as})
+        filters.append(
+            {
+                "name": name,
+                "value": value,
+                "options": options,
+                "labels": {o: rt.segment_value(name, o) for o in options},
+                "label": shown_as,
+            }
+        )
         if value:
             keep &= frame[name] == value
     shown = frame[keep]
@@ -94,9 +107,17 @@ def responses(request: Request, user: ResponsesUser) -> Response:
     text_columns = [i.id for i in instrument.items_of_format("text")]
     window = shown.iloc[paging["offset"] : paging["offset"] + PAGE_SIZE]
     columns = ["respondent_id", "customer_id", *names, "submitted_at"]
+
+    def shown_cell(column: str, value: Any) -> str:
+        if column in names and _text(value):
+            return rt.segment_value(column, _text(value))
+        if column == "submitted_at" and isinstance(value, pd.Timestamp | dt.datetime):
+            return rt.date_time(value)
+        return _text(value)
+
     rows = [
         {
-            "cells": [_text(r[c]) for c in columns + answer_columns],
+            "cells": [shown_cell(c, r[c]) for c in columns + answer_columns],
             "texts": [_text(r[c]) for c in text_columns if _text(r[c])],
         }
         for r in window.to_dict(orient="records")
@@ -128,11 +149,13 @@ def feedback(request: Request, user: FeedbackUser) -> Response:
         engine, channel=channel, language=language, limit=PAGE_SIZE, offset=paging["offset"]
     )
     facets = feedback_facets(engine)
+    rt = Texts(page_lang(request, user))  # type: ignore[arg-type]
     messages = [
         {
-            "received": message.received_at.strftime("%Y-%m-%d %H:%M"),
-            "channel": message.channel,
+            "received": rt.date_time(message.received_at),
+            "channel": rt.segment_value("channel", message.channel),
             "language": message.language,
+            "language_name": LANGUAGE_NAMES.get(message.language, message.language),
             "text": message.text,
             "customer": message.customer,
         }
@@ -144,8 +167,18 @@ def feedback(request: Request, user: FeedbackUser) -> Response:
         user,
         {
             "filters": [
-                {"name": "channel", "value": channel, "options": facets.channels},
-                {"name": "language", "value": language, "options": facets.languages},
+                {
+                    "name": "channel",
+                    "value": channel,
+                    "options": facets.channels,
+                    "labels": {c: rt.segment_value("channel", c) for c in facets.channels},
+                },
+                {
+                    "name": "language",
+                    "value": language,
+                    "options": facets.languages,
+                    "labels": {c: LANGUAGE_NAMES.get(c, c) for c in facets.languages},
+                },
             ],
             "messages": messages,
             **paging,
