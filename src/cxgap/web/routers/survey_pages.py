@@ -71,7 +71,6 @@ def _form(
     status_code: int = 200,
 ) -> Response:
     page = build_page(state.instrument, index, lang, values, errors)
-    shown = {e.item for e in errors} & {item.id for item in page.items}
     return render(
         request,
         "form.html",
@@ -81,7 +80,6 @@ def _form(
             "title": state.instrument.title.get(lang) or state.instrument.title["en"],
             "page": page,
             "errors": errors,
-            "other_errors": bool({e.item for e in errors} - shown),
             "saved": saved,
             "submission": uuid.uuid4().hex,
             "action": _url(token, lang),
