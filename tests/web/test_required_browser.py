@@ -77,3 +77,30 @@ def test_the_error_summary_names_the_missing_items(
                     context.close()
         finally:
             browser.close()
+
+
+def test_enter_in_a_field_moves_forward_not_back(engine: Engine, server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from cxgap.services.surveys import create_survey
+    from cxgap.store.database import transaction
+
+    with transaction(engine) as session:
+        create_survey(session, "heat", instrument="heating-cx")
+    secret = signing_secret(engine.url.render_as_string(hide_password=False))
+    token = create_invitations(engine, secret, "heat", unassigned=1)[0].token
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_context(viewport=WIDTHS["phone"]).new_page()
+            page.goto(f"{server}/s/{token}?lang=en&page=1")  # the points page: Back is shown
+            assert page.locator('button[value="back"]').is_visible()
+            boxes = page.locator("input[data-points]")
+            boxes.nth(0).fill("100")
+            for k in range(1, boxes.count()):
+                boxes.nth(k).fill("0")
+            boxes.nth(0).press("Enter")
+            page.wait_for_url("**page=2**")
+            assert page.locator("#section-title").inner_text() != ""
+        finally:
+            browser.close()

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from cxgap.errors import DataError
+from cxgap.text import counted
 
 __all__ = [
     "Matrix",
@@ -304,7 +305,8 @@ def as_matrix(
         raise DataError(f"{name}: has no columns; allowed: at least one item column")
     if values.shape[0] < min_rows:
         raise DataError(
-            f"{name}: has {values.shape[0]} rows; at least {min_rows} respondents are needed"
+            f"{name}: has {counted(values.shape[0], 'row')}; at least "
+            f"{counted(min_rows, 'respondent')} needed"
         )
     has_missing = _check_finite_and_scale(values, name=name, place=place, scale=bounds)
     return Matrix(values, columns, index, has_missing, name, single)

@@ -25,6 +25,7 @@ from cxgap.stats._validate import (
     check_confidence,
 )
 from cxgap.stats.result import StatResult
+from cxgap.text import counted
 
 __all__ = [
     "IPA_QUADRANTS",
@@ -82,9 +83,9 @@ def _correlations(
     n, p = data.shape[0], x.values.shape[1]
     if n < p + 2:
         raise DataError(
-            f"performance: {n} complete respondents (of {n_total}) for {p} attributes; at "
-            f"least {p + 2} complete respondents are needed (rows with a missing value are "
-            "excluded)"
+            f"performance: {counted(n, 'complete respondent')} (of {n_total:,}) for "
+            f"{counted(p, 'attribute')}; at least {counted(p + 2, 'complete respondent')} "
+            "needed (rows with a missing value are excluded)"
         )
     mean = data.mean(axis=0)
     data -= mean  # data is a fresh copy: centre in place to spare memory on large n
