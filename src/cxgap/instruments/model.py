@@ -194,6 +194,10 @@ class Instrument(_Frozen):
     required: bool | None = None
     """Default ``required`` for items that neither they nor their section set; left out:
     the format's default."""
+    required_on_import: bool = False
+    """Whether file imports also refuse (quarantine) a row that leaves a required item
+    empty. Off by default: files from other tools keep respondents who skipped questions,
+    and analyses count the answers each item has."""
 
     @model_validator(mode="before")
     @classmethod
