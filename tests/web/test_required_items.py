@@ -126,7 +126,7 @@ def test_the_summary_names_every_missing_item_in_each_language(
             {"kano_app_dysfunctional": ""},
             (
                 "#f-kano_app_dysfunctional",
-                "“A mobile app”: please also answer How would you feel if it did not?.",
+                "“A mobile app”: still to answer: How would you feel if it did not?",
             ),
         ),
         # points given must add up (a blank option counts as 0)

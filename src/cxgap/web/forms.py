@@ -180,7 +180,7 @@ def build_page(
         view = ItemView(
             id=item.id,
             format=item.format,
-            text=item.text.get(lang) or item.text["en"],
+            text=_wording(item, lang),
             required=bool(item.required),
             fields=_fields(instrument, item, lang, values),
         )

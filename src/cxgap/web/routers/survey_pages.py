@@ -188,7 +188,9 @@ async def post_form(
     while its batch is checked and stored.
     """
     data = await _posted(request, secret, options, token)
-    action = data.get("_action", "submit")
+    # Enter in a field presses the form's first, hidden button (``_enter``): a step forward
+    enter = {"more": "next", "last": "submit"}.get(data.get("_enter", ""), "submit")
+    action = data.get("_action", enter)
     action = action if action in ACTIONS else "submit"
     index = _page_index(data)
     answers = {k: v for k, v in data.items() if not k.startswith("_")}
