@@ -342,13 +342,14 @@ def match_matrices(*matrices: Matrix) -> list[Matrix]:
     for other in matrices[1:]:
         if other.n_rows != first.n_rows:
             raise DataError(
-                f"{other.name}: has {other.n_rows} rows but {first.name} has {first.n_rows}; "
+                f"{other.name}: has {counted(other.n_rows, 'row')} but {first.name} has "
+                f"{first.n_rows:,}; "
                 "allowed: one row per respondent in both, in the same order"
             )
         if other.values.shape[1] != first.values.shape[1]:
             raise DataError(
-                f"{other.name}: has {other.values.shape[1]} columns but {first.name} has "
-                f"{first.values.shape[1]}; allowed: the same items in both"
+                f"{other.name}: has {counted(other.values.shape[1], 'column')} but "
+                f"{first.name} has {first.values.shape[1]:,}; allowed: the same items in both"
             )
         if other.columns != first.columns:
             missing = [c for c in first.columns if c not in other.columns]

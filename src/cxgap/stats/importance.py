@@ -68,7 +68,8 @@ def _correlations(
     y = as_vector(outcome, name="outcome")  # may use another scale than the attributes
     if y.n_rows != x.n_rows:
         raise DataError(
-            f"outcome: has {y.n_rows} values but performance has {x.n_rows} rows; allowed: "
+            f"outcome: has {counted(y.n_rows, 'value')} but performance has "
+            f"{counted(x.n_rows, 'row')}; allowed: "
             "one outcome value per respondent, in the same order"
         )
     if x.index is not None and y.index is not None and not x.index.equals(y.index):

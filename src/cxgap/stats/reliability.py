@@ -373,7 +373,10 @@ def _as_block_vector(values: Any, *, name: str, k: int | None) -> tuple[np.ndarr
     if matrix.has_missing:
         raise DataError(f"{name}: has missing values; allowed: one finite number per indicator")
     if k is not None and vector.size != k:
-        raise DataError(f"{name}: has {vector.size} values for {k} indicators; allowed: {k}")
+        raise DataError(
+            f"{name}: has {counted(vector.size, 'value')} for {counted(k, 'indicator')}; "
+            f"allowed: {k:,}"
+        )
     labels = list(matrix.index) if matrix.index is not None else list(range(vector.size))
     return vector, labels
 

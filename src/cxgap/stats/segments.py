@@ -74,7 +74,8 @@ def segment_codes(
     series = segments if isinstance(segments, pd.Series) else pd.Series(segments)
     if len(series) != n_rows:
         raise DataError(
-            f"{name}: has {len(series)} labels but the data have {n_rows} rows; allowed: one "
+            f"{name}: has {counted(len(series), 'label')} but the data have "
+            f"{counted(n_rows, 'row')}; allowed: one "
             "label per respondent, in the same order"
         )
     if isinstance(segments, pd.Series) and index is not None and not index.equals(series.index):
