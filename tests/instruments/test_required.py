@@ -93,3 +93,16 @@ def test_a_battery_may_set_required_for_its_items() -> None:
     }
     instrument = parse_instrument(data)
     assert instrument.items and not any(item.required for item in instrument.items)
+
+
+def test_instruments_show_says_which_items_are_required(cli: Any) -> None:
+    code, out, _ = cli("instruments", "show", str(DATA / "mini.yaml"))
+    assert code == 0 and "required" in out
+    cells = [[c.strip() for c in line.split("│")] for line in out.splitlines() if "│" in line]
+    rows = {row[1]: row[3] for row in cells if len(row) > 3}
+    assert {item: rows[item] for item in ("rel1", "nps", "kano_app", "comment")} == {
+        "rel1": "yes",
+        "nps": "no",
+        "kano_app": "yes",
+        "comment": "no",
+    }

@@ -353,7 +353,7 @@ def instruments_show(
         f"[bold]{shown(inst.title.get(lang, inst.id))}[/] "
         f"({shown(inst.id)} v{inst.version}, {inst.audience})"
     )
-    table = Table("item", "format", "dimension", "scale", "text")
+    table = Table("item", "format", "required", "dimension", "scale", "text")
     for item in inst.items:
         table.add_row(
             *map(
@@ -361,6 +361,7 @@ def instruments_show(
                 (
                     item.id,
                     item.format,
+                    "yes" if item.required else "no",
                     item.dimension or "",
                     item.scale or "",
                     item.text.get(lang, ""),
