@@ -39,6 +39,8 @@ import numpy as np
 
 SURVEY = "bench-2027q1"
 LAST_DEMO_WAVE = "heating-2026q4"
+DEMO_ANCHOR = dt.date(2027, 1, 1)
+"""The demo is dated before this day (waves 2025Q1-2026Q4), whatever today is."""
 TARGET_MS = 300.0
 PASSWORD = "benchmark password"
 
@@ -54,7 +56,7 @@ def build_database(path: Path, answers: int) -> None:
 
     engine = get_engine(str(path))
     upgrade(engine)
-    load_demo(engine, seed=7, customers=5000)
+    load_demo(engine, seed=7, customers=5000, anchor=DEMO_ANCHOR)
     last = load_survey(engine, LAST_DEMO_WAVE)
     with transaction(engine) as session:
         stored = session.scalar(select(func.count()).select_from(Answer)) or 0

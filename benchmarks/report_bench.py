@@ -28,6 +28,8 @@ import numpy as np
 
 SURVEY = "bench-2027q1"
 PREVIOUS = "heating-2026q4"
+DEMO_ANCHOR = dt.date(2027, 1, 1)
+"""The demo is dated before this day (waves 2025Q1-2026Q4), whatever today is."""
 TARGET_SECONDS = 15.0
 
 
@@ -40,7 +42,7 @@ def build_database(path: Path, respondents: int) -> None:
 
     engine = get_engine(str(path))
     upgrade(engine)
-    load_demo(engine, seed=7, customers=5000)
+    load_demo(engine, seed=7, customers=5000, anchor=DEMO_ANCHOR)
     last = load_survey(engine, PREVIOUS)
     rng = np.random.default_rng(3)
     frame = last.frame.iloc[rng.integers(0, len(last.frame), respondents)].reset_index(drop=True)

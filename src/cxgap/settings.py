@@ -12,6 +12,7 @@ same variables, and a test keeps the two in step.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -211,6 +212,13 @@ class Settings(_Part):
         "(<database>.secret, readable by its owner only), so links survive restarts; "
         "set it for PostgreSQL or when several machines serve the same surveys.",
     )
+    demo_anchor: dt.date | None = Field(
+        None,
+        description="Date (YYYY-MM-DD) the demo organisation is generated relative to: its "
+        "eight quarterly waves are the last whole quarters before it, and nothing is dated "
+        "on or after it. Unset: the day the demo is loaded. `cxgap demo --anchor` "
+        "overrides it; set it for a demo that is the same every time.",
+    )
     imports: ImportSettings = Field(default_factory=ImportSettings, description="Imports.")
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings, description="Analyses.")
     web: WebSettings = Field(default_factory=WebSettings, description="The web application.")
@@ -260,6 +268,8 @@ def mask(path: str, value: Any, *, secret: bool) -> Any:
             return make_url(str(value)).render_as_string(hide_password=True)
         except Exception:  # not a URL: nothing to hide but the text after a colon
             return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()  # as it is written in the variable (and JSON has no dates)
     return value
 
 

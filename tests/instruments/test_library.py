@@ -285,7 +285,10 @@ def test_heating_survey_answer_columns() -> None:
         "csi_outcomes",
         "comments",
     ]
-    assert instrument.item("nps").required and not instrument.item("tan1").required
+    assert instrument.item("nps").required and not instrument.item("csat").required
+    # the formats' defaults: measured batteries required, single ratings and text not
+    assert instrument.item("tan1").required and instrument.item("importance").required
+    assert not instrument.item("comment").required
     # the loyalty and importance items are the library's own, not copies
     assert instrument.item("nps") == inst("loyalty").item("nps")
     assert instrument.item("importance") == inst("importance-points").item("importance")

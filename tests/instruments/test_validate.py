@@ -190,7 +190,7 @@ def test_all_problems_are_reported_together(write: Write) -> None:
         d["items"][0]["text"].pop("zh")
         d["items"][2].pop("total")
 
-    with pytest.raises(InstrumentError, match=r"\(2 problem\(s\)\)") as caught:
+    with pytest.raises(InstrumentError, match=r"\(2 problems\):") as caught:
         load_instrument(write(changed(edit)))
     assert str(caught.value).startswith(str(write(VALID)))
 

@@ -9,6 +9,7 @@ the commit.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import sys
@@ -20,6 +21,8 @@ from cxgap.store.database import get_engine, upgrade
 
 PINNED = Path(__file__).with_name("analysis_demo.json")
 SURVEY = "heating-2026q4"
+ANCHOR = dt.date(2027, 1, 1)
+"""The demo is dated before this day (waves 2025Q1-2026Q4), whatever today is."""
 ARGS = ["analyze", "--survey", SURVEY, "--by", "age_band", "--by", "region"]
 
 
@@ -29,7 +32,7 @@ def run_analysis(folder: Path) -> Any:
     db = folder / "pinned.db"
     engine = get_engine(str(db))
     upgrade(engine)
-    load_demo(engine, seed=11, customers=400)
+    load_demo(engine, seed=11, customers=400, anchor=ANCHOR)
     out = folder / "analysis.json"
     try:
         main(["--db", str(db), *ARGS, "--json", str(out)])

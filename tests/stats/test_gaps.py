@@ -179,7 +179,7 @@ def test_non_numeric_value_named_with_position() -> None:
 
 def test_too_few_respondents() -> None:
     p, e = survey(n=10)
-    with pytest.raises(DataError, match="perceived: has 1 rows; at least 2"):
+    with pytest.raises(DataError, match="perceived: has 1 row; at least 2 respondents needed"):
         gap_scores(p.iloc[:1], e.iloc[:1])
     p = p.astype(float)
     p.loc[1:, "t2"] = np.nan

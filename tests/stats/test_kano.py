@@ -123,7 +123,7 @@ def test_kano_counts_from_pairs_and_missing_skipped() -> None:
     [
         ([[1, 6]], [[1, 2]], r"functional: column 1.*allowed: numbers from 1 to 5"),
         ([[1, 2.5]], [[1, 2]], r"functional: .*2\.5.*whole numbers from 1 to 5"),
-        ([[1, 2], [1, 1]], [[1, 2]], "has 1 rows but functional has 2"),
+        ([[1, 2], [1, 1]], [[1, 2]], "has 1 row but functional has 2"),
         ([["like", 2]], [[1, 2]], "not numeric"),
     ],
 )

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 from sqlalchemy import Engine
 
+from cxgap.instruments import Instrument
+from cxgap.services.collection.answers import item_columns
 from cxgap.web.main import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -32,6 +36,33 @@ VALID = {
     "comment": "Quick and friendly",
 }
 """A valid answer to every item of ``tests/data/mini.yaml``."""
+
+
+def answers_for(instrument: Instrument, items: Iterable[str]) -> dict[str, str]:
+    """A complete, valid answer to each of ``items``: the top of each scale (so a
+    tolerance zone's adequate level is not above its desired one), the whole points
+    total on the first option, a word of free text."""
+    answers: dict[str, str] = {}
+    for item_id in items:
+        item = instrument.item(item_id)
+        scale = instrument.item_scale(item)
+        for n, (name, _) in enumerate(item_columns(item)):
+            if item.format == "text":
+                answers[name] = "fine"
+            elif item.format == "points":
+                answers[name] = str(item.total if n == 0 else 0)
+            elif scale is not None:
+                answers[name] = str(scale.max)
+    return answers
+
+
+def screenshot_folder() -> Path | None:
+    """Where browser tests keep screenshots: ``$CXGAP_SCREENSHOTS`` (made), else nowhere."""
+    if not os.environ.get("CXGAP_SCREENSHOTS"):
+        return None
+    folder = Path(os.environ["CXGAP_SCREENSHOTS"])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def hidden(page: str, name: str) -> str:

@@ -6,7 +6,6 @@ uvicorn on loopback. Screenshots go to ``$CXGAP_SCREENSHOTS`` when it is set.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from cxgap.services.collection import create_invitations
 from cxgap.store.database import transaction
 from cxgap.store.models import Answer, Response
 
-from .helpers import CHROMIUM, running_server
+from .helpers import CHROMIUM, running_server, screenshot_folder
 
 ARGS = [
     "--headless",
@@ -102,9 +101,7 @@ def test_phone_browser_fills_persian_and_english_surveys(
         lang: create_invitations(engine, secret, mini_survey, unassigned=1)[0].token
         for lang in ("fa", "en")
     }
-    shots = Path(os.environ["CXGAP_SCREENSHOTS"]) if os.environ.get("CXGAP_SCREENSHOTS") else None
-    if shots:
-        shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshot_folder()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:

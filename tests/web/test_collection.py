@@ -60,7 +60,9 @@ def test_valid_answers_of_every_format(mini: Instrument) -> None:
     assert checked.values["rel1_adequate"] == 4.0
     assert checked.values["importance_empathy"] == 30.0
     assert checked.values["comment"] == "Quick and friendly"
-    assert check_answers(mini, {}).ok  # nothing in mini is required
+    # nothing answered: the formats required by default are named, rating and text are not
+    missing = {(e.item, e.code) for e in check_answers(mini, {}).errors}
+    assert missing == {(i, "required") for i in ("rel1", "emp1", "dis1", "kano_app", "importance")}
 
 
 def test_scale_ranges_whole_numbers_and_digits(mini: Instrument) -> None:

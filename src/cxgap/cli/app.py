@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -71,11 +72,18 @@ def init() -> None:
     console.print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
 
 
+ANCHOR_HELP = (
+    "Date (YYYY-MM-DD) the demo data is dated before: its 8 quarterly waves are the last "
+    "whole quarters before it. Default: CXGAP_DEMO_ANCHOR, else today."
+)
+
+
 @app.command()
 def start(
     seed: Annotated[
         int, typer.Option(help="Seed of the demo data loaded into an empty database.")
     ] = 7,
+    anchor: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help=ANCHOR_HELP)] = None,
 ) -> None:
     """The main job: prepare the database, load the demo organisation if it is empty, and
     show what is there."""
@@ -84,7 +92,14 @@ def start(
     engine = state.engine()
     console.print(f"database: {engine.url.render_as_string(hide_password=True)}")
     with progress_bar(console) as progress:
-        loaded = load_demo(engine, seed=seed, if_empty=True, progress=progress, actor=cli_actor())
+        loaded = load_demo(
+            engine,
+            seed=seed,
+            if_empty=True,
+            progress=progress,
+            actor=cli_actor(),
+            anchor=anchor.date() if anchor else None,
+        )
     if loaded is not None:
         console.print(
             "empty database: loaded the demo organisation "
@@ -95,6 +110,22 @@ def start(
     _latest_findings(engine)
     first_admin(engine, actor="cxgap start")
     survey_link(engine)
+    _pdf_requirements()
+
+
+def _pdf_requirements() -> None:
+    """Say what PDF reports lack on this machine, and the command that installs it."""
+    from cxgap.reports.system import INSTALL_COMMAND, missing_pdf_parts
+
+    missing = missing_pdf_parts()
+    if missing:
+        console.print(
+            f"PDF reports need system fonts and the Pango text libraries; missing here: "
+            f"{', '.join(missing)}. On Debian or Ubuntu install them with:\n"
+            f"  {INSTALL_COMMAND}\n(HTML reports and everything else work without them.)",
+            highlight=False,
+            markup=False,
+        )
 
 
 DEMO_ADMIN = "admin@cxgap.demo"
@@ -169,8 +200,10 @@ def demo(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing when the database has surveys.")
     ] = False,
+    anchor: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help=ANCHOR_HELP)] = None,
 ) -> None:
-    """Load the demo organisation (a district-heating utility) with planted truths."""
+    """Load the demo organisation (a district-heating utility) with planted truths, dated
+    in the two years before today (or ``--anchor``)."""
     from cxgap.services.demo import SURVEY_PREFIX, load_demo
     from cxgap.services.surveys import list_surveys
 
@@ -192,6 +225,7 @@ def demo(
             if_empty=if_empty,
             progress=progress,
             actor=cli_actor(),
+            anchor=anchor.date() if anchor else None,
         )
     if result is None:
         console.print("the database already has surveys; demo data not loaded (--if-empty)")
@@ -199,7 +233,7 @@ def demo(
     console.print(
         f"demo organisation loaded: {result.customers:,} customers, {result.surveys} surveys, "
         f"{result.responses:,} responses, {result.encounters:,} encounters, "
-        f"{result.feedback:,} feedback messages"
+        f"{result.feedback:,} feedback messages, dated before {result.anchor.isoformat()}"
     )
     if result.truths_file:
         console.print(f"planted truths written to {result.truths_file}")
@@ -319,7 +353,7 @@ def instruments_show(
         f"[bold]{shown(inst.title.get(lang, inst.id))}[/] "
         f"({shown(inst.id)} v{inst.version}, {inst.audience})"
     )
-    table = Table("item", "format", "dimension", "scale", "text")
+    table = Table("item", "format", "required", "dimension", "scale", "text")
     for item in inst.items:
         table.add_row(
             *map(
@@ -327,6 +361,7 @@ def instruments_show(
                 (
                     item.id,
                     item.format,
+                    "yes" if item.required else "no",
                     item.dimension or "",
                     item.scale or "",
                     item.text.get(lang, ""),

@@ -1,7 +1,10 @@
 """A deterministic demo organisation: a district-heating utility with planted truths.
 
 Everything here is pure (numpy / pandas, no database): :func:`generate` returns frames
-that :mod:`cxgap.services.demo` stores. The same seed always gives the same data.
+that :mod:`cxgap.services.demo` stores. The same seed and anchor date always give the
+same data. The data lies in the two years before the anchor date (by default the day the
+demo is loaded): eight quarterly survey waves, the last the last whole quarter before the
+anchor, and the encounters and feedback of the same span; nothing is dated on or after it.
 
 Planted truths (returned by :func:`planted_truths`, written next to the database):
 
@@ -18,6 +21,7 @@ Planted truths (returned by :func:`planted_truths`, written next to the database
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +31,34 @@ import pandas as pd
 from cxgap.instruments.model import Instrument
 from cxgap.stats.pls.models import ACSI, ECSI, parse_index_role
 
-WAVES = ("2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3", "2026Q4")
-WAVE_START = {w: pd.Timestamp(f"{w[:4]}-{(int(w[-1]) - 1) * 3 + 1:02d}-01") for w in WAVES}
+WAVE_COUNT = 8
+"""Quarterly survey waves in the demo (two years)."""
+
+
+def waves_before(anchor: dt.date) -> tuple[str, ...]:
+    """The demo's wave labels (``2026Q3``...): the :data:`WAVE_COUNT` whole quarters that
+    end before ``anchor``, oldest first.
+
+    >>> waves_before(dt.date(2027, 1, 1))[-1], waves_before(dt.date(2026, 12, 31))[-1]
+    ('2026Q4', '2026Q3')
+    """
+    current = pd.Period(anchor, freq="Q")
+    return tuple(str(current - k) for k in range(WAVE_COUNT, 0, -1))
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def wave_start(wave: str) -> pd.Timestamp:
+    """The first day of a quarterly wave ``YYYYQn``."""
+    return pd.Period(wave, freq="Q").start_time
+
+
+def wave_end(wave: str) -> pd.Timestamp:
+    """The day after the last day of a quarterly wave (the end of its last day)."""
+    return pd.Period(wave, freq="Q").end_time.normalize() + pd.Timedelta(days=1)
+
 
 GENDERS = (("female", 0.49), ("male", 0.49), ("diverse", 0.02))
 AGE_BANDS = (("18-34", 0.28), ("35-54", 0.38), ("55+", 0.34))
@@ -144,6 +174,8 @@ class DemoData:
     customers: pd.DataFrame
     waves: dict[str, pd.DataFrame]
     """Wave label -> wide responses (respondent_id, customer_id, submitted_at, answers)."""
+    anchor: dt.date
+    """The date the data was generated relative to: everything lies before it."""
     management: pd.DataFrame
     encounters: pd.DataFrame
     feedback: pd.DataFrame
@@ -387,8 +419,11 @@ def survey_wave(
     customers: pd.DataFrame,
     wave_index: int,
     sample: int,
+    *,
+    wave: str,
 ) -> pd.DataFrame:
-    """One quarterly wave of the customer survey, as a wide frame."""
+    """One quarterly wave (``wave``, the ``wave_index``-th) of the customer survey, as a
+    wide frame."""
     picked = customers.iloc[np.sort(rng.choice(len(customers), size=sample, replace=False))]
     n = len(picked)
     zot, dim_means = _zot_block(rng, instrument, picked, wave_index)
@@ -410,11 +445,11 @@ def survey_wave(
         **_points_block(rng, instrument, n),
         **_comments(rng, instrument, satisfied),
     }
-    start = WAVE_START[WAVES[wave_index]]
+    start = wave_start(wave)
     offsets = rng.integers(0, 89 * 24 * 3600, n)
     frame = pd.DataFrame(
         {
-            "respondent_id": [f"{WAVES[wave_index]}-{c}" for c in picked["customer_id"]],
+            "respondent_id": [f"{wave}-{c}" for c in picked["customer_id"]],
             "customer_id": picked["customer_id"].to_numpy(),
             "submitted_at": [start + pd.Timedelta(seconds=int(s)) for s in offsets],
             **columns,
@@ -428,17 +463,26 @@ def management_survey(
 ) -> pd.DataFrame:
     """Managers' estimates of customer expectations (the data for Gap 1)."""
     people = pd.DataFrame({"age_band": ["35-54"] * managers, "channel": ["office"] * managers})
-    zot, _ = _zot_block(rng, instrument, people, len(WAVES) - 1, managers=True)
+    zot, _ = _zot_block(rng, instrument, people, WAVE_COUNT - 1, managers=True)
     return pd.DataFrame({"respondent_id": [f"M{i:03d}" for i in range(1, managers + 1)], **zot})
 
 
+def _span(waves: tuple[str, ...]) -> tuple[pd.Timestamp, int]:
+    """The start of the first wave and the seconds to the end of the last one."""
+    start = wave_start(waves[0])
+    return start, int((wave_end(waves[-1]) - start).total_seconds())
+
+
 def _encounters(
-    rng: np.random.Generator, customers: pd.DataFrame, per_customer: float
+    rng: np.random.Generator,
+    customers: pd.DataFrame,
+    per_customer: float,
+    waves: tuple[str, ...],
 ) -> pd.DataFrame:
     n = int(len(customers) * per_customer)
     who = rng.integers(0, len(customers), n)
-    start = WAVE_START[WAVES[0]]
-    seconds = rng.integers(0, 730 * 24 * 3600, n)
+    start, span = _span(waves)
+    seconds = rng.integers(0, span, n)
     return pd.DataFrame(
         {
             "customer_id": customers["customer_id"].to_numpy()[who],
@@ -450,11 +494,13 @@ def _encounters(
     ).sort_values("occurred_at", kind="stable", ignore_index=True)
 
 
-def _feedback(rng: np.random.Generator, customers: pd.DataFrame, count: int) -> pd.DataFrame:
+def _feedback(
+    rng: np.random.Generator, customers: pd.DataFrame, count: int, waves: tuple[str, ...]
+) -> pd.DataFrame:
     langs = _choice(rng, LANGUAGE_SHARES, count)
     tone = rng.random(count) < 0.65
-    start = WAVE_START[WAVES[0]]
-    seconds = rng.integers(0, 730 * 24 * 3600, count)
+    start, span = _span(waves)
+    seconds = rng.integers(0, span, count)
     texts = []
     for lang, negative in zip(langs, tone, strict=True):
         pool = COMMENTS[lang]["negative" if negative else "positive"]
@@ -476,12 +522,15 @@ def _feedback(rng: np.random.Generator, customers: pd.DataFrame, count: int) -> 
     ).sort_values("received_at", kind="stable", ignore_index=True)
 
 
-def planted_truths(seed: int) -> dict[str, Any]:
-    """What the demo data was built to show, for analyses (and their tests) to recover."""
+def planted_truths(seed: int, waves: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """What the demo data was built to show, for analyses (and their tests) to recover
+    (``waves``: the demo's wave labels; by default those before today)."""
+    if waves is None:
+        waves = waves_before(_today())
     return {
         "seed": seed,
         "organisation": "Riverside Heat, a district-heating utility",
-        "waves": list(WAVES),
+        "waves": list(waves),
         "segment_differences": [
             {
                 "attribute": "age_band",
@@ -504,7 +553,7 @@ def planted_truths(seed: int) -> dict[str, Any]:
         "worsening_dimension": {
             "dimension": WORSENING_DIMENSION,
             "field": "perceived",
-            "waves": list(WAVES[-3:]),
+            "waves": list(waves[-3:]),
         },
         "key_driver": {"dimension": KEY_DRIVER, "outcomes": ["nps", "csat", "overall"]},
         "attractive_feature": ATTRACTIVE_FEATURE,
@@ -532,17 +581,25 @@ def generate(
     seed: int = 7,
     customers: int = 5000,
     sample_share: float = 0.24,
+    anchor: dt.date | None = None,
 ) -> DemoData:
-    """Build the whole demo organisation from one seed."""
+    """Build the whole demo organisation from one seed, dated before ``anchor`` (by
+    default today, UTC)."""
+    anchor = anchor or _today()
     rng = np.random.default_rng(seed)
     people = _customers(rng, customers)
     sample = max(30, int(customers * sample_share))
-    waves = {wave: survey_wave(rng, instrument, people, k, sample) for k, wave in enumerate(WAVES)}
+    labels = waves_before(anchor)
+    waves = {
+        wave: survey_wave(rng, instrument, people, k, sample, wave=wave)
+        for k, wave in enumerate(labels)
+    }
     return DemoData(
         customers=people,
         waves=waves,
+        anchor=anchor,
         management=management_survey(rng, management_instrument),
-        encounters=_encounters(rng, people, per_customer=4.0),
-        feedback=_feedback(rng, people, count=max(60, customers // 8)),
-        truths=planted_truths(seed),
+        encounters=_encounters(rng, people, per_customer=4.0, waves=labels),
+        feedback=_feedback(rng, people, count=max(60, customers // 8), waves=labels),
+        truths=planted_truths(seed, labels),
     )

@@ -166,6 +166,29 @@ def _text_column(
     return text
 
 
+def _unanswered_required(
+    index: pd.Index, values: dict[str, pd.Series], instrument: Instrument
+) -> list[CellProblem]:
+    """A problem for each row that leaves a required item empty (a column the file does
+    not have counts as empty)."""
+    problems: list[CellProblem] = []
+    for item in instrument.items:
+        if not item.required:
+            continue
+        names = [c.name for c in instrument.answer_columns() if c.item == item.id]
+        given = [values[n].notna() for n in names if n in values]
+        answered = (
+            pd.concat(given, axis=1).any(axis=1)
+            if given
+            else pd.Series(False, index=index, dtype=bool)
+        )
+        problems += [
+            CellProblem(int(idx), names[0], f"required item {item.id!r} has no answer")
+            for idx in index[~answered.to_numpy()]
+        ]
+    return problems
+
+
 def validate_answers(
     frame: pd.DataFrame,
     columns: Iterable[AnswerColumn],
@@ -208,6 +231,8 @@ def validate_answers(
                     f"{item.total}",
                 )
             )
+    if instrument.required_on_import:
+        problems += _unanswered_required(frame.index, values, instrument)
     if values:
         answered_any = pd.concat([v.notna() for v in values.values()], axis=1).any(axis=1)
         for idx in frame.index[~answered_any.to_numpy()]:

@@ -13,6 +13,7 @@ import yaml
 from cxgap.errors import InstrumentError, NotFoundError
 from cxgap.instruments.model import Instrument
 from cxgap.instruments.validate import describe_pydantic_errors, instrument_problems
+from cxgap.text import counted
 
 LIBRARY_PACKAGE = "cxgap.instruments.library"
 BATTERY_FOLDER = "batteries"
@@ -155,7 +156,7 @@ def parse_instrument(data: Any, *, source: str = "<data>") -> Instrument:
 def _format(source: str, problems: list[str]) -> str:
     listed = "\n".join(f"  - {p}" for p in problems[:50])
     more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
-    return f"{source}: invalid instrument ({len(problems)} problem(s)):\n{listed}{more}"
+    return f"{source}: invalid instrument ({counted(len(problems), 'problem')}):\n{listed}{more}"
 
 
 def load_instrument(path: str | Path) -> Instrument:

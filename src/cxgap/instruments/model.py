@@ -21,9 +21,9 @@ format                      fields of one answer
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 LANGUAGES: tuple[str, ...] = ("en", "zh", "fa")
 """Languages every instrument text must be written in."""
@@ -51,6 +51,21 @@ FORMAT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 """Answer fields stored for each item format."""
 
+REQUIRED_BY_FORMAT: dict[str, bool] = {
+    "expectation_perception": True,
+    "tolerance_zone": True,
+    "disconfirmation": True,
+    "rating": False,
+    "kano": True,
+    "points": True,
+    "text": False,
+}
+"""Whether an item of each format must be answered when nothing says otherwise.
+
+The measured batteries (E/P, zone of tolerance, disconfirmation, Kano pairs, the points
+question) are what the analyses are built on; single ratings and open text are optional
+unless the item, its section or the instrument says ``required``."""
+
 NUMERIC_FIELDS: tuple[str, ...] = (
     "expected",
     "perceived",
@@ -63,6 +78,13 @@ NUMERIC_FIELDS: tuple[str, ...] = (
 
 Text = dict[str, str]
 """A text in several languages: ``{"en": ..., "zh": ..., "fa": ...}``."""
+
+
+def _get(entry: Any, key: str) -> Any:
+    """``entry[key]`` of a raw mapping or an attribute of a built model (else ``None``)."""
+    if isinstance(entry, dict):
+        return entry.get(key)
+    return getattr(entry, key, None)
 
 
 class AnswerColumn(NamedTuple):
@@ -125,7 +147,10 @@ class Item(_Frozen):
     text: Text
     dimension: str | None = None
     scale: str | None = None
-    required: bool = False
+    required: bool | None = None
+    """Whether the survey form needs an answer. Left out: the section's ``required``,
+    else the instrument's, else the format's default (:data:`REQUIRED_BY_FORMAT`); on the
+    items of a built :class:`Instrument` it is always resolved to ``True`` or ``False``."""
     options: tuple[Option, ...] = ()
     total: int | None = None
     """For ``points`` items: the sum the allocation must reach (e.g. 100)."""
@@ -149,6 +174,8 @@ class Section(_Frozen):
     title: Text
     intro: Text | None = None
     items: tuple[str, ...]
+    required: bool | None = None
+    """Default ``required`` for this section's items that do not set their own."""
 
 
 class Instrument(_Frozen):
@@ -164,6 +191,40 @@ class Instrument(_Frozen):
     scales: tuple[Scale, ...] = ()
     items: tuple[Item, ...]
     sections: tuple[Section, ...] = ()
+    required: bool | None = None
+    """Default ``required`` for items that neither they nor their section set; left out:
+    the format's default."""
+    required_on_import: bool = False
+    """Whether file imports also refuse (quarantine) a row that leaves a required item
+    empty. Off by default: files from other tools keep respondents who skipped questions,
+    and analyses count the answers each item has."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_required(cls, data: Any) -> Any:
+        """Give every item a definite ``required``: item, section, instrument, format."""
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list | tuple):
+            return data
+        by_section: dict[str, bool] = {}
+        for section in data.get("sections") or ():
+            own = _get(section, "required")
+            if isinstance(own, bool):
+                for item_id in _get(section, "items") or ():
+                    by_section.setdefault(str(item_id), own)
+        default = data.get("required")
+        items = []
+        for item in data["items"]:
+            kind = _get(item, "format")
+            if _get(item, "required") is None and isinstance(kind, str):
+                fallback = default if isinstance(default, bool) else REQUIRED_BY_FORMAT.get(kind)
+                required = by_section.get(str(_get(item, "id")), bool(fallback))
+                item = (
+                    item.model_copy(update={"required": required})
+                    if isinstance(item, Item)
+                    else {**item, "required": required}
+                )
+            items.append(item)
+        return {**data, "items": items}
 
     def item(self, item_id: str) -> Item:
         """The item with this id (``KeyError`` if absent)."""

@@ -21,11 +21,11 @@ from fontTools.pens.svgPathPen import SVGPathPen
 from fontTools.pens.transformPen import TransformPen
 
 from cxgap.errors import ConfigurationError
+from cxgap.reports.system import FONT_FAMILIES, INSTALL_COMMAND
 
 SVG_NS = "http://www.w3.org/2000/svg"
-FAMILIES = {"latin": "Noto Sans", "arabic": "Noto Sans Arabic", "cjk": "Noto Sans CJK SC"}
-"""Font family per script class; they come from Debian's fonts-noto-core and
-fonts-noto-cjk (see ``.ci/apt/reports.txt``)."""
+FAMILIES = FONT_FAMILIES
+"""Font family per script class (:data:`cxgap.reports.system.FONT_FAMILIES`)."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def _font(script: str, bold: bool) -> _Font:
     if len(found) != 3 or FAMILIES[script] not in found[0]:
         raise ConfigurationError(
             f"font {FAMILIES[script]!r} is not installed (fontconfig offers {found[0]!r}); "
-            "install the Debian packages fonts-noto-core and fonts-noto-cjk"
+            f"install it with `{INSTALL_COMMAND}`"
         )
     with open(found[1], "rb") as handle:
         blob = hb.Blob(handle.read())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from cxgap.errors import ConfigurationError
 from cxgap.reports.document import ReportDocument
 from cxgap.reports.html import render_html
+from cxgap.reports.system import INSTALL_COMMAND
 
 
 def render_pdf(document: ReportDocument) -> bytes:
@@ -15,9 +16,8 @@ def render_pdf(document: ReportDocument) -> bytes:
     except OSError as exc:  # the Pango libraries are system packages, not Python ones
         raise ConfigurationError(
             f"PDF reports need the Pango text libraries, which are missing ({exc}); install "
-            "them with `apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core "
-            "fonts-noto-cjk` (or run scripts/setup-tests.sh as root). HTML reports work "
-            "without them."
+            f"them with `{INSTALL_COMMAND}` (or run scripts/setup-tests.sh as root). HTML "
+            "reports work without them."
         ) from None
 
     html = render_html(document, for_pdf=True)

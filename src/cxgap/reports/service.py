@@ -15,6 +15,7 @@ from cxgap.reports.headline import headline, with_changes
 from cxgap.reports.i18n import LANGUAGES, Language, Texts
 from cxgap.services.analysis import ALPHA, analyze_survey, sample_exclusions
 from cxgap.settings import get_settings
+from cxgap.text import counted
 
 Format = Literal["html", "pdf"]
 FORMATS: tuple[Format, ...] = ("html", "pdf")
@@ -79,7 +80,7 @@ def build_report(
     n = analysis.survey.n_responses
     if public and n < minimum:
         raise DataError(
-            f"survey {survey!r} has {n} responses; the public edition needs at least "
+            f"survey {survey!r} has {counted(n, 'response')}; the public edition needs at least "
             f"{minimum} (min_cell)"
         )
     start = time.perf_counter()

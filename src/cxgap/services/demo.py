@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
-from cxgap.demo.generate import WAVE_START, generate
+from cxgap.demo.generate import generate, wave_end, wave_start
 from cxgap.errors import ConflictError
 from cxgap.ingest.importer import fingerprint_answers
 from cxgap.instruments import Instrument, get_instrument
@@ -21,15 +21,17 @@ from cxgap.services.accounts import audit
 from cxgap.services.customers import customer_ids, upsert_customers
 from cxgap.services.imports import ANSWER_COLUMNS, Progress, answer_rows, insert_responses
 from cxgap.services.surveys import create_survey
+from cxgap.settings import get_settings
 from cxgap.store.accounts import User
 from cxgap.store.bulk import bulk_insert
 from cxgap.store.database import transaction
 from cxgap.store.models import Encounter, FeedbackMessage, Survey
+from cxgap.times import now
 
 CUSTOMER_INSTRUMENT = "heating-cx"
 MANAGEMENT_INSTRUMENT = "servqual-management"
 SURVEY_PREFIX = "heating-"
-MANAGEMENT_SURVEY = "management-2026q4"
+MANAGEMENT_PREFIX = "management-"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,14 @@ class DemoResult:
     encounters: int
     feedback: int
     truths_file: str | None
+    anchor: dt.date
+    """The date the data lies before (see :func:`demo_anchor`)."""
+
+
+def demo_anchor(anchor: dt.date | None = None) -> dt.date:
+    """The date the demo is generated relative to: ``anchor``, else the
+    ``CXGAP_DEMO_ANCHOR`` setting, else today (UTC)."""
+    return anchor or get_settings().demo_anchor or now().date()
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -95,9 +105,11 @@ def load_demo(
     if_empty: bool = False,
     progress: Progress = _noop,
     actor: User | str = "system",
+    anchor: dt.date | None = None,
 ) -> DemoResult | None:
     """Generate and store the demo organisation in one transaction (with the audit log
-    entry of ``actor``).
+    entry of ``actor``), dated before ``anchor`` (:func:`demo_anchor`: by default today,
+    so the last wave is the last whole quarter and nothing lies in the future).
 
     With ``if_empty`` nothing happens (``None`` is returned) when the database already
     has surveys. Loading twice into the same database is refused.
@@ -115,7 +127,8 @@ def load_demo(
     instrument = get_instrument(CUSTOMER_INSTRUMENT)
     management = get_instrument(MANAGEMENT_INSTRUMENT)
     progress("generate", 0, 1)
-    data = generate(instrument, management, seed=seed, customers=customers)
+    anchor = demo_anchor(anchor)
+    data = generate(instrument, management, seed=seed, customers=customers, anchor=anchor)
     progress("generate", 1, 1)
     steps = len(data.waves) + 3
     responses = 0
@@ -130,26 +143,26 @@ def load_demo(
         ids = customer_ids(session, data.customers["customer_id"])
         progress("store", 1, steps)
         for k, (wave, frame) in enumerate(data.waves.items(), start=2):
-            start = WAVE_START[wave].date()
             survey = create_survey(
                 session,
                 f"{SURVEY_PREFIX}{wave.lower()}",
                 instrument=instrument,
                 name=f"Customer survey {wave}",
                 wave=wave,
-                period_start=start,
-                period_end=(WAVE_START[wave] + pd.offsets.QuarterEnd(0)).date(),
+                period_start=wave_start(wave).date(),
+                period_end=(wave_end(wave) - pd.Timedelta(days=1)).date(),
             )
             responses += store_wide(
                 session, survey, instrument, frame, source="demo", customer_of=ids
             )
             progress("store", k, steps)
+        last = next(reversed(data.waves))
         survey = create_survey(
             session,
-            MANAGEMENT_SURVEY,
+            f"{MANAGEMENT_PREFIX}{last.lower()}",
             instrument=management,
-            name="Management survey 2026Q4",
-            wave="2026Q4",
+            name=f"Management survey {last}",
+            wave=last,
         )
         responses += store_wide(session, survey, management, data.management, source="demo")
         session.execute(insert(Encounter), _records(data.encounters, ids, "occurred_at"))
@@ -158,7 +171,12 @@ def load_demo(
             session,
             actor,
             "demo.load",
-            details={"seed": seed, "customers": len(data.customers), "responses": responses},
+            details={
+                "seed": seed,
+                "customers": len(data.customers),
+                "responses": responses,
+                "anchor": anchor.isoformat(),
+            },
         )
         progress("store", steps, steps)
     truths_file = _write_truths(engine, data.truths)
@@ -169,6 +187,7 @@ def load_demo(
         encounters=len(data.encounters),
         feedback=len(data.feedback),
         truths_file=truths_file,
+        anchor=anchor,
     )
 
 

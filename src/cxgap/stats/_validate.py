@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from cxgap.errors import DataError
+from cxgap.text import counted
 
 __all__ = [
     "Matrix",
@@ -304,7 +305,8 @@ def as_matrix(
         raise DataError(f"{name}: has no columns; allowed: at least one item column")
     if values.shape[0] < min_rows:
         raise DataError(
-            f"{name}: has {values.shape[0]} rows; at least {min_rows} respondents are needed"
+            f"{name}: has {counted(values.shape[0], 'row')}; at least "
+            f"{counted(min_rows, 'respondent')} needed"
         )
     has_missing = _check_finite_and_scale(values, name=name, place=place, scale=bounds)
     return Matrix(values, columns, index, has_missing, name, single)
@@ -340,13 +342,14 @@ def match_matrices(*matrices: Matrix) -> list[Matrix]:
     for other in matrices[1:]:
         if other.n_rows != first.n_rows:
             raise DataError(
-                f"{other.name}: has {other.n_rows} rows but {first.name} has {first.n_rows}; "
+                f"{other.name}: has {counted(other.n_rows, 'row')} but {first.name} has "
+                f"{first.n_rows:,}; "
                 "allowed: one row per respondent in both, in the same order"
             )
         if other.values.shape[1] != first.values.shape[1]:
             raise DataError(
-                f"{other.name}: has {other.values.shape[1]} columns but {first.name} has "
-                f"{first.values.shape[1]}; allowed: the same items in both"
+                f"{other.name}: has {counted(other.values.shape[1], 'column')} but "
+                f"{first.name} has {first.values.shape[1]:,}; allowed: the same items in both"
             )
         if other.columns != first.columns:
             missing = [c for c in first.columns if c not in other.columns]

@@ -26,6 +26,7 @@ from cxgap.stats._validate import (
     normalised_weights,
 )
 from cxgap.stats.result import StatResult
+from cxgap.text import counted
 
 __all__ = ["GapScores", "describe_columns", "gap_scores", "signed_rank_p"]
 
@@ -443,8 +444,8 @@ def gap_scores(
     if too_few.size:
         j = int(too_few[0])
         raise DataError(
-            f"perceived/expected: item {columns[j]!r} has {int(item['n'][j])} respondent(s) "
-            "with both answers; at least 2 needed"
+            f"perceived/expected: item {columns[j]!r} has "
+            f"{counted(int(item['n'][j]), 'respondent')} with both answers; at least 2 needed"
         )
     if has_missing:
         overall_mean_p = np.array([np.nanmean(s.result()) for s in scores_p])

@@ -25,6 +25,7 @@ from cxgap.stats._validate import (
     check_confidence,
 )
 from cxgap.stats.result import StatResult
+from cxgap.text import counted
 
 __all__ = [
     "IPA_QUADRANTS",
@@ -67,7 +68,8 @@ def _correlations(
     y = as_vector(outcome, name="outcome")  # may use another scale than the attributes
     if y.n_rows != x.n_rows:
         raise DataError(
-            f"outcome: has {y.n_rows} values but performance has {x.n_rows} rows; allowed: "
+            f"outcome: has {counted(y.n_rows, 'value')} but performance has "
+            f"{counted(x.n_rows, 'row')}; allowed: "
             "one outcome value per respondent, in the same order"
         )
     if x.index is not None and y.index is not None and not x.index.equals(y.index):
@@ -82,9 +84,9 @@ def _correlations(
     n, p = data.shape[0], x.values.shape[1]
     if n < p + 2:
         raise DataError(
-            f"performance: {n} complete respondents (of {n_total}) for {p} attributes; at "
-            f"least {p + 2} complete respondents are needed (rows with a missing value are "
-            "excluded)"
+            f"performance: {counted(n, 'complete respondent')} (of {n_total:,}) for "
+            f"{counted(p, 'attribute')}; at least {counted(p + 2, 'complete respondent')} "
+            "needed (rows with a missing value are excluded)"
         )
     mean = data.mean(axis=0)
     data -= mean  # data is a fresh copy: centre in place to spare memory on large n

@@ -21,6 +21,7 @@ from cxgap.errors import DataError
 from cxgap.stats._validate import as_matrix
 from cxgap.stats.result import StatResult
 from cxgap.stats.segments import fdr_bh, segment_codes
+from cxgap.text import counted
 
 __all__ = ["DISTINCT_Z", "N_DISTINCT", "ExpectationProfiles", "expectation_profiles"]
 
@@ -268,8 +269,9 @@ def expectation_profiles(
     needed = max(10, 5 * max(candidates))
     if n < needed:
         raise DataError(
-            f"expectations: {n} complete respondents; at least {needed} are needed for up to "
-            f"{max(candidates)} profiles (5 per profile, 10 at least); lower "
+            f"expectations: {counted(n, 'complete respondent')}; at least {needed:,} are "
+            f"needed for up to {counted(max(candidates), 'profile')} (5 per profile, 10 at "
+            "least); lower "
             "max_profiles / n_profiles or add respondents"
         )
     sd = x.std(axis=0)

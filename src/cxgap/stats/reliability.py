@@ -13,6 +13,7 @@ from scipy import optimize, stats
 from cxgap.errors import DataError
 from cxgap.stats._validate import Matrix, as_matrix, check_choice, check_confidence
 from cxgap.stats.result import StatResult
+from cxgap.text import counted
 
 __all__ = [
     "CompositeReliability",
@@ -49,7 +50,7 @@ def _moments(matrix: Matrix, nan_policy: str, *, min_items: int) -> _Moments:
     name = matrix.name
     k = matrix.values.shape[1]
     if k < min_items:
-        raise DataError(f"{name}: has {k} item column(s); at least {min_items} needed")
+        raise DataError(f"{name}: has {counted(k, 'item column')}; at least {min_items:,} needed")
     x = matrix.values
     if matrix.has_missing and nan_policy == "error":
         i, j = (int(v[0]) for v in np.nonzero(np.isnan(x)))
@@ -62,7 +63,7 @@ def _moments(matrix: Matrix, nan_policy: str, *, min_items: int) -> _Moments:
     if not (matrix.has_missing and nan_policy == "pairwise"):
         n = x.shape[0]
         if n < 2:
-            raise DataError(f"{name}: {n} complete respondent(s); at least 2 needed")
+            raise DataError(f"{name}: {counted(n, 'complete respondent')}; at least 2 needed")
         mean = x.mean(axis=0)
         centred = x - mean
         cov = centred.T @ centred / (n - 1)
@@ -83,7 +84,7 @@ def _moments(matrix: Matrix, nan_policy: str, *, min_items: int) -> _Moments:
         i, j = (int(v[0]) for v in np.nonzero(n_pair < 2))
         raise DataError(
             f"{name}: items {matrix.columns[i]!r} and {matrix.columns[j]!r} are both answered "
-            f"by {int(n_pair[i, j])} respondent(s); at least 2 needed"
+            f"by {counted(int(n_pair[i, j]), 'respondent')}; at least 2 needed"
         )
     cov = (products - sum_given * sum_given.T / n_pair) / (n_pair - 1)
     var_given = (squares_given - sum_given**2 / n_pair) / (n_pair - 1)
@@ -109,7 +110,8 @@ def _require_regular(matrix: Matrix, moments: _Moments) -> None:
     k = moments.corr.shape[0]
     if moments.n <= k:
         raise DataError(
-            f"{matrix.name}: {k} items need at least {k + 1} respondents for a factor model; "
+            f"{matrix.name}: {counted(k, 'item')} need at least "
+            f"{counted(k + 1, 'respondent')} for a factor model; "
             f"got {moments.n} (the item correlation matrix is singular)"
         )
     values = np.linalg.eigvalsh(moments.corr)
@@ -371,7 +373,10 @@ def _as_block_vector(values: Any, *, name: str, k: int | None) -> tuple[np.ndarr
     if matrix.has_missing:
         raise DataError(f"{name}: has missing values; allowed: one finite number per indicator")
     if k is not None and vector.size != k:
-        raise DataError(f"{name}: has {vector.size} values for {k} indicators; allowed: {k}")
+        raise DataError(
+            f"{name}: has {counted(vector.size, 'value')} for {counted(k, 'indicator')}; "
+            f"allowed: {k:,}"
+        )
     labels = list(matrix.index) if matrix.index is not None else list(range(vector.size))
     return vector, labels
 

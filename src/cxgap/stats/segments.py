@@ -22,6 +22,7 @@ from scipy import stats as sps
 from cxgap.errors import DataError
 from cxgap.stats._validate import as_matrix, check_confidence
 from cxgap.stats.result import StatResult
+from cxgap.text import counted
 
 __all__ = ["SegmentComparison", "compare_segments", "fdr_bh", "segment_codes"]
 
@@ -73,7 +74,8 @@ def segment_codes(
     series = segments if isinstance(segments, pd.Series) else pd.Series(segments)
     if len(series) != n_rows:
         raise DataError(
-            f"{name}: has {len(series)} labels but the data have {n_rows} rows; allowed: one "
+            f"{name}: has {counted(len(series), 'label')} but the data have "
+            f"{counted(n_rows, 'row')}; allowed: one "
             "label per respondent, in the same order"
         )
     if isinstance(segments, pd.Series) and index is not None and not index.equals(series.index):
@@ -374,7 +376,8 @@ def compare_segments(
     k = len(labels)
     if k < 2:
         raise DataError(
-            f"segments: found {k} segment(s) {labels!r}; allowed: at least 2 segments to compare"
+            f"segments: found {counted(k, 'segment')} {labels!r}; allowed: at least 2 "
+            "segments to compare"
         )
     labelled = codes >= 0
     sizes = np.bincount(codes[labelled], minlength=k)
@@ -397,7 +400,8 @@ def compare_segments(
         if (n < 2).any():
             bad = labels[int(np.flatnonzero(n < 2)[0])]
             raise DataError(
-                f"values: column {column!r} has {int(n.min())} value(s) in segment {bad!r}; "
+                f"values: column {column!r} has {counted(int(n.min()), 'value')} in segment "
+                f"{bad!r}; "
                 "allowed: at least 2 values per segment in every column (drop or merge the "
                 "segment)"
             )

@@ -19,6 +19,7 @@ from cxgap.stats._validate import (
 )
 from cxgap.stats.gaps import t_statistics
 from cxgap.stats.result import StatResult
+from cxgap.text import counted
 
 __all__ = ["ToleranceZone", "tolerance_zone"]
 
@@ -287,8 +288,9 @@ def tolerance_zone(
     if too_few.size:
         j = int(too_few[0])
         raise DataError(
-            f"adequate/desired/perceived: item {columns[j]!r} has {int(figures[j, 0])} "
-            "respondent(s) with three usable answers (adequate <= desired); at least 2 needed"
+            f"adequate/desired/perceived: item {columns[j]!r} has "
+            f"{counted(int(figures[j, 0]), 'respondent')} with three usable answers "
+            "(adequate <= desired); at least 2 needed"
         )
     if groups:
         frames.append(

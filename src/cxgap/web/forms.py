@@ -48,6 +48,11 @@ class FieldView:
     error: str | None = None
     minimum: int | None = None
     maximum: int | None = None
+    required: bool = False
+    """Shown as the HTML ``required`` attribute (the form is ``novalidate``: saving a
+    draft is never blocked; the server decides)."""
+    described_by: str | None = None
+    """The id of the error this field is marked invalid by (its own or its item's)."""
 
 
 @dataclass
@@ -69,16 +74,82 @@ class ItemView:
 
 
 @dataclass
+class SummaryEntry:
+    """One line of the error summary: the item named by its wording, a link to it."""
+
+    href: str
+    text: str
+
+
+@dataclass
 class PageView:
     index: int
     count: int
     title: str
     intro: str | None
     items: list[ItemView]
+    summary: list[SummaryEntry] = field(default_factory=list)
+    """Problems on this page, in page order."""
+    elsewhere: list[SummaryEntry] = field(default_factory=list)
+    """Problems on other pages, each linking to its page."""
 
 
 def error_message(error: FieldError, lang: str) -> str:
     return text(lang, f"err_{error.code}", **dict(error.params))
+
+
+def _wording(item: Item, lang: str) -> str:
+    return item.text.get(lang) or item.text["en"]
+
+
+def _part_label(item: Item, name: str, lang: str) -> str:
+    subs = SUB_LABELS.get(item.format, {})
+    for column, answer_field in item_columns(item):
+        if column == name and answer_field in subs:
+            return text(lang, subs[answer_field])
+    return name
+
+
+def summary_entries(
+    instrument: Instrument, errors: Sequence[FieldError], lang: str, *, href_prefix: str = ""
+) -> list[SummaryEntry]:
+    """The error summary's lines: each item with a problem named by its wording.
+
+    A required item left empty reads "Please answer <item>"; the missing parts of an
+    item answered in part are listed together in one line; any other problem is the
+    field's message after the item's wording. ``href_prefix`` goes before each
+    ``#anchor`` (a link to another page of the form).
+    """
+    entries: list[SummaryEntry] = []
+    by_item: dict[str, list[FieldError]] = {}
+    for error in errors:
+        by_item.setdefault(error.item, []).append(error)
+    for item_id, found in by_item.items():
+        item = instrument.item(item_id)
+        wording = _wording(item, lang)
+        incomplete = [e.field for e in found if e.code == "incomplete" and e.field]
+        if incomplete:
+            parts = text(lang, "list_separator").join(
+                _part_label(item, name, lang) for name in incomplete
+            )
+            entries.append(
+                SummaryEntry(
+                    f"{href_prefix}#f-{incomplete[0]}",
+                    text(lang, "summary_incomplete", item=wording, parts=parts),
+                )
+            )
+        for error in found:
+            if error.code == "incomplete":
+                continue
+            anchor = f"#f-{error.field}" if error.field else f"#item-{item_id}"
+            if error.code == "required":
+                line = text(lang, "summary_required", item=wording)
+            else:
+                line = text(
+                    lang, "summary_problem", item=wording, problem=error_message(error, lang)
+                )
+            entries.append(SummaryEntry(f"{href_prefix}{anchor}", line))
+    return entries
 
 
 def page_of_error(instrument: Instrument, errors: Iterable[FieldError]) -> int:
@@ -109,15 +180,24 @@ def build_page(
         view = ItemView(
             id=item.id,
             format=item.format,
-            text=item.text.get(lang) or item.text["en"],
-            required=item.required,
+            text=_wording(item, lang),
+            required=bool(item.required),
             fields=_fields(instrument, item, lang, values),
         )
         if item.id in by_item:
             view.error = error_message(by_item[item.id], lang)
+        # an empty required item marks all its fields, though the message sits at the first
+        unanswered = next(
+            (e.field for e in errors if e.item == item.id and e.code == "required" and e.field),
+            None,
+        )
         for f in view.fields:
+            f.required = bool(item.required) and item.format != "points"
             if f.name in by_field:
                 f.error = error_message(by_field[f.name], lang)
+                f.described_by = f"err-{f.name}"
+            elif view.error or unanswered:
+                f.described_by = f"err-{unanswered}" if unanswered else f"err-{item.id}"
         if item.format == "points":
             view.total = item.total
             view.given = sum(_int(values.get(f.name)) for f in view.fields)
@@ -126,12 +206,26 @@ def build_page(
             flagged = any(e.code == "adequate_above_desired" for e in errors if e.item == item.id)
             view.confirm = confirmed if (confirmed or flagged) else None
         items.append(view)
+    here = set(page.items)
+    elsewhere = [
+        entry
+        for number, other in enumerate(all_pages)
+        if number != index
+        for entry in summary_entries(
+            instrument,
+            [e for e in errors if e.item in other.items],
+            lang,
+            href_prefix=f"?lang={lang}&page={number}",
+        )
+    ]
     return PageView(
         index=index,
         count=len(all_pages),
         title="" if not instrument.sections else page.title.get(lang) or page.title["en"],
         intro=(page.intro.get(lang) or page.intro["en"]) if page.intro else None,
         items=items,
+        summary=summary_entries(instrument, [e for e in errors if e.item in here], lang),
+        elsewhere=elsewhere,
     )
 
 

@@ -134,8 +134,9 @@ def _refuse_second_links(
         examples = [e for i, e in wanted if i in having][:5]
         raise ConflictError(
             f"{len(having):,} of the {counted(len(wanted), 'customer')} already have a link to "
-            f"survey {survey.key!r} (e.g. {', '.join(examples)}); ask again for a second link to "
-            "each (--again on the command line), or choose the customers who have none"
+            f"survey {survey.key!r} (e.g. {', '.join(examples)}); nothing was issued. Ask for a "
+            'second link to each (--again on the command line, "again": true in the API), or '
+            "choose the customers who have none"
         )
 
 

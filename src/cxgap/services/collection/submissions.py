@@ -49,6 +49,7 @@ from cxgap.services.collection.tokens import respondent_of, verify_link_token
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
 from cxgap.store.models import Draft, InstrumentVersion, Invitation, Survey
+from cxgap.text import counted
 from cxgap.times import as_utc
 
 MAX_SUBMISSION_KEY = 64
@@ -58,7 +59,10 @@ class AnswersInvalidError(ValidationError):
     """The form's answers break the instrument's rules; ``checked.errors`` says where."""
 
     def __init__(self, checked: CheckedAnswers, raw: dict[str, str], state: LinkState) -> None:
-        super().__init__(f"{len(checked.errors)} answer(s) need attention")
+        count = len(checked.errors)
+        super().__init__(
+            f"{counted(count, 'answer')} {'needs' if count == 1 else 'need'} attention"
+        )
         self.checked = checked
         self.raw = raw
         self.state = state

@@ -23,6 +23,7 @@ from cxgap.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from cxgap.text import counted
 from cxgap.web.deps import TooManyRequestsError
 
 API_PREFIX = "/api/"
@@ -114,7 +115,7 @@ def api_error(exc: Exception) -> JSONResponse:
         errors = list(exc.errors())
         first = errors[0] if errors else {}
         loc = first.get("loc", ())
-        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        more = f" (and {counted(len(errors) - 1, 'more problem')})" if len(errors) > 1 else ""
         problem = str(first.get("msg", "invalid")).removeprefix("Value error, ")
         message = f"{_field(loc) or 'request'}: {problem}{more}"
         return error_response(422, "invalid", message, field=_field(loc))

@@ -71,6 +71,12 @@ class InvitationCreate(BaseModel):
     expires_days: float = Field(default=30, gt=0, le=366)
     language: Literal["en", "zh", "fa"] | None = None
     max_responses: int | None = Field(default=None, ge=1, le=1_000_000)
+    again: bool = Field(
+        default=False,
+        description="Also give a second link to customers who already have one to this "
+        "survey (like `--again` of `cxgap invitations create`); without it such a request "
+        "is refused with 409 and nothing is issued.",
+    )
 
     @model_validator(mode="after")
     def _someone(self) -> InvitationCreate:
@@ -152,6 +158,7 @@ def invite(
         expires_days=body.expires_days,
         language=body.language,
         max_responses=body.max_responses,
+        again=body.again,
     )
     links = [
         InvitationLink(

@@ -71,7 +71,6 @@ def _form(
     status_code: int = 200,
 ) -> Response:
     page = build_page(state.instrument, index, lang, values, errors)
-    shown = {e.item for e in errors} & {item.id for item in page.items}
     return render(
         request,
         "form.html",
@@ -81,7 +80,6 @@ def _form(
             "title": state.instrument.title.get(lang) or state.instrument.title["en"],
             "page": page,
             "errors": errors,
-            "other_errors": bool({e.item for e in errors} - shown),
             "saved": saved,
             "submission": uuid.uuid4().hex,
             "action": _url(token, lang),
@@ -190,7 +188,9 @@ async def post_form(
     while its batch is checked and stored.
     """
     data = await _posted(request, secret, options, token)
-    action = data.get("_action", "submit")
+    # Enter in a field presses the form's first, hidden button (``_enter``): a step forward
+    enter = {"more": "next", "last": "submit"}.get(data.get("_enter", ""), "submit")
+    action = data.get("_action", enter)
     action = action if action in ACTIONS else "submit"
     index = _page_index(data)
     answers = {k: v for k, v in data.items() if not k.startswith("_")}
