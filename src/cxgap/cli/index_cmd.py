@@ -37,7 +37,7 @@ def _p(value: Any) -> str:
 
 
 def index(
-    survey: Annotated[str, typer.Option(help="Survey to analyse, e.g. heating-2026q4.")],
+    survey: Annotated[str, typer.Option(help="Survey to analyse, e.g. heating-2026q3.")],
     model: Annotated[
         IndexModel,
         typer.Option(

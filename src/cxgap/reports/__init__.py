@@ -2,7 +2,7 @@
 declarative charts they share with the dashboard.
 
 >>> from cxgap.reports import build_report
->>> build_report(engine, "heating-2026q4", compare="heating-2026q3", by="age_band",
+>>> build_report(engine, "heating-2026q3", compare="heating-2026q2", by="age_band",
 ...              lang="zh", format="pdf", out="report.pdf")
 """
 

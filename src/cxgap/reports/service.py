@@ -60,7 +60,7 @@ def build_report(
         min_cell: smallest group shown (default: setting ``CXGAP_MIN_SEGMENT_SIZE``).
 
     Example:
-        >>> report = build_report(engine, "heating-2026q4", lang="fa", format="pdf")
+        >>> report = build_report(engine, "heating-2026q3", lang="fa", format="pdf")
         >>> Path("report.pdf").write_bytes(report.content)
     """
     if format not in FORMATS:

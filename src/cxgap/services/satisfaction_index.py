@@ -19,7 +19,7 @@ scale (e.g. 1..10).
 ``to_dict()`` gives the JSON document written by ``cxgap index --json``::
 
     {"schema": "cxgap.index/1",
-     "survey": "heating-2026q4", "instrument": {"id": ..., "version": ...},
+     "survey": "heating-2026q3", "instrument": {"id": ..., "version": ...},
      "model": "acsi", "n": 192, "missing": "mean", "indicator_range": [1, 10],
      "constructs": [{"construct": "SAT", "meaning": ..., "index": 63.1, "r2": 0.61,
                      "indicators": [{"column": "csi_sat1", "role": "csi_sat_1",
@@ -305,7 +305,7 @@ def fit_index(
     ``bootstrap`` resamples (0 = none) give SE, t, p, percentile and BCa intervals at
     ``confidence``; ``seed`` makes them reproducible.
 
-    Example: ``fit_index(engine, "heating-2026q4", model="ecsi", bootstrap=5000).to_dict()``.
+    Example: ``fit_index(engine, "heating-2026q3", model="ecsi", bootstrap=5000).to_dict()``.
     """
     _standard(model)
     return index_from_survey(
