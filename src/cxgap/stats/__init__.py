@@ -3,6 +3,8 @@
 This package never imports storage, web or CLI code.
 """
 
+from cxgap.stats.communication import PromiseCheck, promise_check
+from cxgap.stats.factors import FactorRelation, factor_relation
 from cxgap.stats.gaps import GapScores, gap_scores
 from cxgap.stats.importance import (
     ImportanceResult,
@@ -13,6 +15,7 @@ from cxgap.stats.importance import (
     stated_importance,
 )
 from cxgap.stats.kano import KanoResult, kano, kano_coefficients
+from cxgap.stats.knowledge import KnowledgeGap, knowledge_gap
 from cxgap.stats.loyalty import CES, CSAT, NPS, NPSComparison, ces, compare_nps, csat, nps
 from cxgap.stats.profiles import ExpectationProfiles, expectation_profiles
 from cxgap.stats.reliability import (
@@ -25,6 +28,7 @@ from cxgap.stats.reliability import (
 )
 from cxgap.stats.result import StatResult
 from cxgap.stats.segments import SegmentComparison, compare_segments
+from cxgap.stats.standards import ProposedLevels, StandardsGap, propose_levels, standards_gap
 from cxgap.stats.tolerance import ToleranceZone, tolerance_zone
 from cxgap.stats.waves import (
     MeanInterval,
@@ -44,15 +48,20 @@ __all__ = [
     "CompositeReliability",
     "CronbachAlpha",
     "ExpectationProfiles",
+    "FactorRelation",
     "GapScores",
     "IPAResult",
     "ImportanceResult",
     "KanoResult",
+    "KnowledgeGap",
     "McDonaldOmega",
     "MeanInterval",
     "NPSComparison",
     "OverallGap",
+    "PromiseCheck",
+    "ProposedLevels",
     "SegmentComparison",
+    "StandardsGap",
     "StatResult",
     "StatedImportanceResult",
     "ToleranceZone",
@@ -64,17 +73,22 @@ __all__ = [
     "cronbach_alpha",
     "csat",
     "expectation_profiles",
+    "factor_relation",
     "gap_scores",
     "importance",
     "ipa",
     "kano",
     "kano_coefficients",
+    "knowledge_gap",
     "mcdonald_omega",
     "mean_interval",
     "nps",
     "overall_gap",
     "perception_trend",
+    "promise_check",
+    "propose_levels",
     "se_from_interval",
+    "standards_gap",
     "stated_importance",
     "tolerance_zone",
     "wave_change",
