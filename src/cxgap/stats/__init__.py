@@ -4,6 +4,7 @@ This package never imports storage, web or CLI code.
 """
 
 from cxgap.stats.communication import PromiseCheck, promise_check
+from cxgap.stats.control_charts import ControlChart, cusum_chart, ewma_chart, p_chart, u_chart
 from cxgap.stats.factors import FactorRelation, factor_relation
 from cxgap.stats.gaps import GapScores, gap_scores
 from cxgap.stats.importance import (
@@ -46,6 +47,7 @@ __all__ = [
     "CSAT",
     "NPS",
     "CompositeReliability",
+    "ControlChart",
     "CronbachAlpha",
     "ExpectationProfiles",
     "FactorRelation",
@@ -72,6 +74,8 @@ __all__ = [
     "composite_reliability",
     "cronbach_alpha",
     "csat",
+    "cusum_chart",
+    "ewma_chart",
     "expectation_profiles",
     "factor_relation",
     "gap_scores",
@@ -84,6 +88,7 @@ __all__ = [
     "mean_interval",
     "nps",
     "overall_gap",
+    "p_chart",
     "perception_trend",
     "promise_check",
     "propose_levels",
@@ -91,5 +96,6 @@ __all__ = [
     "standards_gap",
     "stated_importance",
     "tolerance_zone",
+    "u_chart",
     "wave_change",
 ]
