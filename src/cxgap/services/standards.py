@@ -453,6 +453,6 @@ def propose_standards(
     return Proposal(survey, by, floor_share, target_share, levels, keys)
 
 
-def _interval(row: Mapping[str, Any], name: str) -> list[float | None]:
+def _interval(row: Mapping[Any, Any], name: str) -> list[float | None]:
     ends = (row[f"{name}_ci_low"], row[f"{name}_ci_high"])
     return [None if math.isnan(float(v)) else float(v) for v in ends]

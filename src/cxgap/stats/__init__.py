@@ -5,6 +5,7 @@ This package never imports storage, web or CLI code.
 
 from cxgap.stats.communication import PromiseCheck, promise_check
 from cxgap.stats.control_charts import ControlChart, cusum_chart, ewma_chart, p_chart, u_chart
+from cxgap.stats.delivery import DeliveryCompliance, delivery_compliance
 from cxgap.stats.factors import FactorRelation, factor_relation
 from cxgap.stats.gaps import GapScores, gap_scores
 from cxgap.stats.importance import (
@@ -49,6 +50,7 @@ __all__ = [
     "CompositeReliability",
     "ControlChart",
     "CronbachAlpha",
+    "DeliveryCompliance",
     "ExpectationProfiles",
     "FactorRelation",
     "GapScores",
@@ -75,6 +77,7 @@ __all__ = [
     "cronbach_alpha",
     "csat",
     "cusum_chart",
+    "delivery_compliance",
     "ewma_chart",
     "expectation_profiles",
     "factor_relation",

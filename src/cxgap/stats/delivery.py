@@ -5,9 +5,10 @@ channel) and how many of them met the standard's floor. The compliance share
 :math:`\hat p = m / n` has a Wilson score interval. A p chart
 (:func:`cxgap.stats.control_charts.p_chart`) per unit, centred on the organisation's pooled
 compliance :math:`p_0 = \sum m / \sum n` unless a reference is given, flags the periods
-outside the limits :math:`p_0 \pm z_{1-\alpha/2}\sqrt{p_0(1-p_0)/n_t}`: with the usual
-:math:`\alpha = 0.0027` an in-control unit is flagged in about one period in 370, so a flag
-is a real shift rather than noise.
+whose count of met cases lies in a tail of the binomial :math:`(n_t, p_0)` distribution of
+probability at most :math:`\alpha/2` (probability limits): with the usual
+:math:`\alpha = 0.0027` an in-control unit is flagged in at most about one period in 370,
+whatever the number of cases, so a flag is a real shift rather than noise.
 
 A unit's finding is ``shift_down`` when a period falls below the lower limit (the unit
 misses the standard from then on or at that time), ``shift_up`` when one rises above the
@@ -119,8 +120,10 @@ def delivery_compliance(
     >>> m = pd.DataFrame({"unit": ["a"] * 4 + ["b"] * 4, "period": ["1", "2", "3", "4"] * 2,
     ...                   "cases": [200] * 8, "met": [180, 182, 179, 181, 181, 178, 120, 118]})
     >>> r = delivery_compliance(m, reference=0.9)
-    >>> r.units[["unit", "first_signal", "finding"]].values.tolist()
-    [['a', None, 'none'], ['b', '3', 'shift_down']]
+    >>> r.units.set_index("unit")["finding"].to_dict()
+    {'a': 'none', 'b': 'shift_down'}
+    >>> r.units.set_index("unit").loc["b", "first_signal"]
+    '3'
     """
     check_confidence(confidence)
     data = _check(measurements)
