@@ -96,3 +96,21 @@ def test_bad_measurements_name_the_row_and_field() -> None:
         delivery_compliance(data)
     with pytest.raises(DataError, match=r"lacks column\(s\) \['met'\]"):
         delivery_compliance(data.drop(columns="met"))
+
+
+def test_a_lone_flag_is_shown_but_is_not_a_finding() -> None:
+    data = _measurements(4)
+    data.loc[(data["unit"] == "north") & (data["period"] == "2026-05"), "met"] = 40
+    result = delivery_compliance(data, reference=0.9)
+    north = result.units.set_index("unit").loc["north"]
+    assert (north["finding"], north["signals_below"], north["first_signal"]) == (
+        "none",
+        1,
+        "2026-05",
+    )
+    assert (
+        delivery_compliance(data, reference=0.9, min_signals=1)
+        .units.set_index("unit")
+        .loc["north", "finding"]
+        == "shift_down"
+    )

@@ -19,6 +19,7 @@ from cxgap.ingest.importer import fingerprint_answers
 from cxgap.instruments import Instrument, get_instrument
 from cxgap.services.accounts import audit
 from cxgap.services.customers import customer_ids, upsert_customers
+from cxgap.services.demo_provider import store_provider_side
 from cxgap.services.imports import ANSWER_COLUMNS, Progress, answer_rows, insert_responses
 from cxgap.services.surveys import create_survey
 from cxgap.store.accounts import User
@@ -154,6 +155,10 @@ def load_demo(
         responses += store_wide(session, survey, management, data.management, source="demo")
         session.execute(insert(Encounter), _records(data.encounters, ids, "occurred_at"))
         session.execute(insert(FeedbackMessage), _records(data.feedback, ids, "received_at"))
+        staff, provider_truths = store_provider_side(
+            session, seed=seed, actor=actor, store_wide=store_wide
+        )
+        responses += staff
         audit(
             session,
             actor,
@@ -161,10 +166,10 @@ def load_demo(
             details={"seed": seed, "customers": len(data.customers), "responses": responses},
         )
         progress("store", steps, steps)
-    truths_file = _write_truths(engine, data.truths)
+    truths_file = _write_truths(engine, {**data.truths, **provider_truths})
     return DemoResult(
         customers=len(data.customers),
-        surveys=len(data.waves) + 1,
+        surveys=len(data.waves) + 2,
         responses=responses,
         encounters=len(data.encounters),
         feedback=len(data.feedback),

@@ -10,9 +10,13 @@ probability at most :math:`\alpha/2` (probability limits): with the usual
 :math:`\alpha = 0.0027` an in-control unit is flagged in at most about one period in 370,
 whatever the number of cases, so a flag is a real shift rather than noise.
 
-A unit's finding is ``shift_down`` when a period falls below the lower limit (the unit
-misses the standard from then on or at that time), ``shift_up`` when one rises above the
-upper limit, else ``none``; ``first_signal`` names the first flagged period.
+A unit's finding is ``shift_down`` when at least ``min_signals`` periods (default 2) fall
+below the lower limit (the unit misses the standard), ``shift_up`` when as many rise above
+the upper limit, else ``none``; ``first_signal`` names the first flagged period on the
+side of the finding (or the first flagged period at all when there is no finding). A lone
+flagged period is shown in the period table but is not a finding: across many units and
+periods a few lone false alarms are expected (``alpha`` per period), two on the same side
+within a year of an in-control unit are not (about :math:`\binom{12}{2}(\alpha/2)^2`).
 
 References: Montgomery, D. C. (2019). *Introduction to Statistical Quality Control*
 (8th ed.), section 7.2 (the p chart). Wilson, E. B. (1927). *JASA*, 22, 209-212.
@@ -50,7 +54,18 @@ COMPLIANCE_COLUMNS = (
 )
 """Columns of :attr:`DeliveryCompliance.summary`, one row per unit and period (in order)."""
 
-UNIT_COLUMNS = ("unit", "cases", "met", "share", "ci_low", "ci_high", "first_signal", "finding")
+UNIT_COLUMNS = (
+    "unit",
+    "cases",
+    "met",
+    "share",
+    "ci_low",
+    "ci_high",
+    "signals_below",
+    "signals_above",
+    "first_signal",
+    "finding",
+)
 """Columns of :attr:`DeliveryCompliance.units`, one row per unit."""
 
 
@@ -106,6 +121,7 @@ def delivery_compliance(
     *,
     reference: float | None = None,
     alpha: float = 0.0027,
+    min_signals: int = 2,
     confidence: float = 0.95,
 ) -> DeliveryCompliance:
     """Compliance with a standard per unit and period, with intervals and a p chart.
@@ -115,6 +131,7 @@ def delivery_compliance(
             ``cases`` and ``met`` (cases meeting the standard's floor).
         reference: the in-control compliance share; default the pooled share of all units.
         alpha: the chart's false-alarm probability per period (two-sided).
+        min_signals: flagged periods on one side that make a finding.
         confidence: level of the Wilson intervals.
 
     >>> m = pd.DataFrame({"unit": ["a"] * 4 + ["b"] * 4, "period": ["1", "2", "3", "4"] * 2,
@@ -126,6 +143,8 @@ def delivery_compliance(
     '3'
     """
     check_confidence(confidence)
+    if not isinstance(min_signals, int) or min_signals < 1:
+        raise DataError(f"min_signals: got {min_signals!r}; allowed: a whole number >= 1")
     data = _check(measurements)
     if data.empty:
         raise DataError("measurements: no unit has a period with cases; at least one needed")
@@ -165,10 +184,13 @@ def delivery_compliance(
         frames.append(frame)
         total_low, total_high = wilson_interval(met.sum(), cases.sum(), confidence=confidence)
         flagged = frame[frame["signal"]]
-        finding = "none"
-        if not flagged.empty:
-            below = flagged["share"] < flagged["lower"]
-            finding = "shift_down" if bool(below.any()) else "shift_up"
+        below = flagged[flagged["share"] < flagged["lower"]]
+        above = flagged[flagged["share"] > flagged["upper"]]
+        finding, first = "none", flagged
+        if len(below) >= min_signals:
+            finding, first = "shift_down", below
+        elif len(above) >= min_signals:
+            finding, first = "shift_up", above
         units.append(
             {
                 "unit": str(unit),
@@ -177,7 +199,9 @@ def delivery_compliance(
                 "share": float(met.sum() / cases.sum()),
                 "ci_low": float(total_low),
                 "ci_high": float(total_high),
-                "first_signal": None if flagged.empty else str(flagged["period"].iloc[0]),
+                "signals_below": len(below),
+                "signals_above": len(above),
+                "first_signal": None if first.empty else str(first["period"].iloc[0]),
                 "finding": finding,
             }
         )

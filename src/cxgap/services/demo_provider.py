@@ -1,0 +1,74 @@
+"""Storing the provider side of the demo organisation: delivery units, approved standards,
+a year of delivery measurements, promises and the employee survey."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cxgap.demo.generate import WAVES
+from cxgap.demo.provider_gaps import EMPLOYEE_INSTRUMENT, provider_data
+from cxgap.instruments import get_instrument
+from cxgap.services.accounts import User, audit
+from cxgap.services.customers import upsert_customers
+from cxgap.services.delivery import period_start
+from cxgap.services.promises import add_promise_row
+from cxgap.services.standards import add_standard_version
+from cxgap.services.surveys import create_survey
+from cxgap.store.standards import DeliveryMeasurement, DeliveryUnit
+
+EMPLOYEE_SURVEY = f"employees-{WAVES[-1].lower()}"
+
+
+def store_provider_side(
+    session: Session,
+    *,
+    seed: int,
+    actor: User | str,
+    store_wide: Any,
+) -> tuple[int, dict[str, Any]]:
+    """Store the provider side in the caller's transaction; returns the number of employee
+    responses and the planted truths. ``store_wide`` is the demo's wide-response writer."""
+    instrument = get_instrument(EMPLOYEE_INSTRUMENT)
+    data = provider_data(instrument, seed=seed)
+    units = {}
+    for key, kind, name in data.units:
+        unit = DeliveryUnit(key=key, kind=kind, name=name)
+        session.add(unit)
+        session.flush()
+        units[key] = unit.id
+    for fields in data.standards:
+        values = dict(fields)
+        key = values.pop("key")
+        row = add_standard_version(session, key, values, actor=actor, action="standard.create")
+        row.status = "approved"
+        row.decided_by = row.created_by
+        audit(session, actor, "standard.approve", target_type="standard", target_id=f"{key}@1")
+    session.add_all(
+        DeliveryMeasurement(
+            standard_key=str(r["standard"]),
+            unit_id=units[str(r["unit"])],
+            period=str(r["period"]),
+            period_start=period_start(str(r["period"])),
+            value=float(r["value"]),
+            cases=int(r["cases"]),
+            met=int(r["met"]),
+            source="demo",
+        )
+        for r in data.delivery.to_dict(orient="records")
+    )
+    for promise in data.promises:
+        add_promise_row(session, dict(promise), where=f"demo promise {promise['key']!r}")
+    ids = upsert_customers(session, {p: {"unit": u} for p, u in data.employee_units.items()})
+    survey = create_survey(
+        session,
+        EMPLOYEE_SURVEY,
+        instrument=instrument,
+        name=f"Staff survey {WAVES[-1]}",
+        wave=WAVES[-1],
+    )
+    responses = store_wide(
+        session, survey, instrument, data.employees, source="demo", customer_of=ids
+    )
+    return int(responses), data.truths
