@@ -27,7 +27,7 @@ from cxgap.stats.delivery import DeliveryCompliance, delivery_compliance
 from cxgap.stats.factors import FactorRelation, factor_relation
 from cxgap.stats.knowledge import KnowledgeGap, knowledge_gap
 from cxgap.stats.result import to_jsonable
-from cxgap.stats.standards import StandardsGap, standards_gap
+from cxgap.stats.standards import STANDARD_COLUMNS, StandardsGap, standards_gap
 from cxgap.stats.tolerance import ToleranceZone, tolerance_zone
 
 SCHEMA = "cxgap.gaps/1"
@@ -140,18 +140,7 @@ def _standards_gap(
         for s in standards
         if s.item in items and s.segment is None and s.instrument == data.instrument.id
     ]
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "standard",
-            "item",
-            "floor",
-            "target",
-            "on_scale",
-            "higher_is_better",
-            "best_delivered",
-        ],
-    )
+    frame = pd.DataFrame(rows, columns=list(STANDARD_COLUMNS))
     return standards_gap(_block(data, items, "adequate"), frame)
 
 

@@ -43,6 +43,7 @@ from cxgap.stats.segments import fdr_bh
 __all__ = [
     "PROPOSAL_COLUMNS",
     "STANDARDS_GAP_COLUMNS",
+    "STANDARD_COLUMNS",
     "ProposedLevels",
     "QuantileInterval",
     "StandardsGap",
@@ -67,6 +68,17 @@ PROPOSAL_COLUMNS = (
     "segment_p_adjusted",
 )
 """Columns of :attr:`ProposedLevels.summary`; ``segment`` is empty for all customers."""
+
+STANDARD_COLUMNS = (
+    "standard",
+    "item",
+    "floor",
+    "target",
+    "on_scale",
+    "higher_is_better",
+    "best_delivered",
+)
+"""Columns of the ``standards`` argument of :func:`standards_gap`."""
 
 STANDARDS_GAP_COLUMNS = (
     "item",
@@ -297,15 +309,7 @@ def standards_gap(
     """
     check_confidence(confidence)
     mat = as_matrix(adequate, name="adequate", min_rows=2)
-    needed = {
-        "standard",
-        "item",
-        "floor",
-        "target",
-        "on_scale",
-        "higher_is_better",
-        "best_delivered",
-    }
+    needed = set(STANDARD_COLUMNS)
     lacking = sorted(needed - set(standards.columns))
     if lacking:
         raise DataError(f"standards: lacks column(s) {lacking!r}; allowed: {sorted(needed)!r}")
