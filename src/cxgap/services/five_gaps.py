@@ -51,6 +51,8 @@ class PromiseResult:
     promise: PromiseRecord
     check: PromiseCheck | None
     note: str | None = None
+    """Why it was not checked: ``no_level`` (no promised level of a standard's metric) or
+    ``no_delivery`` (nothing measured while it was valid)."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,13 @@ class FiveGaps:
     """Per unit (index), the mean score of each factor in the employee survey."""
     unit_gaps: pd.Series | None
     """Per unit: the mean shortfall from the standards' compliance (1 - share)."""
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Display names (``lang -> text``) of the dimensions and of the employee factors."""
     notes: list[str] = field(default_factory=list)
+
+    def label(self, key: str, lang: str) -> str:
+        """The display name of a dimension or factor in ``lang`` (the key when unknown)."""
+        return self.labels.get(key, {}).get(lang, key.replace("_", " "))
 
     def knowledge_items(self) -> pd.DataFrame:
         """Gap 1 rows of every field with a ``field`` column."""
@@ -190,12 +198,12 @@ def _communication(
     out = []
     for promise in promises:
         if promise.standard_key is None or promise.promised_level is None:
-            out.append(PromiseResult(promise, None, "no promised level"))
+            out.append(PromiseResult(promise, None, "no_level"))
             continue
         standard = standards.get(promise.standard_key)
         mine = _in_validity(delivery[delivery["standard"] == promise.standard_key], promise)
         if standard is None or mine.empty:
-            out.append(PromiseResult(promise, None, "no delivery measured while it was valid"))
+            out.append(PromiseResult(promise, None, "no_delivery"))
             continue
         exposed = unexposed = None
         expectation = _expectation(data, promise)
@@ -303,6 +311,13 @@ def five_gaps(
         customer=_customer_gap(data, dims),
         factors=factors,
         factor_scores=scores,
+        labels={
+            d.id: dict(d.label)
+            for d in [
+                *data.instrument.dimensions,
+                *(load_survey(engine, employees).instrument.dimensions if employees else ()),
+            ]
+        },
         unit_gaps=gaps if len(gaps) else None,
         notes=notes,
     )
