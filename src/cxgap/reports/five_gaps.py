@@ -36,6 +36,16 @@ def _level(t: Texts, value: Any, unit: str | None) -> str:
     return t.percent(float(value)) if unit == "share" else t.number(float(value), 1)
 
 
+def _touches(
+    result: FiveGaps, item: str | None, dimension: str | None, items: Collection[str] | None
+) -> bool:
+    """Whether a standard or promise on ``item`` (or on the whole ``dimension``) concerns
+    ``items`` (every one does when ``items`` is ``None``)."""
+    if items is None or item in items:
+        return True
+    return item is None and dimension in {result.dimensions.get(i) for i in items}
+
+
 def _knowledge(result: FiveGaps, t: Texts, items: Collection[str] | None) -> GapSection:
     title = t("fg_gap1")
     if not result.knowledge:
@@ -111,14 +121,7 @@ def _standards(result: FiveGaps, t: Texts, items: Collection[str] | None) -> Gap
 def _delivery(result: FiveGaps, t: Texts, items: Collection[str] | None) -> GapSection:
     title = t("fg_gap3")
     chosen = [
-        d
-        for d in result.delivery
-        if items is None
-        or d.standard.item in items
-        or (
-            d.standard.item is None
-            and d.standard.dimension in {result.dimensions.get(i) for i in items}
-        )
+        d for d in result.delivery if _touches(result, d.standard.item, d.standard.dimension, items)
     ]
     if not chosen:
         return GapSection(3, title, [t("fg_gap3_missing")])
@@ -165,12 +168,7 @@ def _communication(result: FiveGaps, t: Texts, items: Collection[str] | None) ->
     chosen = [
         p
         for p in result.communication
-        if items is None
-        or p.promise.item in items
-        or (
-            p.promise.item is None
-            and p.promise.dimension in {result.dimensions.get(i) for i in items}
-        )
+        if _touches(result, p.promise.item, p.promise.dimension, items)
     ]
     if not chosen:
         return GapSection(4, title, [t("fg_gap4_none")])
