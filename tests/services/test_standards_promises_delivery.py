@@ -240,7 +240,8 @@ def test_promises_add_import_and_bad_rows(engine: Engine, tmp_path: Path) -> Non
     good = tmp_path / "good.csv"
     good.write_text(
         "key,channel,text_en,text_zh,text_fa,audience,valid_from,instrument,item,standard,level\n"
-        "web-1,website,Fast repairs,快速维修,تعمیر سریع,channel=web,2026-01-01,heating-cx,res2,response-time,6\n",
+        "web-1,website,Fast repairs,快速维修,تعمیر سریع,channel=web,2026-01-01,"
+        "heating-cx,res2,response-time,6\n",
         encoding="utf-8",
     )
     assert import_promises(engine, good, actor=ACTOR) == 1
