@@ -14,6 +14,7 @@ import pandas as pd
 from cxgap.reports.i18n import Texts
 from cxgap.services.five_gaps import FiveGaps
 from cxgap.stats.loyalty import wilson_interval
+from cxgap.text.numerals import localised_digits
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,14 @@ class GapSection:
 
 def _n(t: Texts, value: Any, digits: int = 2) -> str:
     return t.number(None if value is None else float(value), digits)
+
+
+def _period(t: Texts, value: Any) -> str:
+    """A period label (``2026-07``) in the reader's digits, kept left to right in any
+    direction of text; ``–`` for none."""
+    if not isinstance(value, str) or not value:
+        return "–"
+    return f"\u2066{localised_digits(value, t.lang)}\u2069"
 
 
 def _level(t: Texts, value: Any, unit: str | None) -> str:
@@ -60,15 +69,17 @@ def _knowledge(result: FiveGaps, t: Texts, items: Collection[str] | None) -> Gap
         name = row["item"] or result.label(row["dimension"], t.lang)
         if row["item"]:
             name = f"{row['item']} ({result.label(row['dimension'], t.lang)})"
-        key = "fg_gap1_under" if row["finding"] == "underestimated" else "fg_gap1_over"
+        under = row["finding"] == "underestimated"
+        # the interval of the size of the misreading (customers minus managers when under)
+        low, high = (-row["ci_high"], -row["ci_low"]) if under else (row["ci_low"], row["ci_high"])
         lines.append(
             t(
-                key,
+                "fg_gap1_under" if under else "fg_gap1_over",
                 field=t(f"fg_field_{row['field']}"),
                 name=name,
                 difference=_n(t, abs(row["difference"])),
-                low=_n(t, row["ci_low"]),
-                high=_n(t, row["ci_high"]),
+                low=_n(t, low),
+                high=_n(t, high),
             )
         )
     if not lines:
@@ -141,7 +152,7 @@ def _delivery(result: FiveGaps, t: Texts, items: Collection[str] | None) -> GapS
                     key,
                     unit=row["unit"],
                     standard=d.standard.key,
-                    period=t.digits(str(row["first_signal"])),
+                    period=_period(t, row["first_signal"]),
                     share=t.percent(met / cases),
                     low=t.percent(float(low)),
                     high=t.percent(float(high)),
@@ -157,7 +168,7 @@ def _delivery(result: FiveGaps, t: Texts, items: Collection[str] | None) -> GapS
                     row["unit"],
                     t.percent(row["share"], 1),
                     f"{t.percent(row['ci_low'], 1)} – {t.percent(row['ci_high'], 1)}",
-                    t.digits(str(row["first_signal"] or "–")),
+                    _period(t, row["first_signal"] if row["finding"] != "none" else None),
                 ]
             )
     return GapSection(3, title, lines, {"rows": table_rows})
