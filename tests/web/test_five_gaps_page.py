@@ -18,12 +18,10 @@ from cxgap.store.database import transaction
 
 from .helpers import running_server
 from .test_browser import ARGS, CHROMIUM
+from .test_dashboard_browser import DESKTOP, EMAIL, PASSWORD
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, ViewportSize
-
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-EMAIL, PASSWORD = "manager@example.org", "a long manager password"
+    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.usefixtures("chromium")
 
