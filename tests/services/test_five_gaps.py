@@ -143,3 +143,15 @@ def test_the_chain_of_one_dimension(demo: Engine) -> None:
     assert [r["item"] for r in links["gap5"]] == ["res1", "res2", "res3", "res4"]
     with pytest.raises(Exception, match="not a dimension"):
         chain(result, dimension="speed")
+
+
+def test_the_report_has_a_five_gaps_section_in_persian(demo: Engine) -> None:
+    from cxgap.reports import build_report
+
+    report = build_report(demo, SURVEY, lang="fa", gaps=True, management=MANAGEMENT)
+    ids = [s.id for s in report.document.sections]
+    assert ids[-6:] == ["gap1", "gap2", "gap3", "gap4", "gap5", ids[-1]]
+    html = report.content.decode("utf-8")
+    assert 'dir="rtl"' in html and "وعده‌ی بیش از حد: brochure-4h" in html
+    gap3 = next(s for s in report.document.sections if s.id == "gap3")
+    assert len(gap3.tables[0]["rows"]) == 12  # two standards x six districts

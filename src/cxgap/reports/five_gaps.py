@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from cxgap.reports.document import Section
 from cxgap.reports.i18n import Texts
 from cxgap.services.five_gaps import FiveGaps
 from cxgap.stats.loyalty import wilson_interval
@@ -293,3 +294,24 @@ def gap_sections(
     ]
     factors = _factors(result, texts) if items is None else None
     return sections if factors is None else [*sections, factors]
+
+
+def report_sections(result: FiveGaps, texts: Texts) -> list[Section]:
+    """The five gaps as sections of the HTML/PDF report: a title, the findings as bullets
+    and, for Gap 3, the compliance per unit."""
+    out = []
+    for gap in gap_sections(result, texts):
+        section = Section(f"gap{gap.gap}", gap.title, bullets=list(gap.lines))
+        if gap.table and gap.table["rows"]:
+            header = [
+                texts("fg_col_standard"),
+                texts("fg_col_unit"),
+                texts("fg_col_share"),
+                texts("fg_col_interval"),
+                texts("fg_col_period"),
+            ]
+            section.tables.append({"header": header, "rows": gap.table["rows"], "numeric_from": 2})
+        out.append(section)
+    if out:
+        out[0].paragraphs.insert(0, texts("fg_intro"))
+    return out
