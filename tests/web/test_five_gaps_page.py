@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from cxgap.services.accounts import create_user
 from cxgap.services.demo import load_demo
+from cxgap.services.standards import create_standard, list_standards
 from cxgap.store.database import transaction
 
 from .helpers import running_server
@@ -43,7 +44,9 @@ def _sign_in(page: Page, server: str) -> None:
     page.wait_for_url("**/dashboard/five-gaps")
 
 
-def test_the_chain_of_responsiveness_in_english_and_persian(server: str, tmp_path: Path) -> None:
+def test_the_chain_of_responsiveness_in_english_and_persian(
+    server: str, engine: Engine, tmp_path: Path
+) -> None:
     from playwright.sync_api import sync_playwright
 
     shots = tmp_path / "shots"
@@ -73,6 +76,29 @@ def test_the_chain_of_responsiveness_in_english_and_persian(server: str, tmp_pat
             page.wait_for_url("**focus=item%3Arel3**")
             assert "first-time-fix" in page.locator("ol.gap-chain").inner_text()
             page.screenshot(path=str(shots / "five-gaps-rel3-fa.png"), full_page=True)
+            # a manager approves a proposed standard on the page
+            create_standard(
+                engine,
+                "visit-window",
+                actor="test",
+                instrument="heating-cx",
+                item="rel4",
+                metric="share of visits inside the booked window",
+                measure_unit="share",
+                higher_is_better=True,
+                floor=0.85,
+                target=0.95,
+                owner="planning",
+            )
+            page.goto(f"{server}/dashboard/five-gaps?lang=en")
+            row = page.locator("tr", has_text="visit-window")
+            assert "proposed" in row.inner_text()
+            row.locator("button", has_text="Approve").click()
+            page.wait_for_url("**/dashboard/five-gaps")
+            assert "approved" in page.locator("tr", has_text="visit-window").inner_text()
+            assert [r.status for r in list_standards(engine) if r.key == "visit-window"] == [
+                "approved"
+            ]
         finally:
             browser.close()
     if os.environ.get("CXGAP_SCREENSHOTS"):

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
 
 from cxgap.errors import CxgapError
 from cxgap.reports.five_gaps import gap_sections
 from cxgap.reports.i18n import Texts
-from cxgap.services.accounts import User
+from cxgap.services.accounts import User, allowed
 from cxgap.services.five_gaps import FiveGaps, five_gaps
+from cxgap.services.standards import approve_standard, list_standards, retire_standard
 from cxgap.services.surveys import SurveyInfo
 from cxgap.web.auth import requires
 from cxgap.web.dashboard.common import (
@@ -22,11 +24,13 @@ from cxgap.web.dashboard.common import (
     page_lang,
     show_page,
 )
-from cxgap.web.deps import get_engine
+from cxgap.web.deps import CSRF_FIELD, CsrfError, check_csrf, get_engine, get_secret
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 GapsUser = Annotated[User, Depends(requires(PERMISSION["five_gaps"]))]
+ApproveUser = Annotated[User, Depends(requires("standards:approve"))]
+DECISIONS = {"approve": approve_standard, "retire": retire_standard}
 
 
 def _management(surveys: list[SurveyInfo], asked: str | None) -> SurveyInfo | None:
@@ -85,5 +89,26 @@ def five_gaps_page(request: Request, user: GapsUser) -> Response:
         "choices": choices,
         "focus": asked,
         "sections": gap_sections(result, rt, items=items),
+        "standards": [r for r in list_standards(engine) if r.status != "retired"],
+        "can_decide": allowed(user.role, "standards:approve"),
     }
     return show_page(request, "five_gaps", user, context, active="five_gaps")
+
+
+@router.post("/five-gaps/standards/{key}/{decision}")
+async def decide_standard(request: Request, key: str, decision: str, user: ApproveUser) -> Response:
+    """Approve the latest proposed version of a standard, or retire it (admin, manager)."""
+    form = await request.form(max_fields=5, max_files=0)
+    token = form.get(CSRF_FIELD)
+    try:
+        check_csrf(request, get_secret(request), token if isinstance(token, str) else None)
+    except CsrfError:
+        return message_page(request, user, "fg_expired", 400)
+    act = DECISIONS.get(decision)
+    if act is None:
+        return message_page(request, user, "not_found", 404)
+    try:
+        await run_in_threadpool(act, get_engine(request), key, actor=user)
+    except CxgapError:
+        return message_page(request, user, "fg_refused", 409)
+    return RedirectResponse("/dashboard/five-gaps", 303)
