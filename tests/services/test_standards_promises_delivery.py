@@ -3,6 +3,7 @@ real SQLite file: bad input names the row and field, and nothing is half-stored.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -286,3 +287,41 @@ def test_commands_report_mistakes_without_a_traceback(
     code, out, err = cli("--db", db, "promises", "list", "--json", tmp_path / "p.json")
     assert code == 0, err
     assert "brochure-4h" in (tmp_path / "p.json").read_text("utf-8")
+
+
+def test_propose_command_states_the_rule_and_writes_json(
+    engine: Engine, cli: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
+    out = tmp_path / "proposal.json"
+    code, stdout, err = cli(
+        "--db",
+        str(engine.url.database),
+        "standards",
+        "propose",
+        "--survey",
+        "heating-2026q3",
+        "--floor-share",
+        "0.9",
+        "--json",
+        out,
+    )
+    assert code == 0, err
+    assert "at least 90% of customers find adequate" in stdout
+    document = json.loads(out.read_text("utf-8"))
+    frame = load_survey(engine, "heating-2026q3").frame
+    row = next(r for r in document["levels"] if r["item"] == "emp1" and r["segment"] == "")
+    adequate = frame["emp1_adequate"].astype(float).dropna()
+    assert row["floor"] == np.quantile(adequate, 0.9, method="inverted_cdf")
+    perceived = frame["emp1_perceived"].astype(float).dropna()
+    assert row["share_below_floor"] == pytest.approx((perceived < row["floor"]).mean())
+    code, _, err = cli(
+        "--db",
+        str(engine.url.database),
+        "standards",
+        "propose",
+        "--survey",
+        "heating-2026q3",
+        "--by",
+        "shoe_size",
+    )
+    assert code == 3 and "--by 'shoe_size' is not a respondent attribute" in err
