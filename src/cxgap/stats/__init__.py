@@ -20,6 +20,18 @@ from cxgap.stats.kano import KanoResult, kano, kano_coefficients
 from cxgap.stats.knowledge import KnowledgeGap, knowledge_gap
 from cxgap.stats.loyalty import CES, CSAT, NPS, NPSComparison, ces, compare_nps, csat, nps
 from cxgap.stats.profiles import ExpectationProfiles, expectation_profiles
+from cxgap.stats.recovery import (
+    HoldoutEffect,
+    PairedChange,
+    RecoveryParadox,
+    RecoveryRate,
+    ResolutionTimes,
+    holdout_effect,
+    paired_change,
+    recovery_paradox,
+    recovery_rate,
+    resolution_times,
+)
 from cxgap.stats.reliability import (
     CompositeReliability,
     CronbachAlpha,
@@ -30,6 +42,7 @@ from cxgap.stats.reliability import (
 )
 from cxgap.stats.result import StatResult
 from cxgap.stats.segments import SegmentComparison, compare_segments
+from cxgap.stats.shrinkage import ShrunkEstimates, shrunk_means, shrunk_rates
 from cxgap.stats.standards import ProposedLevels, StandardsGap, propose_levels, standards_gap
 from cxgap.stats.tolerance import ToleranceZone, tolerance_zone
 from cxgap.stats.waves import (
@@ -54,6 +67,7 @@ __all__ = [
     "ExpectationProfiles",
     "FactorRelation",
     "GapScores",
+    "HoldoutEffect",
     "IPAResult",
     "ImportanceResult",
     "KanoResult",
@@ -62,9 +76,14 @@ __all__ = [
     "MeanInterval",
     "NPSComparison",
     "OverallGap",
+    "PairedChange",
     "PromiseCheck",
     "ProposedLevels",
+    "RecoveryParadox",
+    "RecoveryRate",
+    "ResolutionTimes",
     "SegmentComparison",
+    "ShrunkEstimates",
     "StandardsGap",
     "StatResult",
     "StatedImportanceResult",
@@ -82,6 +101,7 @@ __all__ = [
     "expectation_profiles",
     "factor_relation",
     "gap_scores",
+    "holdout_effect",
     "importance",
     "ipa",
     "kano",
@@ -92,10 +112,16 @@ __all__ = [
     "nps",
     "overall_gap",
     "p_chart",
+    "paired_change",
     "perception_trend",
     "promise_check",
     "propose_levels",
+    "recovery_paradox",
+    "recovery_rate",
+    "resolution_times",
     "se_from_interval",
+    "shrunk_means",
+    "shrunk_rates",
     "standards_gap",
     "stated_importance",
     "tolerance_zone",
