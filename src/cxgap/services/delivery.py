@@ -88,7 +88,8 @@ def list_units(engine: Engine) -> list[UnitRecord]:
 
 
 def _standard_periods(session: Session) -> dict[str, tuple[dt.date, dt.date | None]]:
-    """Each standard key's effective span over its versions that were not just rejected."""
+    """Each standard key's effective span: from the earliest start of any version to the
+    latest end (open when a version has no end)."""
     spans: dict[str, tuple[dt.date, dt.date | None]] = {}
     for row in session.scalars(select(ServiceStandard)):
         start, end = spans.get(row.key, (row.effective_from, row.effective_to))

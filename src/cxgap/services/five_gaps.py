@@ -112,13 +112,33 @@ def _knowledge(
         )
         return {}
     out = {}
+    manager_points, customer_points = _importance(managers), _importance(customers)
+    if manager_points is None or customer_points is None:
+        manager_points = customer_points = None
+    else:
+        common = [c for c in manager_points.columns if c in customer_points.columns]
+        manager_points, customer_points = manager_points[common], customer_points[common]
     for name in EXPECTATION_FIELDS:
         out[name] = knowledge_gap(
             _block(managers, shared, name),
             _block(customers, shared, name),
             dimensions={i: dims[i] for i in shared},
+            manager_importance=manager_points,
+            customer_importance=customer_points,
         )
     return out
+
+
+def _importance(data: SurveyData) -> pd.DataFrame | None:
+    """Importance points per dimension (the options of the first points item)."""
+    item = next(iter(data.instrument.items_of_format("points")), None)
+    if item is None:
+        return None
+    columns = {f"{item.id}_{o.id}": o.id for o in item.options}
+    present = [c for c in columns if c in data.frame.columns]
+    if not present:
+        return None
+    return data.frame[present].rename(columns=columns).astype("float64")
 
 
 def _best_delivered(standard: StandardRecord, delivery: pd.DataFrame) -> float:
