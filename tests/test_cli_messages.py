@@ -262,5 +262,10 @@ def test_demo_load_and_erasure_are_audited(cli: Cli, tmp_path: Path) -> None:
     with transaction(get_engine(str(db))) as session:
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
     assert [e.action for e in events] == ["demo.load", "customer.erase"]
-    assert events[0].details == {"seed": 7, "customers": 100, "responses": 280}
+    assert events[0].details == {
+        "seed": 7,
+        "customers": 100,
+        "responses": 280,
+        "staff_responses": 84,
+    }
     assert "demo.load" in out and "customer.erase" in out

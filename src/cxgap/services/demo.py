@@ -158,13 +158,18 @@ def load_demo(
         staff, provider_truths = store_provider_side(
             session, seed=seed, actor=actor, store_wide=store_wide
         )
-        responses += staff
         audit(
             session,
             actor,
             "demo.load",
-            details={"seed": seed, "customers": len(data.customers), "responses": responses},
+            details={
+                "seed": seed,
+                "customers": len(data.customers),
+                "responses": responses,
+                "staff_responses": staff,
+            },
         )
+        responses += staff
         progress("store", steps, steps)
     truths_file = _write_truths(engine, {**data.truths, **provider_truths})
     return DemoResult(
