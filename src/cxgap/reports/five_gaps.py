@@ -41,9 +41,15 @@ def _period(t: Texts, value: Any) -> str:
 
 
 def _level(t: Texts, value: Any, unit: str | None) -> str:
+    """A level of a standard's metric in its unit (a share as a percentage)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return t.percent(float(value)) if unit == "share" else t.number(float(value), 1)
+    if unit == "share":
+        return t.percent(float(value))
+    number = t.number(float(value), 1)
+    if unit in ("hours", "minutes", "days"):
+        return t(f"fg_unit_{unit}", value=number)
+    return number
 
 
 def _touches(
