@@ -267,5 +267,6 @@ def test_demo_load_and_erasure_are_audited(cli: Cli, tmp_path: Path) -> None:
         "customers": 100,
         "responses": 280,
         "anchor": "2027-01-01",  # the tests' CXGAP_DEMO_ANCHOR
+        "staff_responses": 84,
     }
     assert "demo.load" in out and "customer.erase" in out

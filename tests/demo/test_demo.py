@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from cxgap.demo import generate
+from cxgap.demo.provider_gaps import DISTRICTS, EMPLOYEES_PER_DISTRICT
 from cxgap.engine import responses_frame
 from cxgap.errors import ConflictError
 from cxgap.instruments import get_instrument
@@ -93,9 +94,11 @@ def test_planted_truths_are_in_the_data(data) -> None:  # type: ignore[no-untype
 
 def test_load_demo_into_a_database(engine: Engine, tmp_path: Path) -> None:
     result = load_demo(engine, seed=3, customers=600)
-    assert result is not None and result.surveys == 9
+    # eight customer waves, the management survey and the staff survey
+    assert result is not None and result.surveys == 10
+    staff = len(DISTRICTS) * EMPLOYEES_PER_DISTRICT  # staff answer as people with a unit
     with transaction(engine) as session:
-        assert session.scalar(select(func.count()).select_from(Customer)) == 600
+        assert session.scalar(select(func.count()).select_from(Customer)) == 600 + staff
         assert session.scalar(select(func.count()).select_from(Response)) == result.responses
         assert session.scalar(select(func.count()).select_from(Encounter)) == result.encounters
         assert session.scalar(select(func.count()).select_from(FeedbackMessage)) == result.feedback

@@ -17,6 +17,7 @@ from cxgap.instruments.loader import LIBRARY_PACKAGE
 
 LIBRARY = Path(str(resources.files(LIBRARY_PACKAGE)))
 BUILT_IN = (
+    "employee-factors",
     "heating-cx",
     "importance-points",
     "kano",
@@ -309,3 +310,25 @@ def test_readme_example_instrument_is_valid(tmp_path: Path) -> None:
     path.write_text(example.split("```", 1)[0], encoding="utf-8")
     loaded = load_instrument(path)
     assert [c.name for c in loaded.answer_columns()] == ["nps"]
+
+
+def test_employee_survey_covers_the_gap_model_factors() -> None:
+    factors = {
+        "management_commitment",
+        "goal_setting",
+        "task_standardisation",
+        "perceived_feasibility",
+        "teamwork",
+        "employee_job_fit",
+        "technology_job_fit",
+        "perceived_control",
+        "supervisory_control",
+        "role_conflict",
+        "role_ambiguity",
+        "horizontal_communication",
+        "propensity_to_overpromise",
+    }
+    employee = inst("employee-factors")
+    assert set(employee.dimension_ids) == factors
+    assert {i.dimension for i in employee.items} == factors
+    assert all(i.format == "rating" and i.scale == "agree7" for i in employee.items)

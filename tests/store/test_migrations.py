@@ -17,7 +17,7 @@ def test_upgrade_empty_database_to_head(tmp_path: Path) -> None:
     engine = get_engine(str(tmp_path / "empty.db"))
     assert current_revision(engine) is None
     upgrade(engine)
-    assert current_revision(engine) == head_revision(engine) == "0005"
+    assert current_revision(engine) == head_revision(engine) == "0006"
     tables = {
         r[0]
         for r in sqlite3.connect(tmp_path / "empty.db").execute(
@@ -40,6 +40,10 @@ def test_upgrade_empty_database_to_head(tmp_path: Path) -> None:
         "users",
         "api_keys",
         "sign_in_sessions",
+        "service_standards",
+        "delivery_units",
+        "delivery_measurements",
+        "service_promises",
     } <= tables
 
 
@@ -127,3 +131,35 @@ def test_upgrade_from_0003_adds_accounts_and_back(tmp_path: Path) -> None:
     with engine.connect() as conn:
         tables = {r[0] for r in conn.execute(text("select name from sqlite_master"))}
     assert "users" not in tables and "invitations" in tables
+
+
+def test_upgrade_from_0005_adds_standards_and_back(tmp_path: Path) -> None:
+    from alembic import command
+
+    from cxgap.store.database import _alembic_config
+
+    engine = get_engine(str(tmp_path / "std.db"))
+    upgrade(engine, "0005")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "insert into users (email, role, password_hash, language, active, created_at) "
+                "values ('a@b.example', 'admin', 'x', 'en', 1, '2026-01-01')"
+            )
+        )
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("insert into delivery_units (key, kind) values ('north', 'district')"))
+        conn.execute(
+            text(
+                "insert into delivery_measurements (standard_key, unit_id, period, "
+                "period_start, value, source, recorded_at) values ('S1', 1, '2026-01', "
+                "'2026-01-01', 3.5, 'import', '2026-02-01')"
+            )
+        )
+        assert conn.execute(text("select email from users")).scalar() == "a@b.example"
+    command.downgrade(_alembic_config(engine), "0005")
+    with engine.connect() as conn:
+        tables = {r[0] for r in conn.execute(text("select name from sqlite_master"))}
+        assert conn.execute(text("select email from users")).scalar() == "a@b.example"
+    assert "delivery_measurements" not in tables and "service_standards" not in tables

@@ -66,6 +66,12 @@ API_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/api-keys"): "users:manage",
     ("DELETE", "/api/v1/api-keys/{key_id}"): "users:manage",
     ("GET", "/api/v1/audit"): "audit:read",
+    ("POST", "/api/v1/gaps"): "analyses:run",
+    ("GET", "/api/v1/standards"): "standards:read",
+    ("POST", "/api/v1/standards"): "standards:write",
+    ("POST", "/api/v1/standards/{key}/approve"): "standards:approve",
+    ("POST", "/api/v1/standards/{key}/retire"): "standards:approve",
+    ("GET", "/api/v1/promises"): "standards:read",
 }
 """The documented permission of each API operation (docs/api.md, docs/permissions.md)."""
 
@@ -255,8 +261,50 @@ def valid_call(world: World, method: str, path: str, role: str) -> Call:
             {},
         ),
         ("GET", f"{r}/audit"): lambda: ("GET", f"{r}/audit", {}),
+        ("POST", f"{r}/gaps"): lambda: ("POST", f"{r}/gaps", {"json": {"survey": SURVEY}}),
+        ("GET", f"{r}/standards"): lambda: ("GET", f"{r}/standards", {}),
+        ("POST", f"{r}/standards"): lambda: (
+            "POST",
+            f"{r}/standards",
+            {"json": _standard_body(_unique("walk-std-"))},
+        ),
+        ("POST", f"{r}/standards/{{key}}/approve"): lambda: (
+            "POST",
+            f"{r}/standards/{_proposed_standard(world)}/approve",
+            {},
+        ),
+        ("POST", f"{r}/standards/{{key}}/retire"): lambda: (
+            "POST",
+            f"{r}/standards/{_proposed_standard(world)}/retire",
+            {},
+        ),
+        ("GET", f"{r}/promises"): lambda: ("GET", f"{r}/promises", {}),
     }
     return samples[(method, path)]()
+
+
+def _standard_body(key: str) -> dict[str, Any]:
+    return {
+        "key": key,
+        "instrument": "heating-cx",
+        "item": "res2",
+        "metric": "hours until a technician arrives",
+        "measure_unit": "hours",
+        "higher_is_better": False,
+        "floor": 8.0,
+        "target": 4.0,
+        "owner": "field service",
+    }
+
+
+def _proposed_standard(world: World) -> str:
+    from cxgap.services.standards import create_standard
+
+    key = _unique("walk-std-")
+    body = _standard_body(key)
+    del body["key"]
+    create_standard(world.engine, key, actor="test", **body)
+    return key
 
 
 def _fill(path: str) -> str:

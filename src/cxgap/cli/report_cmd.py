@@ -44,6 +44,12 @@ def report(
         int | None,
         typer.Option(min=1, help="Smallest group shown (default: CXGAP_MIN_SEGMENT_SIZE)."),
     ] = None,
+    gaps: Annotated[
+        bool, typer.Option("--gaps", help="Add the five gaps (standards, delivery, promises).")
+    ] = False,
+    management: Annotated[
+        str | None, typer.Option(help="Management survey for Gap 1 (with --gaps).")
+    ] = None,
 ) -> None:
     """Write the satisfaction report of a survey (charts, tables, methods) as HTML or PDF."""
     from cxgap.services.surveys import require_surveys
@@ -66,6 +72,8 @@ def report(
             out=out,
             public=public,
             min_cell=min_cell,
+            gaps=gaps,
+            management=management,
         )
     console.print(
         f"{chosen.upper()} report ({code}, {len(result.document.sections)} sections, "

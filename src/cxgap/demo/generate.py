@@ -69,6 +69,9 @@ INTERESTS = ("sustainability", "technology", "home_comfort", "saving_money", "sm
 LANGUAGE_SHARES = (("en", 0.6), ("zh", 0.2), ("fa", 0.2))
 
 BELOW_ADEQUATE_ITEM = "rel2"
+KNOWLEDGE_GAP_DIMENSION = "responsiveness"
+"""Gap 1: the one dimension whose expectations managers underestimate."""
+KNOWLEDGE_GAP_SHIFT = {"desired": -0.9, "adequate": -1.1}
 WORSENING_DIMENSION = "responsiveness"
 KEY_DRIVER = "reliability"
 ATTRACTIVE_FEATURE = "app_meter"
@@ -225,6 +228,7 @@ def _zot_block(
     halo = rng.normal(0, 0.6, n)
     older = (people["age_band"] == "55+").to_numpy() if "age_band" in people else np.zeros(n, bool)
     app = (people["channel"] == "app").to_numpy() if "channel" in people else np.zeros(n, bool)
+    lean = people["leniency"].to_numpy() if "leniency" in people else np.zeros(n)
     zot_items = [i for i in instrument.items if i.format == "tolerance_zone" and i.dimension]
     for item in zot_items:
         dim = item.dimension or ""
@@ -235,8 +239,10 @@ def _zot_block(
             desired = desired + 0.9 * app - 0.2
         width = np.abs(2.2 + rng.normal(0, 0.6, n))
         adequate = desired - width
-        if managers:  # managers underestimate what customers expect (Gap 1)
-            desired, adequate = desired - 0.7, adequate - 0.9
+        desired, adequate = desired + lean, adequate + lean
+        if managers and dim == KNOWLEDGE_GAP_DIMENSION:  # Gap 1: misread on one dimension
+            desired = desired + KNOWLEDGE_GAP_SHIFT["desired"]
+            adequate = adequate + KNOWLEDGE_GAP_SHIFT["adequate"]
         performance = 6.7
         if item.id == BELOW_ADEQUATE_ITEM:
             performance = 4.3
@@ -461,8 +467,21 @@ def survey_wave(
 def management_survey(
     rng: np.random.Generator, instrument: Instrument, managers: int = 40
 ) -> pd.DataFrame:
-    """Managers' estimates of customer expectations (the data for Gap 1)."""
-    people = pd.DataFrame({"age_band": ["35-54"] * managers, "channel": ["office"] * managers})
+    """Managers' estimates of customer expectations (the data for Gap 1).
+
+    Managers answer for a typical customer: each estimate follows a customer drawn from the
+    segment mix, shifted by the manager's own general leniency (a person-level level shift,
+    mean zero), so the estimates differ from customers' own only where Gap 1 is planted.
+    """
+    # a child generator, so drawing the mix leaves the rest of the data unchanged
+    mix = rng.spawn(1)[0]
+    people = pd.DataFrame(
+        {
+            "age_band": _choice(mix, AGE_BANDS, managers),
+            "channel": _choice(mix, CHANNELS, managers),
+            "leniency": mix.normal(0, 0.5, managers),
+        }
+    )
     zot, _ = _zot_block(rng, instrument, people, WAVE_COUNT - 1, managers=True)
     return pd.DataFrame({"respondent_id": [f"M{i:03d}" for i in range(1, managers + 1)], **zot})
 
@@ -558,7 +577,12 @@ def planted_truths(seed: int, waves: tuple[str, ...] | None = None) -> dict[str,
         "key_driver": {"dimension": KEY_DRIVER, "outcomes": ["nps", "csat", "overall"]},
         "attractive_feature": ATTRACTIVE_FEATURE,
         "kano_categories": {f: max(p, key=lambda k: p[k]) for f, p in KANO_CATEGORY_PROBS.items()},
-        "gap1": "managers underestimate customers' adequate and desired levels on every item",
+        "gap1": {
+            "dimension": KNOWLEDGE_GAP_DIMENSION,
+            "finding": "underestimated",
+            "fields": sorted(KNOWLEDGE_GAP_SHIFT),
+            "other_dimensions": "none",
+        },
         "satisfaction_index": {
             "items": "csi_* items, roles csi_<construct>_<position>, 1..10 agreement",
             "paths": {f"{p} -> {c}": v for c, preds in CSI_PATHS.items() for p, v in preds.items()},

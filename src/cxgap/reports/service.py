@@ -44,6 +44,8 @@ def build_report(
     public: bool = False,
     min_cell: int | None = None,
     confidence: float = 0.95,
+    gaps: bool = False,
+    management: str | None = None,
 ) -> Report:
     """The satisfaction report of a survey as HTML or PDF.
 
@@ -58,6 +60,8 @@ def build_report(
         public: the public edition: aggregates only, groups under ``min_cell``
             respondents left out.
         min_cell: smallest group shown (default: setting ``CXGAP_MIN_SEGMENT_SIZE``).
+        gaps: add the five gaps (:mod:`cxgap.reports.five_gaps`) before the methods.
+        management: the management survey for Gap 1 (with ``gaps``).
 
     Example:
         >>> report = build_report(engine, "heating-2026q3", lang="fa", format="pdf")
@@ -96,6 +100,12 @@ def build_report(
         min_cell=minimum,
         excluded=sample_exclusions(engine, survey),
     )
+    if gaps:
+        from cxgap.reports.five_gaps import report_sections
+        from cxgap.services.five_gaps import five_gaps
+
+        result = five_gaps(engine, survey, management=management)
+        document.sections[-1:-1] = report_sections(result, Texts(lang))
     timings["headline"] = time.perf_counter() - start
     start = time.perf_counter()
     if format == "pdf":

@@ -86,6 +86,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "privacy:manage": frozenset({"admin"}),
     "users:manage": frozenset({"admin"}),
     "audit:read": frozenset({"admin"}),
+    "standards:read": frozenset({"admin", "analyst", "manager", "viewer"}),
+    "standards:write": frozenset({"admin", "analyst", "manager"}),
+    "standards:approve": frozenset({"admin", "manager"}),
 }
 """Permission -> roles that hold it."""
 

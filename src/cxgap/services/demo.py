@@ -19,6 +19,7 @@ from cxgap.ingest.importer import fingerprint_answers
 from cxgap.instruments import Instrument, get_instrument
 from cxgap.services.accounts import audit
 from cxgap.services.customers import customer_ids, upsert_customers
+from cxgap.services.demo_provider import store_provider_side
 from cxgap.services.imports import ANSWER_COLUMNS, Progress, answer_rows, insert_responses
 from cxgap.services.surveys import create_survey
 from cxgap.settings import get_settings
@@ -167,6 +168,9 @@ def load_demo(
         responses += store_wide(session, survey, management, data.management, source="demo")
         session.execute(insert(Encounter), _records(data.encounters, ids, "occurred_at"))
         session.execute(insert(FeedbackMessage), _records(data.feedback, ids, "received_at"))
+        staff, provider_truths = store_provider_side(
+            session, seed=seed, waves=tuple(data.waves), actor=actor, store_wide=store_wide
+        )
         audit(
             session,
             actor,
@@ -176,13 +180,15 @@ def load_demo(
                 "customers": len(data.customers),
                 "responses": responses,
                 "anchor": anchor.isoformat(),
+                "staff_responses": staff,
             },
         )
+        responses += staff
         progress("store", steps, steps)
-    truths_file = _write_truths(engine, data.truths)
+    truths_file = _write_truths(engine, {**data.truths, **provider_truths})
     return DemoResult(
         customers=len(data.customers),
-        surveys=len(data.waves) + 1,
+        surveys=len(data.waves) + 2,
         responses=responses,
         encounters=len(data.encounters),
         feedback=len(data.feedback),

@@ -3,7 +3,10 @@
 This package never imports storage, web or CLI code.
 """
 
+from cxgap.stats.communication import PromiseCheck, promise_check
 from cxgap.stats.control_charts import ControlChart, cusum_chart, ewma_chart, p_chart, u_chart
+from cxgap.stats.delivery import DeliveryCompliance, delivery_compliance
+from cxgap.stats.factors import FactorRelation, factor_relation
 from cxgap.stats.gaps import GapScores, gap_scores
 from cxgap.stats.importance import (
     ImportanceResult,
@@ -14,6 +17,7 @@ from cxgap.stats.importance import (
     stated_importance,
 )
 from cxgap.stats.kano import KanoResult, kano, kano_coefficients
+from cxgap.stats.knowledge import KnowledgeGap, knowledge_gap
 from cxgap.stats.loyalty import CES, CSAT, NPS, NPSComparison, ces, compare_nps, csat, nps
 from cxgap.stats.profiles import ExpectationProfiles, expectation_profiles
 from cxgap.stats.recovery import (
@@ -39,6 +43,7 @@ from cxgap.stats.reliability import (
 from cxgap.stats.result import StatResult
 from cxgap.stats.segments import SegmentComparison, compare_segments
 from cxgap.stats.shrinkage import ShrunkEstimates, shrunk_means, shrunk_rates
+from cxgap.stats.standards import ProposedLevels, StandardsGap, propose_levels, standards_gap
 from cxgap.stats.tolerance import ToleranceZone, tolerance_zone
 from cxgap.stats.waves import (
     MeanInterval,
@@ -58,22 +63,28 @@ __all__ = [
     "CompositeReliability",
     "ControlChart",
     "CronbachAlpha",
+    "DeliveryCompliance",
     "ExpectationProfiles",
+    "FactorRelation",
     "GapScores",
     "HoldoutEffect",
     "IPAResult",
     "ImportanceResult",
     "KanoResult",
+    "KnowledgeGap",
     "McDonaldOmega",
     "MeanInterval",
     "NPSComparison",
     "OverallGap",
     "PairedChange",
+    "PromiseCheck",
+    "ProposedLevels",
     "RecoveryParadox",
     "RecoveryRate",
     "ResolutionTimes",
     "SegmentComparison",
     "ShrunkEstimates",
+    "StandardsGap",
     "StatResult",
     "StatedImportanceResult",
     "ToleranceZone",
@@ -85,14 +96,17 @@ __all__ = [
     "cronbach_alpha",
     "csat",
     "cusum_chart",
+    "delivery_compliance",
     "ewma_chart",
     "expectation_profiles",
+    "factor_relation",
     "gap_scores",
     "holdout_effect",
     "importance",
     "ipa",
     "kano",
     "kano_coefficients",
+    "knowledge_gap",
     "mcdonald_omega",
     "mean_interval",
     "nps",
@@ -100,12 +114,15 @@ __all__ = [
     "p_chart",
     "paired_change",
     "perception_trend",
+    "promise_check",
+    "propose_levels",
     "recovery_paradox",
     "recovery_rate",
     "resolution_times",
     "se_from_interval",
     "shrunk_means",
     "shrunk_rates",
+    "standards_gap",
     "stated_importance",
     "tolerance_zone",
     "u_chart",

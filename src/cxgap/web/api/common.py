@@ -151,6 +151,9 @@ FeedbackWrite = Annotated[User, Depends(requires("feedback:write"))]
 PrivacyManage = Annotated[User, Depends(requires("privacy:manage"))]
 UsersManage = Annotated[User, Depends(requires("users:manage"))]
 AuditRead = Annotated[User, Depends(requires("audit:read"))]
+StandardsRead = Annotated[User, Depends(requires("standards:read"))]
+StandardsWrite = Annotated[User, Depends(requires("standards:write"))]
+StandardsApprove = Annotated[User, Depends(requires("standards:approve"))]
 
 
 Timestamp = Annotated[dt.datetime, AfterValidator(as_utc)]

@@ -45,6 +45,7 @@ PAGES: tuple[Page, ...] = (
     Page("segments", "/dashboard/segments", "analyses:run"),
     Page("kano", "/dashboard/kano", "analyses:run"),
     Page("importance", "/dashboard/importance", "analyses:run"),
+    Page("five_gaps", "/dashboard/five-gaps", "analyses:run"),
     Page("responses", "/dashboard/responses", "responses:read"),
     Page("feedback", "/dashboard/feedback", "feedback:read"),
 )
