@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from cxgap.reports.document import Section
-from cxgap.reports.i18n import Texts
+from cxgap.reports.i18n import LRI, PDI, Texts
 from cxgap.services.five_gaps import FiveGaps
 from cxgap.stats.loyalty import wilson_interval
 from cxgap.text.numerals import localised_digits
@@ -37,7 +37,8 @@ def _period(t: Texts, value: Any) -> str:
     direction of text; ``–`` for none."""
     if not isinstance(value, str) or not value:
         return "–"
-    return f"\u2066{localised_digits(value, t.lang)}\u2069"
+    shown = localised_digits(value, t.lang)
+    return f"{LRI}{shown}{PDI}" if t.rtl else shown
 
 
 def _level(t: Texts, value: Any, unit: str | None) -> str:
