@@ -25,7 +25,6 @@ BOTH_BACKENDS = (
     "web/test_api.py",
     "web/test_api_input.py",
     "web/test_collection.py",
-    "web/test_serve_workers.py",
 )
 """Test files (or folders) whose ``engine`` runs on SQLite and on PostgreSQL."""
 TEST_SECRET_KEY = "test-secret-key-for-links-on-the-postgresql-test-server"
