@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import gc
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -140,15 +140,19 @@ def serve(
     application = create_app(engine, options=web, base_url=base)
     freeze_loaded_objects()
     _announce(address, web)
-    uvicorn.run(
-        application,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=web.proxy_headers,
-        forwarded_allow_ips=web.forwarded_allow_ips,
-    )
+    uvicorn.run(application, **_server_options(web, host, port))
+
+
+def _server_options(web: WebSettings, host: str, port: int) -> dict[str, Any]:
+    """uvicorn's options for one process or several."""
+    return {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+        "proxy_headers": web.proxy_headers,
+        "forwarded_allow_ips": web.forwarded_allow_ips,
+    }
 
 
 def _announce(address: str, web: WebSettings) -> None:
@@ -195,12 +199,7 @@ def _serve_workers(
         "cxgap.web.workers:worker_app",
         factory=True,
         workers=workers,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=web.proxy_headers,
-        forwarded_allow_ips=web.forwarded_allow_ips,
+        **_server_options(web, host, port),
     )
 
 
