@@ -31,6 +31,8 @@ from sqlalchemy import Connection
 from cxgap.instruments.model import NUMERIC_FIELDS, AnswerColumn
 from cxgap.settings import get_settings
 from cxgap.store.arrow_reader import read_arrow
+from cxgap.store.bulk import placeholders
+from cxgap.store.database import sqlite_file
 
 MISSING = -1e308
 """Stands for NULL in the Arrow path so that every numeric column keeps one type."""
@@ -49,7 +51,7 @@ class AnswerRows:
 
 
 def _where(connection: Connection) -> str:
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    mark = placeholders(connection, 1)
     return (
         "FROM answers a JOIN responses r ON r.id = a.response_id "
         f"WHERE r.survey_id = {mark} AND r.id <= {mark}"
@@ -57,10 +59,8 @@ def _where(connection: Connection) -> str:
 
 
 def _sqlite_file(connection: Connection) -> Path | None:
-    url = connection.engine.url
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return None
-    return Path(url.database).resolve()
+    found = sqlite_file(connection.engine.url)
+    return None if found is None else found.resolve()
 
 
 def _fetch_arrow(

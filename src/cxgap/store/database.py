@@ -18,8 +18,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +33,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def is_sqlite(url: str | URL) -> bool:
+    """Whether the URL names a SQLite database (a file or in memory)."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file of a SQLite URL; ``None`` for in-memory SQLite and for other databases."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database).expanduser()
+
+
+def own_wal_checkpoints(connection: Connection) -> None:
+    """A SQLite writer that checkpoints the WAL itself (:func:`checkpoint`) turns the
+    automatic checkpoint of its commits off; nothing to do elsewhere."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+        connection.commit()
+
+
+def checkpoint(connection: Connection) -> None:
+    """Copy committed WAL pages into a SQLite file without waiting for readers."""
+    connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+    connection.commit()
 
 
 def normalise_url(url_or_path: str) -> str:
