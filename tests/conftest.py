@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from tests.postgres_server import PostgresServer, PostgresUnavailableError
+from tests.postgres_server import (
+    BACKENDS,
+    TEST_SECRET_KEY,
+    PostgresServer,
+    PostgresUnavailableError,
+)
 
 from cxgap.instruments import Instrument, load_instrument
 from cxgap.settings import get_settings
@@ -16,7 +21,6 @@ from cxgap.store.database import get_engine, transaction, upgrade
 
 DATA = Path(__file__).parent / "data"
 
-BACKENDS = ("sqlite", "postgresql")
 BOTH_BACKENDS = (
     "store/",
     "services/",
@@ -27,7 +31,6 @@ BOTH_BACKENDS = (
     "web/test_collection.py",
 )
 """Test files (or folders) whose ``engine`` runs on SQLite and on PostgreSQL."""
-TEST_SECRET_KEY = "test-secret-key-for-links-on-the-postgresql-test-server"
 
 
 @pytest.fixture

@@ -30,6 +30,10 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+BACKENDS = ("sqlite", "postgresql")
+"""The databases the storage, services, import, collection and API tests run on."""
+TEST_SECRET_KEY = "test-secret-key-for-links-on-the-postgresql-test-server"
+"""Links are signed with the setting on a server database (no secret file beside it)."""
 SUPERUSER = "cxgap"
 TEMPLATE = "cxgap_template"
 SETUP_HINT = (
