@@ -25,6 +25,7 @@ BOTH_BACKENDS = (
     "store/",
     "services/",
     "ingest/",
+    "engine/test_frames.py",
     "engine/test_snapshot.py",
     "web/test_api.py",
     "web/test_api_input.py",

@@ -9,13 +9,20 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from tests.postgres_server import PostgresServer
+from sqlalchemy import Engine
+from tests.postgres_server import TEST_SECRET_KEY, PostgresServer
 
-from cxgap.settings import WebSettings
+from cxgap.instruments import Instrument
+from cxgap.services import accounts
+from cxgap.services.imports import import_file
+from cxgap.services.surveys import create_survey
+from cxgap.settings import WebSettings, get_settings
+from cxgap.store.database import get_engine, transaction
 from cxgap.web.workers import RATE_LIMITS, share_limits, worker_environment
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -68,15 +75,24 @@ def _worker_processes(parent: int) -> list[int]:
     return found
 
 
+@dataclass
+class Served:
+    base: str
+    url: str
+
+
 @pytest.fixture
-def two_workers(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[str]:
-    """``cxgap serve --workers 2`` on a fresh PostgreSQL database; yields its address."""
+def two_workers(
+    request: pytest.FixtureRequest, postgres_server: PostgresServer, tmp_path: Path
+) -> Iterator[Served]:
+    """``cxgap serve --workers 2`` on a fresh PostgreSQL database (its URL as ``url``), with
+    ``CXGAP_API_REQUESTS_PER_MINUTE`` set to the parameter (default :data:`API_LIMIT`)."""
     url = postgres_server.new_database()
     port = _free_port()
     env = {
         **os.environ,
-        "CXGAP_SECRET_KEY": "a-secret-shared-by-every-worker-of-this-test",
-        "CXGAP_API_REQUESTS_PER_MINUTE": str(API_LIMIT),
+        "CXGAP_SECRET_KEY": TEST_SECRET_KEY,
+        "CXGAP_API_REQUESTS_PER_MINUTE": str(getattr(request, "param", API_LIMIT)),
         "PYTHONPATH": os.pathsep.join(sys.path),
     }
     log = (tmp_path / "serve.log").open("w+")
@@ -102,7 +118,7 @@ def two_workers(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[str
                 time.sleep(0.3)
         else:
             pytest.fail("cxgap serve --workers 2 did not answer within 90 s")
-        yield base
+        yield Served(base, url)
         output = (tmp_path / "serve.log").read_text()
         assert "workers: 2 processes" in output and "1/2 of every per-minute limit" in output
         assert len(_worker_processes(server.pid)) == 2
@@ -117,7 +133,7 @@ def two_workers(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[str
         postgres_server.drop_database(url)
 
 
-def test_two_workers_on_postgresql_share_the_rate_limit(two_workers: str) -> None:
+def test_two_workers_on_postgresql_share_the_rate_limit(two_workers: Served) -> None:
     headers = {"Authorization": "Bearer cxg_not-a-real-key"}
 
     def allowed(codes: list[int]) -> int:
@@ -127,12 +143,58 @@ def test_two_workers_on_postgresql_share_the_rate_limit(two_workers: str) -> Non
     # a new connection for every request: the kernel spreads them over both processes,
     # which together never allow more than the configured limit
     spread = [
-        httpx.get(f"{two_workers}/api/v1/surveys", headers=headers, timeout=10).status_code
+        httpx.get(f"{two_workers.base}/api/v1/surveys", headers=headers, timeout=10).status_code
         for _ in range(3 * API_LIMIT)
     ]
     assert API_LIMIT // 2 <= allowed(spread) <= API_LIMIT
     # one kept-alive connection stays with one process: it gets that process's share
     other = {"Authorization": "Bearer cxg_another-key"}
-    with httpx.Client(base_url=two_workers, timeout=10) as client:
+    with httpx.Client(base_url=two_workers.base, timeout=10) as client:
         kept = [client.get("/api/v1/surveys", headers=other).status_code for _ in range(API_LIMIT)]
     assert allowed(kept) == API_LIMIT // 2
+
+
+def _import(engine: Engine, folder: Path, start: int, count: int) -> None:
+    lines = [
+        "respondent_id,rel1_adequate,rel1_desired,rel1_perceived,nps,comment",
+        *(f"r{n},3,8,{1 + n % 9},{n % 11},ok" for n in range(start, start + count)),
+    ]
+    path = folder / f"batch-{start}.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert import_file(engine, path, survey="mini-w1").accepted == count
+
+
+@pytest.mark.parametrize("two_workers", [10_000], indirect=True)
+def test_each_worker_caches_but_follows_the_database(
+    two_workers: Served, mini: Instrument, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CXGAP_SECRET_KEY", TEST_SECRET_KEY)
+    get_settings.cache_clear()
+    engine = get_engine(two_workers.url)
+    with transaction(engine) as session:
+        create_survey(session, "mini-w1", instrument=mini, wave="W1")
+        user = accounts.create_user(
+            session, "analyst@example.org", "a long pass phrase 4 tests", role="analyst"
+        )
+        key = accounts.create_api_key(session, user, "workers", actor="test").key
+    _import(engine, tmp_path, 0, 12)
+
+    def analysed() -> set[int]:
+        """``n_responses`` as answered over new connections (both processes answer)."""
+        seen = set()
+        for _ in range(8):
+            response = httpx.post(
+                f"{two_workers.base}/api/v1/analyses",
+                json={"survey": "mini-w1"},
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=60,
+            )
+            assert response.status_code == 200, response.text
+            seen.add(response.json()["survey"]["n_responses"])
+        return seen
+
+    assert analysed() == {12}
+    _import(engine, tmp_path, 100, 3)  # written by another process than the servers
+    assert analysed() == {15}  # no process serves its cached analysis of 12
+    engine.dispose()
+    get_settings.cache_clear()
