@@ -18,6 +18,7 @@ By hand::
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import pwd
@@ -157,6 +158,7 @@ class PostgresServer:
             "60",
             "start",
         )
+        atexit.register(self.stop)  # also when a test process ends without its finalizers
         return self
 
     def stop(self) -> None:
