@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.postgres_server import PostgresServer
 
 from cxgap.services.analysis import analyze_survey
@@ -34,6 +35,7 @@ def assert_same(left: Any, right: Any, where: str = "") -> None:
         assert left == right, (where, left, right)
 
 
+@pytest.mark.slow  # the demo organisation loaded twice
 def test_the_demo_analysis_is_the_same_on_both_databases(
     postgres_server: PostgresServer, tmp_path: Path
 ) -> None:

@@ -133,6 +133,7 @@ def two_workers(
         postgres_server.drop_database(url)
 
 
+@pytest.mark.slow  # starts a two-process server (about 10-40 s)
 def test_two_workers_on_postgresql_share_the_rate_limit(two_workers: Served) -> None:
     headers = {"Authorization": "Bearer cxg_not-a-real-key"}
 
@@ -164,6 +165,7 @@ def _import(engine: Engine, folder: Path, start: int, count: int) -> None:
     assert import_file(engine, path, survey="mini-w1").accepted == count
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("two_workers", [10_000], indirect=True)
 def test_each_worker_caches_but_follows_the_database(
     two_workers: Served, mini: Instrument, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
