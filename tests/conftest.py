@@ -1,15 +1,23 @@
-"""Shared fixtures: real SQLite files, the test instrument, and the real CLI."""
+"""Shared fixtures: real databases (SQLite files and PostgreSQL), the test instrument,
+and the real CLI."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from tests.postgres_server import (
+    BACKENDS,
+    TEST_SECRET_KEY,
+    PostgresServer,
+    PostgresUnavailableError,
+)
 
 from cxgap.instruments import Instrument, load_instrument
+from cxgap.settings import get_settings
 from cxgap.store.database import get_engine, transaction, upgrade
 
 DATA = Path(__file__).parent / "data"
@@ -17,6 +25,17 @@ DATA = Path(__file__).parent / "data"
 # The tests' demo organisation is dated before this day (waves 2025Q1-2026Q4), so survey
 # keys and numbers do not move with the calendar; commands run by the tests inherit it.
 os.environ["CXGAP_DEMO_ANCHOR"] = "2027-01-01"
+BOTH_BACKENDS = (
+    "store/",
+    "services/",
+    "ingest/",
+    "engine/test_frames.py",
+    "engine/test_snapshot.py",
+    "web/test_api.py",
+    "web/test_api_input.py",
+    "web/test_collection.py",
+)
+"""Test files (or folders) whose ``engine`` runs on SQLite and on PostgreSQL."""
 
 
 @pytest.fixture
@@ -24,12 +43,51 @@ def mini() -> Instrument:
     return load_instrument(DATA / "mini.yaml")
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throw-away PostgreSQL server per test process (each pytest-xdist worker starts
+    its own when one of its tests needs it), stopped and removed at the end. A missing
+    PostgreSQL is a failure, never a skip."""
+    server = PostgresServer()
+    try:
+        server.start()
+        server.create_template()
+    except PostgresUnavailableError as exc:
+        server.stop()
+        pytest.fail(str(exc))
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    """A fresh, migrated SQLite database file."""
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A fresh, migrated database: a SQLite file, or (parameter ``postgresql``, given to the
+    files of :data:`BOTH_BACKENDS`) a PostgreSQL database copied from the migrated template."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        # a server database keeps no secret file beside it: links are signed with the setting
+        monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.setenv("CXGAP_SECRET_KEY", TEST_SECRET_KEY)
+        get_settings.cache_clear()
+        url = server.new_database()
+        eng = get_engine(url)
+        yield eng
+        eng.dispose()
+        server.drop_database(url)
+        get_settings.cache_clear()
+        return
     eng = get_engine(str(tmp_path / "test.db"))
     upgrade(eng)
-    return eng
+    yield eng
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the ``engine`` tests of :data:`BOTH_BACKENDS` once per backend."""
+    if "engine" not in metafunc.fixturenames:
+        return
+    path = Path(str(metafunc.definition.path)).relative_to(Path(__file__).parent).as_posix()
+    if path.startswith(BOTH_BACKENDS):
+        metafunc.parametrize("engine", BACKENDS, indirect=True)
 
 
 @pytest.fixture

@@ -30,13 +30,20 @@ REGIONS = {"r1": "=cmd|' /C calc'!A0", "r2": "+North", "r3": "-South", "r4": "@E
 NPS = {"r1": 9, "r2": 0, "r3": 10, "r4": 7, "r5": 3, "r6": 5}
 
 
+def stored_comment(engine: Engine, key: str) -> str:
+    """The comment of :data:`COMMENTS` as this database holds it: PostgreSQL's text cannot
+    hold NUL, so there it is the replacement character the exports write for it anyway."""
+    comment = COMMENTS[key]
+    return comment if engine.dialect.name == "sqlite" else comment.replace("\x00", "\ufffd")
+
+
 def store_hostile_responses(engine: Engine, survey: str) -> None:
     """One response per entry of :data:`COMMENTS`, with customers from :data:`REGIONS`."""
     when = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
     with transaction(engine) as session:
         survey_id = session.scalar(select(Survey.id).where(Survey.key == survey))
         assert survey_id is not None
-        for key, comment in COMMENTS.items():
+        for key in COMMENTS:
             customer = None
             if key in REGIONS:
                 customer = Customer(external_id=f"c-{key}", region=REGIONS[key], gender="-")
@@ -52,7 +59,9 @@ def store_hostile_responses(engine: Engine, survey: str) -> None:
             )
             session.add(response)
             session.flush()
-            session.add(Answer(response_id=response.id, item_id="comment", text=comment))
+            session.add(
+                Answer(response_id=response.id, item_id="comment", text=stored_comment(engine, key))
+            )
             session.add(Answer(response_id=response.id, item_id="nps", score=NPS[key]))
 
 

@@ -50,8 +50,12 @@ def _sorted(part: object) -> dict[str, np.ndarray]:
 def test_reader_process_reads_what_the_cursor_reads(engine: Engine, answered: int) -> None:
     fields = ["adequate", "desired", "perceived", "score"]
     with engine.connect() as connection:
-        (fast,) = read_answers(connection, answered, fields, text=False, expected_rows=10**12)
-        (slow,) = read_answers(connection, answered, fields, text=False, expected_rows=0)
+        (fast,) = read_answers(
+            connection, answered, fields, text=False, up_to=2**62, expected_rows=10**12
+        )
+        (slow,) = read_answers(
+            connection, answered, fields, text=False, up_to=2**62, expected_rows=0
+        )
     assert len(fast.response_id) == len(slow.response_id) > 0
     a, b = _sorted(fast), _sorted(slow)
     assert list(a["item"]) == list(b["item"])
@@ -69,7 +73,9 @@ def test_reader_failure_falls_back_to_the_cursor(
 ) -> None:
     monkeypatch.setattr(arrow_reader, "_query", _broken_query)
     with engine.connect() as connection:
-        (part,) = read_answers(connection, answered, ["adequate"], text=False, expected_rows=10**12)
+        (part,) = read_answers(
+            connection, answered, ["adequate"], text=False, up_to=2**62, expected_rows=10**12
+        )
     assert int(np.sum(~np.isnan(part.values["adequate"]))) == 300
 
 

@@ -106,7 +106,8 @@ def test_both_read_paths_give_the_same_table(
     )
     monkeypatch.setattr(answers, "get_settings", lambda: small)
     fast = load_survey(engine, mini_survey, cache=False).frame
-    assert calls == ["arrow"]
+    # the reader process serves SQLite files only; PostgreSQL is read through the cursor
+    assert calls == (["arrow"] if engine.dialect.name == "sqlite" else [])
     monkeypatch.setattr(answers, "_fetch_arrow", lambda *a, **k: None)
     portable = load_survey(engine, mini_survey, cache=False).frame
     pd.testing.assert_frame_equal(fast, portable)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select
+from tests.databases import query
 
 from cxgap.engine import responses_frame
 from cxgap.errors import IngestError, NotFoundError
@@ -42,27 +42,27 @@ def test_wide_csv_stores_every_format(engine: Engine, mini_survey: str, tmp_path
     summary = import_file(engine, write(tmp_path / "a.csv", [HEADER, *GOOD]), survey=mini_survey)
     assert (summary.accepted, summary.rejected, summary.duplicates) == (3, 0, 0)
     assert summary.encoding == "utf-8" and summary.layout == "wide"
-    con = sqlite3.connect(engine.url.database)
-    rel = con.execute(
+    rel = query(
+        engine,
         "select a.adequate, a.desired, a.perceived from answers a join responses r "
-        "on r.id = a.response_id where r.respondent_key='r1' and a.item_id='rel1'"
-    ).fetchone()
-    assert rel == (3.0, 8.0, 7.0)
-    kano = con.execute(
+        "on r.id = a.response_id where r.respondent_key='r1' and a.item_id='rel1'",
+    )
+    assert rel == [(3.0, 8.0, 7.0)]
+    kano = query(
+        engine,
         "select functional, dysfunctional from answers where item_id='kano_app' "
-        "order by response_id"
-    ).fetchall()
+        "order by response_id",
+    )
     assert kano == [(1.0, 3.0), (2.0, 5.0), (3.0, 3.0)]
-    points = con.execute(
+    points = query(
+        engine,
         "select option, score from answers where item_id='importance' and response_id="
-        "(select id from responses where respondent_key='r3') order by option"
-    ).fetchall()
+        "(select id from responses where respondent_key='r3') order by option",
+    )
     assert points == [("empathy", 30.0), ("reliability", 70.0)]
-    texts = con.execute("select text from answers where item_id='comment' order by 1").fetchall()
+    texts = query(engine, "select text from answers where item_id='comment' order by 1")
     assert texts == [("fine",), ("slow repair",)]  # r2 left it blank: no row
-    genders = con.execute(
-        "select external_id, gender, age_band from customers order by 1"
-    ).fetchall()
+    genders = query(engine, "select external_id, gender, age_band from customers order by 1")
     assert genders == [("r1", "female", "18-34"), ("r2", "male", "55+"), ("r3", "female", "35-54")]
 
 
@@ -128,8 +128,7 @@ def test_legacy_encodings_are_detected(
         engine, write(tmp_path / "e.csv", [HEADER, line], encoding), survey=mini_survey
     )
     assert summary.encoding == encoding and summary.encoding_detected
-    con = sqlite3.connect(engine.url.database)
-    assert con.execute("select text from answers where item_id='comment'").fetchone() == (comment,)
+    assert query(engine, "select text from answers where item_id='comment'") == [(comment,)]
 
 
 def test_labels_digits_and_missing_codes(engine: Engine, mini_survey: str, tmp_path: Path) -> None:

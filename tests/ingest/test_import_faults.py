@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import Engine
+from tests.databases import query
 
 from cxgap.errors import IngestError
 from cxgap.instruments import Instrument
@@ -31,8 +31,7 @@ def write(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
 
 
 def stored_keys(engine: Engine) -> list[str]:
-    con = sqlite3.connect(str(engine.url.database))
-    return [k for (k,) in con.execute("select respondent_key from responses order by id")]
+    return [k for (k,) in query(engine, "select respondent_key from responses order by id")]
 
 
 def test_unclosed_quote_costs_only_its_own_line(
@@ -176,8 +175,7 @@ def test_control_characters_in_cells_are_quarantined(
     assert found[4][0] == "comment" and "U+0000 (NUL)" in found[4][1]
     assert found[5][0] == "respondent_id" and "U+001B (ESCAPE)" in found[5][1]
     assert found[6][0] == "comment" and "U+0007" in found[6][1]
-    con = sqlite3.connect(str(engine.url.database))
-    assert con.execute("select text from answers where item_id='comment'").fetchall() == [
+    assert query(engine, "select text from answers where item_id='comment'") == [
         ("two\nlines\tand a tab",)
     ]
 

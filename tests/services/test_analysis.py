@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 from sqlalchemy import Engine
+from tests.databases import database_option
+from tests.postgres_server import BACKENDS, PostgresServer
 
+from cxgap.demo import planted_truths
 from cxgap.errors import DataError, ValidationError
 from cxgap.services.analysis import (
     SCHEMA,
@@ -24,13 +27,26 @@ from cxgap.services.analysis import (
 from cxgap.services.demo import load_demo
 from cxgap.store.database import get_engine, upgrade
 
+SEED = 5
 
-@pytest.fixture(scope="module")
-def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    engine = get_engine(str(tmp_path_factory.mktemp("demo") / "demo.db"))
-    upgrade(engine)
-    load_demo(engine, seed=5, customers=2500)
-    return engine
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """The demo organisation in a SQLite file, or in a PostgreSQL database."""
+    server: PostgresServer | None = None
+    if request.param == "sqlite":
+        engine = get_engine(str(tmp_path_factory.mktemp("demo") / "demo.db"))
+        upgrade(engine)
+    else:
+        server = request.getfixturevalue("postgres_server")
+        engine = get_engine(server.new_database())
+    load_demo(engine, seed=SEED, customers=2500)
+    yield engine
+    if server is not None:
+        engine.dispose()
+        server.drop_database(engine.url.render_as_string(hide_password=False))
 
 
 F = TypeVar("F")
@@ -41,7 +57,7 @@ def kinds(findings: tuple[Finding, ...], kind: type[F]) -> list[F]:
 
 
 def test_planted_truths_are_recovered(demo_engine: Engine) -> None:
-    truths = json.loads(Path(f"{demo_engine.url.database}.truths.json").read_text("utf-8"))
+    truths = planted_truths(SEED)
     result = analyze_survey(demo_engine, "heating-2026q4", by=["age_band", "channel"])
     findings = result.findings
     below = {f.item for f in kinds(findings, BelowAdequate)}
@@ -116,7 +132,7 @@ def test_cli_analyze(
     out_file = tmp_path / "a.json"
     code, out, err = cli(
         "--db",
-        demo_engine.url.database,
+        database_option(demo_engine),
         "analyze",
         "--survey",
         "heating-2026q4",

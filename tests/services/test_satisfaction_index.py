@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy import Engine
+from tests.databases import database_option
 
 from cxgap.demo import planted_truths
 from cxgap.engine import load_survey
@@ -170,7 +171,7 @@ def test_survey_without_index_items_gets_a_clear_error(demo: Engine) -> None:
 def test_cli_prints_the_tables_and_writes_json(
     demo: Engine, cli: Callable[..., tuple[int, str, str]], tmp_path: Path
 ) -> None:
-    db = str(demo.url.database)
+    db = database_option(demo)
     out = tmp_path / "index.json"
     code, stdout, _ = cli(
         "--db", db, "index", "--survey", SURVEY, "--model", "ecsi",

@@ -8,6 +8,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
+from tests.postgres_server import PostgresServer
 
 from cxgap.store.database import current_revision, get_engine, head_revision, upgrade
 from cxgap.store.models import Base
@@ -79,6 +80,29 @@ def test_models_and_migrations_agree(tmp_path: Path) -> None:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+def test_migrations_build_the_models_on_postgresql(postgres_server: PostgresServer) -> None:
+    from alembic import command
+
+    from cxgap.store.database import _alembic_config
+
+    url = postgres_server.new_database(migrated=False)
+    engine = get_engine(url)
+    try:
+        assert current_revision(engine) is None
+        upgrade(engine)
+        assert current_revision(engine) == head_revision(engine)
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            assert diff == []
+        command.downgrade(_alembic_config(engine), "base")  # every downgrade runs there too
+        assert current_revision(engine) is None
+        upgrade(engine)
+        assert current_revision(engine) == head_revision(engine)
+    finally:
+        engine.dispose()
+        postgres_server.drop_database(url)
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:

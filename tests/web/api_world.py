@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from tests.postgres_server import TEST_SECRET_KEY, PostgresServer
 
 from cxgap.services import accounts
 from cxgap.services.demo import load_demo
+from cxgap.settings import get_settings
 from cxgap.store.database import get_engine, transaction, upgrade
 from cxgap.web.limits import RateLimiter
 from cxgap.web.main import create_app
@@ -33,8 +37,11 @@ class World:
         return {"Authorization": f"Bearer {self.keys[role]}"}
 
 
-def build_world(folder: Path, *, demo: bool = True, api_limit: int = 10**9) -> World:
-    engine = get_engine(str(folder / "api.db"))
+def build_world(
+    folder: Path, *, demo: bool = True, api_limit: int = 10**9, url: str | None = None
+) -> World:
+    """The organisation in a SQLite file in ``folder``, or in the database at ``url``."""
+    engine = get_engine(url or str(folder / "api.db"))
     upgrade(engine)
     if demo:
         load_demo(engine, seed=3, customers=300)
@@ -48,3 +55,21 @@ def build_world(folder: Path, *, demo: bool = True, api_limit: int = 10**9) -> W
     app = create_app(engine, base_url="http://testserver")
     app.state.api_limiter = RateLimiter(api_limit)
     return World(engine, TestClient(app), keys, users)
+
+
+def world_on(request: pytest.FixtureRequest, folder: Path) -> Iterator[World]:
+    """A module's world on the backend of ``request.param`` (``sqlite`` or ``postgresql``):
+    the body of a module-scoped fixture parametrised with ``BACKENDS``."""
+    if request.param == "sqlite":
+        yield build_world(folder)
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.new_database()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CXGAP_SECRET_KEY", TEST_SECRET_KEY)
+        get_settings.cache_clear()
+        built = build_world(folder, url=url)
+        yield built
+    get_settings.cache_clear()
+    built.engine.dispose()
+    server.drop_database(url)

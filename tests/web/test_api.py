@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.web.api_world import EARLIER, SURVEY, World, build_world
+from tests.postgres_server import BACKENDS
+from tests.web.api_world import EARLIER, SURVEY, World, build_world, world_on
 
 from cxgap.engine.frames import load_survey
 from cxgap.instruments import get_instrument
@@ -19,9 +21,11 @@ from cxgap.services.surveys import list_surveys
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    return build_world(tmp_path_factory.mktemp("api"))
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    yield from world_on(request, tmp_path_factory.mktemp("api"))
 
 
 def test_me_lists_the_permissions_of_the_role(world: World) -> None:

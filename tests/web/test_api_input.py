@@ -4,22 +4,26 @@ the allowed ones, times are ISO 8601 only, numbers are never quietly changed."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import Engine
-from tests.web.api_world import SURVEY, World, build_world
+from tests.postgres_server import BACKENDS
+from tests.web.api_world import SURVEY, World, world_on
 
 from cxgap.errors import ValidationError
 from cxgap.services.customers import MAX_EXACT_INTEGER, upsert_customers
 from cxgap.store.database import transaction
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    return build_world(tmp_path_factory.mktemp("input"))
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    yield from world_on(request, tmp_path_factory.mktemp("input"))
 
 
 def _error(response: Any, field: str) -> str:

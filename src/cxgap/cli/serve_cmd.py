@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import gc
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cxgap.cli.app import app, console
 from cxgap.cli.checks import language, output_file
 from cxgap.cli.context import cli_actor, state
-from cxgap.errors import ConflictError
+from cxgap.errors import ConfigurationError, ConflictError
 from cxgap.text import counted
 
 if TYPE_CHECKING:
@@ -94,6 +94,15 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes. More than 1 needs PostgreSQL; each process then allows "
+            "1/N of every per-minute rate limit.",
+        ),
+    ] = 1,
 ) -> None:
     """Run the web application (survey forms) until interrupted."""
     import uvicorn
@@ -103,8 +112,14 @@ def serve(
     from cxgap.web.main import create_app
 
     web = web_settings(proxy_headers=proxy_headers, secure_cookies=secure_cookies)
-    secure = web.cookies_secure
 
+    if workers > 1 and not state.url.startswith("postgresql"):
+        raise ConfigurationError(
+            f"--workers {workers}: several server processes need PostgreSQL (the database is "
+            f"{state.url}); a SQLite file has one writer, which one process's batching "
+            "writer keeps. Use --workers 1, or set CXGAP_DATABASE_URL (or --db) to "
+            "postgresql+psycopg://user:password@host/dbname"
+        )
     check_port_free(host, port)
     engine = state.engine()
     console.print(f"database: {engine.url.render_as_string(hide_password=True)}")
@@ -117,14 +132,36 @@ def serve(
             console.print(f"loaded the demo organisation ({counted(loaded.responses, 'response')})")
     survey_link(engine, base)
     first_admin(engine, actor="cxgap serve")
+    if workers > 1:
+        _serve_workers(
+            engine.url.render_as_string(hide_password=False), web, base, host, port, workers
+        )
+        return
     application = create_app(engine, options=web, base_url=base)
     freeze_loaded_objects()
+    _announce(address, web)
+    uvicorn.run(application, **_server_options(web, host, port))
+
+
+def _server_options(web: WebSettings, host: str, port: int) -> dict[str, Any]:
+    """uvicorn's options for one process or several."""
+    return {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+        "proxy_headers": web.proxy_headers,
+        "forwarded_allow_ips": web.forwarded_allow_ips,
+    }
+
+
+def _announce(address: str, web: WebSettings) -> None:
     console.print(f"cxgap is serving at {address} (Ctrl+C stops it)", highlight=False)
     console.print(
         f"dashboard: {address}/dashboard · API: {address}/api/v1/openapi.json", highlight=False
     )
     console.print(
-        f"cookies: {'Secure (HTTPS only)' if secure else 'not Secure (plain HTTP)'} · "
+        f"cookies: {'Secure (HTTPS only)' if web.cookies_secure else 'not Secure (plain HTTP)'} · "
         + (
             f"proxy headers trusted from {web.forwarded_allow_ips}"
             if web.proxy_headers
@@ -133,14 +170,36 @@ def serve(
         highlight=False,
         markup=False,
     )
+
+
+def _serve_workers(
+    url: str, web: WebSettings, base: str, host: str, port: int, workers: int
+) -> None:
+    """Several uvicorn worker processes; each builds its application from the settings
+    put in its environment (:mod:`cxgap.web.workers`)."""
+    import os
+
+    import uvicorn
+
+    from cxgap.web.workers import share_limits, worker_environment
+
+    os.environ.update(worker_environment(url, web, base, workers))
+    shared = share_limits(web, workers)
+    _announce(f"http://{host}:{port}", web)
+    console.print(
+        f"workers: {workers} processes · rate limits are counted in each process, so each "
+        f"allows 1/{workers} of every per-minute limit (sign-in attempts "
+        f"{shared.login_attempts_per_minute}/min per address, API requests "
+        f"{shared.api_requests_per_minute}/min per key) · caches are per process and follow "
+        "the database",
+        highlight=False,
+        markup=False,
+    )
     uvicorn.run(
-        application,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=web.proxy_headers,
-        forwarded_allow_ips=web.forwarded_allow_ips,
+        "cxgap.web.workers:worker_app",
+        factory=True,
+        workers=workers,
+        **_server_options(web, host, port),
     )
 
 

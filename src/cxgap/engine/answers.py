@@ -7,6 +7,15 @@ reads, other databases (PostgreSQL) and any trouble with the reader use the driv
 cursor. Free text is read separately, only
 the rows that have some. Each value is then placed in a respondents x answer-slots table by
 integer indexing.
+
+Snapshots: the caller lists the responses in its snapshot
+(:func:`cxgap.store.database.snapshot`); the cursor reads their answers in the same one.
+The reader process cannot join that snapshot (it has its own connection), so it may see
+responses committed later. It still returns exactly the snapshot's answers of the listed
+responses: a response and its answers are stored in one transaction and never deleted, their
+numbers are never changed afterwards (erasure clears only the free text, which the cursor
+reads), and SQLite's single writer gives later responses higher ids, so the reader's rows
+are bounded by the highest listed id and only listed responses are placed.
 """
 
 from __future__ import annotations
@@ -22,6 +31,8 @@ from sqlalchemy import Connection
 from cxgap.instruments.model import NUMERIC_FIELDS, AnswerColumn
 from cxgap.settings import get_settings
 from cxgap.store.arrow_reader import read_arrow
+from cxgap.store.bulk import placeholders
+from cxgap.store.database import sqlite_file
 
 MISSING = -1e308
 """Stands for NULL in the Arrow path so that every numeric column keeps one type."""
@@ -40,23 +51,24 @@ class AnswerRows:
 
 
 def _where(connection: Connection) -> str:
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    return f"FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.survey_id = {mark}"
+    mark = placeholders(connection, 1)
+    return (
+        "FROM answers a JOIN responses r ON r.id = a.response_id "
+        f"WHERE r.survey_id = {mark} AND r.id <= {mark}"
+    )
 
 
 def _sqlite_file(connection: Connection) -> Path | None:
-    url = connection.engine.url
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return None
-    return Path(url.database).resolve()
+    found = sqlite_file(connection.engine.url)
+    return None if found is None else found.resolve()
 
 
 def _fetch_arrow(
-    path: Path, connection: Connection, survey_id: int, fields: list[str]
+    path: Path, connection: Connection, survey_id: int, up_to: int, fields: list[str]
 ) -> AnswerRows | None:
     columns = ", ".join(f'COALESCE(a."{f}", {MISSING}) AS "{f}"' for f in fields)
     sql = f"SELECT a.response_id, a.item_id, a.option, {columns} {_where(connection)}"
-    table = read_arrow(path, sql, (survey_id,))
+    table = read_arrow(path, sql, (survey_id, up_to))
     if table is None:
         return None
     items = pc.dictionary_encode(table.column("item_id")).combine_chunks()
@@ -77,7 +89,12 @@ def _fetch_arrow(
 
 
 def _fetch_cursor(
-    connection: Connection, survey_id: int, fields: list[str], *, only_present: str | None = None
+    connection: Connection,
+    survey_id: int,
+    up_to: int,
+    fields: list[str],
+    *,
+    only_present: str | None = None,
 ) -> AnswerRows:
     columns = ", ".join(f'a."{f}"' for f in fields)
     sql = f"SELECT a.response_id, a.item_id, a.option, {columns} {_where(connection)}"
@@ -85,7 +102,7 @@ def _fetch_cursor(
         sql += f' AND a."{only_present}" IS NOT NULL'
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(sql, (survey_id,))
+        cursor.execute(sql, (survey_id, up_to))
         rows = cursor.fetchall()
     finally:
         cursor.close()
@@ -112,9 +129,11 @@ def read_answers(
     fields: list[str],
     *,
     text: bool,
+    up_to: int,
     expected_rows: int = 0,
 ) -> list[AnswerRows]:
-    """The survey's answer rows: numeric ``fields`` (all rows), then free text if asked.
+    """The survey's answer rows of responses with ids up to ``up_to``: numeric ``fields``
+    (all rows), then free text if asked.
 
     ``expected_rows`` (an estimate) decides the path: from the ``arrow_reader_min_rows``
     setting on, a SQLite file is read by the reader process as Arrow columns.
@@ -123,10 +142,10 @@ def read_answers(
     if fields:
         path = _sqlite_file(connection)
         large = expected_rows >= get_settings().analysis.arrow_reader_min_rows
-        fast = _fetch_arrow(path, connection, survey_id, fields) if path and large else None
-        parts.append(fast or _fetch_cursor(connection, survey_id, fields))
+        fast = _fetch_arrow(path, connection, survey_id, up_to, fields) if path and large else None
+        parts.append(fast or _fetch_cursor(connection, survey_id, up_to, fields))
     if text:
-        parts.append(_fetch_cursor(connection, survey_id, ["text"], only_present="text"))
+        parts.append(_fetch_cursor(connection, survey_id, up_to, ["text"], only_present="text"))
     return parts
 
 
@@ -145,7 +164,12 @@ def answers_wide(
     if n:
         expected = n * len({item for item, _ in slots})
         for part in read_answers(
-            connection, survey_id, numeric, text=has_text, expected_rows=expected
+            connection,
+            survey_id,
+            numeric,
+            text=has_text,
+            up_to=int(response_ids[-1]),
+            expected_rows=expected,
         ):
             lookup = np.array(
                 [
@@ -160,8 +184,8 @@ def answers_wide(
                 if len(part.response_id)
                 else (np.zeros(0, dtype=np.int64))
             )
-            # answers of responses stored after ``response_ids`` was read (another
-            # snapshot) are not this table's: only the listed responses are placed
+            # answers of responses the reader process saw beyond the caller's snapshot are
+            # not this table's: only the listed responses are placed (see the module doc)
             respondent = np.searchsorted(response_ids, part.response_id)
             listed = respondent < n
             listed[listed] = response_ids[respondent[listed]] == part.response_id[listed]

@@ -19,7 +19,7 @@ from cxgap import segments
 from cxgap.engine.answers import answers_wide
 from cxgap.engine.cache import VersionedCache
 from cxgap.instruments import Instrument, parse_instrument
-from cxgap.store.database import transaction
+from cxgap.store.database import snapshot
 from cxgap.store.lookups import get_survey
 from cxgap.store.models import Customer, InstrumentVersion, Response, Survey
 
@@ -59,7 +59,7 @@ def data_version(engine: Engine, key: str) -> tuple[object, ...]:
     are linked to or unlinked from customers (erasure), and when any customer's
     attributes change (newest ``updated_at``).
     """
-    with transaction(engine) as session:
+    with snapshot(engine) as session:
         survey = get_survey(session, key)
         counts = session.execute(
             select(
@@ -88,13 +88,17 @@ def load_survey(engine: Engine, key: str, *, cache: bool = True) -> SurveyData:
     :data:`CACHE_CELLS` cells, least recently used out first) and reused
     while :func:`data_version` is unchanged, so repeated analyses, reports and dashboard
     pages do not re-read the database; new or removed responses invalidate the entry.
+
+    The version and the table are read in one snapshot (:func:`cxgap.store.database.snapshot`;
+    the caller's, when it holds one), so a table is never cached under another version.
     """
     if not cache:
         return _load_survey(engine, key)
     cache_key = (engine.url.render_as_string(hide_password=False), key)
-    data = _cache.get_or_compute(
-        cache_key, data_version(engine, key), lambda: _load_survey(engine, key)
-    )
+    with snapshot(engine):
+        data = _cache.get_or_compute(
+            cache_key, data_version(engine, key), lambda: _load_survey(engine, key)
+        )
     return _private(data)
 
 
@@ -109,7 +113,7 @@ def _private(data: SurveyData) -> SurveyData:
 
 
 def _load_survey(engine: Engine, key: str) -> SurveyData:
-    with transaction(engine) as session:
+    with snapshot(engine) as session:
         survey = get_survey(session, key)
         instrument = parse_instrument(survey.instrument.definition, source=f"survey {key}")
         respondents = pd.DataFrame(
@@ -182,7 +186,7 @@ def responses_frame(engine: Engine, survey: str) -> tuple[pd.DataFrame, Instrume
 
 def surveys_of_instrument(engine: Engine, instrument_key: str) -> list[str]:
     """Keys of the surveys fielded with an instrument, oldest period first."""
-    with transaction(engine) as session:
+    with snapshot(engine) as session:
         rows = (
             session.execute(
                 select(Survey.key)

@@ -26,7 +26,7 @@ from cxgap.instruments import Instrument
 from cxgap.segments import COMPARABLE, custom_attribute, segment_names
 from cxgap.services.surveys import survey_counts
 from cxgap.stats.result import StatResult, to_jsonable
-from cxgap.store.database import transaction
+from cxgap.store.database import snapshot, transaction
 from cxgap.store.lookups import get_survey
 from cxgap.store.models import ImportBatch
 from cxgap.text import counted
@@ -555,22 +555,26 @@ def analyze_survey(
         confidence: level of every interval.
         min_segment_size: segments smaller than this are flagged.
         trend_window: waves back over which a steady fall of a dimension is a finding.
+
+    Every read (the survey, its waves) happens in one snapshot of the database
+    (:func:`cxgap.store.database.snapshot`): responses stored meanwhile are wholly in or out.
     """
-    data = load_survey(engine, survey)
-    n = len(data.frame)
-    if n < MIN_RESPONSES:
-        raise DataError(
-            f"survey {survey!r} has {counted(n, 'response')}; at least {MIN_RESPONSES} are needed "
-            "for an analysis"
-        )
-    notes: list[str] = []
-    parts = _core(data, confidence, notes)
-    segments: dict[str, stats.SegmentComparison] = {}
-    for attribute in segment_names([by] if isinstance(by, str) else (by or [])):
-        comparison = _segment_analysis(data, attribute, confidence, min_segment_size, notes)
-        if comparison is not None:
-            segments[attribute] = comparison
-    trend = _trend(engine, data, confidence)
+    with snapshot(engine):  # every wave read as of one moment
+        data = load_survey(engine, survey)
+        n = len(data.frame)
+        if n < MIN_RESPONSES:
+            raise DataError(
+                f"survey {survey!r} has {counted(n, 'response')}; at least {MIN_RESPONSES} are "
+                "needed for an analysis"
+            )
+        notes: list[str] = []
+        parts = _core(data, confidence, notes)
+        segments: dict[str, stats.SegmentComparison] = {}
+        for attribute in segment_names([by] if isinstance(by, str) else (by or [])):
+            comparison = _segment_analysis(data, attribute, confidence, min_segment_size, notes)
+            if comparison is not None:
+                segments[attribute] = comparison
+        trend = _trend(engine, data, confidence)
     findings = _findings(
         parts.get("tolerance_zone"),
         parts.get("importance"),
@@ -607,7 +611,7 @@ _analysis_cache: VersionedCache[SurveyAnalysis] = VersionedCache(max_entries=ANA
 
 def _instrument_waves(engine: Engine, survey: str) -> list[str]:
     """Keys of every survey fielded with the instrument of ``survey``, oldest first."""
-    with transaction(engine) as session:
+    with snapshot(engine) as session:
         instrument = get_survey(session, survey).instrument.key
     return surveys_of_instrument(engine, instrument)
 
@@ -644,18 +648,19 @@ def cached_analysis(
         min_segment_size,
         trend_window,
     )
-    return _analysis_cache.get_or_compute(
-        key,
-        analysis_version(engine, survey),
-        lambda: analyze_survey(
-            engine,
-            survey,
-            by=attributes,
-            confidence=confidence,
-            min_segment_size=min_segment_size,
-            trend_window=trend_window,
-        ),
-    )
+    with snapshot(engine):  # the version and the analysis cached under it agree
+        return _analysis_cache.get_or_compute(
+            key,
+            analysis_version(engine, survey),
+            lambda: analyze_survey(
+                engine,
+                survey,
+                by=attributes,
+                confidence=confidence,
+                min_segment_size=min_segment_size,
+                trend_window=trend_window,
+            ),
+        )
 
 
 def wave_keys(engine: Engine, survey: str) -> list[str]:

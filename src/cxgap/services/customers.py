@@ -23,6 +23,7 @@ from cxgap.services.accounts import audit
 from cxgap.services.privacy import export_customer
 from cxgap.store.accounts import User
 from cxgap.store.database import transaction
+from cxgap.store.lookups import contains_text
 from cxgap.store.models import Customer
 from cxgap.text import check_text
 
@@ -300,7 +301,7 @@ def list_customers(
     organisation's own, ``attribute:NAME``), by id."""
     conditions = segment_conditions(filters, what="customers")
     if id_contains:
-        conditions.append(Customer.external_id.contains(id_contains, autoescape=True))
+        conditions.append(contains_text(Customer.external_id, id_contains))
     with transaction(engine) as session:
         total = session.scalar(select(func.count(Customer.id)).where(*conditions)) or 0
         rows = session.scalars(

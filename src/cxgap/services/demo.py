@@ -24,8 +24,8 @@ from cxgap.services.imports import ANSWER_COLUMNS, Progress, answer_rows, insert
 from cxgap.services.surveys import create_survey
 from cxgap.settings import get_settings
 from cxgap.store.accounts import User
-from cxgap.store.bulk import bulk_insert
-from cxgap.store.database import transaction
+from cxgap.store.bulk import binds_nan_as_null, bulk_insert
+from cxgap.store.database import sqlite_file, transaction
 from cxgap.store.models import Encounter, FeedbackMessage, Survey
 from cxgap.times import now
 
@@ -92,7 +92,7 @@ def store_wide(
     ids = insert_responses(session, rows)
     connection = session.connection()
     answers = answer_rows(
-        values, columns, np.arange(len(frame)), ids, nan_is_null=connection.dialect.name == "sqlite"
+        values, columns, np.arange(len(frame)), ids, nan_is_null=binds_nan_as_null(connection)
     )
     bulk_insert(connection, "answers", ANSWER_COLUMNS, answers)
     return len(ids)
@@ -214,8 +214,8 @@ def _records(frame: pd.DataFrame, ids: dict[str, int], time_column: str) -> list
 
 
 def _write_truths(engine: Engine, truths: dict[str, object]) -> str | None:
-    database = engine.url.database
-    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+    database = sqlite_file(engine.url)
+    if database is None:
         return None
     path = Path(f"{database}.truths.json")
     path.write_text(json.dumps(truths, indent=2, ensure_ascii=False), encoding="utf-8")

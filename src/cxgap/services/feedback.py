@@ -18,6 +18,7 @@ from cxgap.errors import ConflictError, NotFoundError, ValidationError
 from cxgap.services.accounts import audit
 from cxgap.store.accounts import User
 from cxgap.store.database import transaction
+from cxgap.store.lookups import contains_text
 from cxgap.store.models import Customer, FeedbackMessage
 from cxgap.text import check_text
 from cxgap.times import as_utc, now
@@ -141,8 +142,7 @@ def _conditions(
     if until is not None:
         conditions.append(FeedbackMessage.received_at < as_utc(until))
     if contains:
-        # autoescape: '%' and '_' in the filter match themselves, not any text
-        conditions.append(FeedbackMessage.text.contains(contains, autoescape=True))
+        conditions.append(contains_text(FeedbackMessage.text, contains))
     return conditions
 
 

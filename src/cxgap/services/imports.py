@@ -30,7 +30,7 @@ from cxgap.services.customers import SEGMENT_FIELDS, upsert_customers
 from cxgap.services.surveys import instrument_of
 from cxgap.settings import get_settings
 from cxgap.store.accounts import User
-from cxgap.store.bulk import bulk_insert, reserve_ids
+from cxgap.store.bulk import binds_nan_as_null, bulk_insert, reserve_ids, time_parameter
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
 from cxgap.store.models import ImportBatch, QuarantinedRow, Response, Survey
@@ -158,14 +158,7 @@ def insert_responses(
     connection = session.connection()
     ids = reserve_ids(connection, "responses", len(rows))
     now = dt.datetime.now(dt.UTC)
-    if connection.dialect.name == "sqlite":  # stored as SQLAlchemy stores DateTime there
-
-        def stamp(value: dt.datetime | None) -> Any:
-            return None if value is None else value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    else:
-
-        def stamp(value: dt.datetime | None) -> Any:
-            return value
+    stamp = time_parameter(connection)
 
     tuples = [
         (
@@ -315,7 +308,7 @@ def import_file(
             records.plan.answers.values(),
             np.asarray(accepted, dtype=np.int64),
             response_ids,
-            nan_is_null=connection.dialect.name == "sqlite",
+            nan_is_null=binds_nan_as_null(connection),
             chunk=settings.imports.batch_rows,
         )
         answers_stored = bulk_insert(connection, "answers", ANSWER_COLUMNS, rows)

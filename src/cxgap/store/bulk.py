@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -12,6 +13,20 @@ def placeholders(connection: Connection, count: int) -> str:
     style = connection.dialect.paramstyle
     mark = "?" if style == "qmark" else "%s"
     return ", ".join([mark] * count)
+
+
+def binds_nan_as_null(connection: Connection) -> bool:
+    """Whether the driver stores a NaN parameter as NULL (SQLite does; PostgreSQL stores
+    NaN, so missing numbers must be passed as ``None`` there)."""
+    return connection.dialect.name == "sqlite"
+
+
+def time_parameter(connection: Connection) -> Callable[[dt.datetime | None], Any]:
+    """How a time is passed to a raw insert: as the text SQLAlchemy's ``DateTime`` stores
+    on SQLite, as the ``datetime`` itself elsewhere."""
+    if connection.dialect.name == "sqlite":
+        return lambda value: None if value is None else value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return lambda value: value
 
 
 def bulk_insert(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -17,8 +18,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,6 +33,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def is_sqlite(url: str | URL) -> bool:
+    """Whether the URL names a SQLite database (a file or in memory)."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file of a SQLite URL; ``None`` for in-memory SQLite and for other databases."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database).expanduser()
+
+
+def own_wal_checkpoints(connection: Connection) -> None:
+    """A SQLite writer that checkpoints the WAL itself (:func:`checkpoint`) turns the
+    automatic checkpoint of its commits off; nothing to do elsewhere."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+        connection.commit()
+
+
+def checkpoint(connection: Connection) -> None:
+    """Copy committed WAL pages into a SQLite file without waiting for readers."""
+    connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+    connection.commit()
 
 
 def normalise_url(url_or_path: str) -> str:
@@ -81,6 +110,53 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """A session in one transaction: committed on success, rolled back on any error."""
     with session_factory(engine)() as session, session.begin():
         yield session
+
+
+_snapshots: ContextVar[dict[Engine, Session] | None] = ContextVar("snapshots", default=None)
+"""The snapshot each engine is read in, for the code running in this context."""
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Session]:
+    """A read-only session whose reads all see the database as of one moment.
+
+    Reads that belong together (a survey's response list and its answers; every wave of
+    an analysis; a cache version and the data cached under it) go through one snapshot,
+    so a submission committed meanwhile is either wholly in or wholly out.
+
+    - PostgreSQL: one ``REPEATABLE READ READ ONLY`` transaction (its snapshot is taken at
+      the first statement).
+    - SQLite: Python's driver begins a transaction only before a write, so each read would
+      otherwise see the newest commit. An explicit ``BEGIN`` and a first read start one
+      read transaction; in WAL mode it keeps its snapshot while writers go on committing
+      (a write in it would fail; none is made).
+
+    Nested calls for the same engine (in the same thread or task) join the outer snapshot.
+    The session is rolled back at the end: it never writes.
+    """
+    open_snapshots = _snapshots.get() or {}
+    joined = open_snapshots.get(engine)
+    if joined is not None:
+        yield joined
+        return
+    with session_factory(engine)() as session:
+        if engine.dialect.name == "postgresql":
+            session.connection(
+                execution_options={
+                    "isolation_level": "REPEATABLE READ",
+                    "postgresql_readonly": True,
+                }
+            )
+        elif engine.dialect.name == "sqlite":
+            connection = session.connection()
+            connection.exec_driver_sql("BEGIN")
+            connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+        token = _snapshots.set({**open_snapshots, engine: session})
+        try:
+            yield session
+        finally:
+            _snapshots.reset(token)
+            session.rollback()
 
 
 def _alembic_config(engine: Engine) -> Config:

@@ -25,7 +25,7 @@ from cxgap.ingest.importer import fingerprint_answers
 from cxgap.instruments import Instrument
 from cxgap.services.collection.invitations import LIMIT_REACHED, LinkCompletedError
 from cxgap.services.imports import ANSWER_COLUMNS, answer_rows, insert_responses
-from cxgap.store.bulk import bulk_insert
+from cxgap.store.bulk import binds_nan_as_null, bulk_insert
 from cxgap.store.models import Draft, Invitation, Submission
 
 
@@ -275,7 +275,7 @@ def _insert_responses(session: Session, group: list[StoreJob], now: dt.datetime)
         columns,
         np.arange(len(group)),
         ids,
-        nan_is_null=connection.dialect.name == "sqlite",
+        nan_is_null=binds_nan_as_null(connection),
     )
     bulk_insert(connection, "answers", ANSWER_COLUMNS, answers)
     return ids

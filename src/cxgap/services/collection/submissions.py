@@ -46,7 +46,7 @@ from cxgap.services.collection.storing import (
     stored_submission,
 )
 from cxgap.services.collection.tokens import respondent_of, verify_link_token
-from cxgap.store.database import transaction
+from cxgap.store.database import checkpoint, is_sqlite, own_wal_checkpoints, transaction
 from cxgap.store.lookups import get_survey
 from cxgap.store.models import Draft, InstrumentVersion, Invitation, Survey
 from cxgap.text import counted
@@ -241,7 +241,7 @@ class ResponseWriter:
                         target=self._run, name="cxgap-response-writer", daemon=True
                     )
                     self._thread.start()
-                    if self.engine.dialect.name == "sqlite":
+                    if is_sqlite(self.engine.url):
                         threading.Thread(
                             target=self._checkpoint, name="cxgap-wal-checkpoint", daemon=True
                         ).start()
@@ -266,9 +266,7 @@ class ResponseWriter:
     def _connect(self) -> Connection:
         if self._connection is None:
             connection = self.engine.connect()
-            if self.engine.dialect.name == "sqlite":
-                connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
-                connection.commit()
+            own_wal_checkpoints(connection)
             self._connection = connection
         return self._connection
 
@@ -285,8 +283,7 @@ class ResponseWriter:
             self._committed.clear()
             try:
                 with self.engine.connect() as connection:
-                    connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-                    connection.commit()
+                    checkpoint(connection)
             except Exception:  # pragma: no cover - a later checkpoint catches up
                 pass
             time.sleep(self.checkpoint_every)

@@ -19,10 +19,9 @@ import secrets
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from cxgap.errors import ConfigurationError, NotFoundError
 from cxgap.settings import get_settings
+from cxgap.store.database import is_sqlite, sqlite_file
 
 NONCE_BYTES = 18
 SIGNATURE_CHARS = 22  # 132 bits of the HMAC
@@ -36,17 +35,16 @@ def _b64(data: bytes) -> str:
 def _secret_for(url: str, configured: str | None) -> bytes:
     if configured:
         return configured.encode("utf-8")
-    parsed = make_url(url)
-    database = parsed.database or ""
-    if parsed.get_backend_name() != "sqlite":
+    if not is_sqlite(url):
         raise ConfigurationError(
             "CXGAP_SECRET_KEY is not set: with a database other than a SQLite file, set it "
             'to a long random string (e.g. the output of `python -c "import secrets; '
             'print(secrets.token_hex(32))"`) so every server signs links the same way'
         )
-    if not database or database == ":memory:":
+    database = sqlite_file(url)
+    if database is None:
         return secrets.token_bytes(32)  # an in-memory database lives as long as this process
-    path = Path(f"{Path(database).expanduser()}.secret")
+    path = Path(f"{database}.secret")
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
