@@ -211,6 +211,11 @@ class Settings(_Part):
         "(<database>.secret, readable by its owner only), so links survive restarts; "
         "set it for PostgreSQL or when several machines serve the same surveys.",
     )
+    organisation: str | None = Field(
+        None,
+        description="Name of the organisation, shown on the cover of reports; unset, the "
+        "cover leaves it out.",
+    )
     imports: ImportSettings = Field(default_factory=ImportSettings, description="Imports.")
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings, description="Analyses.")
     web: WebSettings = Field(default_factory=WebSettings, description="The web application.")

@@ -7,6 +7,7 @@ Persian is written right-to-left and shown with Persian digits.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
@@ -60,3 +61,17 @@ class Texts:
 
     def count(self, value: int) -> str:
         return self.digits(f"{value:,}")
+
+    def join(self, parts: list[str], *, clauses: bool = True) -> str:
+        """``parts`` as one list in this language: clauses apart by semicolons, names
+        (``clauses=False``) by commas (the ideographic comma in Chinese)."""
+        separators = {
+            "en": ("; ", ", "),
+            "zh": ("；", "、"),
+            "fa": ("؛ ", "، "),
+        }[self.lang]
+        return separators[0 if clauses else 1].join(parts)
+
+    def date(self, value: dt.date) -> str:
+        """A date as ``YYYY-MM-DD`` in this language's digits."""
+        return self.digits(value.isoformat())

@@ -14,6 +14,7 @@ from cxgap.stats.importance import (
 )
 from cxgap.stats.kano import KanoResult, kano, kano_coefficients
 from cxgap.stats.loyalty import CES, CSAT, NPS, NPSComparison, ces, compare_nps, csat, nps
+from cxgap.stats.priority import PriorityRanking, priority_ranking
 from cxgap.stats.profiles import ExpectationProfiles, expectation_profiles
 from cxgap.stats.reliability import (
     CompositeReliability,
@@ -52,6 +53,7 @@ __all__ = [
     "MeanInterval",
     "NPSComparison",
     "OverallGap",
+    "PriorityRanking",
     "SegmentComparison",
     "StatResult",
     "StatedImportanceResult",
@@ -74,6 +76,7 @@ __all__ = [
     "nps",
     "overall_gap",
     "perception_trend",
+    "priority_ranking",
     "se_from_interval",
     "stated_importance",
     "tolerance_zone",

@@ -398,9 +398,10 @@ def _section_page(
 def _kano_page(analysis: SurveyAnalysis, table: Table, rt: Texts) -> _ChartRows | None:
     if analysis.kano is None:
         return None
+    labels = Labels(analysis.instrument, rt)
     chart = charts.kano_chart(
         analysis.kano,
-        label=Labels.feature,
+        label=labels.feature,
         title=rt("sec_kano"),
         x_title=rt("worse"),
         y_title=rt("better"),
@@ -414,7 +415,7 @@ def _kano_page(analysis: SurveyAnalysis, table: Table, rt: Texts) -> _ChartRows 
             "worse": r["worse"],
             "n": r["respondents"],
         }
-        for r in _written_rows(table, rt, Labels(analysis.instrument, rt))
+        for r in _written_rows(table, rt, labels)
     ]
     return chart, rows
 
@@ -442,7 +443,8 @@ def _importance_page(analysis: SurveyAnalysis, table: Table, rt: Texts) -> _Char
             "importance": written["importance"],
             "stated": rt.percent(stated.get(raw[0])) if raw[0] in stated.index else "–",
             "performance": written["performance"],
-            "quadrant": written["quadrant"],
+            "quadrant": written["ipa_quadrant"],
+            "rank": written.get("priority_rank_col", "–"),
         }
         for raw, written in zip(table.rows, _written_rows(table, rt, labels), strict=True)
     ]
