@@ -38,8 +38,10 @@ HEADINGS = (
 
 
 def _plain(text: str) -> str:
-    # PDF text extraction drops zero-width non-joiners and line breaks
-    return re.sub(r"\s+", " ", text.replace("\u200c", ""))
+    # PDF text extraction drops zero-width non-joiners and line breaks, and marks
+    # embedded right-to-left and left-to-right runs with direction controls
+    text = re.sub("[\u200c\u202a-\u202e\u2066-\u2069]", "", text)
+    return re.sub(r"\s+", " ", text)
 
 
 def _fonts(reader: PdfReader) -> dict[str, bool]:
@@ -263,7 +265,9 @@ def test_pdf_structure_cover_contents_summary_appendix_and_page_numbers(
     ]
     total = len(pages)
     assert total >= 5
-    t = {key: _plain(texts[lang]) for key, texts in CATALOGUE.items()}
+    # compared without spaces: a right-to-left line's punctuation moves its spaces around
+    pages = [page.replace(" ", "") for page in pages]
+    t = {key: _plain(texts[lang]).replace(" ", "") for key, texts in CATALOGUE.items()}
     # the cover: survey, fieldwork period and sample size, and no page number
     cover = pages[0]
     for key in ("cover_survey", "cover_period", "cover_sample", "cover_instrument"):
@@ -283,11 +287,11 @@ def test_pdf_structure_cover_contents_summary_appendix_and_page_numbers(
         footer = PAGE_FOOTERS[lang].format(page=number, pages=total)
         if lang == "fa":
             footer = footer.translate(PERSIAN_DIGITS)
-        assert _plain(footer).replace(" ", "") in page.replace(" ", ""), (number, page[-80:])
+        assert _plain(footer).replace(" ", "") in page, (number, page[-80:])
     if lang == "fa":
         assert not re.search(r"[0-9]", pages[1]), "contents page numbers in Persian digits"
     # the last page is the appendix's end, not a lone closing line
-    assert len(pages[-1]) > 300
+    assert len(pages[-1]) > 250
     assert t["sec_appendix"] in " ".join(pages[-3:])
 
 

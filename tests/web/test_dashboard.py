@@ -277,7 +277,7 @@ def test_segments_kano_and_importance_show_their_charts(
     client = signed_in(app_client, demo_engine, "analyst")
     for path, words in [
         (f"/dashboard/segments?survey={SURVEY}&by=age_band", "Adjusted p"),
-        (f"/dashboard/kano?survey={SURVEY}", "outage alert"),
+        (f"/dashboard/kano?survey={SURVEY}", "Outage alert"),
         (f"/dashboard/importance?survey={SURVEY}", "Concentrate here"),
     ]:
         page = client.get(path)

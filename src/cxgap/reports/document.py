@@ -67,6 +67,7 @@ class Section:
     level: int = 2
     numbered: bool = False
     references: list[str] = field(default_factory=list)
+    references_title: str = ""
 
 
 @dataclass
@@ -130,9 +131,11 @@ class Labels:
         return self.dimension(key) if kind == "dimension" else self.feature(key)
 
 
-Align = Literal["text", "num"]
-TEXT_KINDS = frozenset({"dimension", "feature", "term", "kano_category", "area", "reasons"})
-"""Column kinds written as words: aligned to where the language starts reading."""
+Align = Literal["text", "short", "num"]
+"""How a column is laid out: words (aligned to where the language starts reading, may
+wrap), a short term that stays on one line, or numbers (aligned to the end, narrow)."""
+TEXT_KINDS = frozenset({"dimension", "feature", "area", "reasons"})
+SHORT_KINDS = frozenset({"term", "kano_category"})
 
 
 def _table(
@@ -229,7 +232,10 @@ def written_table(table: Table, t: Texts, labels: Labels) -> dict[str, Any]:
             [cell(v, c, t, labels) for v, c in zip(row, table.columns, strict=True)]
             for row in table.rows
         ],
-        ["text" if c.kind in TEXT_KINDS else "num" for c in table.columns],
+        [
+            "text" if c.kind in TEXT_KINDS else "short" if c.kind in SHORT_KINDS else "num"
+            for c in table.columns
+        ],
     )
 
 
@@ -459,7 +465,10 @@ def _cover(
     lines = []
     if facts.organisation:
         lines.append((t("cover_organisation"), facts.organisation))
-    lines.append((t("cover_survey"), survey_title))
+    own = analysis.survey.name
+    lines.append(
+        (t("cover_survey"), survey_title if own in survey_title else f"{survey_title} ({own})")
+    )
     title = inst.title.get(t.lang) or inst.title.get("en") or inst.id
     lines.append((t("cover_instrument"), f"{title} ({inst.id} v{t.count(inst.version)})"))
     period = (
@@ -659,4 +668,5 @@ def _methods(
         section.paragraphs.append(t("a_priority", title=t("sec_priorities")))
     section.tables.append(_items_table(analysis, t))
     section.references = list(REFERENCES)
+    section.references_title = t("a_references")
     return section

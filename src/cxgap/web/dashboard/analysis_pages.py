@@ -170,6 +170,23 @@ def _written_rows(table: Table, rt: Texts, labels: Labels) -> list[dict[str, Any
     ]
 
 
+def _priority_rows(analysis: SurveyAnalysis, rt: Texts, labels: Labels) -> list[dict[str, Any]]:
+    """The priority list in ``rt``'s language (empty when the analysis has none)."""
+    table = _table_of(analysis, "priorities")
+    if table is None:
+        return []
+    return [
+        {
+            "rank": written["priority_rank"],
+            "area": written["priority_area"],
+            "tier": written["priority_tier"],
+            "tier_key": str(raw[2]).removeprefix("tier_"),
+            "reasons": written["priority_reasons"],
+        }
+        for raw, written in zip(table.rows, _written_rows(table, rt, labels), strict=True)
+    ]
+
+
 @router.get("")
 def overview(request: Request, user: OverviewUser) -> Response:
     """Headline measures of a survey wave with their trends, and the gap per dimension."""
@@ -180,7 +197,8 @@ def overview(request: Request, user: OverviewUser) -> Response:
     engine = get_engine(request)
     lang = page_lang(request, user)
     rt = Texts(lang)  # type: ignore[arg-type]
-    labels = Labels(_analysis(request, chosen.key).instrument, rt)
+    analysis = _analysis(request, chosen.key)
+    labels = Labels(analysis.instrument, rt)
     waves = waves_until(engine, chosen.key, analysable={s.key for s in surveys})
     current = waves[-1]
     previous = waves[-2].wave if len(waves) > 1 else None
@@ -211,6 +229,7 @@ def overview(request: Request, user: OverviewUser) -> Response:
             "tiles": tiles,
             "dimensions": dimensions,
             "gap_trend": _gap_trend(waves, labels, rt, rt("msa")),
+            "priorities": _priority_rows(analysis, rt, labels),
             "can_drill": allowed(user.role, PERMISSION["dimension"]),
         },
         active="overview",
