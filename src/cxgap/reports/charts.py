@@ -60,6 +60,7 @@ def gap_chart(
     label: Label,
     title: str,
     axis_title: str,
+    item_label: Label = str,
 ) -> ChartSpec | None:
     """Bars of the mean gap per item (MSA for the zone of tolerance, P - E otherwise)
     with their intervals, coloured by dimension."""
@@ -76,7 +77,8 @@ def gap_chart(
     data = _records(items, cols)
     for row in data:
         row["dimension_label"] = label(str(row["dimension"]))
-    y = {"field": "item", "type": "nominal", "sort": None, "title": None}
+        row["item_label"] = item_label(str(row["item"]))
+    y = {"field": "item_label", "type": "nominal", "sort": None, "title": None}
     return _spec(
         title,
         data,
@@ -104,7 +106,13 @@ def gap_chart(
 
 
 def tolerance_zone_chart(
-    zone: stats.ToleranceZone, *, label: Label, title: str, axis_title: str, legend: Label
+    zone: stats.ToleranceZone,
+    *,
+    label: Label,
+    title: str,
+    axis_title: str,
+    legend: Label,
+    item_label: Label = str,
 ) -> ChartSpec:
     """The classic zone-of-tolerance picture: per item the band from the adequate to the
     desired level, with the perceived mean marked and coloured by its position."""
@@ -123,7 +131,8 @@ def tolerance_zone_chart(
     for row in data:
         row["dimension_label"] = label(str(row["dimension"]))
         row["position_label"] = legend(str(row["position"]))
-    y = {"field": "item", "type": "nominal", "sort": None, "title": None}
+        row["item_label"] = item_label(str(row["item"]))
+    y = {"field": "item_label", "type": "nominal", "sort": None, "title": None}
     positions = [p for p in POSITION_COLOURS if any(r["position"] == p for r in data)]
     return _spec(
         title,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, assert_never
 
 from cxgap import __version__
-from cxgap.instruments import Instrument
+from cxgap.instruments import Instrument, Scale
 from cxgap.reports import charts
 from cxgap.reports.headline import Measure
 from cxgap.reports.i18n import Texts
@@ -60,6 +60,8 @@ class Section:
 
     id: str
     title: str
+    intro: list[str] = field(default_factory=list)
+    """Paragraphs before the tables and charts (what they show, how to read them)."""
     paragraphs: list[str] = field(default_factory=list)
     tables: list[dict[str, Any]] = field(default_factory=list)
     charts: list[tuple[str, charts.ChartSpec]] = field(default_factory=list)
@@ -307,6 +309,7 @@ def chart_spec(
                 label=labels.dimension,
                 title=title,
                 axis_title=t("msa") if chart.zone else t("gap"),
+                item_label=labels.item,
             )
             return spec, 0
         case ZoneChart():
@@ -316,6 +319,7 @@ def chart_spec(
                 title=title,
                 axis_title=t("mean_perceived"),
                 legend=t,
+                item_label=labels.item,
             ), 0
         case IPAChart():
             return charts.ipa_chart(
@@ -422,6 +426,8 @@ def _recommendation(
             (r.value for r in entry.reasons if r.code in ("majority_below", "share_below")), None
         )
         key = f"rec_{entry.tier}" if items else f"rec_{entry.tier}_plain"
+        if entry.tier == "act_soon" and not any(r.code == "worsening" for r in entry.reasons):
+            key = "rec_fix_items"  # not falling: only some of its items are below adequate
         text = t(key, area=area, share=t.percent(share), items=items)
     elif entry.tier == "protect":
         text = t("rec_protect", area=area)
@@ -429,10 +435,11 @@ def _recommendation(
         return None
     cited = _related_findings(entry, findings)
     if cited:
-        refs = t.join([t.count(n) for n in cited], clauses=False)
+        cites = t("rec_cites", refs=t.join([t.count(n) for n in cited], clauses=False))
     else:
-        refs = kano_title if entry.kind == "feature" else t("sec_priorities")
-    return f"{text} {t('rec_cites', refs=refs)}"
+        section = kano_title if entry.kind == "feature" else t("sec_priorities")
+        cites = t("rec_cites_section", section=section)
+    return f"{text} {cites}"
 
 
 def _recommendations(
@@ -485,12 +492,10 @@ def _cover(
 
 def survey_title(analysis: SurveyAnalysis, lang: str) -> str:
     """The survey's name for a reader of ``lang``: its own name in English, else the
-    instrument's title in that language with the wave."""
-    info = analysis.survey
+    instrument's title in that language."""
     if lang == "en":
-        return info.name
-    title = analysis.instrument.title.get(lang)
-    return f"{title} · {info.wave_name}" if title else info.name
+        return analysis.survey.name
+    return analysis.instrument.title.get(lang) or analysis.survey.name
 
 
 def compose(
@@ -556,7 +561,7 @@ def _written_section(
 ) -> Section:
     """One analysis section in words (findings numbered, with their priority rank)."""
     title = words(part.title, t)
-    section = Section(part.id, title, paragraphs=[words(p, t) for p in part.explanations])
+    section = Section(part.id, title, intro=[words(p, t) for p in part.explanations])
     if part.id == "priorities":
         section.level = 3
     if part.findings:
@@ -605,6 +610,14 @@ def _items_table(analysis: SurveyAnalysis, t: Texts) -> dict[str, Any]:
     )
 
 
+def _scale_text(scale: Scale, t: Texts) -> str:
+    """An answer scale as its range and the words of its two ends, if it labels them."""
+    ends = {p.value: p.label.get(t.lang) or p.label.get("en", "") for p in scale.points}
+    low, high = ends.get(scale.min), ends.get(scale.max)
+    text = t("a_scale_one", min=t.count(scale.min), max=t.count(scale.max))
+    return f"{text} ({low} … {high})" if low and high else text
+
+
 def _methods(
     analysis: SurveyAnalysis,
     t: Texts,
@@ -617,10 +630,8 @@ def _methods(
     inverted = 0 if analysis.tolerance_zone is None else int(analysis.tolerance_zone.n_inverted)
     inst = analysis.instrument
     section = Section("methods", t("sec_appendix"))
-    scales = [
-        t("a_scale_one", id=s.id, min=t.count(s.min), max=t.count(s.max)) for s in inst.scales
-    ]
-    section.paragraphs += [
+    scales = list(dict.fromkeys(_scale_text(scale, t) for scale in inst.scales))
+    section.intro += [
         t(
             "a_instrument",
             title=inst.title.get(t.lang) or inst.id,
@@ -631,11 +642,11 @@ def _methods(
         ),
     ]
     if scales:
-        section.paragraphs.append(t("a_scale", scales=t.join(scales, clauses=False)))
+        section.intro.append(t("a_scale", scales=t.join(scales)))
     if facts.period:
         start, end = facts.period
-        section.paragraphs.append(t("a_period", start=t.date(start), end=t.date(end)))
-    section.paragraphs += [
+        section.intro.append(t("a_period", start=t.date(start), end=t.date(end)))
+    section.intro += [
         t("m_sample", n=t.count(analysis.survey.n_responses), waves=t.count(waves)),
         t(
             "m_response_rate_known",
@@ -657,15 +668,15 @@ def _methods(
         t("m_change"),
     ]
     if analysis.importance is not None:
-        section.paragraphs.append(t("m_drivers", r2=t.number(analysis.importance.r2)))
+        section.intro.append(t("m_drivers", r2=t.number(analysis.importance.r2)))
     if analysis.kano is not None:
-        section.paragraphs.append(t("m_kano"))
+        section.intro.append(t("m_kano"))
     if analysis.segments:
-        section.paragraphs.append(t("m_segments", min=t.count(min_cell)))
+        section.intro.append(t("m_segments", min=t.count(min_cell)))
     if analysis.reliability:
-        section.paragraphs.append(t("m_reliability"))
+        section.intro.append(t("m_reliability"))
     if analysis.priorities is not None:
-        section.paragraphs.append(t("a_priority", title=t("sec_priorities")))
+        section.intro.append(t("a_priority", title=t("sec_priorities")))
     section.tables.append(_items_table(analysis, t))
     section.references = list(REFERENCES)
     section.references_title = t("a_references")

@@ -73,5 +73,7 @@ class Texts:
         return separators[0 if clauses else 1].join(parts)
 
     def date(self, value: dt.date) -> str:
-        """A date as ``YYYY-MM-DD`` in this language's digits."""
-        return self.digits(value.isoformat())
+        """A date as ``YYYY-MM-DD`` in this language's digits; in a right-to-left language
+        isolated left to right, so its parts keep their order."""
+        written = localised_digits(value.isoformat(), self.lang)
+        return f"\u2066{written}\u2069" if self.rtl else written

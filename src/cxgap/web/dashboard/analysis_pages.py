@@ -261,6 +261,7 @@ def dimension(request: Request, dimension: str, user: AnalysisUser) -> Response:
             title=rt("sec_zone"),
             axis_title=rt("mean_perceived"),
             legend=rt,
+            item_label=labels.item,
         )
         chart["width"], chart["height"] = DRILL_WIDTH, {"step": 30}
     else:
@@ -270,6 +271,7 @@ def dimension(request: Request, dimension: str, user: AnalysisUser) -> Response:
             label=labels.dimension,
             title=rt("sec_gaps"),
             axis_title=rt("gap"),
+            item_label=labels.item,
         )
         if chart is not None:
             chart["width"], chart["height"] = DRILL_WIDTH, {"step": 30}
