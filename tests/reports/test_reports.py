@@ -314,3 +314,21 @@ def test_item_wording_not_codes_outside_the_appendix_item_table(demo_engine: Eng
         assert appendix.id == "methods"
         labels = {row[0]: row[1] for row in appendix.tables[-1]["rows"]}
         assert labels["res1"] == instrument.item("res1").short[lang]  # type: ignore[index]
+
+
+def test_survey_title_per_language_falls_back_to_the_instrument(demo_engine: Engine) -> None:
+    from cxgap.services.surveys import set_survey_title
+
+    set_survey_title(demo_engine, SURVEY, "zh", "二〇二六年第四季度客户调查", actor="tester")
+    try:
+        zh = build_report(demo_engine, SURVEY, lang="zh", format="html").document
+        fa = build_report(demo_engine, SURVEY, lang="fa", format="html").document
+        en = build_report(demo_engine, SURVEY, lang="en", format="html").document
+    finally:
+        set_survey_title(demo_engine, SURVEY, "zh", None, actor="tester")
+    cover = dict(zh.cover)
+    assert cover[CATALOGUE["cover_survey"]["zh"]].startswith("二〇二六年第四季度客户调查 (")
+    assert zh.subtitle.startswith("二〇二六年第四季度客户调查")
+    # no Persian title given: the instrument's Persian title, then the survey's own name
+    assert fa.subtitle.startswith("خدمات گرمایش شما")
+    assert dict(en.cover)[CATALOGUE["cover_survey"]["en"]] == "Customer survey 2026Q4"

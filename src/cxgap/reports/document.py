@@ -397,6 +397,8 @@ class SurveyFacts:
     organisation: str | None = None
     period: tuple[dt.date, dt.date] | None = None
     produced: dt.date | None = None
+    titles: dict[str, str] = field(default_factory=dict)
+    """The survey's own titles by language (``cxgap surveys title``)."""
 
 
 def _related_findings(entry: PriorityEntry, findings: Sequence[Finding]) -> list[int]:
@@ -490,9 +492,11 @@ def _cover(
     return lines
 
 
-def survey_title(analysis: SurveyAnalysis, lang: str) -> str:
-    """The survey's name for a reader of ``lang``: its own name in English, else the
-    instrument's title in that language."""
+def survey_title(analysis: SurveyAnalysis, lang: str, titles: dict[str, str]) -> str:
+    """The survey's name for a reader of ``lang``: its title in that language, else (in
+    English) its name, else the instrument's title in that language."""
+    if lang in titles:
+        return titles[lang]
     if lang == "en":
         return analysis.survey.name
     return analysis.instrument.title.get(lang) or analysis.survey.name
@@ -534,7 +538,7 @@ def compose(
         sections.append(recommendations)
     sections.append(_methods(analysis, t, confidence, min_cell, excluded, facts))
     sections.sort(key=lambda s: SECTION_ORDER.index(s.id.split("_")[0]))
-    title = survey_title(analysis, t.lang)
+    title = survey_title(analysis, t.lang, facts.titles)
     before, _, rest = t("page_of_pages").partition("{page}")
     middle, _, after = rest.partition("{pages}")
     return ReportDocument(

@@ -14,7 +14,7 @@ from cxgap.reports.document import ReportDocument, SurveyFacts, compose
 from cxgap.reports.headline import headline, with_changes
 from cxgap.reports.i18n import LANGUAGES, Language, Texts
 from cxgap.services.analysis import ALPHA, analyze_survey, sample_exclusions
-from cxgap.services.surveys import survey_counts
+from cxgap.services.surveys import survey_counts, survey_titles
 from cxgap.settings import get_settings
 from cxgap.times import now
 
@@ -45,7 +45,10 @@ def _facts(engine: Engine, survey: str) -> SurveyFacts:
             start = counts.period_start or end
     period = (start, end) if start is not None and end is not None else None
     return SurveyFacts(
-        organisation=get_settings().organisation, period=period, produced=now().date()
+        organisation=get_settings().organisation,
+        period=period,
+        produced=now().date(),
+        titles=survey_titles(engine, survey),
     )
 
 
