@@ -78,7 +78,7 @@ def test_browser_signs_in_and_opens_overview_and_drill_down(server: str, tmp_pat
             page.select_option("#survey", "heating-2026q3")
             page.wait_for_url("**survey=heating-2026q3**")
             assert "2026Q3" in page.locator("h1").inner_text()
-            page.click("text=Reliability")
+            page.click("a:text-is('Reliability')")  # the gap table links each dimension
             page.wait_for_url("**/dashboard/dimensions/reliability**")
             assert page.locator("figure.chart svg").count() == 2  # zone and trend
             assert page.locator("tbody tr").count() == 5  # rel1..rel5

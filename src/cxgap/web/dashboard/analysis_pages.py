@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from cxgap.errors import ValidationError
 from cxgap.reports import charts
-from cxgap.reports.document import Labels, cell, kano_label
+from cxgap.reports.document import Labels, cell, kano_label, survey_title
 from cxgap.reports.headline import Measure
 from cxgap.reports.i18n import Texts
 from cxgap.segments import label, segment_name
@@ -22,7 +22,7 @@ from cxgap.services.accounts import User, allowed
 from cxgap.services.analysis import ALPHA, SEGMENT_ATTRIBUTES, SurveyAnalysis, cached_analysis
 from cxgap.services.response_browser import survey_segments
 from cxgap.services.sections import Table, analysis_sections, section
-from cxgap.services.surveys import SurveyInfo
+from cxgap.services.surveys import SurveyInfo, survey_titles
 from cxgap.web.auth import requires
 from cxgap.web.dashboard.common import (
     PERMISSION,
@@ -224,6 +224,7 @@ def overview(request: Request, user: OverviewUser) -> Response:
         {
             "surveys": surveys,
             "chosen": chosen,
+            "title": survey_title(analysis, lang, survey_titles(engine, chosen.key)),
             "wave": current,
             "previous": previous,
             "tiles": tiles,
