@@ -6,6 +6,7 @@ import pytest
 
 from cxgap.errors import InstrumentError
 from cxgap.instruments import get_instrument, parse_instrument
+from cxgap.instruments.loader import builtin_instruments
 from cxgap.instruments.model import LANGUAGES, SHORT_LABEL_MAX
 
 
@@ -25,17 +26,28 @@ def _definition(short: object) -> dict[str, object]:
     }
 
 
-@pytest.mark.parametrize("name", ["heating-cx", "servqual-zot", "servqual-ep"])
+@pytest.mark.parametrize("name", sorted(builtin_instruments()))
 def test_scored_and_kano_items_of_the_library_have_short_labels(name: str) -> None:
     instrument = get_instrument(name)
-    items = instrument.items_of_format("tolerance_zone", "expectation_perception", "kano")
-    assert items
+    items = instrument.items_of_format(
+        "tolerance_zone", "expectation_perception", "disconfirmation", "kano"
+    )
     for item in items:
         assert item.short is not None, item.id
         assert set(item.short) == set(LANGUAGES), item.id
         assert all(0 < len(text) <= SHORT_LABEL_MAX for text in item.short.values()), item.id
         for lang in LANGUAGES:
             assert instrument.item_label(item.id, lang) == item.short[lang]
+
+
+def test_the_library_has_short_labels_to_check() -> None:
+    counted = sum(
+        1
+        for instrument in builtin_instruments().values()
+        for item in instrument.items
+        if item.short
+    )
+    assert counted >= 60
 
 
 def test_a_feature_is_named_by_its_item_short_label() -> None:
