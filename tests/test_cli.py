@@ -92,7 +92,7 @@ def test_start_loads_the_demo_once_and_reports_findings(cli: Cli, tmp_path: Path
     code, out, err = cli("--db", db, "start")
     assert code == 0, err
     assert "loaded the demo organisation" in out and "heating-2026q4" in out
-    assert "rel2 (Reliability) is delivered below the adequate level" in out
+    assert "Problems put right (Reliability) is delivered below the adequate level" in out
     assert (tmp_path / "start.db.truths.json").is_file()
     assert "dashboard sign-in (shown once): admin@cxgap.demo / " in out
     password = out.split("admin@cxgap.demo / ")[1].split()[0]

@@ -219,6 +219,11 @@ class Settings(_Part):
         "on or after it. Unset: the day the demo is loaded. `cxgap demo --anchor` "
         "overrides it; set it for a demo that is the same every time.",
     )
+    organisation: str | None = Field(
+        None,
+        description="Name of the organisation, shown on the cover of reports; unset, the "
+        "cover leaves it out.",
+    )
     imports: ImportSettings = Field(default_factory=ImportSettings, description="Imports.")
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings, description="Analyses.")
     web: WebSettings = Field(default_factory=WebSettings, description="The web application.")

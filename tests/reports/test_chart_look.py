@@ -205,8 +205,9 @@ def test_chinese_findings_have_no_spaces_beside_inserted_labels(
 
 def test_reports_explain_msa_and_mss(documents: dict[str, ReportDocument]) -> None:
     gaps = next(s for s in documents["en"].sections if s.id == "gaps")
-    assert any(p.startswith("MSA (measure of service adequacy)") for p in gaps.paragraphs)
-    assert any(p.startswith("MSS (measure of service superiority)") for p in gaps.paragraphs)
+    text = [*gaps.intro, *gaps.paragraphs]
+    assert any(p.startswith("MSA (measure of service adequacy)") for p in text)
+    assert any(p.startswith("MSS (measure of service superiority)") for p in text)
 
 
 def test_trend_chart_keeps_its_legend(documents: dict[str, ReportDocument]) -> None:

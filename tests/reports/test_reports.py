@@ -28,13 +28,20 @@ HEADINGS = (
     "sec_kano",
     "sec_trend",
     "sec_reliability",
-    "sec_methods",
+    "sec_contents",
+    "sec_priorities",
+    "sec_recommendations",
+    "sec_findings",
+    "sec_appendix",
+    "a_references",
 )
 
 
 def _plain(text: str) -> str:
-    # PDF text extraction drops zero-width non-joiners and line breaks
-    return re.sub(r"\s+", " ", text.replace("\u200c", ""))
+    # PDF text extraction drops zero-width non-joiners and line breaks, and marks
+    # embedded right-to-left and left-to-right runs with direction controls
+    text = re.sub("[\u200c\u202a-\u202e\u2066-\u2069]", "", text)
+    return re.sub(r"\s+", " ", text)
 
 
 def _fonts(reader: PdfReader) -> dict[str, bool]:
@@ -117,6 +124,9 @@ def test_html_is_self_contained_and_escapes_user_text(demo_engine: Engine) -> No
         "segments_age_band",
         "trend",
         "reliability",
+        "priorities",
+        "recommendations",
+        "findings",
         "methods",
     ):
         assert f'<section id="{section}"' in html
@@ -226,3 +236,99 @@ def test_headline_reads_only_the_analysis(demo_engine: Engine) -> None:
     assert measures["overall_gap"].reference == "adequate"
     assert measures["share_below"].value == pytest.approx(expected.share_below, rel=1e-12)
     assert measures["share_below"].n == expected.n
+
+
+PAGE_FOOTERS = {
+    "en": "Page {page} of {pages}",
+    "zh": "第{page}页/共{pages}页",
+    "fa": "صفحه‌ی {page} از {pages}",
+}
+PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh", "fa"])
+def test_pdf_structure_cover_contents_summary_appendix_and_page_numbers(
+    demo_engine: Engine, lang: str, tmp_path: Path
+) -> None:
+    import subprocess
+
+    report = build_report(demo_engine, SURVEY, lang=lang, format="pdf")
+    path = tmp_path / f"report-{lang}.pdf"
+    path.write_bytes(report.content)
+    pages = [
+        _plain(page)
+        for page in subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout.split("\f")
+        if page.strip()
+    ]
+    total = len(pages)
+    assert total >= 5
+    # compared without spaces: a right-to-left line's punctuation moves its spaces around
+    pages = [page.replace(" ", "") for page in pages]
+    t = {key: _plain(texts[lang]).replace(" ", "") for key, texts in CATALOGUE.items()}
+    # the cover: survey, fieldwork period and sample size, and no page number
+    cover = pages[0]
+    for key in ("cover_survey", "cover_period", "cover_sample", "cover_instrument"):
+        assert t[key] in cover, key
+    assert "{" not in cover
+    # contents on the second page, listing the sections with their page numbers
+    contents = pages[1]
+    assert t["sec_contents"] in contents
+    for key in ("sec_summary", "sec_priorities", "sec_recommendations", "sec_appendix"):
+        assert t[key] in contents, key
+    # the executive summary holds the priority list and the recommendations
+    summary = " ".join(pages[2:4])
+    assert summary.index(t["sec_summary"]) < summary.index(t["sec_priorities"])
+    assert t["tier_act_now"] in summary
+    # page x of y, in the language's digits, on every page after the cover
+    for number, page in enumerate(pages[1:], start=2):
+        footer = PAGE_FOOTERS[lang].format(page=number, pages=total)
+        if lang == "fa":
+            footer = footer.translate(PERSIAN_DIGITS)
+        assert _plain(footer).replace(" ", "") in page, (number, page[-80:])
+    if lang == "fa":
+        assert not re.search(r"[0-9]", pages[1]), "contents page numbers in Persian digits"
+    # the last page is the appendix's end, not a lone closing line
+    assert len(pages[-1]) > 250
+    assert t["sec_appendix"] in " ".join(pages[-3:])
+
+
+def test_item_wording_not_codes_outside_the_appendix_item_table(demo_engine: Engine) -> None:
+    from cxgap.instruments import get_instrument
+
+    instrument = get_instrument("heating-cx")
+    codes = {i.id for i in instrument.items if i.short}
+    assert len(codes) >= 20
+    for lang in ("en", "zh", "fa"):
+        document = build_report(demo_engine, SURVEY, lang=lang, format="html").document
+        for section in document.sections:
+            written = [*section.bullets, *section.paragraphs]
+            tables = section.tables[:-1] if section.id == "methods" else section.tables
+            written += [cell for table in tables for row in table["rows"] for cell in row]
+            written += [cell for table in tables for cell in table["header"]]
+            words = set(re.findall(r"[a-z][a-z0-9_]*", " ".join(written)))
+            assert not words & codes, (lang, section.id, words & codes)
+        appendix = document.sections[-1]
+        assert appendix.id == "methods"
+        labels = {row[0]: row[1] for row in appendix.tables[-1]["rows"]}
+        assert labels["res1"] == instrument.item("res1").short[lang]  # type: ignore[index]
+
+
+def test_survey_title_per_language_falls_back_to_the_instrument(demo_engine: Engine) -> None:
+    from cxgap.services.surveys import set_survey_title
+
+    set_survey_title(demo_engine, SURVEY, "zh", "二〇二六年第四季度客户调查", actor="tester")
+    try:
+        zh = build_report(demo_engine, SURVEY, lang="zh", format="html").document
+        fa = build_report(demo_engine, SURVEY, lang="fa", format="html").document
+        en = build_report(demo_engine, SURVEY, lang="en", format="html").document
+    finally:
+        set_survey_title(demo_engine, SURVEY, "zh", None, actor="tester")
+    cover = dict(zh.cover)
+    assert cover[CATALOGUE["cover_survey"]["zh"]].startswith("二〇二六年第四季度客户调查 (")
+    assert zh.subtitle.startswith("二〇二六年第四季度客户调查")
+    # no Persian title given: the instrument's Persian title, then the survey's own name
+    assert fa.subtitle.startswith("خدمات گرمایش شما")
+    assert dict(en.cover)[CATALOGUE["cover_survey"]["en"]] == "Customer survey 2026Q4"

@@ -97,6 +97,7 @@ def test_json_structure(demo_engine: Engine) -> None:
         "segments",
         "trend",
         "findings",
+        "priorities",
         "notes",
     }
     assert data["survey"]["n_responses"] == 600
@@ -142,7 +143,9 @@ def test_cli_analyze(
         out_file,
     )
     assert code == 0, err
-    assert "Gap by dimension" in out and "rel2 (Reliability) is delivered below" in out
+    assert (
+        "Gap by dimension" in out and "Problems put right (Reliability) is delivered below" in out
+    )
     assert json.loads(out_file.read_text("utf-8"))["schema"] == SCHEMA
 
 
@@ -171,3 +174,29 @@ def test_the_analysis_is_read_only(demo_engine: Engine) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.findings[0].dimension = "x"  # type: ignore[misc]
     assert isinstance(result.findings, tuple) and isinstance(result.notes, tuple)
+
+
+def test_the_priority_list_puts_the_dimension_below_the_zone_first(demo_engine: Engine) -> None:
+    result = analyze_survey(demo_engine, "heating-2026q4")
+    assert result.tolerance_zone is not None and result.priorities is not None
+    zone = result.tolerance_zone.summary
+    dims = zone[zone["level"] == "dimension"].set_index("name")
+    # the planted truth: responsiveness below the zone for most customers
+    assert dims.loc["responsiveness", "position"] == "below"
+    assert dims.loc["responsiveness", "share_below_adequate"] > 0.5
+    first = result.priorities.entries[0]
+    assert (first.area, first.kind, first.tier) == ("responsiveness", "dimension", "act_now")
+    codes = [r.code for r in first.reasons]
+    assert codes[:2] == ["below_zone", "majority_below"]
+    share = next(r.value for r in first.reasons if r.code == "majority_below")
+    assert share == pytest.approx(dims.loc["responsiveness", "share_below_adequate"])
+    # its derived importance is below average (the IPA's "low priority" quadrant) and
+    # the list says why it still comes first
+    assert result.ipa is not None
+    assert result.ipa.summary.loc["responsiveness", "quadrant"] == "low priority"
+    assert "less_important_derived" in codes and "below_first" in codes
+    # every dimension and Kano feature has one rank, 1..k
+    expected = set(dims.index) | set(result.kano.summary.index)  # type: ignore[union-attr]
+    assert {e.area for e in result.priorities.entries} == expected
+    assert [e.rank for e in result.priorities.entries] == list(range(1, len(expected) + 1))
+    assert result.to_dict()["priorities"]["entries"][0]["area"] == "responsiveness"

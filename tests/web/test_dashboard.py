@@ -277,7 +277,7 @@ def test_segments_kano_and_importance_show_their_charts(
     client = signed_in(app_client, demo_engine, "analyst")
     for path, words in [
         (f"/dashboard/segments?survey={SURVEY}&by=age_band", "Adjusted p"),
-        (f"/dashboard/kano?survey={SURVEY}", "outage alert"),
+        (f"/dashboard/kano?survey={SURVEY}", "Outage alert"),
         (f"/dashboard/importance?survey={SURVEY}", "Concentrate here"),
     ]:
         page = client.get(path)
@@ -308,6 +308,30 @@ def test_pages_explain_abbreviations_and_write_numbers_for_readers(
     # Persian: segment values by their labels with Persian digits, no raw codes
     fa = client.get(f"/dashboard/segments?survey={SURVEY}&by=gender&lang=fa").text
     assert "مرد (n=" in fa and ">male" not in fa
+
+
+def test_overview_priority_list_and_importance_page_agree(
+    app_client: TestClient, demo_engine: Engine
+) -> None:
+    client = signed_in(app_client, demo_engine, "manager")
+    page = client.get(f"/dashboard?survey={SURVEY}&lang=en").text
+    card = re.search(r'<section class="card" id="priorities">(.*?)</section>', page, re.S)
+    assert card is not None
+    rows = re.findall(r'<td class="num">(\d+)</td><th scope="row">([^<]+)</th>', card.group(1))
+    assert rows[0] == ("1", "Responsiveness")
+    assert [int(rank) for rank, _ in rows] == list(range(1, len(rows) + 1))
+    first = card.group(1).split("</tr>")[1]
+    assert "Act now" in first and "below the zone of tolerance" in first
+    analyst = signed_in(app_client, demo_engine, "analyst")
+    for lang, quadrant in (("en", "IPA quadrant"), ("fa", "ربع IPA")):
+        importance = analyst.get(f"/dashboard/importance?survey={SURVEY}&lang={lang}").text
+        assert quadrant in importance and 'id="ipa-note"' in importance
+    english = analyst.get(f"/dashboard/importance?survey={SURVEY}&lang=en").text
+    responsiveness = re.search(r'scope="row">Responsiveness</th>(.*?)</tr>', english, re.S)
+    assert responsiveness is not None
+    # the dimension the IPA grid calls low priority shows (and links to) its first rank
+    assert "Low priority" in responsiveness.group(1)
+    assert re.search(r"#priorities\">1</a>", responsiveness.group(1))
 
 
 # --- escaping and filters -------------------------------------------------------------------

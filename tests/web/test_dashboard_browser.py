@@ -70,12 +70,15 @@ def test_browser_signs_in_and_opens_overview_and_drill_down(server: str, tmp_pat
             assert page.locator("h1").inner_text() == "Customer survey 2026Q4"
             assert page.locator(".tile").count() == 4
             assert page.locator(".tile svg").count() == 4  # each measure's trend
+            # one priority list: every dimension and Kano feature, ranked from 1
+            ranks = page.locator("#priorities tbody tr td.num").all_inner_texts()
+            assert ranks == [str(n) for n in range(1, len(ranks) + 1)] and len(ranks) >= 5
             page.screenshot(path=str(shots / "overview-en.png"), full_page=True)
             # the survey picker reloads the page (dashboard.js)
             page.select_option("#survey", "heating-2026q3")
             page.wait_for_url("**survey=heating-2026q3**")
             assert "2026Q3" in page.locator("h1").inner_text()
-            page.click("text=Reliability")
+            page.click("a:text-is('Reliability')")  # the gap table links each dimension
             page.wait_for_url("**/dashboard/dimensions/reliability**")
             assert page.locator("figure.chart svg").count() == 2  # zone and trend
             assert page.locator("tbody tr").count() == 5  # rel1..rel5

@@ -90,8 +90,9 @@ def print_sections(analysis: SurveyAnalysis) -> None:
             continue
         if section.bullets:
             console.print(f"[bold]{section.title}[/]")
-            for bullet in section.bullets:
-                console.print("  - " + bullet, highlight=False, markup=False)
+            for number, bullet in enumerate(section.bullets, start=1):
+                mark = f"{number}." if section.numbered else "-"  # recommendations cite them
+                console.print(f"  {mark} {bullet}", highlight=False, markup=False)
         for spec in section.tables:
             table = Table(*spec["header"], title=section.title)
             for row in spec["rows"]:

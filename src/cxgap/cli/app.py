@@ -424,6 +424,27 @@ def surveys_create(
     console.print(f"survey {shown(repr(key))} created with instrument {shown(repr(instrument))}")
 
 
+@surveys_app.command("title")
+def surveys_title(
+    survey: Annotated[str, typer.Option(help="Survey key.")],
+    lang: Annotated[str, typer.Option(help="Language of the title: en, zh or fa.")],
+    title: Annotated[
+        str,
+        typer.Option(help="The survey's title in that language; empty to use the instrument's."),
+    ],
+) -> None:
+    """Name a survey in one language (reports and the dashboard show it to its readers)."""
+    from cxgap.services.surveys import set_survey_title
+
+    set_survey_title(state.engine(), survey, lang, title, actor=cli_actor())
+    if title.strip():
+        console.print(
+            f"survey {shown(repr(survey))} is titled {shown(repr(title.strip()))} in {lang}"
+        )
+    else:
+        console.print(f"survey {shown(repr(survey))} takes its instrument's title in {lang}")
+
+
 @imports_app.command("list")
 def imports_list(
     survey: Annotated[str | None, typer.Option(help="Only imports into this survey.")] = None,

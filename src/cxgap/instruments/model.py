@@ -79,6 +79,10 @@ NUMERIC_FIELDS: tuple[str, ...] = (
 Text = dict[str, str]
 """A text in several languages: ``{"en": ..., "zh": ..., "fa": ...}``."""
 
+SHORT_LABEL_MAX = 40
+"""Most characters of an item's short label in any language (it names the item in table
+cells, chart labels and findings)."""
+
 
 def _get(entry: Any, key: str) -> Any:
     """``entry[key]`` of a raw mapping or an attribute of a built model (else ``None``)."""
@@ -145,6 +149,9 @@ class Item(_Frozen):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     format: ItemFormat
     text: Text
+    short: Text | None = None
+    """A few words naming the item in tables, charts and findings, per language (at most
+    :data:`SHORT_LABEL_MAX` characters); reports fall back to ``text``."""
     dimension: str | None = None
     scale: str | None = None
     required: bool | None = None
@@ -225,6 +232,25 @@ class Instrument(_Frozen):
                 )
             items.append(item)
         return {**data, "items": items}
+
+    def item_label(self, item_id: str, lang: str) -> str:
+        """The short label of an item in ``lang`` (else English), or its wording when it
+        has none, or the id when the instrument has no such item."""
+        try:
+            item = self.item(item_id)
+        except KeyError:
+            return item_id
+        for text in (item.short, item.text):
+            if text and (found := text.get(lang) or text.get("en")):
+                return found
+        return item_id
+
+    def feature_label(self, feature: str, lang: str) -> str:
+        """A Kano feature named by the short label of the item asking about it."""
+        asking = next((i.id for i in self.items if i.feature == feature), None)
+        if asking is None:
+            return feature.replace("_", " ")
+        return self.item_label(asking, lang)
 
     def item(self, item_id: str) -> Item:
         """The item with this id (``KeyError`` if absent)."""

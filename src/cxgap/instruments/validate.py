@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cxgap.errors import ValidationError
-from cxgap.instruments.model import Instrument, Item
+from cxgap.instruments.model import SHORT_LABEL_MAX, Instrument, Item
 from cxgap.text import check_text
 
 KANO_SCALE = (1, 5)
@@ -71,6 +71,15 @@ def _text_problems(instrument: Instrument) -> list[str]:
             check(f"scales[{s.id}].points[{point.value}].label", point.label)
     for item in instrument.items:
         check(f"items[{item.id}].text", item.text)
+        check(f"items[{item.id}].short", item.short, required=False)
+        long = sorted(
+            lang for lang, text in (item.short or {}).items() if len(text) > SHORT_LABEL_MAX
+        )
+        if long:
+            problems.append(
+                f"items[{item.id}].short: longer than {SHORT_LABEL_MAX} characters in "
+                f"{', '.join(long)}; allowed: a few words"
+            )
         for opt in item.options:
             check(f"items[{item.id}].options[{opt.id}].label", opt.label)
     for sec in instrument.sections:

@@ -97,6 +97,7 @@ def gap_chart(
     title: str,
     axis_title: str,
     lang: str = "en",
+    item_label: Label = str,
 ) -> ChartSpec | None:
     """Bars of the mean gap per item (MSA for the zone of tolerance, P - E otherwise)
     with their intervals, coloured by dimension."""
@@ -113,7 +114,8 @@ def gap_chart(
     data = _records(items, cols)
     for row in data:
         row["dimension_label"] = label(str(row["dimension"]))
-    y = {"field": "item", "type": "nominal", "sort": None, "title": None}
+        row["item_label"] = item_label(str(row["item"]))
+    y = {"field": "item_label", "type": "nominal", "sort": None, "title": None}
     return _spec(
         title,
         data,
@@ -151,6 +153,7 @@ def tolerance_zone_chart(
     axis_title: str,
     legend: Label,
     lang: str = "en",
+    item_label: Label = str,
 ) -> ChartSpec:
     """The classic zone-of-tolerance picture: per item the band from the adequate to the
     desired level, with the perceived mean marked and coloured by its position."""
@@ -169,7 +172,8 @@ def tolerance_zone_chart(
     for row in data:
         row["dimension_label"] = label(str(row["dimension"]))
         row["position_label"] = legend(str(row["position"]))
-    y = {"field": "item", "type": "nominal", "sort": None, "title": None}
+        row["item_label"] = item_label(str(row["item"]))
+    y = {"field": "item_label", "type": "nominal", "sort": None, "title": None}
     positions = [p for p in palette.POSITION_COLOURS if any(r["position"] == p for r in data)]
     return _spec(
         title,

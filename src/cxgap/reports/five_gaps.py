@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from cxgap.reports.document import Section
+from cxgap.reports.document import Section, laid_out_table
 from cxgap.reports.i18n import LRI, PDI, Texts
 from cxgap.services.five_gaps import FiveGaps
 from cxgap.stats.loyalty import wilson_interval
@@ -317,7 +317,9 @@ def report_sections(result: FiveGaps, texts: Texts) -> list[Section]:
                 texts("fg_col_interval"),
                 texts("fg_col_period"),
             ]
-            section.tables.append({"header": header, "rows": gap.table["rows"], "numeric_from": 2})
+            section.tables.append(
+                laid_out_table(header, gap.table["rows"], ["short", "short", "num", "num", "short"])
+            )
         out.append(section)
     if out:
         out[0].paragraphs.insert(0, texts("fg_intro"))

@@ -38,6 +38,14 @@ def _spec_json(spec: ChartSpec) -> Markup:
     return Markup(text)
 
 
+def _css_string(text: str) -> str:
+    """``text`` safe inside a double-quoted CSS string within a <style> element."""
+    return "".join(
+        ch if ch.isalnum() or ch in " .,:;-_/()" or ord(ch) > 127 else f"\\{ord(ch):x} "
+        for ch in text
+    )
+
+
 def render_html(document: ReportDocument, *, for_pdf: bool = False) -> str:
     """The report as an HTML page. ``for_pdf`` outlines chart text (see
     :mod:`cxgap.reports.glyph_outlines`) and leaves out the embedded specifications."""
@@ -49,6 +57,7 @@ def render_html(document: ReportDocument, *, for_pdf: bool = False) -> str:
             # Vega escapes the data it writes as text, so the SVG is safe markup
             svgs[name] = Markup(outline_svg(svg) if for_pdf else svg)
             specs[name] = _spec_json(spec)
+    counter_style = {"fa": ", persian"}.get(document.lang, "")
     return (
         _environment()
         .get_template("report.html.j2")
@@ -57,5 +66,7 @@ def render_html(document: ReportDocument, *, for_pdf: bool = False) -> str:
             css=Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
             svgs=svgs,
             specs=None if for_pdf else specs,
+            page_css=tuple(_css_string(part) for part in document.page_label),
+            counter_style=counter_style,
         )
     )

@@ -110,3 +110,19 @@ class Texts:
         day = format_date(value, "medium", locale=self.lang)
         time = format_time(value, "short", locale=self.lang)
         return localised_digits(f"{day} {time}", self.lang)
+
+    def join(self, parts: list[str], *, clauses: bool = True) -> str:
+        """``parts`` as one list in this language: clauses apart by semicolons, names
+        (``clauses=False``) by commas (the ideographic comma in Chinese)."""
+        separators = {
+            "en": ("; ", ", "),
+            "zh": ("；", "、"),
+            "fa": ("؛ ", "، "),
+        }[self.lang]
+        return separators[0 if clauses else 1].join(parts)
+
+    def iso_date(self, value: dt.date) -> str:
+        """A date as ``YYYY-MM-DD`` in this language's digits; in a right-to-left language
+        isolated left to right, so its parts keep their order."""
+        written = localised_digits(value.isoformat(), self.lang)
+        return f"{LRI}{written}{PDI}" if self.rtl else written

@@ -10,12 +10,14 @@ from typing import Literal
 from sqlalchemy import Engine
 
 from cxgap.errors import DataError, ValidationError
-from cxgap.reports.document import ReportDocument, compose
+from cxgap.reports.document import ReportDocument, SurveyFacts, compose
 from cxgap.reports.headline import headline, with_changes
 from cxgap.reports.i18n import LANGUAGES, Language, Texts
 from cxgap.services.analysis import ALPHA, analyze_survey, sample_exclusions
+from cxgap.services.surveys import survey_counts, survey_titles
 from cxgap.settings import get_settings
 from cxgap.text import counted
+from cxgap.times import now
 
 Format = Literal["html", "pdf"]
 FORMATS: tuple[Format, ...] = ("html", "pdf")
@@ -30,6 +32,25 @@ class Report:
     document: ReportDocument
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent in ``analysis`` (both waves), ``headline``, ``render``."""
+
+
+def _facts(engine: Engine, survey: str) -> SurveyFacts:
+    """Organisation, fieldwork period (the survey's, else its first and last response)
+    and today's date, for the cover and the appendix."""
+    counts = survey_counts(engine, survey)
+    start, end = counts.period_start, counts.period_end
+    if start is None or end is None:
+        start = end = None
+        if counts.last_response_at is not None:
+            end = counts.last_response_at.date()
+            start = counts.period_start or end
+    period = (start, end) if start is not None and end is not None else None
+    return SurveyFacts(
+        organisation=get_settings().organisation,
+        period=period,
+        produced=now().date(),
+        titles=survey_titles(engine, survey),
+    )
 
 
 def build_report(
@@ -99,6 +120,7 @@ def build_report(
         public=public,
         min_cell=minimum,
         excluded=sample_exclusions(engine, survey),
+        facts=_facts(engine, survey),
     )
     if gaps:
         from cxgap.reports.five_gaps import report_sections

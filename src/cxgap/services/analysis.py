@@ -176,6 +176,9 @@ class SurveyAnalysis:
     trend: pd.DataFrame | None = None
     """Columns :data:`cxgap.stats.waves.TREND_COLUMNS`."""
     findings: tuple[Finding, ...] = ()
+    priorities: stats.PriorityRanking | None = None
+    """Where to act first: dimensions and Kano features ranked by
+    :func:`cxgap.stats.priority_ranking` from the zone, importance, trend and Kano results."""
     notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -204,6 +207,7 @@ class SurveyAnalysis:
             "segments": {k: v.to_dict() for k, v in self.segments.items()},
             "trend": None if self.trend is None else to_jsonable(self.trend),
             "findings": [finding_to_dict(f) for f in self.findings],
+            "priorities": result(self.priorities),
             "notes": list(self.notes),
         }
 
@@ -538,6 +542,42 @@ def _findings(
     return tuple(found)
 
 
+def _priorities(
+    parts: Mapping[str, Any], findings: tuple[Finding, ...], notes: list[str]
+) -> stats.PriorityRanking | None:
+    """The priority list from the statistics and findings of one analysis; the trend
+    counts where a finding says a dimension worsened (steadily and significantly)."""
+    columns: dict[str, pd.Series] = {}
+    zone: stats.ToleranceZone | None = parts.get("tolerance_zone")
+    if zone is not None:
+        dims = zone.summary[zone.summary["level"] == "dimension"].set_index("name")
+        columns |= {c: dims[c] for c in ("position", "msa", "share_below_adequate")}
+    if (derived := parts.get("importance")) is not None:
+        columns["importance"] = derived.summary["share"]
+    if (stated := parts.get("stated_importance")) is not None:
+        columns["stated_importance"] = stated.summary["share"]
+    table = pd.DataFrame(columns)
+    if not table.empty:
+        items_below = pd.Series(0, index=table.index, dtype="int64")
+        for finding in findings:
+            if isinstance(finding, BelowAdequate) and finding.dimension in items_below.index:
+                items_below[finding.dimension] += 1
+            if isinstance(finding, WorseningDimension) and finding.dimension in table.index:
+                table.loc[finding.dimension, "trend_change"] = finding.change
+                table.loc[finding.dimension, "trend_p"] = finding.p
+        table["items_below"] = items_below
+    kano: stats.KanoResult | None = parts.get("kano")
+    features = None if kano is None else kano.summary["category"]
+    if table.empty and features is None:
+        return None
+    return _attempt(
+        {},
+        "priorities",
+        notes,
+        lambda: stats.priority_ranking(table if not table.empty else None, features, alpha=ALPHA),
+    )
+
+
 def analyze_survey(
     engine: Engine,
     survey: str,
@@ -583,6 +623,7 @@ def analyze_survey(
         trend,
         trend_window,
     )
+    priorities = _priorities(parts, findings, notes)
     return SurveyAnalysis(
         survey=AnalysedSurvey(
             key=data.key,
@@ -598,6 +639,7 @@ def analyze_survey(
         segments=segments,
         trend=trend,
         findings=findings,
+        priorities=priorities,
         notes=tuple(notes),
         **parts,
     )

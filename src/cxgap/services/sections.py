@@ -26,6 +26,8 @@ from cxgap.services.analysis import Finding, SurveyAnalysis
 
 SECTION_ORDER = (
     "summary",
+    "priorities",
+    "recommendations",
     "findings",
     "gaps",
     "zone",
@@ -36,7 +38,8 @@ SECTION_ORDER = (
     "reliability",
     "methods",
 )
-"""Order of the sections of a report; ``summary`` and ``methods`` come from the report."""
+"""Order of the sections of a report; ``summary``, ``recommendations`` and ``methods``
+come from the report."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class Phrase:
 CellKind = Literal[
     "dimension",  # a dimension id, shown by its label
     "feature",  # a Kano feature id
+    "area",  # a (kind, id) pair: kind "dimension" or "feature"
+    "reasons",  # a tuple of :class:`cxgap.stats.priority.PriorityReason`
     "term",  # a catalogue key (position, quadrant)
     "kano_category",  # A, O, M, I, R, Q
     "number",
@@ -225,19 +230,32 @@ def _gaps(analysis: SurveyAnalysis) -> Section | None:
 def _ipa(analysis: SurveyAnalysis) -> Section | None:
     if analysis.ipa is None or analysis.importance is None:
         return None
+    ranks = priority_ranks(analysis)
+    columns = [
+        Column(Phrase("dimension"), "dimension"),
+        Column(Phrase("importance"), "percent", 0),
+        Column(Phrase("performance"), "number"),
+        Column(Phrase("ipa_quadrant"), "term"),
+    ]
+    if ranks:
+        columns.append(Column(Phrase("priority_rank_col"), "count"))
     table = Table(
-        (
-            Column(Phrase("dimension"), "dimension"),
-            Column(Phrase("importance"), "percent", 0),
-            Column(Phrase("performance"), "number"),
-            Column(Phrase("quadrant"), "term"),
-        ),
+        tuple(columns),
         tuple(
             (str(d), r["importance"], r["performance"], str(r["quadrant"]))
+            + ((ranks.get(str(d), 0),) if ranks else ())
             for d, r in analysis.ipa.summary.iterrows()
         ),
     )
-    return Section("ipa", Phrase("sec_ipa"), tables=(table,), charts=(IPAChart(analysis.ipa),))
+    return Section(
+        "ipa",
+        Phrase("sec_ipa"),
+        explanations=(Phrase("ipa_not_priority", {"rank": Phrase("priority_rank_col")}),)
+        if ranks
+        else (),
+        tables=(table,),
+        charts=(IPAChart(analysis.ipa),),
+    )
 
 
 def _kano(analysis: SurveyAnalysis) -> Section | None:
@@ -260,6 +278,33 @@ def _kano(analysis: SurveyAnalysis) -> Section | None:
     return Section("kano", Phrase("sec_kano"), tables=(table,), charts=(KanoChart(analysis.kano),))
 
 
+def _priorities(analysis: SurveyAnalysis) -> Section | None:
+    ranking = analysis.priorities
+    if ranking is None:
+        return None
+    table = Table(
+        (
+            Column(Phrase("priority_rank"), "count"),
+            Column(Phrase("priority_area"), "area"),
+            Column(Phrase("priority_tier"), "term"),
+            Column(Phrase("priority_reasons"), "reasons"),
+        ),
+        tuple((e.rank, (e.kind, e.area), f"tier_{e.tier}", e.reasons) for e in ranking.entries),
+    )
+    return Section(
+        "priorities",
+        Phrase("sec_priorities"),
+        explanations=(Phrase("priority_explain"),),
+        tables=(table,),
+    )
+
+
+def priority_ranks(analysis: SurveyAnalysis) -> dict[str, int]:
+    """The rank of each dimension and feature in the priority list (empty without one)."""
+    ranking = analysis.priorities
+    return {} if ranking is None else {e.area: e.rank for e in ranking.entries}
+
+
 def _reliability(analysis: SurveyAnalysis) -> Section | None:
     if not analysis.reliability:
         return None
@@ -280,7 +325,7 @@ def _reliability(analysis: SurveyAnalysis) -> Section | None:
 
 def analysis_sections(analysis: SurveyAnalysis) -> tuple[Section, ...]:
     """Every section ``analysis`` supports, in :data:`SECTION_ORDER`."""
-    found: list[Section | None] = []
+    found: list[Section | None] = [_priorities(analysis)]
     if analysis.findings:
         found.append(Section("findings", Phrase("sec_findings"), findings=analysis.findings))
     found.append(_gaps(analysis))

@@ -19,8 +19,9 @@ from cxgap.store.accounts import User
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
 from cxgap.store.models import Invitation, Response, Survey
+from cxgap.store.survey_titles import SurveyTitle
 from cxgap.text import check_text
-from cxgap.times import as_utc
+from cxgap.times import as_utc, now
 
 if TYPE_CHECKING:
     from cxgap.services.collection import IssuedLink
@@ -243,3 +244,55 @@ def issue_invitations(
     from cxgap.services.collection import create_invitations  # imports this module
 
     return create_invitations(engine, secret, survey, actor=actor, **options)
+
+
+TITLE_LANGUAGES = ("en", "zh", "fa")
+"""Languages a survey can be given a title in."""
+MAX_TITLE = 200
+
+
+def set_survey_title(
+    engine: Engine, survey: str, lang: str, title: str | None, *, actor: User | str
+) -> None:
+    """Give ``survey`` its title in ``lang``, or (``title`` None or blank) take it away so
+    that readers of ``lang`` see the instrument's title. Audited."""
+    if lang not in TITLE_LANGUAGES:
+        raise ValidationError(
+            f"survey title language {lang!r} is not allowed; allowed: {', '.join(TITLE_LANGUAGES)}"
+        )
+    text = (title or "").strip()
+    if len(text) > MAX_TITLE:
+        raise ValidationError(
+            f"survey title in {lang} has {len(text)} characters; at most {MAX_TITLE} are allowed"
+        )
+    check_text(text, where=f"survey title ({lang})", multiline=False)
+    with transaction(engine) as session:
+        survey_id = get_survey(session, survey).id
+        row = session.scalar(
+            select(SurveyTitle).where(SurveyTitle.survey_id == survey_id, SurveyTitle.lang == lang)
+        )
+        if not text:
+            if row is not None:
+                session.delete(row)
+        elif row is None:
+            session.add(SurveyTitle(survey_id=survey_id, lang=lang, title=text))
+        else:
+            row.title, row.updated_at = text, now()
+        audit(
+            session,
+            actor,
+            "survey.title",
+            target_type="survey",
+            target_id=survey,
+            details={"lang": lang, "title": text or None},
+        )
+
+
+def survey_titles(engine: Engine, survey: str) -> dict[str, str]:
+    """The titles ``survey`` has been given, by language."""
+    with transaction(engine) as session:
+        survey_id = get_survey(session, survey).id
+        rows = session.execute(
+            select(SurveyTitle.lang, SurveyTitle.title).where(SurveyTitle.survey_id == survey_id)
+        ).all()
+    return {lang: title for lang, title in rows}

@@ -19,6 +19,7 @@ from cxgap.stats.importance import (
 from cxgap.stats.kano import KanoResult, kano, kano_coefficients
 from cxgap.stats.knowledge import KnowledgeGap, knowledge_gap
 from cxgap.stats.loyalty import CES, CSAT, NPS, NPSComparison, ces, compare_nps, csat, nps
+from cxgap.stats.priority import PriorityRanking, priority_ranking
 from cxgap.stats.profiles import ExpectationProfiles, expectation_profiles
 from cxgap.stats.recovery import (
     HoldoutEffect,
@@ -77,6 +78,7 @@ __all__ = [
     "NPSComparison",
     "OverallGap",
     "PairedChange",
+    "PriorityRanking",
     "PromiseCheck",
     "ProposedLevels",
     "RecoveryParadox",
@@ -114,6 +116,7 @@ __all__ = [
     "p_chart",
     "paired_change",
     "perception_trend",
+    "priority_ranking",
     "promise_check",
     "propose_levels",
     "recovery_paradox",

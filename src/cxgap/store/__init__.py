@@ -1,5 +1,6 @@
 """Storage: SQLAlchemy models, Alembic migrations, engines and sessions."""
 
-from cxgap.store import accounts, models, standards  # every table registers on the one metadata
+# every table registers on the one metadata
+from cxgap.store import accounts, models, standards, survey_titles
 
-__all__ = ["accounts", "models", "standards"]
+__all__ = ["accounts", "models", "standards", "survey_titles"]

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from cxgap.errors import ValidationError
 from cxgap.reports import charts, palette
-from cxgap.reports.document import Labels, cell, kano_label
+from cxgap.reports.document import Labels, cell, kano_label, survey_title
 from cxgap.reports.headline import Measure
 from cxgap.reports.i18n import Texts
 from cxgap.segments import label, segment_name
@@ -22,7 +22,7 @@ from cxgap.services.accounts import User, allowed
 from cxgap.services.analysis import ALPHA, SEGMENT_ATTRIBUTES, SurveyAnalysis, cached_analysis
 from cxgap.services.response_browser import survey_segments
 from cxgap.services.sections import Table, analysis_sections, section
-from cxgap.services.surveys import SurveyInfo
+from cxgap.services.surveys import SurveyInfo, survey_titles
 from cxgap.web.auth import requires
 from cxgap.web.dashboard.common import (
     PERMISSION,
@@ -197,6 +197,23 @@ def _written_rows(table: Table, rt: Texts, labels: Labels) -> list[dict[str, Any
     ]
 
 
+def _priority_rows(analysis: SurveyAnalysis, rt: Texts, labels: Labels) -> list[dict[str, Any]]:
+    """The priority list in ``rt``'s language (empty when the analysis has none)."""
+    table = _table_of(analysis, "priorities")
+    if table is None:
+        return []
+    return [
+        {
+            "rank": written["priority_rank"],
+            "area": written["priority_area"],
+            "tier": written["priority_tier"],
+            "tier_key": str(raw[2]).removeprefix("tier_"),
+            "reasons": written["priority_reasons"],
+        }
+        for raw, written in zip(table.rows, _written_rows(table, rt, labels), strict=True)
+    ]
+
+
 @router.get("")
 def overview(request: Request, user: OverviewUser) -> Response:
     """Headline measures of a survey wave with their trends, and the gap per dimension."""
@@ -207,7 +224,8 @@ def overview(request: Request, user: OverviewUser) -> Response:
     engine = get_engine(request)
     lang = page_lang(request, user)
     rt = Texts(lang)  # type: ignore[arg-type]
-    labels = Labels(_analysis(request, chosen.key).instrument, rt)
+    analysis = _analysis(request, chosen.key)
+    labels = Labels(analysis.instrument, rt)
     waves = waves_until(engine, chosen.key, analysable={s.key for s in surveys})
     current = waves[-1]
     previous = waves[-2].wave if len(waves) > 1 else None
@@ -233,11 +251,13 @@ def overview(request: Request, user: OverviewUser) -> Response:
         {
             "surveys": surveys,
             "chosen": chosen,
+            "title": survey_title(analysis, lang, survey_titles(engine, chosen.key)),
             "wave": current,
             "previous": previous,
             "tiles": tiles,
             "dimensions": dimensions,
             "gap_trend": _gap_trend(waves, labels, rt, rt("msa")),
+            "priorities": _priority_rows(analysis, rt, labels),
             "can_drill": allowed(user.role, PERMISSION["dimension"]),
         },
         active="overview",
@@ -270,6 +290,7 @@ def dimension(request: Request, dimension: str, user: AnalysisUser) -> Response:
             axis_title=rt("mean_perceived"),
             legend=rt,
             lang=lang,
+            item_label=labels.item,
         )
         chart["width"], chart["height"] = DRILL_WIDTH, {"step": 30}
     else:
@@ -280,6 +301,7 @@ def dimension(request: Request, dimension: str, user: AnalysisUser) -> Response:
             title=rt("sec_gaps"),
             axis_title=rt("gap"),
             lang=lang,
+            item_label=labels.item,
         )
         if chart is not None:
             chart["width"], chart["height"] = DRILL_WIDTH, {"step": 30}
@@ -433,9 +455,10 @@ def _section_page(
 def _kano_page(analysis: SurveyAnalysis, table: Table, rt: Texts) -> _ChartRows | None:
     if analysis.kano is None:
         return None
+    labels = Labels(analysis.instrument, rt)
     chart = charts.kano_chart(
         analysis.kano,
-        label=Labels.feature,
+        label=labels.feature,
         title=rt("sec_kano"),
         x_title=rt("worse"),
         y_title=rt("better"),
@@ -450,7 +473,7 @@ def _kano_page(analysis: SurveyAnalysis, table: Table, rt: Texts) -> _ChartRows 
             "worse": r["worse"],
             "n": r["respondents"],
         }
-        for r in _written_rows(table, rt, Labels(analysis.instrument, rt))
+        for r in _written_rows(table, rt, labels)
     ]
     return chart, rows
 
@@ -479,7 +502,8 @@ def _importance_page(analysis: SurveyAnalysis, table: Table, rt: Texts) -> _Char
             "importance": written["importance"],
             "stated": rt.percent(stated.get(raw[0])) if raw[0] in stated.index else "–",
             "performance": written["performance"],
-            "quadrant": written["quadrant"],
+            "quadrant": written["ipa_quadrant"],
+            "rank": written.get("priority_rank_col", "–"),
         }
         for raw, written in zip(table.rows, _written_rows(table, rt, labels), strict=True)
     ]
