@@ -1,5 +1,5 @@
 """Storage: SQLAlchemy models, Alembic migrations, engines and sessions."""
 
-from cxgap.store import accounts, models  # every table registers on the one metadata
+from cxgap.store import accounts, cases, models, outbox  # every table registers on the metadata
 
-__all__ = ["accounts", "models"]
+__all__ = ["accounts", "cases", "models", "outbox"]
