@@ -73,6 +73,26 @@ class BusinessCalendar:
             f"{len(self.holidays)} holiday{'s' if len(self.holidays) != 1 else ''}"
         )
 
+    def to_data(self) -> dict[str, object]:
+        """The calendar in its file form (plain JSON types): ``parse_calendar`` reads it back.
+
+        >>> cal = parse_calendar({"timezone": "UTC", "hours": {"tue": "08:00-12:00"}})
+        >>> parse_calendar(cal.to_data()) == cal
+        True
+        """
+        data: dict[str, object] = {
+            "timezone": self.timezone,
+            "hours": {
+                day: [_period_text(p) for p in periods]
+                for day, periods in zip(WEEKDAYS, self.hours, strict=True)
+                if periods
+            },
+            "holidays": [d.isoformat() for d in sorted(self.holidays)],
+        }
+        if self.name is not None:
+            data["name"] = self.name
+        return data
+
     def weekly_minutes(self) -> int:
         """Open minutes in a week without holidays."""
         return sum(end - start for periods in self.hours for start, end in periods)

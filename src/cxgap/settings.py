@@ -209,9 +209,7 @@ class NotifySettings(_Part):
         description="Encryption to the SMTP server: none, starttls (upgrade after connecting) "
         "or ssl (TLS from the start, usually port 465).",
     )
-    smtp_sender: str = Field(
-        "cxgap@localhost", description="From address of e-mail notifications."
-    )
+    smtp_sender: str = Field("cxgap@localhost", description="From address of e-mail notifications.")
     smtp_username: str | None = Field(None, description="SMTP user name, when it needs one.")
     smtp_password: str | None = Field(
         None, json_schema_extra={"secret": True}, description="SMTP password."

@@ -301,7 +301,7 @@ def parse_rules(data: object, *, source: str, folder: Path | None = None) -> Cas
     )
     return CaseRules(
         calendar=calendar,
-        calendar_data=dict(calendar_data),
+        calendar_data=calendar.to_data(),
         teams=teams,
         assign=_assign(data.get("assign"), source, teams),
         sla=_sla(data.get("sla"), source, teams),

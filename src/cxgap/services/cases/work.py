@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, get_args
 
 from sqlalchemy import Engine, func, select, update
@@ -161,12 +161,12 @@ def refresh_due(case: Case) -> None:
     calendar = parse_calendar(case.calendar)
     opened = as_utc(case.created_at)
     if case.first_response_minutes is not None:
-        case.first_response_due_at = due_time(calendar, opened, case.first_response_minutes)
+        case.first_response_due_at = as_utc(due_time(calendar, opened, case.first_response_minutes))
     if case.resolution_minutes is not None:
         case.resolution_due_at = (
             None
             if case.paused_since is not None
-            else due_time(calendar, opened, case.resolution_minutes, pauses=_pauses(case))
+            else as_utc(due_time(calendar, opened, case.resolution_minutes, pauses=_pauses(case)))
         )
 
 
@@ -590,3 +590,26 @@ def case_detail(engine: Engine, case_id: int) -> CaseDetail:
             )
         ]
         return CaseDetail(_info(session, case), events, answers, feedback)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return as_utc(value).isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def case_json(info: CaseInfo | CaseDetail) -> dict[str, Any]:
+    """The documented JSON of a case (``docs/cases.md``); a detail adds ``events``,
+    ``answers`` and ``feedback``."""
+    if isinstance(info, CaseDetail):
+        return {
+            **case_json(info.case),
+            "events": [_plain(asdict(e)) for e in info.events],
+            "answers": _plain(info.answers),
+            "feedback": _plain(info.feedback),
+        }
+    return {k: _plain(v) for k, v in asdict(info).items()}
