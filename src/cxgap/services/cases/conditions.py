@@ -22,6 +22,11 @@ from cxgap.errors import ValidationError
 from cxgap.store.models import Answer, FeedbackMessage, Response, Survey
 from cxgap.times import as_utc
 
+
+class RulesError(ValidationError):
+    """A case rules file is invalid; the message names the file and the field."""
+
+
 DETRACTOR_MAX = 6
 """Scores 0..6 of the 0..10 recommendation question are detractors."""
 
@@ -57,7 +62,7 @@ class Condition(Protocol):
 def _only(params: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
     unknown = sorted(str(k) for k in params if k not in allowed)
     if unknown:
-        raise ValidationError(
+        raise RulesError(
             f"{where}: unknown key {', '.join(unknown)} for this condition; "
             f"allowed: {', '.join(allowed) or 'none'}"
         )
@@ -68,9 +73,7 @@ def _text(params: Mapping[str, Any], key: str, where: str, *, required: bool) ->
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value:
-        raise ValidationError(
-            f"{where}.{key}: expected {'an item id' if key == 'item' else 'text'}"
-        )
+        raise RulesError(f"{where}.{key}: expected {'an item id' if key == 'item' else 'text'}")
     return value
 
 
@@ -194,7 +197,7 @@ class FeedbackFromChannel:
         if not isinstance(channels, list | tuple) or not all(
             isinstance(c, str) and c for c in channels
         ):
-            raise ValidationError(f"{where}.channel: expected a channel or a list of channels")
+            raise RulesError(f"{where}.channel: expected a channel or a list of channels")
         return cls(tuple(channels))
 
     def signals(self, session: Session, *, after: int, upto: int, limit: int) -> list[Signal]:

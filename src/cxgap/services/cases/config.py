@@ -34,17 +34,12 @@ from typing import Any, Literal, get_args
 import yaml
 
 from cxgap.calendars import BusinessCalendar, CalendarError, parse_calendar
-from cxgap.errors import ValidationError
-from cxgap.services.cases.conditions import CONDITIONS, Condition
+from cxgap.services.cases.conditions import CONDITIONS, Condition, RulesError
 
 Priority = Literal["high", "normal", "low"]
 PRIORITIES: tuple[str, ...] = get_args(Priority)
 ASSIGN_KEYS = ("region", "channel")
 MAX_FILE_BYTES = 1_000_000
-
-
-class RulesError(ValidationError):
-    """A case rules file is invalid; the message names the file and the field."""
 
 
 @dataclass(frozen=True)
