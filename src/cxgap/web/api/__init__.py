@@ -22,7 +22,16 @@ from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
-from cxgap.web.api import accounts, analyses, customers, feedback, instruments, responses, surveys
+from cxgap.web.api import (
+    accounts,
+    analyses,
+    cases,
+    customers,
+    feedback,
+    instruments,
+    responses,
+    surveys,
+)
 from cxgap.web.api.common import api_key_header, bearer, no_nul, rate_limit, same_site
 from cxgap.web.api.errors import ERROR_RESPONSES, api_error, error_response, is_api
 from cxgap.web.api.numbers import exact_numbers
@@ -42,7 +51,7 @@ router = APIRouter(
     ],
     responses=ERROR_RESPONSES,
 )
-for module in (instruments, surveys, responses, customers, feedback, analyses, accounts):
+for module in (instruments, surveys, responses, customers, feedback, cases, analyses, accounts):
     router.include_router(module.router)
 
 
