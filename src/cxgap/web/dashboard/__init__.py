@@ -7,12 +7,13 @@ page).
 
 from fastapi import APIRouter
 
-from cxgap.web.dashboard import analysis_pages, browse, login
+from cxgap.web.dashboard import analysis_pages, browse, cases_pages, login
 from cxgap.web.dashboard.common import PAGES, Page, forbidden_page, message_page
 
 router = APIRouter(include_in_schema=False)
 router.include_router(login.router)
 router.include_router(analysis_pages.router)
 router.include_router(browse.router)
+router.include_router(cases_pages.router)
 
 __all__ = ["PAGES", "Page", "forbidden_page", "message_page", "router"]
