@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -35,7 +36,8 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_customer_id", "customer_id"),
-        Index("ix_cases_state_due", "state", "resolution_due_at"),
+        Index("ix_cases_resolution_due_at", "resolution_due_at"),
+        Index("ix_cases_near_due_at", "near_due_at"),
         Index("ix_cases_owner_id", "owner_id"),
     )
 
@@ -62,6 +64,9 @@ class Case(Base):
     resolution_minutes: Mapped[int | None] = mapped_column(Integer)
     first_response_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     resolution_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    near_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the resolution clock reaches the rules' ``near`` share: the lead is told."""
+    near_share: Mapped[float | None] = mapped_column(Float)
     pauses: Mapped[list[list[str]] | None] = mapped_column(JSON)
     """Closed stretches ``[start, end]`` (ISO 8601) when the resolution clock stood still."""
     paused_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

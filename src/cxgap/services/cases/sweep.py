@@ -17,14 +17,13 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.orm import Session
 
-from cxgap.calendars import due_time, parse_calendar
 from cxgap.services.accounts import User, audit
 from cxgap.services.cases.conditions import Signal, high_water
 from cxgap.services.cases.config import CaseRules, Rule, Team
-from cxgap.services.cases.work import OPEN_STATES, _event, _pauses, open_case
+from cxgap.services.cases.work import OPEN_STATES, _event, open_case
 from cxgap.services.outbox import enqueue
 from cxgap.store.cases import Case, CaseRuleMark, CaseSignal, TeamRotation
 from cxgap.store.database import transaction
@@ -69,11 +68,16 @@ def _team_for(rules: CaseRules, customer: Customer | None) -> str | None:
     return None
 
 
-def _next_owner(session: Session, team: Team, skill: str | None) -> User | None:
-    """Round robin over the team's members (those with ``skill`` when a rule asks)."""
+def _next_owner(
+    session: Session, team: Team, skill: str | None, people: dict[str, User | None]
+) -> User | None:
+    """Round robin over the team's active members (those with ``skill`` when a rule asks);
+    ``people`` remembers the accounts looked up during one sweep."""
     members = [m for m in team.members if skill is None or skill in team.skills.get(m, ())]
-    users = [u for m in members if (u := session.scalar(select(User).where(User.email == m)))]
-    users = [u for u in users if u.active]
+    for m in members:
+        if m not in people:
+            people[m] = session.scalar(select(User).where(User.email == m))
+    users = [u for m in members if (u := people[m]) is not None and u.active]
     if not users:
         return None
     rotation = session.get(TeamRotation, team.name)
@@ -86,7 +90,12 @@ def _next_owner(session: Session, team: Team, skill: str | None) -> User | None:
 
 
 def _apply(
-    session: Session, rules: CaseRules, rule: Rule, signal: Signal, actor: User | str
+    session: Session,
+    rules: CaseRules,
+    rule: Rule,
+    signal: Signal,
+    actor: User | str,
+    people: dict[str, User | None],
 ) -> str:
     """Open a case for the signal or add it to the open one: ``opened``, ``held``, ``added``
     or ``seen`` (the record was already acted on)."""
@@ -107,7 +116,7 @@ def _apply(
         team_name = _team_for(rules, customer)
         holdout = in_holdout(rules, rule, signal.customer_id, rule.cause)
         team = rules.teams.get(team_name) if team_name else None
-        owner = None if team is None or holdout else _next_owner(session, team, rule.skill)
+        owner = None if team is None or holdout else _next_owner(session, team, rule.skill, people)
         case = open_case(
             session,
             customer_id=signal.customer_id,
@@ -160,8 +169,9 @@ def _run_rule(engine: Engine, rules: CaseRules, rule: Rule, actor: User | str) -
     while after < upto:
         with transaction(engine) as session:
             signals = rule.condition.signals(session, after=after, upto=upto, limit=CHUNK)
+            people: dict[str, User | None] = {}
             for signal in signals:
-                counts[_apply(session, rules, rule, signal, actor)] += 1
+                counts[_apply(session, rules, rule, signal, actor, people)] += 1
             reached = upto if len(signals) < CHUNK else signals[-1].source_id
             session.merge(CaseRuleMark(rule=rule.name, source_type=source, last_id=reached))
         after = reached
@@ -182,26 +192,16 @@ def escalate(session: Session, rules: CaseRules, *, at: dt.datetime, actor: User
         select(Case).where(
             Case.state.in_(OPEN_STATES),
             Case.escalation < 2,
-            Case.resolution_due_at.is_not(None),
-            Case.paused_since.is_(None),
-            Case.holdout.is_(False),
+            or_(
+                and_(Case.escalation < 1, Case.near_due_at <= at),
+                Case.resolution_due_at <= at,
+            ),
         )
     )
     for case in cases:
-        assert case.calendar is not None and case.resolution_minutes is not None
         due = as_utc(case.resolution_due_at)
         assert due is not None
-        level = 0
-        if at >= due:
-            level = 2
-        else:
-            near_at = due_time(
-                parse_calendar(case.calendar),
-                as_utc(case.created_at),
-                case.resolution_minutes * rules.near,
-                pauses=_pauses(case),
-            )
-            level = 1 if at >= near_at else 0
+        level = 2 if at >= due else 1
         if level <= case.escalation:
             continue
         team = rules.teams.get(case.team or "")

@@ -55,6 +55,8 @@ def upgrade() -> None:
         sa.Column("resolution_minutes", sa.Integer(), nullable=True),
         sa.Column("first_response_due_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("resolution_due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("near_due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("near_share", sa.Float(), nullable=True),
         sa.Column("pauses", sa.JSON(), nullable=True),
         sa.Column("paused_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column("escalation", sa.Integer(), nullable=False),
@@ -78,8 +80,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index("ix_cases_customer_id", ["customer_id"], unique=False)
+        batch_op.create_index("ix_cases_near_due_at", ["near_due_at"], unique=False)
         batch_op.create_index("ix_cases_owner_id", ["owner_id"], unique=False)
-        batch_op.create_index("ix_cases_state_due", ["state", "resolution_due_at"], unique=False)
+        batch_op.create_index("ix_cases_resolution_due_at", ["resolution_due_at"], unique=False)
 
     op.create_table(
         "outbox",
@@ -167,8 +170,9 @@ def downgrade() -> None:
 
     op.drop_table("outbox")
     with op.batch_alter_table("cases", schema=None) as batch_op:
-        batch_op.drop_index("ix_cases_state_due")
+        batch_op.drop_index("ix_cases_resolution_due_at")
         batch_op.drop_index("ix_cases_owner_id")
+        batch_op.drop_index("ix_cases_near_due_at")
         batch_op.drop_index("ix_cases_customer_id")
 
     op.drop_table("cases")
