@@ -78,7 +78,8 @@ def build(folder: Path, customers: int, responses: int, seed: int) -> Path:
                 [(i, 1 + i % 10, 1 + i % customers, f"r{i}", now, now) for i in ids],
             )
             conn.executemany(
-                "insert into answers (response_id, item_id, option, score) values (?, 'nps', '', ?)",
+                "insert into answers (response_id, item_id, option, score) "
+                "values (?, 'nps', '', ?)",
                 [
                     (
                         i,
