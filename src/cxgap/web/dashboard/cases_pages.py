@@ -68,7 +68,7 @@ def _rows(cases: list[CaseInfo]) -> list[dict[str, object]]:
                 "case": c,
                 "clock": status,
                 "hours": None if hours is None else abs(hours),
-                "due": c.resolution_due_at.strftime("%Y-%m-%d %H:%M")
+                "due": c.resolution_due_at.strftime("%Y-%m-%d %H:%M UTC")
                 if c.resolution_due_at
                 else "",
             }
