@@ -143,6 +143,13 @@ def test_sweep_work_and_conflicts(cli: Cli, template: Path, tmp_path: Path) -> N
     assert shown["owner"] != "dara@example.org"
     code, _, err = cli("--db", db, "cases", "show", "999999")
     assert code == 4 and "no case 999999" in err
+    code, out, _ = cli("--db", db, "cases", "stats", "--json")
+    stats = json.loads(out)
+    assert code == 0 and stats["cases"] == first["opened"]
+    assert stats["sla_compliance"]["n"] == 1  # the one resolved case
+    assert stats["holdout"] is None  # no answers after the cases were opened
+    code, out, _ = cli("--db", db, "cases", "stats")
+    assert code == 0 and "calling back (contacted - held out): not enough data" in out
     code, out, _ = cli("--db", db, "notify", "deliver", "--json")
     delivered = json.loads(out)
     # No SMTP server configured: in-app messages are delivered, e-mails wait.

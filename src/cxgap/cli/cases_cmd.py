@@ -286,6 +286,56 @@ def cases_resolve(
     )
 
 
+@cases_app.command("stats")
+def cases_stats(
+    item: Annotated[str, typer.Option("--item", help="The 0..10 recommendation item.")] = "nps",
+    as_json: JsonFlag = False,
+) -> None:
+    """Recovery measured: SLA compliance, recovery rate, before/after, the recovery
+    paradox, the hold-out effect and time to resolution by team."""
+    from cxgap.services.cases.recovery import recovery_figures
+
+    figures = recovery_figures(state.engine(), item=item)
+    if as_json:
+        _print_json(figures.to_dict())
+        return
+    console.print(f"{figures.cases} case(s)")
+
+    lines = [
+        ("SLA compliance", figures.sla_compliance),
+        ("recovery rate", figures.recovery_rate),
+        ("before/after", figures.before_after),
+        ("recovery paradox (recovered - never a case)", figures.paradox),
+        ("calling back (contacted - held out)", figures.holdout),
+    ]
+    for label, value in lines:
+        console.print(f"{label}: {_figure(value)}", highlight=False)
+    for team, curve in figures.time_to_resolution.items():
+        console.print(
+            f"median hours to resolution, team {shown(team)}: {curve.median:.1f} "
+            f"({curve.events} of {curve.n} resolved)",
+            highlight=False,
+        )
+
+
+def _figure(value: Any) -> str:
+    """One recovery figure as a line of text (see ``cxgap.stats.recovery``)."""
+    from cxgap.stats.recovery import GroupComparison, PairedChange, Proportion
+
+    if isinstance(value, Proportion):
+        return f"{value.rate:.1%} ({value.ci_low:.1%} to {value.ci_high:.1%}, n = {value.n})"
+    if isinstance(value, PairedChange):
+        middle, extra = value.mean_change, f", n = {value.n}"
+    elif isinstance(value, GroupComparison):
+        middle, extra = value.difference, ""
+    else:
+        return "not enough data"
+    return (
+        f"{middle:+.2f} ({value.ci_low:+.2f} to {value.ci_high:+.2f}, "
+        f"p = {value.p_value:.3g}{extra})"
+    )
+
+
 @notify_app.command("deliver")
 def notify_deliver(
     watch: Annotated[bool, typer.Option("--watch", help="Keep delivering.")] = False,

@@ -154,8 +154,9 @@ def _pauses(case: Case) -> list[Pause]:
 
 
 def refresh_due(case: Case) -> None:
-    """Recompute the due times from the case's calendar, targets and pauses (a paused
-    resolution clock has no due time)."""
+    """Recompute the due times from the case's calendar, targets and pauses. While the
+    case waits on the customer it has no resolution due time; a resolved or closed case
+    keeps the one it was resolved against."""
     if case.calendar is None:
         return
     calendar = parse_calendar(case.calendar)
@@ -164,7 +165,7 @@ def refresh_due(case: Case) -> None:
         case.first_response_due_at = as_utc(due_time(calendar, opened, case.first_response_minutes))
     if case.resolution_minutes is None:
         return
-    if case.paused_since is not None:
+    if case.paused_since is not None and case.state == "waiting_on_customer":
         case.resolution_due_at = case.near_due_at = None
         return
     pauses = _pauses(case)
