@@ -89,34 +89,64 @@ def _next_owner(
     return owner
 
 
+@dataclass
+class _Chunk:
+    """What one step of a rule has read in bulk: the records already acted on, the open
+    cases and the customers of its signals, and the team accounts looked up."""
+
+    done: set[int]
+    open_cases: dict[int, Case]
+    customers: dict[int, Customer]
+    people: dict[str, User | None]
+
+
+def _read_chunk(session: Session, rule: Rule, signals: list[Signal]) -> _Chunk:
+    source = rule.condition.source_type
+    ids = [s.source_id for s in signals]
+    customer_ids = sorted({s.customer_id for s in signals})
+    done = set(
+        session.scalars(
+            select(CaseSignal.source_id).where(
+                CaseSignal.rule == rule.name,
+                CaseSignal.source_type == source,
+                CaseSignal.source_id.in_(ids),
+            )
+        )
+    )
+    keys = [f"{c}:{rule.cause}" for c in customer_ids]
+    open_cases = {
+        c.customer_id: c for c in session.scalars(select(Case).where(Case.open_key.in_(keys)))
+    }
+    customers = {
+        c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))
+    }
+    return _Chunk(done, open_cases, customers, {})
+
+
 def _apply(
     session: Session,
     rules: CaseRules,
     rule: Rule,
     signal: Signal,
     actor: User | str,
-    people: dict[str, User | None],
+    chunk: _Chunk,
 ) -> str:
     """Open a case for the signal or add it to the open one: ``opened``, ``held``, ``added``
     or ``seen`` (the record was already acted on)."""
-    done = session.scalar(
-        select(CaseSignal.id).where(
-            CaseSignal.rule == rule.name,
-            CaseSignal.source_type == signal.source_type,
-            CaseSignal.source_id == signal.source_id,
-        )
-    )
-    if done is not None:
+    if signal.source_id in chunk.done:
         return "seen"
-    key = f"{signal.customer_id}:{rule.cause}"
-    case = session.scalar(select(Case).where(Case.open_key == key))
+    chunk.done.add(signal.source_id)
+    case = chunk.open_cases.get(signal.customer_id)
     outcome = "added"
     if case is None:
-        customer = session.get(Customer, signal.customer_id)
-        team_name = _team_for(rules, customer)
+        team_name = _team_for(rules, chunk.customers.get(signal.customer_id))
         holdout = in_holdout(rules, rule, signal.customer_id, rule.cause)
         team = rules.teams.get(team_name) if team_name else None
-        owner = None if team is None or holdout else _next_owner(session, team, rule.skill, people)
+        owner = (
+            None
+            if team is None or holdout
+            else _next_owner(session, team, rule.skill, chunk.people)
+        )
         case = open_case(
             session,
             customer_id=signal.customer_id,
@@ -131,7 +161,9 @@ def _apply(
             owner=owner,
             root_item=rule.condition.root_item,
             holdout=holdout,
+            checked=True,
         )
+        chunk.open_cases[signal.customer_id] = case
         outcome = "held" if holdout else "opened"
     else:
         _event(
@@ -153,7 +185,6 @@ def _apply(
             source_id=signal.source_id,
         )
     )
-    session.flush()
     return outcome
 
 
@@ -169,9 +200,10 @@ def _run_rule(engine: Engine, rules: CaseRules, rule: Rule, actor: User | str) -
     while after < upto:
         with transaction(engine) as session:
             signals = rule.condition.signals(session, after=after, upto=upto, limit=CHUNK)
-            people: dict[str, User | None] = {}
-            for signal in signals:
-                counts[_apply(session, rules, rule, signal, actor, people)] += 1
+            chunk = _read_chunk(session, rule, signals)
+            with session.no_autoflush:
+                for signal in signals:
+                    counts[_apply(session, rules, rule, signal, actor, chunk)] += 1
             reached = upto if len(signals) < CHUNK else signals[-1].source_id
             session.merge(CaseRuleMark(rule=rule.name, source_type=source, last_id=reached))
         after = reached

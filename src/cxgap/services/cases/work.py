@@ -205,14 +205,15 @@ def open_case(
     root_item: str | None = None,
     holdout: bool = False,
     note: str | None = None,
+    checked: bool = False,
 ) -> Case:
     """Open a case (in the caller's transaction) with the SLA of ``rules``; refused when the
-    customer already has an open case for this cause."""
+    customer already has an open case for this cause (``checked``: the caller looked)."""
     if priority not in PRIORITIES:
         raise ValidationError(f"priority {priority!r}: use {', '.join(PRIORITIES)}")
     cause = check_text(cause, where="cause", multiline=False)
     key = f"{customer_id}:{cause}"
-    found = session.scalar(select(Case.id).where(Case.open_key == key))
+    found = None if checked else session.scalar(select(Case.id).where(Case.open_key == key))
     if found is not None:
         raise ConflictError(f"customer already has open case {found} for cause {cause!r}")
     opened = now()
