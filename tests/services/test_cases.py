@@ -301,3 +301,33 @@ def test_rules_file_errors_name_the_file_and_line(tmp_path: Path) -> None:
         load_rules(bad)
     with pytest.raises(RulesError, match="no such rules file"):
         load_rules(tmp_path / "missing.yaml")
+
+
+def test_two_sweeps_at_once_open_each_case_once(demo: Engine) -> None:
+    rules = load_rules(RULES)
+    results: list[object] = []
+    barrier = threading.Barrier(2)
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            results.append(sweep(demo, rules, actor="cron"))
+        except Exception as exc:  # a failed sweep is what this test looks for
+            results.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not [r for r in results if isinstance(r, Exception)], results
+    opened = sum(r.opened for r in results)  # type: ignore[attr-defined]
+    assert opened == scalar(demo, "select count(*) from cases")
+    assert scalar(demo, "select count(*) from cases where rule = 'detractors'") == _detractors(demo)
+    assert (
+        scalar(
+            demo,
+            "select count(*) - count(distinct rule || source_type || source_id) from case_signals",
+        )
+        == 0
+    )

@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from cxgap.services.accounts import User, audit
@@ -188,26 +192,58 @@ def _apply(
     return outcome
 
 
-def _run_rule(engine: Engine, rules: CaseRules, rule: Rule, actor: User | str) -> dict[str, int]:
+RETRIES = 8
+"""Times a step is tried again when another sweep changed the same rows first."""
+
+T = TypeVar("T")
+
+
+def _retrying(step: Callable[[], T]) -> T:
+    """Run ``step`` (one transaction), again after a short wait when a concurrent sweep
+    wrote first: SQLite refuses a write from a stale snapshot, and the unique keys refuse
+    a second copy of a signal or of an open case. The step reads everything anew."""
+    for attempt in range(RETRIES + 1):
+        try:
+            return step()
+        except (OperationalError, IntegrityError):
+            if attempt == RETRIES:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _step(
+    engine: Engine, rules: CaseRules, rule: Rule, actor: User | str, upto: int
+) -> tuple[dict[str, int], bool]:
+    """Read the rule's mark, act on the next records up to ``upto`` and move the mark, in
+    one transaction; returns the counts and whether records remain."""
     counts = {"opened": 0, "held": 0, "added": 0, "seen": 0}
     source = rule.condition.source_type
     with transaction(engine) as session:
         mark = session.get(CaseRuleMark, rule.name)
-        if mark is None or mark.source_type != source:
-            mark = session.merge(CaseRuleMark(rule=rule.name, source_type=source, last_id=0))
-        upto = high_water(session, source)
-        after = mark.last_id
-    while after < upto:
-        with transaction(engine) as session:
-            signals = rule.condition.signals(session, after=after, upto=upto, limit=CHUNK)
-            chunk = _read_chunk(session, rule, signals)
-            with session.no_autoflush:
-                for signal in signals:
-                    counts[_apply(session, rules, rule, signal, actor, chunk)] += 1
-            reached = upto if len(signals) < CHUNK else signals[-1].source_id
-            session.merge(CaseRuleMark(rule=rule.name, source_type=source, last_id=reached))
-        after = reached
-    return counts
+        after = 0 if mark is None or mark.source_type != source else mark.last_id
+        if after >= upto:
+            return counts, False
+        signals = rule.condition.signals(session, after=after, upto=upto, limit=CHUNK)
+        chunk = _read_chunk(session, rule, signals)
+        with session.no_autoflush:
+            for signal in signals:
+                counts[_apply(session, rules, rule, signal, actor, chunk)] += 1
+        reached = upto if len(signals) < CHUNK else signals[-1].source_id
+        session.merge(CaseRuleMark(rule=rule.name, source_type=source, last_id=reached))
+    return counts, reached < upto
+
+
+def _run_rule(engine: Engine, rules: CaseRules, rule: Rule, actor: User | str) -> dict[str, int]:
+    with transaction(engine) as session:
+        upto = high_water(session, rule.condition.source_type)
+    totals = {"opened": 0, "held": 0, "added": 0, "seen": 0}
+    more = True
+    while more:
+        counts, more = _retrying(lambda: _step(engine, rules, rule, actor, upto))
+        for key, value in counts.items():
+            totals[key] += value
+    return totals
 
 
 def _recipient(session: Session, email: str | None) -> User | None:
@@ -265,23 +301,27 @@ def sweep(
     for rule in rules.rules:
         for key, value in _run_rule(engine, rules, rule, actor).items():
             totals[key] += value
-    with transaction(engine) as session:
-        escalated = escalate(session, rules, at=at or now(), actor=actor)
-        result = SweepResult(
-            opened=totals["opened"] + totals["held"],
-            added=totals["added"],
-            held_out=totals["held"],
-            escalated=escalated,
-        )
-        audit(
-            session,
-            actor,
-            "cases.sweep",
-            details={
-                "opened": result.opened,
-                "added": result.added,
-                "held_out": result.held_out,
-                "escalated": escalated,
-            },
-        )
-        return result
+
+    def finish() -> SweepResult:
+        with transaction(engine) as session:
+            escalated = escalate(session, rules, at=at or now(), actor=actor)
+            result = SweepResult(
+                opened=totals["opened"] + totals["held"],
+                added=totals["added"],
+                held_out=totals["held"],
+                escalated=escalated,
+            )
+            audit(
+                session,
+                actor,
+                "cases.sweep",
+                details={
+                    "opened": result.opened,
+                    "added": result.added,
+                    "held_out": result.held_out,
+                    "escalated": escalated,
+                },
+            )
+            return result
+
+    return _retrying(finish)
