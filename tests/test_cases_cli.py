@@ -143,6 +143,12 @@ def test_sweep_work_and_conflicts(cli: Cli, template: Path, tmp_path: Path) -> N
     assert shown["owner"] != "dara@example.org"
     code, _, err = cli("--db", db, "cases", "show", "999999")
     assert code == 4 and "no case 999999" in err
+    code, out, err = cli(
+        "--db", db, "cases", "follow-up", "--survey", "heating-2026q4", "--days", "30", "--json"
+    )
+    assert code == 0, err
+    invited = json.loads(out)
+    assert invited["cases"] == [case] and invited["links"][0]["url"].startswith("http")
     code, out, _ = cli("--db", db, "cases", "stats", "--json")
     stats = json.loads(out)
     assert code == 0 and stats["cases"] == first["opened"]

@@ -331,3 +331,28 @@ def test_two_sweeps_at_once_open_each_case_once(demo: Engine) -> None:
         )
         == 0
     )
+
+
+def test_follow_up_links_with_a_suppression_window(demo: Engine) -> None:
+    from cxgap.services.cases.follow_up import follow_up
+
+    secret = b"s" * 32
+    ids = {}
+    for customer in ("C00001", "C00002", "C00003"):
+        ids[customer] = create_case(
+            demo, customer=customer, cause="late", priority="low", actor="t"
+        ).id
+    for customer in ("C00001", "C00002"):
+        update_case(demo, ids[customer], version=1, actor="t", change=CaseChange(state="resolved"))
+    first = follow_up(demo, secret, survey=LATEST, days=30, actor="t")
+    assert sorted(link.customer or "" for link in first.links) == ["C00001", "C00002"]
+    assert sorted(first.cases) == sorted([ids["C00001"], ids["C00002"]])
+    again = follow_up(demo, secret, survey=LATEST, days=30, actor="t")
+    assert (again.links, again.cases) == ([], [])
+    other = create_case(demo, customer="C00001", cause="billing", priority="low", actor="t")
+    update_case(demo, other.id, version=1, actor="t", change=CaseChange(state="resolved"))
+    suppressed = follow_up(demo, secret, survey=LATEST, days=30, actor="t")
+    assert (suppressed.links, suppressed.suppressed) == ([], 1)
+    assert scalar(demo, "select count(*) from invitations") == 2
+    kinds = [e.kind for e in case_detail(demo, ids["C00001"]).events]
+    assert kinds[-1] == "follow_up"

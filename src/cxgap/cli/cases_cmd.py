@@ -336,6 +336,42 @@ def _figure(value: Any) -> str:
     )
 
 
+@cases_app.command("follow-up")
+def cases_follow_up(
+    survey: Annotated[str, typer.Option("--survey", help="The follow-up survey's key.")],
+    days: Annotated[
+        int, typer.Option("--days", min=1, help="At most one invitation per customer per DAYS.")
+    ] = 90,
+    as_json: JsonFlag = False,
+) -> None:
+    """Invite the customers of resolved cases to a follow-up survey (personal links)."""
+    from cxgap.services.cases.follow_up import follow_up
+    from cxgap.services.collection import signing_secret
+    from cxgap.settings import get_settings
+    from cxgap.web.main import DEFAULT_BASE_URL
+
+    engine = state.engine()
+    done = follow_up(engine, signing_secret(state.url), survey=survey, days=days, actor=cli_actor())
+    base = (get_settings().web.base_url or DEFAULT_BASE_URL).rstrip("/")
+    links = [
+        {
+            "customer": link.customer,
+            "url": f"{base}/s/{link.token}",
+            "expires_at": link.expires_at.isoformat(),
+        }
+        for link in done.links
+    ]
+    if as_json:
+        _print_json({"cases": done.cases, "suppressed": done.suppressed, "links": links})
+        return
+    for link in links:
+        console.print(f"{shown(link['customer'])}: {link['url']}", highlight=False)
+    console.print(
+        f"{len(links)} link(s) for {len(done.cases)} case(s); {done.suppressed} customer(s) "
+        "invited within the suppression window left out"
+    )
+
+
 @notify_app.command("deliver")
 def notify_deliver(
     watch: Annotated[bool, typer.Option("--watch", help="Keep delivering.")] = False,

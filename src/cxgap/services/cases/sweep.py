@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from cxgap.services.accounts import User, audit
 from cxgap.services.cases.conditions import Signal, high_water
 from cxgap.services.cases.config import CaseRules, Rule, Team
-from cxgap.services.cases.work import OPEN_STATES, _event, open_case
+from cxgap.services.cases.work import OPEN_STATES, open_case, record_event
 from cxgap.services.outbox import enqueue
 from cxgap.store.cases import Case, CaseRuleMark, CaseSignal, TeamRotation
 from cxgap.store.database import transaction
@@ -170,7 +170,7 @@ def _apply(
         chunk.open_cases[signal.customer_id] = case
         outcome = "held" if holdout else "opened"
     else:
-        _event(
+        record_event(
             session,
             case,
             actor,
@@ -288,7 +288,7 @@ def escalate(session: Session, rules: CaseRules, *, at: dt.datetime, actor: User
             )
         case.escalation = level
         case.version += 1
-        _event(session, case, actor, "escalated", details={"level": level, "to": to})
+        record_event(session, case, actor, "escalated", details={"level": level, "to": to})
         done += 1
     return done
 

@@ -125,7 +125,7 @@ def _actor_name(actor: User | str) -> str:
     return actor.email if isinstance(actor, User) else actor
 
 
-def _event(
+def record_event(
     session: Session,
     case: Case,
     actor: User | str,
@@ -134,6 +134,7 @@ def _event(
     text: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
+    """Add an entry to a case's history (in the caller's transaction)."""
     session.add(
         CaseEvent(
             case_id=case.id,
@@ -244,7 +245,7 @@ def open_case(
         refresh_due(case)
     session.add(case)
     session.flush()
-    _event(
+    record_event(
         session,
         case,
         actor,
@@ -385,7 +386,7 @@ def _move(session: Session, case: Case, target: str, actor: User | str) -> None:
         case.open_key = None
     case.state = target
     refresh_due(case)
-    _event(
+    record_event(
         session,
         case,
         actor,
@@ -439,11 +440,11 @@ def change_case(
         owner = _user(session, change.owner) if change.owner else None
         case.owner_id = None if owner is None else owner.id
         changed["owner"] = None if owner is None else owner.email
-        _event(session, case, actor, "assigned", details={"owner": changed["owner"]})
+        record_event(session, case, actor, "assigned", details={"owner": changed["owner"]})
         if owner is not None and not case.holdout:
             _notify_owner(session, case, owner)
     if changed.keys() - {"owner"}:
-        _event(
+        record_event(
             session,
             case,
             actor,
@@ -451,9 +452,11 @@ def change_case(
             details={k: v for k, v in changed.items() if k != "owner"},
         )
     if change.note:
-        _event(session, case, actor, "note", text=check_text(change.note, where="note")[:MAX_TEXT])
+        record_event(
+            session, case, actor, "note", text=check_text(change.note, where="note")[:MAX_TEXT]
+        )
     if change.contact:
-        _event(
+        record_event(
             session,
             case,
             actor,
