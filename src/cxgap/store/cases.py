@@ -37,8 +37,9 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_customer_id", "customer_id"),
         Index("ix_cases_resolution_due_at", "resolution_due_at"),
+        Index("ix_cases_state_due", "state", "resolution_due_at"),
         Index("ix_cases_near_due_at", "near_due_at"),
-        Index("ix_cases_owner_id", "owner_id"),
+        Index("ix_cases_owner_due", "owner_id", "resolution_due_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -81,8 +81,9 @@ def upgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index("ix_cases_customer_id", ["customer_id"], unique=False)
         batch_op.create_index("ix_cases_near_due_at", ["near_due_at"], unique=False)
-        batch_op.create_index("ix_cases_owner_id", ["owner_id"], unique=False)
+        batch_op.create_index("ix_cases_owner_due", ["owner_id", "resolution_due_at"], unique=False)
         batch_op.create_index("ix_cases_resolution_due_at", ["resolution_due_at"], unique=False)
+        batch_op.create_index("ix_cases_state_due", ["state", "resolution_due_at"], unique=False)
 
     op.create_table(
         "outbox",
@@ -170,8 +171,9 @@ def downgrade() -> None:
 
     op.drop_table("outbox")
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_state_due")
         batch_op.drop_index("ix_cases_resolution_due_at")
-        batch_op.drop_index("ix_cases_owner_id")
+        batch_op.drop_index("ix_cases_owner_due")
         batch_op.drop_index("ix_cases_near_due_at")
         batch_op.drop_index("ix_cases_customer_id")
 
