@@ -74,7 +74,7 @@ def _insert(
     body: str,
     kind: str,
     dedupe_key: str | None,
-) -> int | None:
+) -> OutboxMessage | None:
     if dedupe_key is not None:
         found = session.scalar(
             select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
@@ -92,8 +92,7 @@ def _insert(
         attempts=0,
     )
     session.add(message)
-    session.flush()
-    return message.id
+    return message
 
 
 def enqueue(
@@ -116,9 +115,9 @@ def enqueue(
         raise ValidationError("a notification goes to a user or to a recipient address")
     subject = check_text(subject, where="notification subject", multiline=False)[:MAX_SUBJECT]
     body = check_text(body, where="notification body")
-    ids: list[int | None] = []
+    queued: list[OutboxMessage | None] = []
     if user is not None:
-        ids.append(
+        queued.append(
             _insert(
                 session,
                 channel="inapp",
@@ -132,7 +131,7 @@ def enqueue(
         )
         recipient = user.email
     assert recipient is not None
-    ids.append(
+    queued.append(
         _insert(
             session,
             channel="email",
@@ -144,7 +143,8 @@ def enqueue(
             dedupe_key=None if dedupe_key is None else f"{dedupe_key}:email",
         )
     )
-    return [i for i in ids if i is not None]
+    session.flush()  # one flush for both rows: their ids
+    return [m.id for m in queued if m is not None]
 
 
 # Delivery -------------------------------------------------------------------------------
