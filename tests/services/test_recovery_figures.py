@@ -104,3 +104,54 @@ def test_planted_effects_are_recovered(engine: Engine) -> None:
     curve = figures.time_to_resolution["-"]
     assert curve.events == len(contacted) and curve.n == len(contacted)
     assert figures.to_dict()["holdout"]["difference"] == pytest.approx(figures.holdout.difference)
+
+
+def test_recognition_board_shrinks_small_counts_and_agents_see_only_themselves(
+    engine: Engine,
+) -> None:
+    from cxgap.services.accounts import create_account
+    from cxgap.services.cases.recognition import recognition_board
+    from cxgap.services.cases.work import create_case
+    from cxgap.store.accounts import User
+
+    # Before: every customer a detractor. Owners: ana 40 cases (34 recover), ben 2 (both
+    # recover), chen 30 (12 recover).
+    plan = {"ana": (40, 34), "ben": (2, 2), "chen": (30, 12)}
+    names = [f"{o}{i:02d}" for o, (n, _) in plan.items() for i in range(n)]
+    _answers(engine, "before", dict.fromkeys(names, 2.0), now() - dt.timedelta(days=30))
+    for owner in plan:
+        create_account(
+            engine, f"{owner}@example.org", "a-long-Passw0rd-for-tests", role="agent", actor="t"
+        )
+    later = {}
+    for owner, (n, good) in plan.items():
+        for i in range(n):
+            customer = f"{owner}{i:02d}"
+            case = create_case(
+                engine,
+                customer=customer,
+                cause="late",
+                priority="low",
+                actor="t",
+                owner=f"{owner}@example.org",
+                team=f"team-{owner[0]}",
+            )
+            update_case(engine, case.id, version=1, actor="t", change=CaseChange(state="resolved"))
+            later[customer] = 9.0 if i < good else 3.0
+    _answers(engine, "after", later, now() + dt.timedelta(days=1))
+    board = recognition_board(engine, viewer="cli:test")
+    people = {r.name: r for r in board.people}
+    assert (people["ben@example.org"].recovered, people["ben@example.org"].resolved) == (2, 2)
+    assert people["ben@example.org"].raw == 1.0
+    # 2 of 2 does not beat 34 of 40 once shrunk towards the overall rate.
+    assert board.people[0].name == "ana@example.org"
+    assert people["ben@example.org"].shrunk < people["ana@example.org"].shrunk
+    assert [r.rank for r in board.people] == [1, 2, 3]
+    with transaction(engine) as session:
+        chen = session.query(User).filter_by(email="chen@example.org").one()
+        session.expunge(chen)
+    own = recognition_board(engine, viewer=chen)
+    assert [r.name for r in own.people] == ["chen@example.org"] and own.teams == []
+    quarter = f"{now().year}Q{(now().month - 1) // 3 + 1}"
+    assert len(recognition_board(engine, viewer="cli:test", quarter=quarter).people) == 3
+    assert recognition_board(engine, viewer="cli:test", quarter="2001Q1").people == []

@@ -336,6 +336,43 @@ def _figure(value: Any) -> str:
     )
 
 
+@cases_app.command("board")
+def cases_board(
+    quarter: Annotated[
+        str | None, typer.Option("--quarter", help="Only cases resolved in it, e.g. 2026Q4.")
+    ] = None,
+    item: Annotated[str, typer.Option("--item", help="The 0..10 recommendation item.")] = "nps",
+    as_json: JsonFlag = False,
+) -> None:
+    """The recognition board: people and teams by recoveries, with empirical-Bayes
+    shrinkage (the quarterly service award with --quarter)."""
+    from cxgap.services.cases.recognition import recognition_board
+
+    board = recognition_board(state.engine(), viewer=cli_actor(), item=item, quarter=quarter)
+    if as_json:
+        _print_json(board.to_dict())
+        return
+    for title, rows in (("people", board.people), ("teams", board.teams)):
+        table = Table("rank", title, "recovered", "resolved", "raw", "shrunk")
+        for r in rows:
+            table.add_row(
+                str(r.rank),
+                shown(r.name),
+                str(r.recovered),
+                str(r.resolved),
+                f"{r.raw:.0%}",
+                f"{r.shrunk:.0%}",
+            )
+        console.print(table)
+    if board.people:
+        award = board.people[0]
+        console.print(
+            f"service award{f' {quarter}' if quarter else ''}: {shown(award.name)} "
+            f"({award.recovered} of {award.resolved} recovered)",
+            highlight=False,
+        )
+
+
 @cases_app.command("follow-up")
 def cases_follow_up(
     survey: Annotated[str, typer.Option("--survey", help="The follow-up survey's key.")],
