@@ -154,6 +154,10 @@ def test_sweep_work_and_conflicts(cli: Cli, template: Path, tmp_path: Path) -> N
     assert code == 0 and stats["cases"] == first["opened"]
     assert stats["sla_compliance"]["n"] == 1  # the one resolved case
     assert stats["holdout"] is None  # no answers after the cases were opened
+    code, out, _ = cli("--db", db, "cases", "board", "--json")
+    assert code == 0 and json.loads(out) == {"quarter": None, "people": [], "teams": []}
+    code, _, err = cli("--db", db, "cases", "board", "--quarter", "Q4")
+    assert code == 3 and "YYYYQn" in err
     code, out, _ = cli("--db", db, "cases", "stats")
     assert code == 0 and "calling back (contacted - held out): not enough data" in out
     code, out, _ = cli("--db", db, "notify", "deliver", "--json")
