@@ -291,8 +291,7 @@ def cases_stats(
     item: Annotated[str, typer.Option("--item", help="The 0..10 recommendation item.")] = "nps",
     as_json: JsonFlag = False,
 ) -> None:
-    """Recovery measured: SLA compliance, recovery rate, before/after, the recovery
-    paradox, the hold-out effect and time to resolution by team."""
+    """Recovery measured: SLA compliance, recovery, paradox, hold-out, resolution times."""
     from cxgap.services.cases.recovery import recovery_figures
 
     figures = recovery_figures(state.engine(), item=item)
@@ -344,8 +343,7 @@ def cases_board(
     item: Annotated[str, typer.Option("--item", help="The 0..10 recommendation item.")] = "nps",
     as_json: JsonFlag = False,
 ) -> None:
-    """The recognition board: people and teams by recoveries, with empirical-Bayes
-    shrinkage (the quarterly service award with --quarter)."""
+    """The recognition board (shrunk recovery rates); --quarter: the service award."""
     from cxgap.services.cases.recognition import recognition_board
 
     board = recognition_board(state.engine(), viewer=cli_actor(), item=item, quarter=quarter)
