@@ -93,3 +93,17 @@ def test_moves_that_are_not_allowed_are_refused(world: World) -> None:
     )
     assert r.status_code == 422
     assert "can move to closed, in_progress" in r.json()["error"]["message"]
+
+
+def test_stats_and_board_agents_see_only_themselves(world: World) -> None:
+    stats = world.client.get("/api/v1/cases/stats", headers=world.as_role("manager"))
+    assert stats.status_code == 200 and stats.json()["cases"] >= 1
+    assert stats.json()["holdout"] is None
+    board = world.client.get("/api/v1/cases/board", headers=world.as_role("agent"))
+    assert board.status_code == 200 and board.json()["teams"] == []
+    assert all(r["name"] == "agent@example.org" for r in board.json()["people"])
+    bad = world.client.get("/api/v1/cases/board?quarter=Q4", headers=world.as_role("manager"))
+    assert bad.status_code == 422
+    assert (
+        world.client.get("/api/v1/cases/board", headers=world.as_role("viewer")).status_code == 403
+    )

@@ -53,6 +53,8 @@ API_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/feedback/{message_id}"): "feedback:read",
     ("GET", "/api/v1/cases"): "cases:read",
     ("POST", "/api/v1/cases"): "cases:write",
+    ("GET", "/api/v1/cases/stats"): "cases:read",
+    ("GET", "/api/v1/cases/board"): "cases:read",
     ("GET", "/api/v1/cases/{case_id}"): "cases:read",
     ("PATCH", "/api/v1/cases/{case_id}"): "cases:write",
     ("POST", "/api/v1/analyses"): "analyses:run",
@@ -230,6 +232,8 @@ def valid_call(world: World, method: str, path: str, role: str) -> Call:
             f"{r}/cases",
             {"json": {"customer": _customer(world), "cause": "walk"}},
         ),
+        ("GET", f"{r}/cases/stats"): lambda: ("GET", f"{r}/cases/stats", {}),
+        ("GET", f"{r}/cases/board"): lambda: ("GET", f"{r}/cases/board", {}),
         ("GET", f"{r}/cases/{{case_id}}"): lambda: ("GET", f"{r}/cases/{_case(world)}", {}),
         ("PATCH", f"{r}/cases/{{case_id}}"): lambda: (
             "PATCH",

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from cxgap.services.cases import work
+from cxgap.services.cases.recognition import recognition_board
+from cxgap.services.cases.recovery import recovery_figures
 from cxgap.web.api.common import CasesRead, CasesWrite, Page, Paging, RowId, Timestamp
 from cxgap.web.deps import get_engine
 
@@ -142,6 +144,29 @@ def open_case(request: Request, user: CasesWrite, body: CaseCreate) -> CasePubli
         actor=user,
     )
     return _public(info)
+
+
+@router.get("/cases/stats", response_model=dict[str, Any], summary="Recovery measured")
+def recovery_stats(
+    request: Request,
+    user: CasesRead,
+    item: Annotated[str, Query(min_length=1, max_length=80)] = "nps",
+) -> dict[str, Any]:
+    """SLA compliance, recovery rate, before/after, the recovery paradox, the hold-out
+    effect and time to resolution by team: the JSON of ``cxgap cases stats``."""
+    return recovery_figures(get_engine(request), item=item).to_dict()
+
+
+@router.get("/cases/board", response_model=dict[str, Any], summary="Recognition board")
+def board(
+    request: Request,
+    user: CasesRead,
+    quarter: Annotated[str | None, Query(pattern=r"^[0-9]{4}Q[1-4]$")] = None,
+    item: Annotated[str, Query(min_length=1, max_length=80)] = "nps",
+) -> dict[str, Any]:
+    """People and teams by shrunk recovery rates (the JSON of ``cxgap cases board``); an
+    agent gets their own row only."""
+    return recognition_board(get_engine(request), viewer=user, item=item, quarter=quarter).to_dict()
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetailPublic, summary="One case")
