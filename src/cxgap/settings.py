@@ -194,6 +194,35 @@ class WebSettings(_Part):
         return (self.base_url or "").lower().startswith("https://")
 
 
+class NotifySettings(_Part):
+    """Notifications: the SMTP server e-mail goes through (see ``docs/cases.md``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CXGAP_", extra="ignore", frozen=True)
+
+    smtp_host: str | None = Field(
+        None,
+        description="SMTP server that sends e-mail notifications; unset, notifications are "
+        "in-app only and e-mails wait in the outbox.",
+    )
+    smtp_port: int = Field(25, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_tls: Literal["none", "starttls", "ssl"] = Field(
+        "starttls",
+        description="Encryption to the SMTP server: none, starttls (upgrade after connecting) "
+        "or ssl (TLS from the start, usually port 465).",
+    )
+    smtp_sender: str = Field("cxgap@localhost", description="From address of e-mail notifications.")
+    smtp_username: str | None = Field(None, description="SMTP user name, when it needs one.")
+    smtp_password: str | None = Field(
+        None, json_schema_extra={"secret": True}, description="SMTP password."
+    )
+    outbox_lease_seconds: float = Field(
+        60,
+        gt=0,
+        description="Seconds a notifier holds a message it is sending; a notifier that dies "
+        "while sending leaves it to the next one after this time.",
+    )
+
+
 class Settings(_Part):
     """cxgap's settings, read from ``CXGAP_*`` environment variables."""
 
@@ -227,12 +256,14 @@ class Settings(_Part):
     imports: ImportSettings = Field(default_factory=ImportSettings, description="Imports.")
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings, description="Analyses.")
     web: WebSettings = Field(default_factory=WebSettings, description="The web application.")
+    notify: NotifySettings = Field(default_factory=NotifySettings, description="Notifications.")
 
 
 PARTS: dict[str, type[BaseSettings]] = {
     "imports": ImportSettings,
     "analysis": AnalysisSettings,
     "web": WebSettings,
+    "notify": NotifySettings,
 }
 """The nested parts of :class:`Settings`, by attribute name."""
 

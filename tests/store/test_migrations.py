@@ -188,3 +188,39 @@ def test_upgrade_from_0005_adds_standards_and_back(tmp_path: Path) -> None:
         tables = {r[0] for r in conn.execute(text("select name from sqlite_master"))}
         assert conn.execute(text("select email from users")).scalar() == "a@b.example"
     assert "delivery_measurements" not in tables and "service_standards" not in tables
+
+
+def test_cases_migration_keeps_data_and_downgrades(tmp_path: Path) -> None:
+    from alembic import command
+
+    from cxgap.store.database import _alembic_config
+
+    engine = get_engine(str(tmp_path / "cases.db"))
+    upgrade(engine, "0005")
+    customer = "insert into customers (external_id, created_at, updated_at) values (:id, :t, :t)"
+    with engine.begin() as conn:
+        conn.execute(text(customer), {"id": "C1", "t": "2025-01-01"})
+    upgrade(engine, "0007")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "insert into cases (customer_id, cause, source_type, priority, state, open_key, "
+                "escalation, version, created_at, updated_at) values (1, 'detractor', "
+                "'manual', 'high', 'new', '1:detractor', 0, 1, '2026-12-01', '2026-12-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "insert into outbox (channel, kind, recipient, subject, body, attempts, "
+                "created_at) values ('email', 'test', 'a@example.org', 's', 'b', 0, '2026-12-01')"
+            )
+        )
+        assert conn.execute(text("select apology, holdout from cases")).one() == (0, 0)
+    upgrade(engine)
+    with engine.begin() as conn:
+        assert conn.execute(text("select count(*) from cases")).scalar_one() == 1
+    command.downgrade(_alembic_config(engine), "0005")
+    with engine.begin() as conn:
+        tables = {r[0] for r in conn.execute(text("select name from sqlite_master"))}
+        assert {"cases", "case_events", "outbox"}.isdisjoint(tables)
+        assert conn.execute(text("select external_id from customers")).scalar_one() == "C1"

@@ -51,6 +51,12 @@ API_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/feedback"): "feedback:write",
     ("GET", "/api/v1/feedback"): "feedback:read",
     ("GET", "/api/v1/feedback/{message_id}"): "feedback:read",
+    ("GET", "/api/v1/cases"): "cases:read",
+    ("POST", "/api/v1/cases"): "cases:write",
+    ("GET", "/api/v1/cases/stats"): "cases:read",
+    ("GET", "/api/v1/cases/board"): "cases:read",
+    ("GET", "/api/v1/cases/{case_id}"): "cases:read",
+    ("PATCH", "/api/v1/cases/{case_id}"): "cases:write",
     ("POST", "/api/v1/analyses"): "analyses:run",
     ("POST", "/api/v1/index"): "analyses:run",
     ("GET", "/api/v1/reports/{survey}"): "reports:read",
@@ -123,6 +129,16 @@ def _customer(world: World) -> str:
     )
     assert r.status_code == 201
     return external
+
+
+def _case(world: World) -> int:
+    r = world.client.post(
+        "/api/v1/cases",
+        headers=world.as_role("admin"),
+        json={"customer": _customer(world), "cause": "walk"},
+    )
+    assert r.status_code == 201
+    return int(r.json()["id"])
 
 
 def _user(world: World) -> int:
@@ -216,6 +232,20 @@ def valid_call(world: World, method: str, path: str, role: str) -> Call:
         ),
         ("GET", f"{r}/feedback"): lambda: ("GET", f"{r}/feedback", {}),
         ("GET", f"{r}/feedback/{{message_id}}"): lambda: ("GET", f"{r}/feedback/1", {}),
+        ("GET", f"{r}/cases"): lambda: ("GET", f"{r}/cases", {}),
+        ("POST", f"{r}/cases"): lambda: (
+            "POST",
+            f"{r}/cases",
+            {"json": {"customer": _customer(world), "cause": "walk"}},
+        ),
+        ("GET", f"{r}/cases/stats"): lambda: ("GET", f"{r}/cases/stats", {}),
+        ("GET", f"{r}/cases/board"): lambda: ("GET", f"{r}/cases/board", {}),
+        ("GET", f"{r}/cases/{{case_id}}"): lambda: ("GET", f"{r}/cases/{_case(world)}", {}),
+        ("PATCH", f"{r}/cases/{{case_id}}"): lambda: (
+            "PATCH",
+            f"{r}/cases/{_case(world)}",
+            {"json": {"version": 1, "note": "walked"}},
+        ),
         ("POST", f"{r}/analyses"): lambda: ("POST", f"{r}/analyses", {"json": {"survey": SURVEY}}),
         ("POST", f"{r}/index"): lambda: ("POST", f"{r}/index", {"json": {"survey": SURVEY}}),
         ("GET", f"{r}/reports/{{survey}}"): lambda: ("GET", f"{r}/reports/{SURVEY}", {}),

@@ -10,6 +10,7 @@ import sys
 
 import cxgap.cli.accounts_cmd
 import cxgap.cli.analyze_cmd
+import cxgap.cli.cases_cmd
 import cxgap.cli.gaps_cmd
 import cxgap.cli.index_cmd
 import cxgap.cli.report_cmd

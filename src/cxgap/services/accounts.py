@@ -18,6 +18,8 @@ customers:read           x       x        x       x
 customers:write          x       x                x
 feedback:read            x       x        x       x
 feedback:write           x       x        x       x
+cases:read               x       x        x       x
+cases:write              x                x       x
 privacy:manage           x
 users:manage             x
 audit:read               x
@@ -83,6 +85,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "customers:write": frozenset({"admin", "analyst", "agent"}),
     "feedback:read": frozenset({"admin", "analyst", "manager", "agent"}),
     "feedback:write": frozenset({"admin", "analyst", "manager", "agent"}),
+    "cases:read": frozenset({"admin", "analyst", "manager", "agent"}),
+    "cases:write": frozenset({"admin", "manager", "agent"}),
     "privacy:manage": frozenset({"admin"}),
     "users:manage": frozenset({"admin"}),
     "audit:read": frozenset({"admin"}),

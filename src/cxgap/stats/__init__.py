@@ -92,6 +92,7 @@ __all__ = [
     "ToleranceZone",
     "WaveChange",
     "ces",
+    "compare_groups",
     "compare_nps",
     "compare_segments",
     "composite_reliability",

@@ -25,6 +25,7 @@ from starlette.routing import compile_path
 from cxgap.web.api import (
     accounts,
     analyses,
+    cases,
     customers,
     feedback,
     instruments,
@@ -57,6 +58,7 @@ for module in (
     responses,
     customers,
     feedback,
+    cases,
     analyses,
     standards,
     accounts,

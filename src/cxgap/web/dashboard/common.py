@@ -48,6 +48,8 @@ PAGES: tuple[Page, ...] = (
     Page("five_gaps", "/dashboard/five-gaps", "analyses:run"),
     Page("responses", "/dashboard/responses", "responses:read"),
     Page("feedback", "/dashboard/feedback", "feedback:read"),
+    Page("my_cases", "/dashboard/cases/mine", "cases:read"),
+    Page("queue", "/dashboard/cases", "cases:read"),
 )
 """Every dashboard page and its permission (``docs/dashboard.md`` has the same table)."""
 

@@ -1,0 +1,238 @@
+"""Rule conditions: the signals that open cases, one class per kind.
+
+A condition reads one source table in id order from a mark (the highest id it has seen)
+and returns :class:`Signal` rows for the records that meet it. A new kind of signal
+(a message classified negative, a churn-risk score over a threshold, an unmet standard in
+a service encounter) is one more class registered in :data:`CONDITIONS`, with its
+parameters checked in ``from_params``; the sweep, the marks and the de-duplication work
+unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from cxgap.errors import ValidationError
+from cxgap.store.models import Answer, FeedbackMessage, Response, Survey
+from cxgap.times import as_utc
+
+
+class RulesError(ValidationError):
+    """A case rules file is invalid; the message names the file and the field."""
+
+
+DETRACTOR_MAX = 6
+"""Scores 0..6 of the 0..10 recommendation question are detractors."""
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A record that meets a rule's condition."""
+
+    source_type: str
+    source_id: int
+    customer_id: int
+    occurred_at: dt.datetime | None
+    details: Mapping[str, Any]
+
+
+class Condition(Protocol):
+    """What a rule condition provides (see the module's docstring)."""
+
+    kind: ClassVar[str]
+    source_type: ClassVar[str]
+    default_cause: ClassVar[str]
+
+    @property
+    def root_item(self) -> str | None:
+        """The item the signal is about (a case's root cause starts there), if any."""
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], *, where: str) -> Condition: ...
+
+    def signals(self, session: Session, *, after: int, upto: int, limit: int) -> list[Signal]: ...
+
+
+def _only(params: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    unknown = sorted(str(k) for k in params if k not in allowed)
+    if unknown:
+        raise RulesError(
+            f"{where}: unknown key {', '.join(unknown)} for this condition; "
+            f"allowed: {', '.join(allowed) or 'none'}"
+        )
+
+
+def _text(params: Mapping[str, Any], key: str, where: str, *, required: bool) -> str | None:
+    value = params.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise RulesError(f"{where}.{key}: expected {'an item id' if key == 'item' else 'text'}")
+    return value
+
+
+def _answer_query(
+    item: str, survey: str | None, after: int, upto: int
+) -> Select[int, int | None, dt.datetime | None, Answer]:
+    query = (
+        select(Response.id, Response.customer_id, Response.submitted_at, Answer)
+        .join(Answer, Answer.response_id == Response.id)
+        .where(
+            Answer.item_id == item,
+            Response.id > after,
+            Response.id <= upto,
+            Response.customer_id.is_not(None),
+        )
+    )
+    if survey is not None:
+        query = query.join(Survey, Survey.id == Response.survey_id).where(Survey.key == survey)
+    return query.order_by(Response.id)
+
+
+@dataclass(frozen=True)
+class NpsDetractor:
+    """A response whose recommendation score (0..10) is 6 or less.
+
+    Parameters: ``item`` (the 0..10 item, e.g. ``nps``), optional ``survey`` (a survey key).
+    """
+
+    item: str
+    survey: str | None = None
+    kind: ClassVar[str] = "nps_detractor"
+    source_type: ClassVar[str] = "response"
+    default_cause: ClassVar[str] = "detractor"
+
+    @property
+    def root_item(self) -> str | None:
+        return self.item
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], *, where: str) -> NpsDetractor:
+        _only(params, ("item", "survey"), where)
+        item = _text(params, "item", where, required=True)
+        assert item is not None
+        return cls(item, _text(params, "survey", where, required=False))
+
+    def signals(self, session: Session, *, after: int, upto: int, limit: int) -> list[Signal]:
+        query = _answer_query(self.item, self.survey, after, upto).where(
+            Answer.score <= DETRACTOR_MAX
+        )
+        return [
+            Signal("response", rid, cid, as_utc(at), {"item": self.item, "score": a.score})
+            for rid, cid, at, a in session.execute(query.limit(limit))
+            if cid is not None  # the query keeps known customers only
+        ]
+
+
+@dataclass(frozen=True)
+class BelowAdequate:
+    """A response whose perception of ``item`` is below the customer's own adequate level.
+
+    Parameters: ``item``, optional ``survey``.
+    """
+
+    item: str
+    survey: str | None = None
+    kind: ClassVar[str] = "below_adequate"
+    source_type: ClassVar[str] = "response"
+    default_cause: ClassVar[str] = "below_adequate"
+
+    @property
+    def root_item(self) -> str | None:
+        return self.item
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], *, where: str) -> BelowAdequate:
+        _only(params, ("item", "survey"), where)
+        item = _text(params, "item", where, required=True)
+        assert item is not None
+        return cls(item, _text(params, "survey", where, required=False))
+
+    def signals(self, session: Session, *, after: int, upto: int, limit: int) -> list[Signal]:
+        query = _answer_query(self.item, self.survey, after, upto).where(
+            Answer.perceived < Answer.adequate
+        )
+        return [
+            Signal(
+                "response",
+                rid,
+                cid,
+                as_utc(at),
+                {"item": self.item, "perceived": a.perceived, "adequate": a.adequate},
+            )
+            for rid, cid, at, a in session.execute(query.limit(limit))
+            if cid is not None  # the query keeps known customers only
+        ]
+
+
+@dataclass(frozen=True)
+class FeedbackFromChannel:
+    """A feedback message of a known customer, from any channel or the ones listed.
+
+    Parameters: optional ``channel`` (a channel or a list of them).
+    """
+
+    channels: tuple[str, ...] = ()
+    kind: ClassVar[str] = "feedback_message"
+    source_type: ClassVar[str] = "feedback"
+    default_cause: ClassVar[str] = "feedback"
+
+    @property
+    def root_item(self) -> str | None:
+        return None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], *, where: str) -> FeedbackFromChannel:
+        _only(params, ("channel",), where)
+        value = params.get("channel")
+        if value is None:
+            return cls()
+        channels = (value,) if isinstance(value, str) else value
+        if not isinstance(channels, list | tuple) or not all(
+            isinstance(c, str) and c for c in channels
+        ):
+            raise RulesError(f"{where}.channel: expected a channel or a list of channels")
+        return cls(tuple(channels))
+
+    def signals(self, session: Session, *, after: int, upto: int, limit: int) -> list[Signal]:
+        query = select(FeedbackMessage).where(
+            FeedbackMessage.id > after,
+            FeedbackMessage.id <= upto,
+            FeedbackMessage.customer_id.is_not(None),
+        )
+        if self.channels:
+            query = query.where(FeedbackMessage.channel.in_(self.channels))
+        rows = session.scalars(query.order_by(FeedbackMessage.id).limit(limit))
+        return [
+            Signal(
+                "feedback",
+                m.id,
+                m.customer_id,
+                as_utc(m.received_at),
+                {"channel": m.channel, "text": m.text[:500]},
+            )
+            for m in rows
+            if m.customer_id is not None
+        ]
+
+
+CONDITIONS: dict[str, type[NpsDetractor] | type[BelowAdequate] | type[FeedbackFromChannel]] = {
+    NpsDetractor.kind: NpsDetractor,
+    BelowAdequate.kind: BelowAdequate,
+    FeedbackFromChannel.kind: FeedbackFromChannel,
+}
+"""Condition kind (a rule's ``when``) -> its class (each one a :class:`Condition`)."""
+
+SOURCES = {"response": Response.id, "feedback": FeedbackMessage.id}
+"""Source type -> the id column a rule's mark follows."""
+
+
+def high_water(session: Session, source_type: str) -> int:
+    """The highest id of a source table now: a sweep reads up to it and marks it read."""
+    return int(session.scalar(select(func.max(SOURCES[source_type]))) or 0)
