@@ -17,7 +17,7 @@ def test_upgrade_empty_database_to_head(tmp_path: Path) -> None:
     engine = get_engine(str(tmp_path / "empty.db"))
     assert current_revision(engine) is None
     upgrade(engine)
-    assert current_revision(engine) == head_revision(engine) == "0005"
+    assert current_revision(engine) == head_revision(engine) == "0008"
     tables = {
         r[0]
         for r in sqlite3.connect(tmp_path / "empty.db").execute(
@@ -40,6 +40,11 @@ def test_upgrade_empty_database_to_head(tmp_path: Path) -> None:
         "users",
         "api_keys",
         "sign_in_sessions",
+        "customer_relationships",
+        "plan_changes",
+        "complaints",
+        "action_plans",
+        "action_tasks",
     } <= tables
 
 

@@ -3,6 +3,7 @@
 This package never imports storage, web or CLI code.
 """
 
+from cxgap.stats.effects import ActionEffect, action_effect
 from cxgap.stats.gaps import GapScores, gap_scores
 from cxgap.stats.importance import (
     ImportanceResult,
@@ -14,6 +15,7 @@ from cxgap.stats.importance import (
 )
 from cxgap.stats.kano import KanoResult, kano, kano_coefficients
 from cxgap.stats.loyalty import CES, CSAT, NPS, NPSComparison, ces, compare_nps, csat, nps
+from cxgap.stats.plan_power import PlanPower, plan_power
 from cxgap.stats.profiles import ExpectationProfiles, expectation_profiles
 from cxgap.stats.reliability import (
     CompositeReliability,
@@ -41,6 +43,7 @@ __all__ = [
     "CES",
     "CSAT",
     "NPS",
+    "ActionEffect",
     "CompositeReliability",
     "CronbachAlpha",
     "ExpectationProfiles",
@@ -52,11 +55,13 @@ __all__ = [
     "MeanInterval",
     "NPSComparison",
     "OverallGap",
+    "PlanPower",
     "SegmentComparison",
     "StatResult",
     "StatedImportanceResult",
     "ToleranceZone",
     "WaveChange",
+    "action_effect",
     "ces",
     "compare_nps",
     "compare_segments",
@@ -74,6 +79,7 @@ __all__ = [
     "nps",
     "overall_gap",
     "perception_trend",
+    "plan_power",
     "se_from_interval",
     "stated_importance",
     "tolerance_zone",
