@@ -123,6 +123,25 @@ def test_wild_cluster_bootstrap_matches_refitting_every_replicate() -> None:
     assert res.ci_low < res.effect < res.ci_high
 
 
+def test_one_targeted_unit_uses_cell_means_like_statsmodels_ols() -> None:
+    df = _panel(np.random.default_rng(6), units=7, treated=1, effect=0.8)
+    res = action_effect(
+        df, outcome="score", unit="site", period="wave", treated="targeted", start="2025W3"
+    )
+    assert res.inference == "cells" and "few_treated_units" in res.warnings
+    cells = df.groupby(["site", "wave"], as_index=False).agg(
+        score=("score", "mean"), targeted=("targeted", "first")
+    )
+    sm = smf.ols("score ~ d + C(site) + C(wave)", data=cells.assign(
+        d=(cells.targeted & (cells.wave >= "2025W3")).astype(float))).fit()  # fmt: skip
+    assert res.effect == pytest.approx(sm.params["d"], rel=1e-9)
+    assert res.se == pytest.approx(sm.bse["d"], rel=1e-9)
+    assert res.p_value == pytest.approx(sm.pvalues["d"], rel=1e-9)
+    low, high = sm.conf_int().loc["d"]
+    assert (res.ci_low, res.ci_high) == pytest.approx((low, high), rel=1e-9)
+    assert res.n_rows == len(df)
+
+
 def test_its_matches_statsmodels_newey_west() -> None:
     rng = np.random.default_rng(8)
     rows = []

@@ -16,7 +16,13 @@ where :math:`K` leaves out the unit effects, which lie within the clusters, as S
 ``xtreg, fe vce(cluster)`` does) with :math:`t_{G-1}` quantiles. With
 fewer than :data:`FEW_CLUSTERS` units the p-value and interval come from the restricted
 wild-cluster bootstrap (WCR, Webb's six-point weights; the interval inverts the test),
-which keeps its size with few clusters where the cluster-robust t does not.
+which keeps its size with few clusters where the cluster-robust t does not. With a
+single targeted unit (or a single control unit) no clustered inference is possible
+(MacKinnon & Webb 2017): the regression then runs on the unit x period means with the
+classical covariance and :math:`t` quantiles on the cells' residual degrees of freedom
+(``inference="cells"``), which is exact when each cell's deviation (sampling error plus a
+unit x period shock) is independent over periods; ``warnings`` says so
+(``"few_treated_units"``).
 
 The pre-trends are checked with an event study: the same regression with one coefficient
 per period for the targeted units (the last period before the start is the reference);
@@ -43,7 +49,9 @@ inference with clustered errors. *Review of Economics and Statistics* 90(3), 414
 Cameron, A. C., & Miller, D. L. (2015). A practitioner's guide to cluster-robust
 inference. *Journal of Human Resources* 50(2), 317-372;
 Webb, M. D. (2023). Reworking wild bootstrap-based inference for clustered errors.
-*Canadian Journal of Economics* 56(3), 839-858; Wagner, A. K., et al. (2002). Segmented
+*Canadian Journal of Economics* 56(3), 839-858; MacKinnon, J. G., & Webb, M. D. (2017).
+Wild bootstrap inference for wildly different cluster sizes. *Journal of Applied
+Econometrics* 32(2), 233-254; Wagner, A. K., et al. (2002). Segmented
 regression analysis of interrupted time series studies in medication use research.
 *Journal of Clinical Pharmacy and Therapeutics* 27, 299-309; Newey, W. K., & West, K. D.
 (1987). *Econometrica* 55(3), 703-708; Bloom, H. S. (1995). Minimum detectable effects.
@@ -54,6 +62,7 @@ regression analysis of interrupted time series studies in medication use researc
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -95,8 +104,9 @@ class ActionEffect(StatResult):
 
     Attributes:
         method: ``"did"`` or ``"its"``.
-        inference: ``"cluster"`` (CR1, :math:`t_{G-1}`), ``"wild_cluster_bootstrap"``
-            or ``"hac"`` (Newey-West, :math:`t_{T-4}`).
+        inference: ``"cluster"`` (CR1, :math:`t_{G-1}`), ``"wild_cluster_bootstrap"``,
+            ``"cells"`` (unit x period means, classical errors) or ``"hac"``
+            (Newey-West, :math:`t_{T-4}`).
         effect, se, ci_low, ci_high, p_value: the effect (outcome units) with its
             interval at ``confidence`` and the two-sided p-value of "no effect".
         pre_trend_p_value: the event-study test of parallel pre-trends (NaN with one
@@ -149,7 +159,7 @@ def action_effect(
     start: Any,
     method: Literal["did", "its"] = "did",
     confidence: float = 0.95,
-    inference: Literal["auto", "cluster", "wild"] = "auto",
+    inference: Literal["auto", "cluster", "wild", "cells"] = "auto",
     higher_is_better: bool = True,
     n_boot: int = 1999,
     seed: int = 0,
@@ -166,8 +176,9 @@ def action_effect(
             observed period at or after it is used).
         method: ``"did"`` (targeted vs untargeted units) or ``"its"`` (targeted units
             alone, segmented regression).
-        inference: ``"auto"`` picks the wild-cluster bootstrap below
-            :data:`FEW_CLUSTERS` units, else clustered standard errors.
+        inference: ``"auto"`` picks ``"cells"`` with one targeted or one control unit,
+            the wild-cluster bootstrap (``"wild"``) below :data:`FEW_CLUSTERS` units,
+            else clustered standard errors (``"cluster"``).
         higher_is_better: direction of the outcome (for the regression-to-the-mean check).
         n_boot, seed: the wild-cluster bootstrap's replicates and random seed.
         maxlags: Newey-West lags for ``"its"`` (default :math:`\\lfloor 4(T/100)^{2/9}\\rfloor`,
@@ -183,7 +194,7 @@ def action_effect(
     ('cluster', 0.37, True)
     """
     check_choice(method, ("did", "its"), name="method")
-    check_choice(inference, ("auto", "cluster", "wild"), name="inference")
+    check_choice(inference, ("auto", "cluster", "wild", "cells"), name="inference")
     confidence = check_confidence(confidence)
     if not isinstance(n_boot, int) or n_boot < 99:
         raise DataError(f"n_boot: got {n_boot!r}; allowed: a whole number of at least 99")
@@ -313,6 +324,36 @@ def _cluster_ols(X: np.ndarray, y: np.ndarray, clusters: np.ndarray, *, nested: 
     return _Fit(coef, correction * bread @ scores @ scores.T @ bread, correction)
 
 
+def _classical_ols(X: np.ndarray, y: np.ndarray) -> _Fit:
+    """Least squares with the classical covariance :math:`s^2 (X'X)^{-1}`."""
+    n, k = X.shape
+    if n <= k:
+        raise DataError(
+            f"frame: {n} unit x period cells for {k} model terms; allowed: more cells "
+            "than unit and period effects (add waves or units)"
+        )
+    bread = _inverse_cross(X)
+    coef = bread @ (X.T @ y)
+    resid = y - X @ coef
+    return _Fit(coef, float(resid @ resid) / (n - k) * bread, 1.0)
+
+
+def _cell_means(panel: _Panel) -> _Panel:
+    """One row per observed unit x period: the mean outcome."""
+    n_periods = len(panel.periods)
+    cell = panel.unit * n_periods + panel.time
+    codes, index = np.unique(cell, return_inverse=True)
+    means = np.bincount(index, weights=panel.y) / np.bincount(index)
+    return _Panel(
+        y=means,
+        unit=(codes // n_periods).astype(np.intp),
+        time=(codes % n_periods).astype(np.intp),
+        treated_unit=panel.treated_unit,
+        periods=panel.periods,
+        start=panel.start,
+    )
+
+
 def _fixed_effects(panel: _Panel) -> np.ndarray:
     """Intercept, unit dummies and period dummies (first of each left out)."""
     n, g = panel.y.size, panel.treated_unit.size
@@ -364,21 +405,33 @@ def _did(
             f"treated: {n_treated} of {g} units are targeted; allowed: some targeted and "
             "some untargeted units (without untargeted units use method='its')"
         )
+    mode = inference
+    if mode == "auto":
+        few_treated = min(n_treated, g - n_treated) < 2
+        mode = "cells" if few_treated else "wild" if g < FEW_CLUSTERS else "cluster"
+    n_rows = int(panel.y.size)
+    if mode == "cells":
+        panel = _cell_means(panel)
     clusters = np.zeros((panel.y.size, g))
     clusters[np.arange(panel.y.size), panel.unit] = 1.0
     fixed = _fixed_effects(panel)
+
+    def estimate(X: np.ndarray) -> tuple[_Fit, int]:
+        if mode == "cells":
+            return _classical_ols(X, panel.y), panel.y.size - X.shape[1]
+        return _cluster_ols(X, panel.y, clusters, nested=g - 1), g - 1
+
     treated_row = panel.treated_unit[panel.unit]
     d = (treated_row & (panel.time >= panel.start)).astype("float64")
-    fit = _cluster_ols(np.column_stack([d, fixed]), panel.y, clusters, nested=g - 1)
+    fit, df = estimate(np.column_stack([d, fixed]))
     effect, se = float(fit.coef[0]), math.sqrt(max(float(fit.cov[0, 0]), 0.0))
     if not se > 0:
         raise DataError(
             "outcome: no variation is left once unit and period effects are removed; "
             "allowed: data with noise (several units per group or several responses per cell)"
         )
-    alpha, df = 1.0 - confidence, g - 1
-    use_wild = inference == "wild" or (inference == "auto" and g < FEW_CLUSTERS)
-    if use_wild:
+    alpha = 1.0 - confidence
+    if mode == "wild":
         wild = _WildCluster(panel.y, d, fixed, clusters, fit, n_boot=n_boot, seed=seed)
         p_value = wild.p_value(0.0)
         ci_low, ci_high = wild.interval(alpha)
@@ -386,7 +439,7 @@ def _did(
         p_value = float(2 * sps.t.sf(abs(effect / se), df))
         crit = float(sps.t.ppf(1 - alpha / 2, df))
         ci_low, ci_high = effect - crit * se, effect + crit * se
-    events, pre_p = _event_study(panel, fixed, clusters, confidence=confidence)
+    events, pre_p = _event_study(panel, fixed, estimate, confidence=confidence)
     warnings = []
     if _chosen_for_being_worst(panel, higher_is_better=higher_is_better):
         warnings.append("regression_to_the_mean")
@@ -397,7 +450,7 @@ def _did(
             [("effect", effect, se, ci_low, ci_high, p_value)], columns=list(EFFECT_COLUMNS)
         ),
         method="did",
-        inference="wild_cluster_bootstrap" if use_wild else "cluster",
+        inference={"wild": "wild_cluster_bootstrap"}.get(mode, mode),
         confidence=confidence,
         effect=effect,
         se=se,
@@ -406,7 +459,7 @@ def _did(
         p_value=float(p_value),
         pre_trend_p_value=pre_p,
         min_detectable_effect=_mde(se, df, alpha),
-        n_rows=int(panel.y.size),
+        n_rows=n_rows,
         n_units=g,
         n_treated_units=n_treated,
         n_periods=len(panel.periods),
@@ -491,7 +544,11 @@ class _WildCluster:
 
 
 def _event_study(
-    panel: _Panel, fixed: np.ndarray, clusters: np.ndarray, *, confidence: float
+    panel: _Panel,
+    fixed: np.ndarray,
+    estimate: Callable[[np.ndarray], tuple[_Fit, int]],
+    *,
+    confidence: float,
 ) -> tuple[pd.DataFrame, float]:
     """Coefficients of the targeted units per period (reference: the last one before
     the start) and the Wald test that the pre-start ones are all zero."""
@@ -500,9 +557,8 @@ def _event_study(
     observed = set(np.unique(panel.time[treated_row]).tolist())
     kept = [k for k in range(n_periods) if k != reference and k in observed]
     events = np.column_stack([(treated_row & (panel.time == k)).astype("float64") for k in kept])
-    g = clusters.shape[1]
-    fit = _cluster_ols(np.column_stack([events, fixed]), panel.y, clusters, nested=g - 1)
-    crit = float(sps.t.ppf(0.5 + confidence / 2, g - 1))
+    fit, df = estimate(np.column_stack([events, fixed]))
+    crit = float(sps.t.ppf(0.5 + confidence / 2, df))
     rows = []
     for k in range(n_periods):
         if k == reference:
@@ -518,10 +574,10 @@ def _event_study(
         )  # fmt: skip
     leads = [j for j, k in enumerate(kept) if k < reference]
     pre_p = math.nan
-    if leads and len(leads) <= g - 1:
+    if leads and len(leads) <= df:
         b = fit.coef[leads]
         wald = float(b @ np.linalg.pinv(fit.cov[np.ix_(leads, leads)]) @ b)
-        pre_p = float(sps.f.sf(wald / len(leads), len(leads), g - 1))
+        pre_p = float(sps.f.sf(wald / len(leads), len(leads), df))
     return pd.DataFrame(rows, columns=list(EVENT_STUDY_COLUMNS)), pre_p
 
 
