@@ -3,6 +3,7 @@
 This package never imports storage, web or CLI code.
 """
 
+from cxgap.stats.control_charts import ControlChart, cusum_chart, ewma_chart, p_chart, u_chart
 from cxgap.stats.effects import ActionEffect, action_effect
 from cxgap.stats.gaps import GapScores, gap_scores
 from cxgap.stats.importance import (
@@ -17,6 +18,18 @@ from cxgap.stats.kano import KanoResult, kano, kano_coefficients
 from cxgap.stats.loyalty import CES, CSAT, NPS, NPSComparison, ces, compare_nps, csat, nps
 from cxgap.stats.plan_power import PlanPower, plan_power
 from cxgap.stats.profiles import ExpectationProfiles, expectation_profiles
+from cxgap.stats.recovery import (
+    HoldoutEffect,
+    PairedChange,
+    RecoveryParadox,
+    RecoveryRate,
+    ResolutionTimes,
+    holdout_effect,
+    paired_change,
+    recovery_paradox,
+    recovery_rate,
+    resolution_times,
+)
 from cxgap.stats.reliability import (
     CompositeReliability,
     CronbachAlpha,
@@ -27,6 +40,7 @@ from cxgap.stats.reliability import (
 )
 from cxgap.stats.result import StatResult
 from cxgap.stats.segments import SegmentComparison, compare_segments
+from cxgap.stats.shrinkage import ShrunkEstimates, shrunk_means, shrunk_rates
 from cxgap.stats.tolerance import ToleranceZone, tolerance_zone
 from cxgap.stats.waves import (
     MeanInterval,
@@ -45,9 +59,11 @@ __all__ = [
     "NPS",
     "ActionEffect",
     "CompositeReliability",
+    "ControlChart",
     "CronbachAlpha",
     "ExpectationProfiles",
     "GapScores",
+    "HoldoutEffect",
     "IPAResult",
     "ImportanceResult",
     "KanoResult",
@@ -55,8 +71,13 @@ __all__ = [
     "MeanInterval",
     "NPSComparison",
     "OverallGap",
+    "PairedChange",
     "PlanPower",
+    "RecoveryParadox",
+    "RecoveryRate",
+    "ResolutionTimes",
     "SegmentComparison",
+    "ShrunkEstimates",
     "StatResult",
     "StatedImportanceResult",
     "ToleranceZone",
@@ -68,8 +89,11 @@ __all__ = [
     "composite_reliability",
     "cronbach_alpha",
     "csat",
+    "cusum_chart",
+    "ewma_chart",
     "expectation_profiles",
     "gap_scores",
+    "holdout_effect",
     "importance",
     "ipa",
     "kano",
@@ -78,10 +102,18 @@ __all__ = [
     "mean_interval",
     "nps",
     "overall_gap",
+    "p_chart",
+    "paired_change",
     "perception_trend",
     "plan_power",
+    "recovery_paradox",
+    "recovery_rate",
+    "resolution_times",
     "se_from_interval",
+    "shrunk_means",
+    "shrunk_rates",
     "stated_importance",
     "tolerance_zone",
+    "u_chart",
     "wave_change",
 ]

@@ -562,15 +562,15 @@ def _event_study(
     rows = []
     for k in range(n_periods):
         if k == reference:
-            estimate, se = 0.0, 0.0
+            value, se = 0.0, 0.0
         elif k not in kept:
-            estimate, se = math.nan, math.nan
+            value, se = math.nan, math.nan
         else:
             j = kept.index(k)
-            estimate, se = float(fit.coef[j]), math.sqrt(max(float(fit.cov[j, j]), 0.0))
+            value, se = float(fit.coef[j]), math.sqrt(max(float(fit.cov[j, j]), 0.0))
         rows.append(
-            (panel.periods[k], k - panel.start, estimate, se, estimate - crit * se,
-             estimate + crit * se)
+            (panel.periods[k], k - panel.start, value, se, value - crit * se,
+             value + crit * se)
         )  # fmt: skip
     leads = [j for j, k in enumerate(kept) if k < reference]
     pre_p = math.nan
