@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import cxgap.cli.accounts_cmd
+import cxgap.cli.actions_cmd
 import cxgap.cli.analyze_cmd
 import cxgap.cli.index_cmd
 import cxgap.cli.report_cmd

@@ -12,6 +12,7 @@ series of the targeted units.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -498,6 +499,9 @@ def measure_effect(
             method=chosen,  # type: ignore[arg-type]
             confidence=confidence,
         )
+        labels = dict(zip(waves.period, waves.wave.astype(str), strict=True))
+        study = result.event_study.assign(period=result.event_study.period.map(labels))
+        result = dataclasses.replace(result, event_study=study)
     power = _power(panel, start, plan, post_periods=post_periods, confidence=confidence)
     return PlanEffect(
         plan=plan,
