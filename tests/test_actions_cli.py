@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine
+from tests.services.test_actions import _store_waves
 
 from cxgap.instruments import Instrument
-from tests.services.test_actions import _store_waves
 
 Cli = Callable[..., tuple[int, str, str]]
 
