@@ -8,8 +8,9 @@ chart suited to it with the earlier periods as the reference (p-chart for shares
 u-chart for rates, EWMA or CUSUM for means), and raises a typed :class:`KpiAlert` for
 the latest period when
 
-* ``shift``: the chart signals there (a change beyond what chance gives, at the stated
-  false-alarm rate), or
+* ``shift``: the latest period differs from the earlier ones beyond what chance gives,
+  by an exact test on the chart's statistic at the stated false-alarm rate
+  (:func:`shift_test`), or
 * ``target_missed``: the value is worse than the target by more than the tolerance.
 
 :func:`outbox_messages` turns alerts into messages for the KPI owners (the one place to
@@ -23,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from scipy import stats as sps
 from sqlalchemy import Engine, inspect, select
@@ -192,7 +194,7 @@ def _survey_values(
         perceived = dimension_scores(frame, instrument, "perceived")
         adequate = dimension_scores(frame, instrument, "adequate")
         rows = {}
-        for dim in perceived.columns:
+        for dim in perceived.columns.intersection(adequate.columns):
             if kpi.dimension is not None and dim != kpi.dimension:
                 continue
             both = pd.concat([perceived[dim], adequate[dim]], axis=1).dropna()
@@ -292,6 +294,54 @@ def _chart(kpi: KpiDefinition, periods: pd.DataFrame) -> ControlChart | None:
     return chart(periods.value, target=target, se=se, arl0=kpi.arl0)
 
 
+def shift_test(kpi: KpiDefinition, periods: pd.DataFrame) -> tuple[float, float] | None:
+    r"""``(p_value, rate)``: whether the latest period differs from the earlier ones, by an
+    exact test at the stated false-alarm ``rate`` (``None`` with too few periods).
+
+    The chart's reference level is estimated from the earlier periods, and a chart drawn
+    with an estimated reference signals more often than its nominal rate (about twice as
+    often with seven earlier periods). So the alert uses a test whose size accounts for it:
+
+    * p-chart (shares): the latest period's events given the total, hypergeometric;
+    * u-chart (rates): the latest count given the total, binomial with the latest share of
+      the exposure;
+    * EWMA (means): the latest EWMA of the standardised means around the
+      inverse-variance mean of the earlier periods, divided by its exact standard
+      deviation (a linear combination of independent normal means), two-sided normal;
+    * CUSUM (means): the latest mean against that reference (:math:`\lambda = 1`).
+
+    ``rate`` is ``alpha`` for p and u charts and :math:`1/\mathrm{ARL}_0` for the others.
+    """
+    if len(periods) <= MIN_REFERENCE_PERIODS:
+        return None
+    kind = kpi.chart_kind()
+    if kind in ("p", "u"):
+        events = periods.events.to_numpy(dtype="float64")
+        exposure = periods.exposure.to_numpy(dtype="float64")
+        x, total = int(events[-1]), int(events.sum())
+        if kind == "p":
+            shape: tuple[float, ...] = (int(exposure.sum()), total, int(exposure[-1]))
+            low, high = sps.hypergeom.cdf(x, *shape), sps.hypergeom.sf(x - 1, *shape)
+        else:
+            shape = (total, exposure[-1] / exposure.sum())
+            low, high = sps.binom.cdf(x, *shape), sps.binom.sf(x - 1, *shape)
+        p_value = min(1.0, 2 * min(float(low), float(high)))
+        return p_value, kpi.alpha
+    se = periods.se.to_numpy(dtype="float64")
+    if not (np.isfinite(se).all() and (se > 0).all()):
+        return None
+    value = periods.value.to_numpy(dtype="float64")
+    lam = 1.0 if kind == "cusum" else 0.2
+    ages = np.arange(len(value))[::-1]
+    weight = lam * (1 - lam) ** ages / se  # EWMA weight of each period's raw mean
+    reference = np.zeros_like(value)
+    reference[:-1] = 1 / se[:-1] ** 2 / np.sum(1 / se[:-1] ** 2)
+    coefficients = weight - weight.sum() * reference
+    statistic = float(coefficients @ value)
+    spread = float(np.sqrt(np.sum(coefficients**2 * se**2)))
+    return float(2 * sps.norm.sf(abs(statistic) / spread)), 1 / kpi.arl0
+
+
 def _alerts(
     kpi: KpiDefinition, name: str, periods: pd.DataFrame, chart: ControlChart | None,
     target: float | None, tolerance: float,
@@ -305,9 +355,10 @@ def _alerts(
         "tolerance": tolerance, "direction": kpi.direction, "owner": kpi.owner,
     }  # fmt: skip
     alerts = []
-    if chart is not None and len(periods) - 1 in chart.signals:
-        alerts.append(KpiAlert(kind="shift", chart=chart.kind,
-                               false_alarm_rate=chart.false_alarm_rate, **common))  # fmt: skip
+    shift = shift_test(kpi, periods)
+    if shift is not None and shift[0] <= shift[1]:
+        alerts.append(KpiAlert(kind="shift", chart=kpi.chart_kind(), false_alarm_rate=shift[1],
+                               **common))  # fmt: skip
     if target is not None:
         worse = last.value < target - tolerance if kpi.direction == "higher" else (
             last.value > target + tolerance)  # fmt: skip
