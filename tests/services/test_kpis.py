@@ -172,7 +172,7 @@ def test_churn_and_complaint_rates_per_quarter(engine: Engine) -> None:
         received = {"2025Q1": 3, "2025Q2": 4, "2025Q3": 1}[quarter]
         rate = series["complaints"].loc[quarter]
         assert rate.value == pytest.approx(received / at_risk * 1000)
-        low, high = poisson_interval(received, confidence=0.95)
+        _, high = poisson_interval(received, confidence=0.95)
         assert rate.ci_high == pytest.approx(high / at_risk * 1000)
 
 
@@ -197,8 +197,9 @@ def test_simulated_false_alarm_rate_is_within_the_stated_rate(kind: str) -> None
     0.7 percentage points; the tests of cxgap.stats.control_charts check the charts)."""
     rng = np.random.default_rng({"p": 1, "u": 2, "ewma": 3, "cusum": 4}[kind])
     measure = {"p": "csat", "u": "complaint_rate"}.get(kind, "ces")
-    kpi = parse_kpis({"kpis": [{"id": "k", "measure": measure, "direction": "higher",
-                                "chart": kind, "alpha": 0.05, "arl0": 20}]}, source="t")[0]  # fmt: skip
+    spec = {"id": "k", "measure": measure, "direction": "higher", "chart": kind, "alpha": 0.05,
+            "arl0": 20}  # fmt: skip
+    kpi = parse_kpis({"kpis": [spec]}, source="t")[0]
     alerts, reps, periods = 0, 1000, 8
     for _ in range(reps):
         if kind == "p":
