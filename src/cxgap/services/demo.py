@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,17 +15,21 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from cxgap.demo.generate import WAVE_START, generate
+from cxgap.demo.lifecycle import lifecycle
 from cxgap.errors import ConflictError
 from cxgap.ingest.importer import fingerprint_answers
 from cxgap.instruments import Instrument, get_instrument
 from cxgap.services.accounts import audit
 from cxgap.services.customers import customer_ids, upsert_customers
 from cxgap.services.imports import ANSWER_COLUMNS, Progress, answer_rows, insert_responses
+from cxgap.services.lifecycle import FIELDS as LIFECYCLE_FIELDS
+from cxgap.services.lifecycle import add_lifecycle
 from cxgap.services.surveys import create_survey
 from cxgap.store.accounts import User
 from cxgap.store.bulk import bulk_insert
 from cxgap.store.database import transaction
 from cxgap.store.models import Encounter, FeedbackMessage, Survey
+from cxgap.times import as_utc
 
 CUSTOMER_INSTRUMENT = "heating-cx"
 MANAGEMENT_INSTRUMENT = "servqual-management"
@@ -154,6 +159,9 @@ def load_demo(
         responses += store_wide(session, survey, management, data.management, source="demo")
         session.execute(insert(Encounter), _records(data.encounters, ids, "occurred_at"))
         session.execute(insert(FeedbackMessage), _records(data.feedback, ids, "received_at"))
+        relationships, complaints = lifecycle(instrument, data.customers, data.waves, seed=seed)
+        for kind, frame in (("relationships", relationships), ("complaints", complaints)):
+            add_lifecycle(session, kind, _lifecycle_rows(kind, frame), actor=actor, source="demo")
         audit(
             session,
             actor,
@@ -170,6 +178,21 @@ def load_demo(
         feedback=len(data.feedback),
         truths_file=truths_file,
     )
+
+
+def _lifecycle_rows(kind: str, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Demo lifecycle frames as the records :func:`add_lifecycle` stores (times in UTC)."""
+    names = [f.name for f in LIFECYCLE_FIELDS[kind]]
+    rows = []
+    for record in frame.to_dict(orient="records"):
+        row: dict[str, Any] = dict.fromkeys(names)
+        for name, value in record.items():
+            if isinstance(value, pd.Timestamp):
+                row[str(name)] = as_utc(value.to_pydatetime())
+            elif value is not None and not (isinstance(value, float) and math.isnan(value)):
+                row[str(name)] = None if value is pd.NaT else value
+        rows.append(row)
+    return rows
 
 
 def _utc(values: pd.Series) -> list[dt.datetime]:

@@ -248,7 +248,12 @@ def _lifecycle_series(engine: Engine, kpi: KpiDefinition, confidence: float) -> 
         last = max(last, pd.to_datetime(complaints, utc=True).dt.tz_localize(None).max())
     rows = []
     received = pd.to_datetime(complaints, utc=True).dt.tz_localize(None)
-    for quarter in _quarters(started.min(), last)[1:]:
+    # records cover the quarters from the first recorded event on (earlier quarters
+    # without any churn or complaint would set a false reference level)
+    recorded = ended if kpi.measure == "churn_rate" else received
+    if recorded.notna().sum() == 0:
+        return []
+    for quarter in _quarters(recorded.min(), last):
         begin, end = quarter.start_time, quarter.end_time
         at_risk = (started < begin) & (ended.isna() | (ended >= begin))
         trials = int(at_risk.sum())

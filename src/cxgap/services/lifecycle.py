@@ -18,6 +18,7 @@ from typing import Any, Literal, get_args
 
 import pandas as pd
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from cxgap.errors import ValidationError
 from cxgap.ingest.readers import read_table
@@ -218,31 +219,46 @@ def store_lifecycle(
 ) -> LifecycleImport:
     """Store checked records (:func:`lifecycle_records`) of one kind in one transaction."""
     with transaction(engine) as session:
-        names = sorted({str(r["customer"]) for r in records if r.get("customer")})
-        created = len(names) - len(customer_ids(session, names))
-        ids = upsert_customers(session, {name: {} for name in names}) if names else {}
-        if kind == "complaints":
-            external = [r["complaint_id"] for r in records if r.get("complaint_id")]
-            if len(external) != len(set(external)):
-                raise ValidationError(f"{source}: a complaint_id appears twice")
-            if external:
-                stored = session.scalars(
-                    select(Complaint.external_id).where(Complaint.external_id.in_(external))
-                ).first()
-                if stored:
-                    raise ValidationError(
-                        f"{source}: complaint {stored!r} is already stored; allowed: new "
-                        "complaint_id values (or leave the column empty)"
-                    )
-        session.add_all(_rows(kind, records, ids))
-        audit(
-            session,
-            actor,
-            f"lifecycle.import.{kind}",
-            target_type="lifecycle",
-            target_id=kind,
-            details={"rows": len(records), "customers_created": created, "source": source},
-        )
+        return add_lifecycle(session, kind, records, actor=actor, source=source)
+
+
+def add_lifecycle(
+    session: Session,
+    kind: str,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    actor: User | str,
+    source: str,
+) -> LifecycleImport:
+    """:func:`store_lifecycle` as a step of a transaction another service opened."""
+    names = sorted({str(r["customer"]) for r in records if r.get("customer")})
+    ids = customer_ids(session, names)
+    missing = [name for name in names if name not in ids]
+    created = len(missing)
+    if missing:
+        ids.update(upsert_customers(session, {name: {} for name in missing}))
+    if kind == "complaints":
+        external = [r["complaint_id"] for r in records if r.get("complaint_id")]
+        if len(external) != len(set(external)):
+            raise ValidationError(f"{source}: a complaint_id appears twice")
+        if external:
+            stored = session.scalars(
+                select(Complaint.external_id).where(Complaint.external_id.in_(external))
+            ).first()
+            if stored:
+                raise ValidationError(
+                    f"{source}: complaint {stored!r} is already stored; allowed: new "
+                    "complaint_id values (or leave the column empty)"
+                )
+    session.add_all(_rows(kind, records, ids))
+    audit(
+        session,
+        actor,
+        f"lifecycle.import.{kind}",
+        target_type="lifecycle",
+        target_id=kind,
+        details={"rows": len(records), "customers_created": created, "source": source},
+    )
     return LifecycleImport(kind, len(records), created, source)
 
 
