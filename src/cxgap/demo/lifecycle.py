@@ -79,7 +79,7 @@ def lifecycle(
                 resolved = rng.random() < 0.6
                 rows.append((f"K{len(rows) + 1:05d}", customers["customer_id"].iat[int(k)],
                              CHANNELS[rng.integers(len(CHANNELS))], received,
-                             received + pd.Timedelta(days=float(rng.exponential(6)))
+                             (received + pd.Timedelta(days=float(rng.exponential(6)))).floor("s")
                              if resolved else pd.NaT, customers["region"].iat[int(k)]))  # fmt: skip
                 open_complaints[k] += 0 if resolved else 1
         active &= ~leaving
