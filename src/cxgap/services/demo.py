@@ -23,7 +23,7 @@ from cxgap.services.accounts import audit
 from cxgap.services.customers import customer_ids, upsert_customers
 from cxgap.services.imports import ANSWER_COLUMNS, Progress, answer_rows, insert_responses
 from cxgap.services.lifecycle import FIELDS as LIFECYCLE_FIELDS
-from cxgap.services.lifecycle import add_lifecycle
+from cxgap.services.lifecycle import insert_lifecycle
 from cxgap.services.surveys import create_survey
 from cxgap.store.accounts import User
 from cxgap.store.bulk import bulk_insert
@@ -161,7 +161,7 @@ def load_demo(
         session.execute(insert(FeedbackMessage), _records(data.feedback, ids, "received_at"))
         relationships, complaints = lifecycle(instrument, data.customers, data.waves, seed=seed)
         for kind, frame in (("relationships", relationships), ("complaints", complaints)):
-            add_lifecycle(session, kind, _lifecycle_rows(kind, frame), actor=actor, source="demo")
+            insert_lifecycle(session, kind, _lifecycle_rows(kind, frame), source="demo")
         audit(
             session,
             actor,
@@ -181,7 +181,7 @@ def load_demo(
 
 
 def _lifecycle_rows(kind: str, frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Demo lifecycle frames as the records :func:`add_lifecycle` stores (times in UTC)."""
+    """Demo lifecycle frames as the records :func:`insert_lifecycle` stores (times in UTC)."""
     names = [f.name for f in LIFECYCLE_FIELDS[kind]]
     rows = []
     for record in frame.to_dict(orient="records"):

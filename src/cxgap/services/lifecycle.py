@@ -231,6 +231,23 @@ def add_lifecycle(
     source: str,
 ) -> LifecycleImport:
     """:func:`store_lifecycle` as a step of a transaction another service opened."""
+    created = insert_lifecycle(session, kind, records, source=source)
+    audit(
+        session,
+        actor,
+        f"lifecycle.import.{kind}",
+        target_type="lifecycle",
+        target_id=kind,
+        details={"rows": len(records), "customers_created": created, "source": source},
+    )
+    return LifecycleImport(kind, len(records), created, source)
+
+
+def insert_lifecycle(
+    session: Session, kind: str, records: Sequence[Mapping[str, Any]], *, source: str
+) -> int:
+    """Insert checked records without an audit entry of their own (the caller's use case
+    records it, as the demo load does); returns the number of customers created."""
     names = sorted({str(r["customer"]) for r in records if r.get("customer")})
     ids = customer_ids(session, names)
     missing = [name for name in names if name not in ids]
@@ -251,15 +268,7 @@ def add_lifecycle(
                     "complaint_id values (or leave the column empty)"
                 )
     session.add_all(_rows(kind, records, ids))
-    audit(
-        session,
-        actor,
-        f"lifecycle.import.{kind}",
-        target_type="lifecycle",
-        target_id=kind,
-        details={"rows": len(records), "customers_created": created, "source": source},
-    )
-    return LifecycleImport(kind, len(records), created, source)
+    return created
 
 
 def _rows(kind: str, records: Sequence[Mapping[str, Any]], ids: Mapping[str, int]) -> list[Any]:
