@@ -51,7 +51,7 @@ MIN_REFERENCE_PERIODS = 3
 TABLES_OF = {
     "case_sla": "cases",
     "recovery_rate": "cases",
-    "standard_compliance": "standard_checks",
+    "standard_compliance": "delivery_measurements",
 }
 """Measures whose data lives in tables of other modules; evaluated once the table exists."""
 
@@ -398,8 +398,13 @@ def evaluate_kpis(
     out: list[KpiSeries] = []
     for kpi in kpis:
         target, tolerance = kpi.target_for(None)
-        if kpi.measure in TABLES_OF and TABLES_OF[kpi.measure] not in tables:
-            reason = f"needs the {TABLES_OF[kpi.measure]} table, which this database lacks"
+        if kpi.measure in TABLES_OF:
+            table = TABLES_OF[kpi.measure]
+            reason = (
+                f"not computed from the {table} table yet"
+                if table in tables
+                else f"needs the {table} table, which this database lacks"
+            )
             out.append(_empty(kpi, target, tolerance, reason))
             continue
         if kpi.measure == "satisfaction_index":
