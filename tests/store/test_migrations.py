@@ -46,6 +46,11 @@ def test_upgrade_empty_database_to_head(tmp_path: Path) -> None:
         "delivery_measurements",
         "service_promises",
         "survey_titles",
+        "customer_relationships",
+        "plan_changes",
+        "complaints",
+        "action_plans",
+        "action_tasks",
     } <= tables
 
 

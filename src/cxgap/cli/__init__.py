@@ -9,10 +9,12 @@ from __future__ import annotations
 import sys
 
 import cxgap.cli.accounts_cmd
+import cxgap.cli.actions_cmd
 import cxgap.cli.analyze_cmd
 import cxgap.cli.cases_cmd
 import cxgap.cli.gaps_cmd
 import cxgap.cli.index_cmd
+import cxgap.cli.kpi_cmd
 import cxgap.cli.report_cmd
 import cxgap.cli.serve_cmd
 import cxgap.cli.settings_cmd  # noqa: F401

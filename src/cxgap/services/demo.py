@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from cxgap.demo.generate import generate, wave_end, wave_start
+from cxgap.demo.lifecycle import lifecycle
 from cxgap.errors import ConflictError
 from cxgap.ingest.importer import fingerprint_answers
 from cxgap.instruments import Instrument, get_instrument
@@ -21,13 +23,15 @@ from cxgap.services.accounts import audit
 from cxgap.services.customers import customer_ids, upsert_customers
 from cxgap.services.demo_provider import store_provider_side
 from cxgap.services.imports import ANSWER_COLUMNS, Progress, answer_rows, insert_responses
+from cxgap.services.lifecycle import FIELDS as LIFECYCLE_FIELDS
+from cxgap.services.lifecycle import insert_lifecycle
 from cxgap.services.surveys import create_survey
 from cxgap.settings import get_settings
 from cxgap.store.accounts import User
 from cxgap.store.bulk import binds_nan_as_null, bulk_insert
 from cxgap.store.database import sqlite_file, transaction
 from cxgap.store.models import Encounter, FeedbackMessage, Survey
-from cxgap.times import now
+from cxgap.times import as_utc, now
 
 CUSTOMER_INSTRUMENT = "heating-cx"
 MANAGEMENT_INSTRUMENT = "servqual-management"
@@ -171,6 +175,9 @@ def load_demo(
         staff, provider_truths = store_provider_side(
             session, seed=seed, waves=tuple(data.waves), actor=actor, store_wide=store_wide
         )
+        relationships, complaints = lifecycle(instrument, data.customers, data.waves, seed=seed)
+        for kind, frame in (("relationships", relationships), ("complaints", complaints)):
+            insert_lifecycle(session, kind, _lifecycle_rows(kind, frame), source="demo")
         audit(
             session,
             actor,
@@ -195,6 +202,21 @@ def load_demo(
         truths_file=truths_file,
         anchor=anchor,
     )
+
+
+def _lifecycle_rows(kind: str, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Demo lifecycle frames as the records :func:`insert_lifecycle` stores (times in UTC)."""
+    names = [f.name for f in LIFECYCLE_FIELDS[kind]]
+    rows = []
+    for record in frame.to_dict(orient="records"):
+        row: dict[str, Any] = dict.fromkeys(names)
+        for name, value in record.items():
+            if isinstance(value, pd.Timestamp):
+                row[str(name)] = as_utc(value.to_pydatetime())
+            elif value is not None and not (isinstance(value, float) and math.isnan(value)):
+                row[str(name)] = None if value is pd.NaT else value
+        rows.append(row)
+    return rows
 
 
 def _utc(values: pd.Series) -> list[dt.datetime]:

@@ -6,6 +6,7 @@ This package never imports storage, web or CLI code.
 from cxgap.stats.communication import PromiseCheck, promise_check
 from cxgap.stats.control_charts import ControlChart, cusum_chart, ewma_chart, p_chart, u_chart
 from cxgap.stats.delivery import DeliveryCompliance, delivery_compliance
+from cxgap.stats.effects import ActionEffect, action_effect
 from cxgap.stats.factors import FactorRelation, factor_relation
 from cxgap.stats.gaps import GapScores, gap_scores
 from cxgap.stats.importance import (
@@ -19,6 +20,7 @@ from cxgap.stats.importance import (
 from cxgap.stats.kano import KanoResult, kano, kano_coefficients
 from cxgap.stats.knowledge import KnowledgeGap, knowledge_gap
 from cxgap.stats.loyalty import CES, CSAT, NPS, NPSComparison, ces, compare_nps, csat, nps
+from cxgap.stats.plan_power import PlanPower, plan_power
 from cxgap.stats.priority import PriorityRanking, priority_ranking
 from cxgap.stats.profiles import ExpectationProfiles, expectation_profiles
 from cxgap.stats.recovery import (
@@ -61,6 +63,7 @@ __all__ = [
     "CES",
     "CSAT",
     "NPS",
+    "ActionEffect",
     "CompositeReliability",
     "ControlChart",
     "CronbachAlpha",
@@ -78,6 +81,7 @@ __all__ = [
     "NPSComparison",
     "OverallGap",
     "PairedChange",
+    "PlanPower",
     "PriorityRanking",
     "PromiseCheck",
     "ProposedLevels",
@@ -91,6 +95,7 @@ __all__ = [
     "StatedImportanceResult",
     "ToleranceZone",
     "WaveChange",
+    "action_effect",
     "ces",
     "compare_groups",
     "compare_nps",
@@ -117,6 +122,7 @@ __all__ = [
     "p_chart",
     "paired_change",
     "perception_trend",
+    "plan_power",
     "priority_ranking",
     "promise_check",
     "propose_levels",

@@ -1,6 +1,24 @@
 """Storage: SQLAlchemy models, Alembic migrations, engines and sessions."""
 
 # every table registers on the one metadata
-from cxgap.store import accounts, cases, models, outbox, standards, survey_titles
+from cxgap.store import (
+    accounts,
+    actions,
+    cases,
+    lifecycle,
+    models,
+    outbox,
+    standards,
+    survey_titles,
+)
 
-__all__ = ["accounts", "cases", "models", "outbox", "standards", "survey_titles"]
+__all__ = [
+    "accounts",
+    "actions",
+    "cases",
+    "lifecycle",
+    "models",
+    "outbox",
+    "standards",
+    "survey_titles",
+]

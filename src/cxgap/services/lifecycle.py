@@ -1,0 +1,316 @@
+"""Customer lifecycle: relationship spells (start, churn with reason), plan changes and
+complaints, from CSV/XLSX files or the API.
+
+One reader serves both entrances: :func:`lifecycle_records` checks every row and names
+the file, row and column of the first problem with what is allowed; nothing is stored
+unless every row is usable. Customers named by external id that are not stored yet are
+created (with no attributes), so lifecycle data may arrive before survey data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import pandas as pd
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from cxgap.errors import ValidationError
+from cxgap.ingest.readers import read_table
+from cxgap.services.accounts import audit
+from cxgap.services.customers import customer_ids, upsert_customers
+from cxgap.store.accounts import User
+from cxgap.store.database import transaction
+from cxgap.store.lifecycle import Complaint, PlanChange, Relationship
+from cxgap.text import check_text
+from cxgap.times import as_utc
+
+Kind = Literal["relationships", "plan_changes", "complaints"]
+KINDS: tuple[str, ...] = get_args(Kind)
+PLAN_CHANGE_KINDS = ("upgrade", "downgrade", "renewal", "switch")
+COMPLAINT_CHANNELS = ("hotline", "web", "email", "social", "store", "letter", "app", "other")
+_TRUE, _FALSE = {"1", "true", "yes", "y"}, {"0", "false", "no", "n"}
+MAX_TEXT_CHARS = 5000
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a lifecycle file: its name, type and whether it must be given."""
+
+    name: str
+    kind: Literal["text", "date", "datetime", "flag", "whole", "choice"]
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+
+FIELDS: dict[str, tuple[Field, ...]] = {
+    "relationships": (
+        Field("customer", "text", required=True),
+        Field("started_on", "date", required=True),
+        Field("ended_on", "date"),
+        Field("end_reason", "text"),
+        Field("voluntary", "flag"),
+        Field("plan", "text"),
+        Field("unit", "text"),
+    ),
+    "plan_changes": (
+        Field("customer", "text", required=True),
+        Field("changed_on", "date", required=True),
+        Field("from_plan", "text"),
+        Field("to_plan", "text", required=True),
+        Field("kind", "choice", required=True, choices=PLAN_CHANGE_KINDS),
+    ),
+    "complaints": (
+        Field("complaint_id", "text"),
+        Field("customer", "text"),
+        Field("case_id", "whole"),
+        Field("channel", "choice", required=True, choices=COMPLAINT_CHANNELS),
+        Field("category", "text"),
+        Field("received_at", "datetime", required=True),
+        Field("resolved_at", "datetime"),
+        Field("unit", "text"),
+        Field("text", "text"),
+    ),
+}
+"""The columns of each kind of lifecycle file (documented in ``docs/kpi.md``)."""
+
+
+@dataclass(frozen=True)
+class LifecycleImport:
+    """What an import stored: the kind, rows stored and customers created."""
+
+    kind: str
+    rows: int
+    customers_created: int
+    source: str
+
+
+def _is_blank(value: Any) -> bool:
+    return (
+        value is None
+        or (isinstance(value, float) and math.isnan(value))
+        or (isinstance(value, str) and not value.strip())
+        or value is pd.NaT
+    )
+
+
+def _value(field: Field, raw: Any, where: str) -> Any:
+    place = f"{where}, column {field.name!r}"
+    if _is_blank(raw):
+        if field.required:
+            raise ValidationError(f"{place}: the value is missing; this column is required")
+        return None
+    text = str(raw).strip()
+    if field.kind == "text":
+        check_text(text, where=place, multiline=field.name == "text")
+        limit = MAX_TEXT_CHARS if field.name == "text" else 120
+        if len(text) > limit:
+            raise ValidationError(f"{place}: {len(text)} characters; at most {limit} allowed")
+        return text
+    if field.kind == "choice":
+        if text.lower() not in field.choices:
+            raise ValidationError(
+                f"{place}: {text!r} is not allowed; allowed: {', '.join(field.choices)}"
+            )
+        return text.lower()
+    if field.kind == "flag":
+        if isinstance(raw, bool):
+            return raw
+        if text.lower() in _TRUE | _FALSE:
+            return text.lower() in _TRUE
+        raise ValidationError(f"{place}: {text!r} is not allowed; allowed: yes/no, true/false, 1/0")
+    if field.kind == "whole":
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if not number.is_integer() or number < 1:
+            raise ValidationError(f"{place}: {text!r} is not allowed; allowed: a whole number")
+        return int(number)
+    try:
+        stamp: Any = pd.Timestamp(raw if isinstance(raw, dt.date) else text)
+    except (ValueError, TypeError):
+        stamp = pd.NaT
+    if stamp is pd.NaT:
+        example = "2026-03-31" if field.kind == "date" else "2026-03-31 14:05 or 2026-03-31"
+        raise ValidationError(f"{place}: {text!r} is not a date; allowed: dates like {example}")
+    if field.kind == "date":
+        return stamp.date()
+    return as_utc(stamp.to_pydatetime())
+
+
+def lifecycle_records(
+    kind: str, rows: Sequence[tuple[str, Mapping[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Check ``rows`` (``(where, values)``: a place for messages and the row's values)
+    of one kind and return them typed; the first problem raises :class:`ValidationError`."""
+    if kind not in FIELDS:
+        raise ValidationError(f"kind {kind!r} is not allowed; allowed: {', '.join(KINDS)}")
+    fields = FIELDS[kind]
+    known = {f.name for f in fields}
+    records = []
+    for where, values in rows:
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValidationError(
+                f"{where}: column {unknown[0]!r} is not a {kind} column; "
+                f"allowed: {', '.join(f.name for f in fields)}"
+            )
+        record = {f.name: _value(f, values.get(f.name), where) for f in fields}
+        _check_order(kind, record, where)
+        records.append(record)
+    return records
+
+
+def _check_order(kind: str, record: dict[str, Any], where: str) -> None:
+    pairs = {
+        "relationships": ("started_on", "ended_on"),
+        "complaints": ("received_at", "resolved_at"),
+    }
+    if kind not in pairs:
+        return
+    first, last = pairs[kind]
+    if record[last] is not None and record[last] < record[first]:
+        raise ValidationError(
+            f"{where}, column {last!r}: {record[last]} is before {first} {record[first]}; "
+            f"allowed: {last} on or after {first}"
+        )
+    if kind == "relationships" and record["ended_on"] is None and record["end_reason"]:
+        raise ValidationError(
+            f"{where}, column 'end_reason': given without ended_on; allowed: a reason only "
+            "for a relationship that ended"
+        )
+
+
+def read_lifecycle_file(path: str | Path, kind: str) -> list[dict[str, Any]]:
+    """Read a CSV or XLSX lifecycle file of ``kind`` and check every row."""
+    table = read_table(path)
+    if table.malformed:
+        bad = table.malformed[0]
+        raise ValidationError(f"{table.path}, row {bad.row_number}: {bad.reason}")
+    if kind in FIELDS:
+        missing = [f.name for f in FIELDS[kind] if f.required and f.name not in table.frame]
+        if missing:
+            raise ValidationError(
+                f"{table.path}: column {missing[0]!r} is missing; a {kind} file needs "
+                f"{', '.join(f.name for f in FIELDS[kind] if f.required)}"
+            )
+    rows = [
+        (f"{table.path}, row {number}", dict(zip(table.frame.columns, values, strict=True)))
+        for number, values in zip(
+            table.row_numbers, table.frame.itertuples(index=False, name=None), strict=True
+        )
+    ]
+    return lifecycle_records(kind, rows)
+
+
+def store_lifecycle(
+    engine: Engine,
+    kind: str,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    actor: User | str,
+    source: str = "api",
+) -> LifecycleImport:
+    """Store checked records (:func:`lifecycle_records`) of one kind in one transaction."""
+    with transaction(engine) as session:
+        return add_lifecycle(session, kind, records, actor=actor, source=source)
+
+
+def add_lifecycle(
+    session: Session,
+    kind: str,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    actor: User | str,
+    source: str,
+) -> LifecycleImport:
+    """:func:`store_lifecycle` as a step of a transaction another service opened."""
+    created = insert_lifecycle(session, kind, records, source=source)
+    audit(
+        session,
+        actor,
+        f"lifecycle.import.{kind}",
+        target_type="lifecycle",
+        target_id=kind,
+        details={"rows": len(records), "customers_created": created, "source": source},
+    )
+    return LifecycleImport(kind, len(records), created, source)
+
+
+def insert_lifecycle(
+    session: Session, kind: str, records: Sequence[Mapping[str, Any]], *, source: str
+) -> int:
+    """Insert checked records without an audit entry of their own (the caller's use case
+    records it, as the demo load does); returns the number of customers created."""
+    names = sorted({str(r["customer"]) for r in records if r.get("customer")})
+    ids = customer_ids(session, names)
+    missing = [name for name in names if name not in ids]
+    created = len(missing)
+    if missing:
+        ids.update(upsert_customers(session, {name: {} for name in missing}))
+    if kind == "complaints":
+        external = [r["complaint_id"] for r in records if r.get("complaint_id")]
+        if len(external) != len(set(external)):
+            raise ValidationError(f"{source}: a complaint_id appears twice")
+        if external:
+            stored = session.scalars(
+                select(Complaint.external_id).where(Complaint.external_id.in_(external))
+            ).first()
+            if stored:
+                raise ValidationError(
+                    f"{source}: complaint {stored!r} is already stored; allowed: new "
+                    "complaint_id values (or leave the column empty)"
+                )
+    session.add_all(_rows(kind, records, ids))
+    return created
+
+
+def _rows(kind: str, records: Sequence[Mapping[str, Any]], ids: Mapping[str, int]) -> list[Any]:
+    def customer(record: Mapping[str, Any]) -> int | None:
+        return ids.get(record["customer"]) if record.get("customer") else None
+
+    if kind == "relationships":
+        return [
+            Relationship(
+                customer_id=customer(r),
+                **{k: r[k] for k in ("started_on", "ended_on", "end_reason", "voluntary")},
+                plan=r["plan"],
+                unit=r["unit"],
+            )
+            for r in records
+        ]
+    if kind == "plan_changes":
+        return [
+            PlanChange(
+                customer_id=customer(r),
+                changed_on=r["changed_on"],
+                from_plan=r["from_plan"],
+                to_plan=r["to_plan"],
+                kind=r["kind"],
+            )
+            for r in records
+        ]
+    return [
+        Complaint(
+            external_id=r["complaint_id"],
+            customer_id=customer(r),
+            **{k: r[k] for k in ("case_id", "channel", "category", "received_at", "resolved_at")},
+            unit=r["unit"],
+            text=r["text"],
+        )
+        for r in records
+    ]
+
+
+def import_lifecycle(
+    engine: Engine, path: str | Path, kind: str, *, actor: User | str
+) -> LifecycleImport:
+    """Check and store a lifecycle file (all rows or none)."""
+    records = read_lifecycle_file(path, kind)
+    return store_lifecycle(engine, kind, records, actor=actor, source=str(path))
