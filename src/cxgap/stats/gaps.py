@@ -25,6 +25,7 @@ from cxgap.stats._validate import (
     match_matrices,
     normalised_weights,
 )
+from cxgap.stats.moments import Moments
 from cxgap.stats.result import StatResult
 
 __all__ = ["GapScores", "describe_columns", "gap_scores", "signed_rank_p"]
@@ -168,7 +169,7 @@ def t_statistics(
 
 
 def describe_columns(
-    values: np.ndarray | Sequence[np.ndarray],
+    values: np.ndarray | Sequence[np.ndarray] | Moments,
     *,
     confidence: float,
     has_missing: bool = True,
@@ -191,7 +192,16 @@ def describe_columns(
     figures. Columns whose values all agree (SD 0, up to rounding) have SD 0 and an
     interval of zero width at the mean, and NaN for ``t``, ``p_t`` and ``d_z``: the test is
     undefined (it would give an infinite ``t`` and ``p`` 0).
+
+    ``values`` may also be the :class:`~cxgap.stats.Moments` of the columns (one group;
+    e.g. of paired differences summed by a database): the t figures follow from them
+    (``signed_rank`` needs the values themselves, or their counts: :func:`signed_rank_p`).
     """
+    if isinstance(values, Moments):
+        n_moments = values.count()
+        return t_statistics(
+            n_moments, values.mean(), values.var() * (n_moments - 1), confidence=confidence
+        )
     if isinstance(values, np.ndarray):
         values = [values[:, j] for j in range(values.shape[1])]
     k = len(values)
