@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -450,19 +450,26 @@ def _segment_analysis(
     return comparison
 
 
-def _trend(engine: Engine, data: SurveyData, confidence: float) -> pd.DataFrame | None:
+def _trend(waves: list[SurveyData], confidence: float) -> pd.DataFrame | None:
+    """Mean perception per dimension across ``waves`` (oldest first, the analysed one last);
+    each wave's dimension scores enter as their sums (:class:`cxgap.stats.Moments`)."""
+    if len(waves) < 2:
+        return None
+    summed = []
+    for wave in waves:
+        scores = dimension_scores(wave.frame, wave.instrument, "perceived")
+        moments = stats.Moments.from_arrays(scores) if scores.size else scores
+        summed.append((wave.key, wave.wave or wave.key, moments))
+    return stats.perception_trend(summed, confidence=confidence)
+
+
+def _earlier_waves(engine: Engine, data: SurveyData) -> list[SurveyData]:
+    """The stored surveys of the instrument up to ``data`` (itself last), oldest first."""
     keys = surveys_of_instrument(engine, data.instrument.id)
     if data.key not in keys:
-        return None
+        return [data]
     keys = keys[: keys.index(data.key) + 1]
-    if len(keys) < 2:
-        return None
-    waves = []
-    for key in keys:
-        wave = data if key == data.key else load_survey(engine, key)
-        scores = dimension_scores(wave.frame, wave.instrument, "perceived")
-        waves.append((key, wave.wave or key, scores))
-    return stats.perception_trend(waves, confidence=confidence)
+    return [data if key == data.key else load_survey(engine, key) for key in keys]
 
 
 def _findings(
@@ -557,11 +564,33 @@ def analyze_survey(
         trend_window: waves back over which a steady fall of a dimension is a finding.
     """
     data = load_survey(engine, survey)
+    return analyze_data(
+        data,
+        lambda: _earlier_waves(engine, data),
+        by=by,
+        confidence=confidence,
+        min_segment_size=min_segment_size,
+        trend_window=trend_window,
+    )
+
+
+def analyze_data(
+    data: SurveyData,
+    waves: Callable[[], list[SurveyData]],
+    *,
+    by: str | list[str] | None = None,
+    confidence: float = 0.95,
+    min_segment_size: int = 30,
+    trend_window: int = 3,
+) -> SurveyAnalysis:
+    """:func:`analyze_survey` of a survey's table wherever it was read from (the stored
+    database, or a Parquet dataset through DuckDB or Spark); ``waves`` gives the surveys of
+    the same instrument up to this one (itself last), for the trend."""
     n = len(data.frame)
     if n < MIN_RESPONSES:
         raise DataError(
-            f"survey {survey!r} has {counted(n, 'response')}; at least {MIN_RESPONSES} are needed "
-            "for an analysis"
+            f"survey {data.key!r} has {counted(n, 'response')}; at least {MIN_RESPONSES} are "
+            "needed for an analysis"
         )
     notes: list[str] = []
     parts = _core(data, confidence, notes)
@@ -570,7 +599,7 @@ def analyze_survey(
         comparison = _segment_analysis(data, attribute, confidence, min_segment_size, notes)
         if comparison is not None:
             segments[attribute] = comparison
-    trend = _trend(engine, data, confidence)
+    trend = _trend(waves(), confidence)
     findings = _findings(
         parts.get("tolerance_zone"),
         parts.get("importance"),

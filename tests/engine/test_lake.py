@@ -1,0 +1,109 @@
+"""The same analysis on every engine: the stored SQLite database, and a Parquet dataset
+read by DuckDB or by Spark (local mode). ``cxgap analyze --json`` must agree key by key,
+numbers to 1e-9. Another engine joins the matrix as one more parameter of ``ENGINES``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from tests.pinned.test_analysis_output import differences
+
+from cxgap.engine.lake import LONG_COLUMNS
+from cxgap.services.demo import load_demo
+from cxgap.store.database import get_engine, upgrade
+
+SURVEY = "heating-2026q4"
+BY = ["--by", "age_band", "--by", "region"]
+ENGINES = ["duckdb", pytest.param("spark", marks=pytest.mark.slow)]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Any]:
+    """A demo database, its Parquet dataset (written by the CLI) and its analysis JSON."""
+    from cxgap.cli import main
+
+    folder = tmp_path_factory.mktemp("lake")
+    db = folder / "demo.db"
+    engine = get_engine(str(db))
+    upgrade(engine)
+    load_demo(engine, seed=11, customers=400)
+
+    def run(*args: str) -> None:
+        try:
+            main(["--db", str(db), *args])
+        except SystemExit as exc:
+            assert not exc.code, f"cxgap {' '.join(args)} exited {exc.code}"
+
+    run("export", "--all", "--lake", str(folder / "lake"))
+    run("analyze", "--survey", SURVEY, *BY, "--json", str(folder / "stored.json"))
+    stored = json.loads((folder / "stored.json").read_text(encoding="utf-8"))
+    return db, folder / "lake", stored
+
+
+def test_lake_layout(demo: tuple[Path, Path, Any]) -> None:
+    _, lake, stored = demo
+    files = sorted(lake.glob("survey=*/wave=*/*.parquet"))
+    assert (lake / "survey=heating-2026q4" / "wave=2026Q4" / "part-0.parquet") in files
+    assert len(files) == 9 and len(list((lake / "_surveys").glob("*.json"))) == 9
+    table = pq.read_table(lake / "survey=heating-2026q4")
+    assert [c for c in table.column_names if c != "wave"] == list(LONG_COLUMNS)
+    assert len(set(table.column("response_id").to_pylist())) == stored["survey"]["n_responses"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_same_analysis_on_every_engine(
+    demo: tuple[Path, Path, Any], tmp_path: Path, engine: str, cli: Callable[..., Any]
+) -> None:
+    db, lake, stored = demo
+    out = tmp_path / f"{engine}.json"
+    code, _, err = cli(
+        "--db", str(db), "analyze", "--survey", SURVEY, *BY,
+        "--source", str(lake), "--engine", engine, "--json", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert differences(stored, result) == []
+    assert result["trend"] and len({row["survey"] for row in result["trend"]}) == 8
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--engine", "duckdb"], "--engine needs --source DIR"),
+        (["--source", "{lake}", "--engine", "polars"], "--engine: got 'polars'; allowed: duckdb"),
+        (["--source", "{db}"], "no such folder"),
+        (["--source", "{lake}", "--engine", "spark", "--spark-master", "mesos://x"], "mesos://x"),
+    ],
+)
+def test_source_mistakes_are_explained(
+    demo: tuple[Path, Path, Any], cli: Callable[..., Any], args: list[str], message: str
+) -> None:
+    db, lake, _ = demo
+    args = [a.format(lake=lake, db=db) for a in args]
+    code, out, err = cli("--db", str(db), "analyze", "--survey", SURVEY, *args)
+    assert code != 0
+    assert message in out + err
+    assert "Traceback" not in out + err
+
+
+def test_unknown_survey_in_lake(demo: tuple[Path, Path, Any], cli: Callable[..., Any]) -> None:
+    db, lake, _ = demo
+    code, out, err = cli("--db", str(db), "analyze", "--survey", "nope", "--source", str(lake))
+    assert code != 0 and "survey 'nope' is not in" in out + err
+
+
+@pytest.mark.parametrize(
+    "args", [["--lake", "{dir}"], ["--lake", "{dir}", "--all", "--survey", SURVEY]]
+)
+def test_export_lake_needs_one_choice(
+    demo: tuple[Path, Path, Any], cli: Callable[..., Any], tmp_path: Path, args: list[str]
+) -> None:
+    db, _, _ = demo
+    code, out, err = cli("--db", str(db), "export", *[a.format(dir=tmp_path) for a in args])
+    assert code != 0 and "give either --survey S or --all" in out + err
