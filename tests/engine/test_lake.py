@@ -6,10 +6,14 @@ numbers to 1e-9. Another engine joins the matrix as one more parameter of ``ENGI
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from tests.pinned.test_analysis_output import differences
@@ -107,3 +111,73 @@ def test_export_lake_needs_one_choice(
     db, _, _ = demo
     code, out, err = cli("--db", str(db), "export", *[a.format(dir=tmp_path) for a in args])
     assert code != 0 and "give either --survey S or --all" in out + err
+
+
+def stored_scores(db: Path, keys: list[str]) -> dict[str, pd.DataFrame]:
+    """The trend's dimension scores computed row by row from the stored answers."""
+    from cxgap.engine.frames import load_survey
+    from cxgap.services.analysis import dimension_scores
+
+    engine = get_engine(str(db))
+    out = {}
+    for key in keys:
+        data = load_survey(engine, key, cache=False)
+        out[key] = dimension_scores(data.frame, data.instrument, "perceived")
+    return out
+
+
+@pytest.mark.parametrize("engine", ["sqlite", *ENGINES])
+def test_score_moments_on_every_engine(demo: tuple[Path, Path, Any], engine: str) -> None:
+    from cxgap.engine import aggregate, lake
+    from cxgap.services.analysis import trend_groups
+
+    db, folder, _ = demo
+    keys = ["heating-2025q1", "heating-2025q3", SURVEY]
+    expected = stored_scores(db, keys)
+    instrument = lake.lake_surveys(folder)[0].instrument
+    groups = trend_groups(instrument)
+    if engine == "sqlite":
+        with aggregate.stored_backend(get_engine(str(db))) as con:
+            found = aggregate.score_moments(con, aggregate.stored_answers(con), keys, groups)
+            counts = aggregate.value_counts(con, aggregate.stored_answers(con), SURVEY, "nps")
+    else:
+        with lake.connect(engine) as con:  # type: ignore[arg-type]
+            found = aggregate.score_moments(con, lake.answers(con, folder), keys, groups)
+            counts = aggregate.value_counts(con, lake.answers(con, folder), SURVEY, "nps")
+    assert sorted(found) == sorted(keys)
+    for key in keys:
+        scores = expected[key]
+        assert list(found[key].columns) == list(scores.columns)
+        np.testing.assert_allclose(found[key].mean(), scores.mean(), rtol=1e-12)
+        np.testing.assert_allclose(found[key].cov(), scores.cov(), rtol=1e-10)
+        np.testing.assert_array_equal(found[key].count(), scores.notna().sum())
+    nps_answers = stored_frame(db, SURVEY)["nps"].dropna()
+    tally = nps_answers.value_counts().sort_index()
+    np.testing.assert_array_equal(counts.values, tally.index.to_numpy(dtype=float))
+    np.testing.assert_array_equal(counts.counts[0], tally.to_numpy())
+
+
+def stored_frame(db: Path, key: str) -> pd.DataFrame:
+    from cxgap.engine.frames import load_survey
+
+    return load_survey(get_engine(str(db)), key, cache=False).frame
+
+
+def test_analysis_of_the_store_loads_one_sqlite_library(demo: tuple[Path, Path, Any]) -> None:
+    """The aggregations on the stored file run through Python's sqlite3: analysing the
+    store never loads DuckDB (whose SQLite scanner is a second SQLite library) or ADBC."""
+    db, _, _ = demo
+    script = (
+        "import sys\n"
+        "from cxgap.store.database import get_engine\n"
+        "from cxgap.services.analysis import analyze_survey\n"
+        f"result = analyze_survey(get_engine({str(db)!r}), {SURVEY!r})\n"
+        "assert result.trend is not None\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('duckdb', 'adbc_driver_sqlite',"
+        " 'pyspark')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from cxgap import stats
+from cxgap.engine import aggregate
 from cxgap.engine.cache import VersionedCache
 from cxgap.engine.frames import SurveyData, data_version, load_survey, surveys_of_instrument
 from cxgap.errors import DataError, ValidationError
@@ -28,7 +29,7 @@ from cxgap.services.surveys import survey_counts
 from cxgap.stats.result import StatResult, to_jsonable
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
-from cxgap.store.models import ImportBatch
+from cxgap.store.models import ImportBatch, Survey
 from cxgap.text import counted
 
 SCHEMA = "cxgap.analysis/1"
@@ -450,26 +451,50 @@ def _segment_analysis(
     return comparison
 
 
-def _trend(waves: list[SurveyData], confidence: float) -> pd.DataFrame | None:
-    """Mean perception per dimension across ``waves`` (oldest first, the analysed one last);
-    each wave's dimension scores enter as their sums (:class:`cxgap.stats.Moments`)."""
+WaveScores = tuple[str, str, "stats.Moments | pd.DataFrame"]
+"""``(survey key, wave name, sums of the dimension scores)`` of one wave of the trend."""
+
+
+def _trend(waves: Sequence[WaveScores], confidence: float) -> pd.DataFrame | None:
+    """Mean perception per dimension across ``waves`` (oldest first, the analysed one last)."""
     if len(waves) < 2:
         return None
-    summed = []
-    for wave in waves:
-        scores = dimension_scores(wave.frame, wave.instrument, "perceived")
-        moments = stats.Moments.from_arrays(scores) if scores.size else scores
-        summed.append((wave.key, wave.wave or wave.key, moments))
-    return stats.perception_trend(summed, confidence=confidence)
+    return stats.perception_trend(waves, confidence=confidence)
 
 
-def _earlier_waves(engine: Engine, data: SurveyData) -> list[SurveyData]:
-    """The stored surveys of the instrument up to ``data`` (itself last), oldest first."""
+def trend_groups(instrument: Instrument) -> dict[str, list[str]]:
+    """The items of each dimension whose perceptions make the trend's dimension scores."""
+    groups: dict[str, list[str]] = {}
+    for item, dim in instrument.dimension_map("tolerance_zone", "expectation_perception").items():
+        groups.setdefault(str(dim), []).append(str(item))
+    return groups
+
+
+def trend_waves(
+    keys: Sequence[tuple[str, str]],
+    instrument: Instrument,
+    moments: Mapping[str, stats.Moments],
+) -> list[WaveScores]:
+    """The trend's waves from the database's sums: ``keys`` are ``(survey, wave name)``,
+    oldest first; a wave without perceptions gets empty scores."""
+    empty = pd.DataFrame(columns=list(trend_groups(instrument)), dtype="float64")
+    return [(key, wave, moments.get(key, empty)) for key, wave in keys]
+
+
+def _stored_trend(engine: Engine, data: SurveyData) -> list[WaveScores]:
+    """The trend's waves of a stored survey: the dimension scores of every wave of its
+    instrument up to it, summed by the database (no wave's answers are read)."""
     keys = surveys_of_instrument(engine, data.instrument.id)
-    if data.key not in keys:
-        return [data]
+    if data.key not in keys or keys.index(data.key) < 1:
+        return []
     keys = keys[: keys.index(data.key) + 1]
-    return [data if key == data.key else load_survey(engine, key) for key in keys]
+    with transaction(engine) as session:
+        rows = session.execute(select(Survey.key, Survey.wave).where(Survey.key.in_(keys)))
+        waves: dict[str, str | None] = {key: wave for key, wave in rows}
+    groups = trend_groups(data.instrument)
+    with aggregate.stored_backend(engine) as con:
+        moments = aggregate.score_moments(con, aggregate.stored_answers(con), keys, groups)
+    return trend_waves([(k, waves.get(k) or k) for k in keys], data.instrument, moments)
 
 
 def _findings(
@@ -566,7 +591,7 @@ def analyze_survey(
     data = load_survey(engine, survey)
     return analyze_data(
         data,
-        lambda: _earlier_waves(engine, data),
+        lambda: _stored_trend(engine, data),
         by=by,
         confidence=confidence,
         min_segment_size=min_segment_size,
@@ -576,7 +601,7 @@ def analyze_survey(
 
 def analyze_data(
     data: SurveyData,
-    waves: Callable[[], list[SurveyData]],
+    waves: Callable[[], Sequence[WaveScores]],
     *,
     by: str | list[str] | None = None,
     confidence: float = 0.95,
@@ -584,8 +609,9 @@ def analyze_data(
     trend_window: int = 3,
 ) -> SurveyAnalysis:
     """:func:`analyze_survey` of a survey's table wherever it was read from (the stored
-    database, or a Parquet dataset through DuckDB or Spark); ``waves`` gives the surveys of
-    the same instrument up to this one (itself last), for the trend."""
+    database, or a Parquet dataset through DuckDB or Spark); ``waves`` gives the sums of the
+    dimension scores of the surveys of the same instrument up to this one (itself last),
+    for the trend (:func:`trend_waves`)."""
     n = len(data.frame)
     if n < MIN_RESPONSES:
         raise DataError(

@@ -12,11 +12,17 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from cxgap.engine import lake
+from cxgap.engine import aggregate, lake
 from cxgap.engine.frames import load_survey
 from cxgap.errors import NotFoundError, ValidationError
 from cxgap.services.accounts import audit
-from cxgap.services.analysis import SurveyAnalysis, analyze_data
+from cxgap.services.analysis import (
+    SurveyAnalysis,
+    WaveScores,
+    analyze_data,
+    trend_groups,
+    trend_waves,
+)
 from cxgap.store.accounts import User
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
@@ -102,10 +108,17 @@ def analyze_source(
     earlier = same[: same.index(target) + 1]
     with lake.connect(engine, spark_master=spark_master) as con:  # type: ignore[arg-type]
         data = lake.load_lake_survey(con, directory, target)
-        waves = [
-            data if s.key == target.key else lake.load_lake_survey(con, directory, s)
-            for s in earlier
-        ]
+        waves: list[WaveScores] = []
+        if len(earlier) > 1:
+            moments = aggregate.score_moments(
+                con,
+                lake.answers(con, directory),
+                [s.key for s in earlier],
+                trend_groups(target.instrument),
+            )
+            waves = trend_waves(
+                [(s.key, s.wave or s.key) for s in earlier], target.instrument, moments
+            )
     return analyze_data(
         data,
         lambda: waves,
