@@ -40,7 +40,7 @@ import numpy as np
 SURVEY = "bench-2027q1"
 LAST_DEMO_WAVE = "heating-2026q4"
 TARGET_MS = 300.0
-PASSWORD = "benchmark password"
+PASSWORD = "walrus umbrella quietly orbits 4711"
 
 
 def build_database(path: Path, answers: int) -> None:

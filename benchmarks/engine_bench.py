@@ -152,6 +152,7 @@ def _chunk(
 
 def in_memory(folder: Path, survey: str) -> dict[str, Any]:
     """The analysis with every answer row in pandas (no engine)."""
+    import pandas as pd
     import pyarrow.dataset as ds
 
     from cxgap.engine import lake
@@ -168,8 +169,8 @@ def in_memory(folder: Path, survey: str) -> dict[str, Any]:
         rows = frame[frame["survey"] == info.key]
         wide = rows.pivot_table(
             index="response_id",
-            columns="item",
-            values=["adequate", "desired", "perceived", "score"],
+            columns=["item", "option"],
+            values=list(lake.NUMERIC_FIELDS),
             aggfunc="first",
         )
         columns = {}
@@ -177,7 +178,7 @@ def in_memory(folder: Path, survey: str) -> dict[str, Any]:
             if (column.field, column.item, column.option) in wide.columns:
                 columns[column.name] = wide[(column.field, column.item, column.option)].to_numpy()
         respondents = rows.groupby("response_id")[["region", "age_band"]].first()
-        data_frame = respondents.reset_index(drop=True).assign(**columns)
+        data_frame = pd.concat([respondents.reset_index(drop=True), pd.DataFrame(columns)], axis=1)
         tables[info.key] = SurveyData(
             info.key, info.name, info.wave, info.period_start, info.instrument, data_frame
         )
@@ -252,7 +253,7 @@ def main() -> None:
         )
         results = {}
         for engine in args.engines:
-            out = folder / f"{engine}.json"
+            out = base / f"result-{rows}-{engine}.json"  # not in the dataset's folder
             done = subprocess.run(
                 [sys.executable, __file__, "--one", engine, str(folder), str(out)],
                 capture_output=True,

@@ -236,11 +236,15 @@ def answers(con: BaseBackend, directory: Path) -> ir.Table:
     files = sorted(directory.glob("survey=*/wave=*/*.parquet"))
     if not files:
         raise ValidationError(f"{directory}: no Parquet files under survey=*/wave=*/")
+    pattern = directory / "survey=*" / "wave=*" / "*.parquet"
     if con.name == "duckdb":
-        return con.read_parquet(
-            str(directory / "survey=*" / "wave=*" / "*.parquet"), hive_partitioning=True
-        )
-    return con.read_parquet(str(directory))
+        return con.read_parquet(str(pattern), hive_partitioning=True)
+    # Spark: only the data files (other files in the folder are not Parquet), with the
+    # partition columns taken from the folder names below ``directory``
+    frame = con._session.read.option("basePath", str(directory)).parquet(str(pattern))
+    name = f"cxgap_lake_{abs(hash(str(directory.resolve())))}"
+    frame.createOrReplaceTempView(name)
+    return con.table(name)
 
 
 def wide_expression(long: ir.Table, instrument: Instrument) -> ir.Table:
