@@ -196,6 +196,24 @@ def in_memory(folder: Path, survey: str) -> dict[str, Any]:
     return analyze_data(target, lambda: waves, by=["region"]).to_dict()
 
 
+def _children_peak_mib() -> float:
+    """Peak RSS of this process's running children (Spark's JVM), from /proc."""
+    import os
+
+    peak = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) != os.getpid():
+                continue
+            for line in (stat.parent / "status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak += int(line.split()[1]) / 1024
+        except (OSError, IndexError, ValueError):
+            continue
+    return peak
+
+
 def run_one(engine: str, folder: Path, survey: str, out: Path) -> None:
     """One measured analysis (run in its own process)."""
     start = time.perf_counter()
@@ -207,7 +225,7 @@ def run_one(engine: str, folder: Path, survey: str, out: Path) -> None:
         result = analyze_source(folder, survey, engine=engine, by=["region"]).to_dict()
     seconds = time.perf_counter() - start
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    jvm = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    jvm = _children_peak_mib()
     out.write_text(
         json.dumps({"seconds": seconds, "rss_mib": own, "jvm_mib": jvm, "result": result}),
         encoding="utf-8",

@@ -14,7 +14,7 @@ from cxgap.stats.importance import (
 )
 from cxgap.stats.kano import KanoResult, kano, kano_coefficients
 from cxgap.stats.loyalty import CES, CSAT, NPS, NPSComparison, ces, compare_nps, csat, nps
-from cxgap.stats.moments import Counts, Moments
+from cxgap.stats.moments import ROW_LEVEL, Counts, Moments
 from cxgap.stats.profiles import ExpectationProfiles, expectation_profiles
 from cxgap.stats.reliability import (
     CompositeReliability,
@@ -42,6 +42,7 @@ __all__ = [
     "CES",
     "CSAT",
     "NPS",
+    "ROW_LEVEL",
     "CompositeReliability",
     "Counts",
     "CronbachAlpha",

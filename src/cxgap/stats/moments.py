@@ -41,12 +41,27 @@ import pandas as pd
 from cxgap.errors import DataError
 from cxgap.stats._validate import Matrix, as_matrix, as_vector
 
-__all__ = ["ALL", "Counts", "Moments"]
+__all__ = ["ALL", "ROW_LEVEL", "Counts", "Moments"]
 
 ALL = "(all)"
 """The group label of moments or counts that are not grouped."""
 
 _PARTS = ("n", "sum", "sq", "prod")
+
+ROW_LEVEL: dict[str, str] = {
+    "expectation_profiles": "one row per respondent with every profile column (a mixture "
+    "model is fitted to the rows; a random sample of respondents may stand in for all)",
+    "satisfaction_index": "one row per respondent with every indicator of the path model "
+    "(PLS weights are iterated on the rows; the bootstrap and its BCa jackknife resample "
+    "and leave out respondents)",
+    "signed_rank_p": "the paired differences themselves, or their value counts on a bounded scale",
+    "tolerance_zone": "one row per respondent (the dimension and overall levels average "
+    "each respondent's items first)",
+    "kano": "one row per respondent with both answers of each feature (the category "
+    "comes from the pair)",
+}
+"""What the statistics that do not (yet) take :class:`Moments` or :class:`Counts` need:
+these are given the rows, or a sample of them, explicitly."""
 
 
 def _group_codes(by: Any, n_rows: int) -> tuple[np.ndarray, tuple[Hashable, ...]]:
