@@ -28,7 +28,7 @@ from cxgap.stats import (
     nps,
     perception_trend,
 )
-from cxgap.stats.gaps import describe_columns
+from cxgap.stats.gaps import describe_columns, signed_rank_p, signed_rank_p_counts
 
 # ECSI "satisfaction" data of R package plspm (G. Sanchez), see tests/reference/README.md
 ECSI = Path(__file__).resolve().parents[1] / "reference" / "ecsi-bank" / "satisfaction.csv"
@@ -209,3 +209,26 @@ def test_paired_t_from_sums_equals_arrays(holed: pd.DataFrame) -> None:
     )
     for key in ("n", "mean", "sd", "se", "ci_low", "ci_high", "t", "p_t", "d_z"):
         close(b[key][0], a[key][0])
+
+
+@pytest.mark.parametrize("i", range(1, 6))
+def test_signed_rank_from_counts_equals_arrays(holed: pd.DataFrame, i: int) -> None:
+    differences = (holed[f"qual{i}"] - holed[f"expe{i}"]).dropna()
+    counted = differences.value_counts().rename("count").rename_axis("value").reset_index()
+    from_counts = signed_rank_p_counts(Counts.from_frame(counted))
+    assert from_counts == signed_rank_p(differences.to_numpy()[:, None], has_missing=False)[0]
+    # scipy on the differences themselves (250 answers: its exact or normal method)
+    close(from_counts, sps.wilcoxon(differences).pvalue)
+
+
+def test_signed_rank_from_counts_at_scale() -> None:
+    # 40,000 differences of 1-9 answers: the normal approximation with ties, from counts
+    rng = np.random.default_rng(5)
+    differences = (
+        rng.integers(1, 10, 40_000) - rng.integers(1, 10, 40_000) + (rng.random(40_000) < 0.1)
+    )
+    counted = pd.Series(differences).value_counts().rename("count").rename_axis("value")
+    from_counts = signed_rank_p_counts(Counts.from_frame(counted.reset_index()))
+    close(from_counts, signed_rank_p(differences.astype(float)[:, None], has_missing=False)[0])
+    expected = sps.wilcoxon(differences, method="asymptotic", correction=False).pvalue
+    close(from_counts, expected)
