@@ -63,7 +63,7 @@ def write_dataset(folder: Path, rows: int, waves: int, seed: int = 1) -> tuple[i
     respondents = max(1, rows // (per_respondent * waves))
     rng = np.random.default_rng(seed)
     (folder / lake.SURVEYS_FOLDER).mkdir(parents=True, exist_ok=True)
-    schema = lake._schema()
+    schema = lake.parquet_schema()
     keys, written = [], 0
     for w in range(waves):
         key = f"bench-w{w + 1}"

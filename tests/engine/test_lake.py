@@ -181,3 +181,32 @@ def test_analysis_of_the_store_loads_one_sqlite_library(demo: tuple[Path, Path, 
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_round_trip_keeps_the_respondent_table(
+    demo: tuple[Path, Path, Any], tmp_path: Path
+) -> None:
+    """Written and read back through DuckDB, a survey's table is the stored one, including
+    the organisation's own customer attributes."""
+    import dataclasses
+
+    from cxgap.engine import lake
+    from cxgap.engine.frames import load_survey
+
+    db, _, _ = demo
+    data = load_survey(get_engine(str(db)), SURVEY, cache=False)
+    frame = data.frame.copy()
+    plans = np.where(
+        np.arange(len(frame)) % 3 == 0, None, np.where(np.arange(len(frame)) % 2, "gold", "basic")
+    )
+    frame.insert(len(lake.RESPONDENT_COLUMNS), "attribute:plan", pd.Series(plans, dtype=object))
+    data = dataclasses.replace(data, frame=frame)
+    lake.write_survey(tmp_path, data, data.instrument.model_dump(mode="json"))
+    (found,) = lake.lake_surveys(tmp_path)
+    with lake.connect("duckdb") as con:
+        back = lake.load_lake_survey(con, tmp_path, found)
+    assert back.instrument == data.instrument and back.wave == data.wave
+    numeric = [c for c in frame.columns if frame[c].dtype.kind == "f"]
+    pd.testing.assert_frame_equal(back.frame[numeric], frame[numeric], check_dtype=False)
+    for column in ("respondent_id", "age_band", "region", "attribute:plan"):
+        assert back.frame[column].tolist() == frame[column].tolist(), column

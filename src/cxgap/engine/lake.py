@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -126,7 +125,7 @@ def write_survey(directory: Path, data: SurveyData, definition: dict[str, Any]) 
             old.unlink() if old.is_file() else old.rmdir()
     target = folder / f"wave={data.wave or data.key}"
     target.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(long, schema=_schema(), preserve_index=False)
+    table = pa.Table.from_pandas(long, schema=parquet_schema(), preserve_index=False)
     pq.write_table(table, target / "part-0.parquet", row_group_size=1_000_000)
     meta = directory / SURVEYS_FOLDER
     meta.mkdir(parents=True, exist_ok=True)
@@ -147,7 +146,8 @@ def write_survey(directory: Path, data: SurveyData, definition: dict[str, Any]) 
     return len(long)
 
 
-def _schema() -> pa.Schema:
+def parquet_schema() -> pa.Schema:
+    """The Arrow schema of the lake's Parquet files (:data:`LONG_COLUMNS`)."""
     text = [(name, pa.string()) for name in ("respondent_id", "customer_id", *segments.NAMES)]
     return pa.schema(
         [
@@ -302,8 +302,3 @@ def _custom_columns(attributes: pd.Series) -> pd.DataFrame:
         index=attributes.index,
         dtype=object,
     )
-
-
-def is_missing(value: object) -> bool:
-    """Whether a value read back from a backend is a missing one (None or NaN)."""
-    return value is None or (isinstance(value, float) and math.isnan(value))
