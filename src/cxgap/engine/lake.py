@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 EngineName = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 SURVEYS_FOLDER = "_surveys"
+DUCKDB_MEMORY_LIMIT = "1GB"
+"""DuckDB's working memory when it reads a lake (larger aggregations spill to disk)."""
 ATTRIBUTES = "attributes"
 """Column of the organisation's own customer attributes (a JSON object, or null)."""
 LONG_COLUMNS: tuple[str, ...] = (
@@ -195,7 +197,7 @@ def connect(engine: EngineName, *, spark_master: str = "local[*]") -> Iterator[B
     import ibis
 
     if engine == "duckdb":
-        con = ibis.duckdb.connect()
+        con = ibis.duckdb.connect(memory_limit=DUCKDB_MEMORY_LIMIT, preserve_insertion_order=False)
         try:
             yield con
         finally:
