@@ -164,15 +164,22 @@ def stored_frame(db: Path, key: str) -> pd.DataFrame:
 
 
 def test_analysis_of_the_store_loads_one_sqlite_library(demo: tuple[Path, Path, Any]) -> None:
-    """The aggregations on the stored file run through Python's sqlite3: analysing the
-    store never loads DuckDB (whose SQLite scanner is a second SQLite library) or ADBC."""
+    """The aggregations on the stored file run through Python's sqlite3: analysing and
+    summing the store never loads DuckDB (whose SQLite scanner is a second SQLite
+    library) or ADBC."""
     db, _, _ = demo
     script = (
         "import sys\n"
         "from cxgap.store.database import get_engine\n"
         "from cxgap.services.analysis import analyze_survey\n"
-        f"result = analyze_survey(get_engine({str(db)!r}), {SURVEY!r})\n"
+        "from cxgap.engine import aggregate\n"
+        f"engine = get_engine({str(db)!r})\n"
+        f"result = analyze_survey(engine, {SURVEY!r})\n"
         "assert result.trend is not None\n"
+        "with aggregate.stored_backend(engine) as con:\n"
+        f"    sums = aggregate.score_moments(con, aggregate.stored_answers(con), [{SURVEY!r}],"
+        " {'t': ['tan1', 'tan2']})\n"
+        f"assert sums[{SURVEY!r}].count()[0] > 0\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('duckdb', 'adbc_driver_sqlite',"
         " 'pyspark')))\n"
     )

@@ -19,7 +19,6 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from cxgap import stats
-from cxgap.engine import aggregate
 from cxgap.engine.cache import VersionedCache
 from cxgap.engine.frames import SurveyData, data_version, load_survey, surveys_of_instrument
 from cxgap.errors import DataError, ValidationError
@@ -29,7 +28,7 @@ from cxgap.services.surveys import survey_counts
 from cxgap.stats.result import StatResult, to_jsonable
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
-from cxgap.store.models import ImportBatch, Survey
+from cxgap.store.models import ImportBatch
 from cxgap.text import counted
 
 SCHEMA = "cxgap.analysis/1"
@@ -482,19 +481,24 @@ def trend_waves(
 
 
 def _stored_trend(engine: Engine, data: SurveyData) -> list[WaveScores]:
-    """The trend's waves of a stored survey: the dimension scores of every wave of its
-    instrument up to it, summed by the database (no wave's answers are read)."""
+    """The trend's waves of a stored survey: the sums of the dimension scores of every wave
+    of its instrument up to it. The waves' tables come from the per-process cache (the
+    dashboard analyses every wave anyway); summing each wave in the database instead
+    (:func:`cxgap.engine.aggregate.score_moments`) was measured slower for the overview
+    page, so it serves Parquet datasets (:mod:`cxgap.services.lake`)."""
     keys = surveys_of_instrument(engine, data.instrument.id)
     if data.key not in keys or keys.index(data.key) < 1:
         return []
-    keys = keys[: keys.index(data.key) + 1]
-    with transaction(engine) as session:
-        rows = session.execute(select(Survey.key, Survey.wave).where(Survey.key.in_(keys)))
-        waves: dict[str, str | None] = {key: wave for key, wave in rows}
-    groups = trend_groups(data.instrument)
-    with aggregate.stored_backend(engine) as con:
-        moments = aggregate.score_moments(con, aggregate.stored_answers(con), keys, groups)
-    return trend_waves([(k, waves.get(k) or k) for k in keys], data.instrument, moments)
+    waves = [
+        data if key == data.key else load_survey(engine, key)
+        for key in keys[: keys.index(data.key) + 1]
+    ]
+    out: list[WaveScores] = []
+    for wave in waves:
+        scores = dimension_scores(wave.frame, wave.instrument, "perceived")
+        sums = stats.Moments.from_arrays(scores) if scores.size else scores
+        out.append((wave.key, wave.wave or wave.key, sums))
+    return out
 
 
 def _findings(
