@@ -42,7 +42,7 @@ LAST_DEMO_WAVE = "heating-2026q4"
 DEMO_ANCHOR = dt.date(2027, 1, 1)
 """The demo is dated before this day (waves 2025Q1-2026Q4), whatever today is."""
 TARGET_MS = 300.0
-PASSWORD = "benchmark password"
+PASSWORD = "walrus umbrella quietly orbits 4711"
 
 
 def build_database(path: Path, answers: int) -> None:

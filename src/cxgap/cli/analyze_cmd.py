@@ -17,6 +17,7 @@ from rich.table import Table
 from cxgap.cli.app import app, console
 from cxgap.cli.checks import output_file
 from cxgap.cli.context import state
+from cxgap.errors import ConfigurationError
 from cxgap.segments import SEGMENT_HELP
 from cxgap.text import counted
 
@@ -46,14 +47,47 @@ def analyze(
     confidence: Annotated[
         float, typer.Option(min=0.5, max=0.999, help="Level of every interval.")
     ] = 0.95,
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            help="Analyse a Parquet dataset (written by cxgap export --lake) instead of the "
+            "database."
+        ),
+    ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="With --source: where the work runs, duckdb (default) or spark."),
+    ] = None,
+    spark_master: Annotated[
+        str,
+        typer.Option(
+            help="With --engine spark: local[*] (default), local[N], spark://HOST:PORT or a "
+            "Spark Connect address sc://HOST:PORT."
+        ),
+    ] = "local[*]",
 ) -> None:
     """Run every analysis the survey's instrument supports and print a summary."""
     from cxgap.services.analysis import analyze_survey
+    from cxgap.services.lake import ENGINES, analyze_source
 
     if json_file is not None:
         output_file(json_file, "--json", suffixes=(".json",))
+    if engine is not None and engine not in ENGINES:
+        raise ConfigurationError(f"--engine: got {engine!r}; allowed: {', '.join(ENGINES)}")
+    if source is None and engine is not None:
+        raise ConfigurationError("--engine needs --source DIR (a Parquet dataset)")
     with console.status(f"analysing {survey}..."):
-        result = analyze_survey(state.engine(), survey, by=by, confidence=confidence)
+        if source is not None:
+            result = analyze_source(
+                source,
+                survey,
+                engine=engine or "duckdb",
+                spark_master=spark_master,
+                by=by,
+                confidence=confidence,
+            )
+        else:
+            result = analyze_survey(state.engine(), survey, by=by, confidence=confidence)
     info = result.survey
     console.print(
         f"[bold]{info.name}[/] ({info.key}, {info.instrument} "

@@ -15,6 +15,7 @@ from cxgap.cli.checks import language, output_file
 from cxgap.cli.context import cli_actor, state
 from cxgap.cli.output import shown, visible
 from cxgap.cli.progress import progress_bar
+from cxgap.errors import ConfigurationError
 from cxgap.text import counted
 
 if TYPE_CHECKING:
@@ -311,12 +312,39 @@ def import_(
 
 @app.command()
 def export(
-    survey: Annotated[str, typer.Option(help="Survey to export.")],
-    out: Annotated[Path, typer.Option(help="Output file: .csv, .xlsx or .parquet.")],
+    survey: Annotated[str | None, typer.Option(help="Survey to export.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output file: .csv, .xlsx or .parquet.")] = None,
+    lake: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write a Parquet dataset to this folder instead (partitioned by survey and "
+            "wave, see docs/scaling.md), for cxgap analyze --source."
+        ),
+    ] = None,
+    all_surveys: Annotated[
+        bool, typer.Option("--all", help="With --lake: export every survey.")
+    ] = False,
 ) -> None:
-    """Export a survey's responses (re-importable, canonical column names)."""
+    """Export a survey's responses (re-importable, canonical column names), or surveys as
+    a Parquet dataset (--lake)."""
+    if lake is not None:
+        from cxgap.services.lake import export_lake
+
+        if out is not None or (survey is None) == (not all_surveys):
+            raise ConfigurationError(
+                "export --lake: give either --survey S or --all (and no --out)"
+            )
+        written = export_lake(state.engine(), lake, survey=survey, actor=cli_actor())
+        for key, rows in written.rows.items():
+            console.print(f"{shown(key)}: {counted(rows, 'answer row')}", highlight=False)
+        console.print(f"Parquet dataset written to {shown(lake)}")
+        return
     from cxgap.services.response_browser import EXPORT_FORMATS, export_survey
 
+    if survey is None or out is None or all_surveys:
+        raise ConfigurationError(
+            "export: give --survey S and --out FILE (or --lake DIR with --survey S or --all)"
+        )
     output_file(out, suffixes=[f".{f}" for f in EXPORT_FORMATS])
     rows = export_survey(state.engine(), survey, out, actor=cli_actor())
     console.print(f"{counted(rows, 'response')} written to {shown(out)}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -454,19 +454,55 @@ def _segment_analysis(
     return comparison
 
 
-def _trend(engine: Engine, data: SurveyData, confidence: float) -> pd.DataFrame | None:
-    keys = surveys_of_instrument(engine, data.instrument.id)
-    if data.key not in keys:
+WaveScores = tuple[str, str, "stats.Moments | pd.DataFrame"]
+"""``(survey key, wave name, sums of the dimension scores)`` of one wave of the trend."""
+
+
+def _trend(waves: Sequence[WaveScores], confidence: float) -> pd.DataFrame | None:
+    """Mean perception per dimension across ``waves`` (oldest first, the analysed one last)."""
+    if len(waves) < 2:
         return None
-    keys = keys[: keys.index(data.key) + 1]
-    if len(keys) < 2:
-        return None
-    waves = []
-    for key in keys:
-        wave = data if key == data.key else load_survey(engine, key)
-        scores = dimension_scores(wave.frame, wave.instrument, "perceived")
-        waves.append((key, wave.wave or key, scores))
     return stats.perception_trend(waves, confidence=confidence)
+
+
+def trend_groups(instrument: Instrument) -> dict[str, list[str]]:
+    """The items of each dimension whose perceptions make the trend's dimension scores."""
+    groups: dict[str, list[str]] = {}
+    for item, dim in instrument.dimension_map("tolerance_zone", "expectation_perception").items():
+        groups.setdefault(str(dim), []).append(str(item))
+    return groups
+
+
+def trend_waves(
+    keys: Sequence[tuple[str, str]],
+    instrument: Instrument,
+    moments: Mapping[str, stats.Moments],
+) -> list[WaveScores]:
+    """The trend's waves from the database's sums: ``keys`` are ``(survey, wave name)``,
+    oldest first; a wave without perceptions gets empty scores."""
+    empty = pd.DataFrame(columns=list(trend_groups(instrument)), dtype="float64")
+    return [(key, wave, moments.get(key, empty)) for key, wave in keys]
+
+
+def _stored_trend(engine: Engine, data: SurveyData) -> list[WaveScores]:
+    """The trend's waves of a stored survey: the sums of the dimension scores of every wave
+    of its instrument up to it. The waves' tables come from the per-process cache (the
+    dashboard analyses every wave anyway); summing each wave in the database instead
+    (:func:`cxgap.engine.aggregate.score_moments`) was measured slower for the overview
+    page, so it serves Parquet datasets (:mod:`cxgap.services.lake`)."""
+    keys = surveys_of_instrument(engine, data.instrument.id)
+    if data.key not in keys or keys.index(data.key) < 1:
+        return []
+    waves = [
+        data if key == data.key else load_survey(engine, key)
+        for key in keys[: keys.index(data.key) + 1]
+    ]
+    out: list[WaveScores] = []
+    for wave in waves:
+        scores = dimension_scores(wave.frame, wave.instrument, "perceived")
+        sums = stats.Moments.from_arrays(scores) if scores.size else scores
+        out.append((wave.key, wave.wave or wave.key, sums))
+    return out
 
 
 def _findings(
@@ -599,22 +635,46 @@ def analyze_survey(
     Every read (the survey, its waves) happens in one snapshot of the database
     (:func:`cxgap.store.database.snapshot`): responses stored meanwhile are wholly in or out.
     """
-    with snapshot(engine):  # every wave read as of one moment
+    with snapshot(engine):  # the survey and every wave of its trend read as of one moment
         data = load_survey(engine, survey)
-        n = len(data.frame)
-        if n < MIN_RESPONSES:
-            raise DataError(
-                f"survey {survey!r} has {counted(n, 'response')}; at least {MIN_RESPONSES} are "
-                "needed for an analysis"
-            )
-        notes: list[str] = []
-        parts = _core(data, confidence, notes)
-        segments: dict[str, stats.SegmentComparison] = {}
-        for attribute in segment_names([by] if isinstance(by, str) else (by or [])):
-            comparison = _segment_analysis(data, attribute, confidence, min_segment_size, notes)
-            if comparison is not None:
-                segments[attribute] = comparison
-        trend = _trend(engine, data, confidence)
+        waves = _stored_trend(engine, data)
+    return analyze_data(
+        data,
+        lambda: waves,
+        by=by,
+        confidence=confidence,
+        min_segment_size=min_segment_size,
+        trend_window=trend_window,
+    )
+
+
+def analyze_data(
+    data: SurveyData,
+    waves: Callable[[], Sequence[WaveScores]],
+    *,
+    by: str | list[str] | None = None,
+    confidence: float = 0.95,
+    min_segment_size: int = 30,
+    trend_window: int = 3,
+) -> SurveyAnalysis:
+    """:func:`analyze_survey` of a survey's table wherever it was read from (the stored
+    database, or a Parquet dataset through DuckDB or Spark); ``waves`` gives the sums of the
+    dimension scores of the surveys of the same instrument up to this one (itself last),
+    for the trend (:func:`trend_waves`)."""
+    n = len(data.frame)
+    if n < MIN_RESPONSES:
+        raise DataError(
+            f"survey {data.key!r} has {counted(n, 'response')}; at least {MIN_RESPONSES} are "
+            "needed for an analysis"
+        )
+    notes: list[str] = []
+    parts = _core(data, confidence, notes)
+    segments: dict[str, stats.SegmentComparison] = {}
+    for attribute in segment_names([by] if isinstance(by, str) else (by or [])):
+        comparison = _segment_analysis(data, attribute, confidence, min_segment_size, notes)
+        if comparison is not None:
+            segments[attribute] = comparison
+    trend = _trend(waves(), confidence)
     findings = _findings(
         parts.get("tolerance_zone"),
         parts.get("importance"),

@@ -20,6 +20,7 @@ from cxgap.stats.importance import (
 from cxgap.stats.kano import KanoResult, kano, kano_coefficients
 from cxgap.stats.knowledge import KnowledgeGap, knowledge_gap
 from cxgap.stats.loyalty import CES, CSAT, NPS, NPSComparison, ces, compare_nps, csat, nps
+from cxgap.stats.moments import ROW_LEVEL, Counts, Moments
 from cxgap.stats.plan_power import PlanPower, plan_power
 from cxgap.stats.priority import PriorityRanking, priority_ranking
 from cxgap.stats.profiles import ExpectationProfiles, expectation_profiles
@@ -63,9 +64,11 @@ __all__ = [
     "CES",
     "CSAT",
     "NPS",
+    "ROW_LEVEL",
     "ActionEffect",
     "CompositeReliability",
     "ControlChart",
+    "Counts",
     "CronbachAlpha",
     "DeliveryCompliance",
     "ExpectationProfiles",
@@ -78,6 +81,7 @@ __all__ = [
     "KnowledgeGap",
     "McDonaldOmega",
     "MeanInterval",
+    "Moments",
     "NPSComparison",
     "OverallGap",
     "PairedChange",

@@ -25,10 +25,11 @@ from cxgap.stats._validate import (
     match_matrices,
     normalised_weights,
 )
+from cxgap.stats.moments import Counts, Moments
 from cxgap.stats.result import StatResult
 from cxgap.text import counted
 
-__all__ = ["GapScores", "describe_columns", "gap_scores", "signed_rank_p"]
+__all__ = ["GapScores", "describe_columns", "gap_scores", "signed_rank_p", "signed_rank_p_counts"]
 
 #: Up to this many non-zero differences the Wilcoxon p-value comes from
 #: :func:`scipy.stats.wilcoxon` (exact or permutation distribution where it applies);
@@ -78,6 +79,14 @@ def _signed_rank_normal_p(d: np.ndarray, buffer: np.ndarray | None = None) -> fl
         return float("nan")
     value_n, count_n = _runs(s[:first_zero])
     value_p, count_p = _runs(s[after_zero:])
+    return _signed_rank_normal_counts(value_n, count_n, value_p, count_p, n)
+
+
+def _signed_rank_normal_counts(
+    value_n: np.ndarray, count_n: np.ndarray, value_p: np.ndarray, count_p: np.ndarray, n: int
+) -> float:
+    """The normal-approximation p-value of :func:`_signed_rank_normal_p` from the distinct
+    negative and positive differences and how often each occurs (``n`` non-zero in all)."""
     magnitude, group = np.unique(np.r_[-value_n, value_p], return_inverse=True)
     ties = np.bincount(group, weights=np.r_[count_n, count_p], minlength=magnitude.size)
     plus = np.bincount(group[value_n.size :], weights=count_p, minlength=magnitude.size)
@@ -102,6 +111,37 @@ def _signed_rank_column(x: np.ndarray, buffer: np.ndarray | None = None) -> floa
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
         return float(stats.wilcoxon(x).pvalue)
+
+
+def signed_rank_p_counts(differences: Counts) -> float:
+    """Two-sided Wilcoxon signed-rank p-value of paired differences given as their value
+    counts (one group; e.g. counted by a database on a bounded answer scale).
+
+    The same numbers as :func:`signed_rank_p` on the differences themselves: up to
+    :data:`WILCOXON_SCIPY_MAX_N` non-zero differences they are expanded and handed to
+    :func:`scipy.stats.wilcoxon`; above, the normal approximation with tie correction
+    follows from the counts alone (ranks of tied magnitudes are mid-ranks).
+
+    Example:
+        >>> tally = Counts.from_values([1, 1, 2, -1, 0, 3, 2, 1])
+        >>> round(signed_rank_p_counts(tally), 4)
+        0.0781
+    """
+    if len(differences.groups) != 1:
+        raise DataError(f"differences: counts of {len(differences.groups)} groups; allowed: one")
+    values = differences.values
+    counts = differences.counts[0].astype(np.float64)
+    seen = counts > 0
+    values, counts = values[seen], counts[seen]
+    n = int(counts[values != 0].sum())
+    if n == 0:
+        return float("nan")
+    if n <= WILCOXON_SCIPY_MAX_N:
+        return _signed_rank_column(np.repeat(values, counts.astype(np.int64)))
+    negative, positive = values < 0, values > 0
+    return _signed_rank_normal_counts(
+        values[negative], counts[negative], values[positive], counts[positive], n
+    )
 
 
 def signed_rank_p(values: np.ndarray, *, has_missing: bool = True) -> np.ndarray:
@@ -169,7 +209,7 @@ def t_statistics(
 
 
 def describe_columns(
-    values: np.ndarray | Sequence[np.ndarray],
+    values: np.ndarray | Sequence[np.ndarray] | Moments,
     *,
     confidence: float,
     has_missing: bool = True,
@@ -192,7 +232,16 @@ def describe_columns(
     figures. Columns whose values all agree (SD 0, up to rounding) have SD 0 and an
     interval of zero width at the mean, and NaN for ``t``, ``p_t`` and ``d_z``: the test is
     undefined (it would give an infinite ``t`` and ``p`` 0).
+
+    ``values`` may also be the :class:`~cxgap.stats.Moments` of the columns (one group;
+    e.g. of paired differences summed by a database): the t figures follow from them
+    (``signed_rank`` needs the values themselves, or their counts: :func:`signed_rank_p`).
     """
+    if isinstance(values, Moments):
+        n_moments = values.count()
+        return t_statistics(
+            n_moments, values.mean(), values.var() * (n_moments - 1), confidence=confidence
+        )
     if isinstance(values, np.ndarray):
         values = [values[:, j] for j in range(values.shape[1])]
     k = len(values)

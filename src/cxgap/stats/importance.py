@@ -24,6 +24,7 @@ from cxgap.stats._validate import (
     check_choice,
     check_confidence,
 )
+from cxgap.stats.moments import Moments
 from cxgap.stats.result import StatResult
 from cxgap.text import counted
 
@@ -64,6 +65,8 @@ def _correlations(
     performance: Any, outcome: Any, scale: tuple[float, float] | None
 ) -> tuple[np.ndarray, list[Hashable], int, int]:
     """Correlation matrix of [predictors, outcome] after listwise deletion."""
+    if isinstance(performance, Moments):
+        return _moment_correlations(performance, outcome, n_excluded=0)
     x = as_matrix(performance, name="performance", scale=scale)
     y = as_vector(outcome, name="outcome")  # may use another scale than the attributes
     if y.n_rows != x.n_rows:
@@ -88,20 +91,46 @@ def _correlations(
             f"{counted(p, 'attribute')}; at least {counted(p + 2, 'complete respondent')} "
             "needed (rows with a missing value are excluded)"
         )
-    mean = data.mean(axis=0)
-    data -= mean  # data is a fresh copy: centre in place to spare memory on large n
-    cross = data.T @ data
-    sd = np.sqrt(np.diag(cross))
-    constant = np.flatnonzero(sd <= 1e-12 * math.sqrt(n) * np.maximum(1.0, np.abs(mean)))
+    outcome_label = ("outcome",)  # a label no attribute column has
+    table = pd.DataFrame(data, columns=pd.Index([*x.columns, outcome_label], dtype=object))
+    moments = Moments.from_arrays(table)
+    corr, _, _, _ = _moment_correlations(moments, outcome_label, n_excluded=n_total - n)
+    return corr, x.columns, n, n_total - n
+
+
+def _moment_correlations(
+    moments: Moments, outcome: Hashable, *, n_excluded: int
+) -> tuple[np.ndarray, list[Hashable], int, int]:
+    """Correlation matrix of [predictors, outcome] from the moments of complete rows."""
+    if outcome not in moments.columns:
+        raise DataError(
+            f"outcome: {outcome!r} is not a column of the moments; allowed: one of "
+            f"{list(moments.columns)!r}"
+        )
+    if len(moments.groups) != 1 or not moments.complete():
+        raise DataError(
+            "performance: moments of one group of complete respondents are needed (listwise "
+            "deletion: sum only the rows where every attribute and the outcome are present)"
+        )
+    columns = [c for c in moments.columns if c != outcome]
+    ordered = moments.select([*columns, outcome])
+    n, p = int(ordered.n_rows[0]), len(columns)
+    if n < p + 2:
+        raise DataError(
+            f"performance: {n} complete respondents for {p} attributes; at least {p + 2} "
+            "complete respondents are needed"
+        )
+    mean = ordered.mean()
+    sd = np.sqrt(ordered.var() * (n - 1))
+    constant = np.flatnonzero(~(sd > 1e-12 * math.sqrt(n) * np.maximum(1.0, np.abs(mean))))
     if constant.size:
-        names = [*x.columns, "outcome"]
+        names = [*columns, "outcome"]
         bad = [names[j] for j in constant]
         raise DataError(
             f"performance/outcome: column(s) {bad!r} do not vary across respondents; allowed: "
             "variables with a non-zero variance"
         )
-    corr = cross / np.outer(sd, sd)
-    return corr, x.columns, n, n_total - n
+    return ordered.corr(), columns, n, n_excluded
 
 
 def _relative_weights(rxx: np.ndarray, rxy: np.ndarray) -> np.ndarray:
@@ -179,6 +208,10 @@ def importance(
 
     Missing values: listwise deletion (a respondent with any missing attribute or outcome
     is left out; their number is ``n_excluded``).
+
+    From sums: ``performance`` may be the :class:`~cxgap.stats.Moments` of the complete
+    respondents (attributes and outcome), ``outcome`` then the label of the outcome's
+    column; the same correlations and weights follow (``n_excluded`` is then 0).
 
     References:
         Johnson, J. W. (2000). A heuristic method for estimating the relative weight of

@@ -12,13 +12,13 @@ from scipy import stats
 
 from cxgap.errors import DataError
 from cxgap.stats._validate import (
-    Matrix,
     as_vector,
     check_confidence,
     check_integer_values,
     require_count,
 )
-from cxgap.stats.gaps import describe_columns
+from cxgap.stats.gaps import t_statistics
+from cxgap.stats.moments import Counts
 from cxgap.stats.result import StatResult
 
 __all__ = [
@@ -56,12 +56,28 @@ def wilson_interval(
     return centre - half, centre + half
 
 
-def _observed(matrix: Matrix) -> np.ndarray:
-    values = matrix.values[:, 0]
-    if matrix.has_missing:
-        values = values[~np.isnan(values)]
-    require_count(values.size, 1, name=matrix.name, what="the number of non-missing answers")
-    return values
+def _tally(
+    scores: Any, *, name: str, scale: tuple[float, float] | None = None, whole: bool = False
+) -> Counts:
+    """The value counts of one set of answers: given :class:`~cxgap.stats.Counts` (one
+    group) are checked against the scale, anything else is validated and counted. Every
+    score below is computed from these counts, whichever the input was."""
+    low, high = scale if scale is not None else (-np.inf, np.inf)
+    if isinstance(scores, Counts):
+        if len(scores.groups) != 1:
+            raise DataError(
+                f"{name}: counts of {len(scores.groups)} groups; allowed: one (use .group())"
+            )
+        seen = scores.counts[0] > 0
+        tally = Counts(scores.values[seen], scores.counts[:, seen], scores.groups, name)
+        tally.check_values(low=low, high=high, whole=whole)
+    else:
+        matrix = as_vector(scores, name=name, scale=None if whole else scale)
+        if whole:
+            check_integer_values(matrix, low=int(low), high=int(high))
+        tally = Counts.from_values(matrix, name=name)
+    require_count(int(tally.n[0]), 1, name=name, what="the number of non-missing answers")
+    return tally
 
 
 @dataclass(frozen=True)
@@ -88,11 +104,16 @@ class NPS(StatResult):
 
 
 def _nps_counts(scores: Any, *, name: str) -> np.ndarray:
-    matrix = as_vector(scores, name=name)
-    check_integer_values(matrix, low=0, high=10)
-    values = _observed(matrix)
-    counts = np.bincount(values.astype(np.intp), minlength=11)
-    return np.array([counts[9:].sum(), counts[7:9].sum(), counts[:7].sum()], dtype=np.int64)
+    tally = _tally(scores, name=name, scale=(0, 10), whole=True)
+    values, counts = tally.values, tally.counts[0]
+    return np.array(
+        [
+            counts[values >= 9].sum(),
+            counts[(values >= 7) & (values < 9)].sum(),
+            counts[values < 7].sum(),
+        ],
+        dtype=np.int64,
+    )
 
 
 def _nps_estimate(counts: np.ndarray) -> tuple[float, float, int]:
@@ -134,6 +155,8 @@ def nps(scores: Any, *, confidence: float = 0.95) -> NPS:
 
     Promoters answer 9-10, passives 7-8, detractors 0-6. Scores must be whole numbers from 0
     to 10; missing answers (NaN/None) are left out. ``se`` is the standard error above.
+    ``scores`` may also be their :class:`~cxgap.stats.Counts` (one group): everything here
+    is computed from the value counts.
 
     The interval is the adjusted Wald interval (Rocks 2016): add 3/4 of a promoter and 3/4
     of a detractor to the counts and 3 to ``n``, then take
@@ -267,28 +290,33 @@ def _scale_summary(
     other value seen; ``counted`` flags the answers that count (top box, easy).
     """
     confidence = check_confidence(confidence)
-    values = _observed(as_vector(scores, name="scores", scale=scale))
-    flags = counted(values)
-    described = describe_columns(values[:, None], confidence=confidence, has_missing=False)
-    low, high = wilson_interval(flags.sum(), values.size, confidence=confidence)
+    tally = _tally(scores, name="scores", scale=scale)
+    values, counts = tally.values, tally.counts[0]
+    n = int(counts.sum())
+    moments = tally.moments()
+    described = t_statistics(
+        np.array([n]), moments.mean(), moments.var() * (n - 1), confidence=confidence
+    )
+    hits = int(counts[counted(values)].sum())
+    low, high = wilson_interval(hits, n, confidence=confidence)
     lo, hi = scale
-    points = np.unique(values)
+    points = values
     if hi - lo <= 100:
         points = np.union1d(np.arange(np.ceil(lo), np.floor(hi) + 1), points)
-    ordered = np.sort(values)
-    counts = np.searchsorted(ordered, points, "right") - np.searchsorted(ordered, points, "left")
+    counts = np.bincount(np.searchsorted(points, values), weights=counts, minlength=points.size)
+    counts = counts.astype(np.int64)
     summary = pd.DataFrame(
-        {"value": points, "count": counts, "share": counts / values.size, "in_box": counted(points)}
+        {"value": points, "count": counts, "share": counts / n, "in_box": counted(points)}
     )
     figures = {
-        "share": float(flags.mean()),
+        "share": hits / n,
         "share_ci_low": float(low),
         "share_ci_high": float(high),
         "mean": float(described["mean"][0]),
         "mean_ci_low": float(described["ci_low"][0]),
         "mean_ci_high": float(described["ci_high"][0]),
         "sd": float(described["sd"][0]),
-        "n": float(values.size),
+        "n": float(n),
     }
     return summary, figures
 
@@ -339,7 +367,8 @@ def csat(
 
     ``top_box`` lists the answer values counted as satisfied (default: the top two points
     of ``scale``, e.g. 4 and 5 on 1-5). Answers must lie within ``scale``; missing answers
-    are left out. With a single answer ``sd`` and the mean's interval are NaN.
+    are left out. ``scores`` may also be their :class:`~cxgap.stats.Counts`. With
+    a single answer ``sd`` and the mean's interval are NaN.
 
     Reference: Wilson, E. B. (1927), see :func:`wilson_interval`.
 
@@ -407,7 +436,8 @@ def ces(scores: Any, *, scale: tuple[float, float] = (1, 7), confidence: float =
 
     On the usual 1-7 agreement scale the share easy counts the top three points (5, 6, 7);
     its interval is Wilson's. Answers must lie within ``scale``; missing answers are left
-    out. With a single answer ``sd`` and the mean's interval are NaN.
+    out. ``scores`` may also be their :class:`~cxgap.stats.Counts`. With
+    a single answer ``sd`` and the mean's interval are NaN.
 
     Reference: Dixon, M., Freeman, K., & Toman, N. (2010). Stop trying to delight your
     customers. *Harvard Business Review*, 88(7/8), 116-122.

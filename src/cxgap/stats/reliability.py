@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -12,6 +13,7 @@ from scipy import optimize, stats
 
 from cxgap.errors import DataError
 from cxgap.stats._validate import Matrix, as_matrix, check_choice, check_confidence
+from cxgap.stats.moments import Moments
 from cxgap.stats.result import StatResult
 from cxgap.text import counted
 
@@ -38,21 +40,21 @@ class _Moments:
     n_item: np.ndarray
 
 
-def _moments(matrix: Matrix, nan_policy: str, *, min_items: int) -> _Moments:
+def _moments(matrix: Matrix | Moments, nan_policy: str, *, min_items: int) -> _Moments:
     """Covariance and correlation matrices of the items under a missing-value policy.
 
     ``pairwise`` uses, for each pair of items, the respondents who answered both (as
     ``pandas.DataFrame.cov`` / ``corr``); ``n`` is then the number of respondents with at
     least one answer. ``listwise`` drops respondents with any missing answer. ``error``
-    raises on the first missing answer.
+    raises on the first missing answer. Pre-aggregated :class:`~cxgap.stats.Moments` are
+    read pairwise (moments of complete respondents give the listwise numbers).
     """
     check_choice(nan_policy, _NAN_POLICIES, name="nan_policy")
+    if isinstance(matrix, Moments):
+        return _from_moments(matrix, "items", min_items=min_items)
     name = matrix.name
-    k = matrix.values.shape[1]
-    if k < min_items:
-        raise DataError(f"{name}: has {counted(k, 'item column')}; at least {min_items:,} needed")
     x = matrix.values
-    if matrix.has_missing and nan_policy == "error":
+    if x.shape[1] >= min_items and matrix.has_missing and nan_policy == "error":
         i, j = (int(v[0]) for v in np.nonzero(np.isnan(x)))
         raise DataError(
             f"{name}: {matrix.where(i, j)} is missing; with "
@@ -60,64 +62,71 @@ def _moments(matrix: Matrix, nan_policy: str, *, min_items: int) -> _Moments:
         )
     if matrix.has_missing and nan_policy == "listwise":
         x = x[~np.isnan(x).any(axis=1)]
-    if not (matrix.has_missing and nan_policy == "pairwise"):
-        n = x.shape[0]
-        if n < 2:
-            raise DataError(f"{name}: {counted(n, 'complete respondent')}; at least 2 needed")
-        mean = x.mean(axis=0)
-        centred = x - mean
-        cov = centred.T @ centred / (n - 1)
-        sd = np.sqrt(np.diag(cov))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            corr = cov / np.outer(sd, sd)
-        return _Moments(cov, corr, n, mean, sd, np.full(k, n))
-    present = ~np.isnan(x)
-    counts = present.astype(np.float64)
-    n_item = present.sum(axis=0)
-    mean = np.where(present, x, 0.0).sum(axis=0) / np.maximum(n_item, 1)
-    centred = np.where(present, x - mean, 0.0)  # shifting first avoids cancellation
-    n_pair = counts.T @ counts
-    sum_given = centred.T @ counts  # [i, j]: sum of item i over rows where j is answered
-    squares_given = (centred * centred).T @ counts
-    products = centred.T @ centred
+        matrix = dataclasses.replace(matrix, values=x, has_missing=False, index=None)
+    return _from_moments(Moments.from_arrays(matrix), name, min_items=min_items)
+
+
+def _from_moments(moments: Moments, name: str, *, min_items: int) -> _Moments:
+    """The item covariance and correlation matrices of one group's moments."""
+    k = len(moments.columns)
+    if k < min_items:
+        raise DataError(f"{name}: has {counted(k, 'item column')}; at least {min_items:,} needed")
+    n = int(moments.n_rows[0]) if len(moments.groups) == 1 else 0
+    if n < 2:
+        raise DataError(f"{name}: {counted(n, 'complete respondent')}; at least 2 needed")
+    n_pair = moments.n[0]
     if (n_pair < 2).any():
         i, j = (int(v[0]) for v in np.nonzero(n_pair < 2))
         raise DataError(
-            f"{name}: items {matrix.columns[i]!r} and {matrix.columns[j]!r} are both answered "
+            f"{name}: items {moments.columns[i]!r} and {moments.columns[j]!r} are both answered "
             f"by {counted(int(n_pair[i, j]), 'respondent')}; at least 2 needed"
         )
-    cov = (products - sum_given * sum_given.T / n_pair) / (n_pair - 1)
-    var_given = (squares_given - sum_given**2 / n_pair) / (n_pair - 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        corr = cov / np.sqrt(var_given * var_given.T)
-    n = int(present.any(axis=1).sum())
-    return _Moments(cov, corr, n, mean, np.sqrt(np.diag(cov)), n_item)
+    cov = moments.cov()
+    return _Moments(
+        cov,
+        moments.corr(),
+        n,
+        moments.mean(),
+        np.sqrt(np.diag(cov)),
+        moments.count().astype(np.int64),
+    )
 
 
-def _require_variance(matrix: Matrix, moments: _Moments) -> None:
+def _name(matrix: Matrix | Moments) -> str:
+    return "items" if isinstance(matrix, Moments) else matrix.name
+
+
+def _items(items: Any, *, scale: tuple[float, float] | None, min_rows: int) -> Matrix | Moments:
+    """Pre-aggregated moments as given, anything else as a validated matrix."""
+    if isinstance(items, Moments):
+        return items
+    return as_matrix(items, name="items", scale=scale, min_rows=min_rows)
+
+
+def _require_variance(matrix: Matrix | Moments, moments: _Moments) -> None:
     """Raise unless every item varies (correlations need a nonzero standard deviation)."""
     constant = ~(moments.sd > 0)
     if constant.any():
         label = matrix.columns[int(np.flatnonzero(constant)[0])]
         raise DataError(
-            f"{matrix.name}: column {label!r} has no variance (every answer is the same); "
+            f"{_name(matrix)}: column {label!r} has no variance (every answer is the same); "
             "allowed: items whose answers vary (drop constant items)"
         )
 
 
-def _require_regular(matrix: Matrix, moments: _Moments) -> None:
+def _require_regular(matrix: Matrix | Moments, moments: _Moments) -> None:
     """Raise unless the item correlation matrix can be inverted (a factor model needs it)."""
     k = moments.corr.shape[0]
     if moments.n <= k:
         raise DataError(
-            f"{matrix.name}: {counted(k, 'item')} need at least "
+            f"{_name(matrix)}: {counted(k, 'item')} need at least "
             f"{counted(k + 1, 'respondent')} for a factor model; "
             f"got {moments.n} (the item correlation matrix is singular)"
         )
     values = np.linalg.eigvalsh(moments.corr)
     if values[0] <= 1e-10 * values[-1]:
         raise DataError(
-            f"{matrix.name}: the item correlation matrix is singular (an item is a linear "
+            f"{_name(matrix)}: the item correlation matrix is singular (an item is a linear "
             "combination of others, or pairwise answers are inconsistent); drop redundant items"
         )
 
@@ -170,7 +179,9 @@ def cronbach_alpha(
     Missing answers: ``nan_policy="pairwise"`` (default) computes each covariance from the
     respondents answering both items and uses for the interval the number of respondents
     with at least one answer; ``"listwise"`` keeps complete respondents only; ``"error"``
-    raises :class:`~cxgap.errors.DataError`.
+    raises :class:`~cxgap.errors.DataError`. ``items`` may also be the
+    :class:`~cxgap.stats.Moments` of the items (one group), e.g. summed by a database:
+    the same computation then runs on them (read pairwise).
 
     References:
         Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
@@ -184,7 +195,7 @@ def cronbach_alpha(
         0.934
     """
     confidence = check_confidence(confidence)
-    matrix = as_matrix(items, name="items", scale=scale, min_rows=2)
+    matrix = _items(items, scale=scale, min_rows=2)
     moments = _moments(matrix, nan_policy, min_items=2)
     if standardized:
         _require_variance(matrix, moments)
@@ -194,7 +205,7 @@ def cronbach_alpha(
     trace = np.trace(c)
     if not total > 1e-12 * trace:
         raise DataError(
-            f"{matrix.name}: the sum score has no variance (every respondent has the same "
+            f"{_name(matrix)}: the sum score has no variance (every respondent has the same "
             "total), so alpha is undefined; allowed: items whose sum varies between respondents"
         )
     alpha = k / (k - 1) * (1.0 - trace / total)
@@ -328,7 +339,7 @@ def mcdonald_omega(
         >>> 0.8 < res.omega < 0.95
         True
     """
-    matrix = as_matrix(items, name="items", scale=scale, min_rows=3)
+    matrix = _items(items, scale=scale, min_rows=3)
     moments = _moments(matrix, nan_policy, min_items=3)
     _require_variance(matrix, moments)
     _require_regular(matrix, moments)

@@ -21,6 +21,7 @@ from scipy import stats as sps
 
 from cxgap.errors import DataError
 from cxgap.stats._validate import as_matrix, check_confidence
+from cxgap.stats.moments import Counts, Moments
 from cxgap.stats.result import StatResult
 from cxgap.text import counted
 
@@ -124,12 +125,15 @@ class SegmentComparison(StatResult):
     groups: pd.DataFrame
 
 
-def _kruskal(x: np.ndarray, codes: np.ndarray, n: np.ndarray) -> tuple[float, float]:
-    total = x.size
-    ranks = sps.rankdata(x)
-    rank_sums = np.bincount(codes, weights=ranks, minlength=n.size)
+def _kruskal(tally: Counts) -> tuple[float, float]:
+    """Kruskal-Wallis H (tie-corrected) from the value counts per segment: every value's
+    mid-rank follows from how many answers lie below it."""
+    ties = tally.counts.sum(axis=0).astype(np.float64)
+    n = tally.counts.sum(axis=1).astype(np.float64)
+    total = float(ties.sum())
+    midrank = np.cumsum(ties) - ties + (ties + 1.0) / 2.0
+    rank_sums = tally.counts @ midrank
     h = 12.0 / (total * (total + 1)) * np.sum(rank_sums**2 / n) - 3 * (total + 1)
-    _, ties = np.unique(x, return_counts=True)
     correction = 1.0 - np.sum(ties**3 - ties) / (total**3 - total)
     if correction <= 0:
         return np.nan, np.nan
@@ -315,6 +319,27 @@ def _games_howell(mean: np.ndarray, var: np.ndarray, n: np.ndarray) -> dict[str,
     }
 
 
+def _segment_sums(
+    values: Any, segments: Any, scale: tuple[float, float] | None
+) -> tuple[list[Hashable], list[Hashable], np.ndarray, list[tuple[Moments, Counts | None, int]]]:
+    """Per column, the segments' moments and value counts of the labelled answers."""
+    matrix = as_matrix(values, name="values", scale=scale)
+    codes, labels = segment_codes(segments, n_rows=matrix.n_rows, index=matrix.index)
+    labelled = codes >= 0
+    sizes = np.bincount(codes[labelled], minlength=len(labels))
+    per_column: list[tuple[Moments, Counts | None, int]] = []
+    for j, column in enumerate(matrix.columns):
+        x_all = matrix.values[:, j]
+        keep = labelled & ~np.isnan(x_all)
+        x, g = x_all[keep], codes[keep]
+        # every segment is a group, also one without answers in this column
+        by = pd.Categorical.from_codes(g, categories=pd.Index(range(len(labels))))
+        moments = Moments.from_arrays(pd.DataFrame({column: x}), by=by)
+        tally = Counts.from_values(x, by=by)
+        per_column.append((moments, tally, int(labelled.sum())))
+    return list(matrix.columns), labels, sizes, per_column
+
+
 def compare_segments(
     values: Any,
     segments: Any,
@@ -354,6 +379,12 @@ def compare_segments(
     leaves the respondent out of that column only. Every segment needs at least 2 values
     in every column.
 
+    From sums: ``values`` may be the :class:`~cxgap.stats.Moments` of the columns grouped
+    by segment (one column's moments count each answer of that column) and ``segments``
+    then a mapping from column to its :class:`~cxgap.stats.Counts` per segment (the same
+    groups), from which Kruskal-Wallis follows exactly; a column without counts gets NaN
+    for it. The arrays path turns its input into exactly these sums first.
+
     References:
         Welch, B. L. (1951). *Biometrika*, 38, 330-336. Kruskal, W. H., & Wallis, W. A.
         (1952). *JASA*, 47, 583-621. Games, P. A., & Howell, J. F. (1976). *Journal of
@@ -371,16 +402,20 @@ def compare_segments(
     confidence = check_confidence(confidence)
     if isinstance(min_size, bool) or not isinstance(min_size, int) or min_size < 0:
         raise DataError(f"min_size: got {min_size!r}; allowed: a whole number >= 0")
-    matrix = as_matrix(values, name="values", scale=scale)
-    codes, labels = segment_codes(segments, n_rows=matrix.n_rows, index=matrix.index)
+    if isinstance(values, Moments):
+        columns, labels, sizes = list(values.columns), list(values.groups), values.n_rows
+        tallies = dict(segments or {})
+        per_column = [
+            (values.select([c]), tallies.get(c), int(values.n_rows.sum())) for c in columns
+        ]
+    else:
+        columns, labels, sizes, per_column = _segment_sums(values, segments, scale)
     k = len(labels)
     if k < 2:
         raise DataError(
             f"segments: found {counted(k, 'segment')} {labels!r}; allowed: at least 2 "
             "segments to compare"
         )
-    labelled = codes >= 0
-    sizes = np.bincount(codes[labelled], minlength=k)
     small = tuple(lab for lab, size in zip(labels, sizes, strict=True) if size < min_size)
     if small:
         warnings.warn(
@@ -392,11 +427,10 @@ def compare_segments(
     rows: list[dict[str, Any]] = []
     pair_frames: list[pd.DataFrame] = []
     group_frames: list[pd.DataFrame] = []
-    for j, column in enumerate(matrix.columns):
-        x_all = matrix.values[:, j]
-        keep = labelled & ~np.isnan(x_all)
-        x, g = x_all[keep], codes[keep]
-        n = np.bincount(g, minlength=k)
+    n_labelled = 0
+    for column, (moments, tally, labelled) in zip(columns, per_column, strict=True):
+        n_labelled = labelled
+        n = moments.n[:, 0, 0]
         if (n < 2).any():
             bad = labels[int(np.flatnonzero(n < 2)[0])]
             raise DataError(
@@ -405,14 +439,17 @@ def compare_segments(
                 "allowed: at least 2 values per segment in every column (drop or merge the "
                 "segment)"
             )
-        mean = np.bincount(g, weights=x, minlength=k) / n
-        dev = x - mean[g]
-        var = np.bincount(g, weights=dev**2, minlength=k) / (n - 1)
-        ss_within = float(np.sum(dev**2))
-        ss_total = float(np.sum((x - x.mean()) ** 2))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = moments.shift[0] + moments.sums[:, 0, 0] / n
+            squares = moments.products[:, 0, 0] - moments.sums[:, 0, 0] ** 2 / n
+        var = squares / (n - 1)
+        ss_within = float(np.sum(squares))
+        grand = float(np.sum(n * mean) / n.sum())
+        ss_total = ss_within + float(np.sum(n * (mean - grand) ** 2))
         f, df1, df2, p_welch = _welch(mean, var, n)
-        h, p_kw = _kruskal(x, g, n)
+        h, p_kw = _kruskal(tally) if tally is not None else (np.nan, np.nan)
         total = int(n.sum())
+        n = n.astype(np.int64)
         row: dict[str, Any] = {
             "column": column,
             "n": total,
@@ -462,7 +499,7 @@ def compare_segments(
     pairwise["ci_high"] = pairwise["diff"] + half * pairwise["se"]
     return SegmentComparison(
         summary,
-        int(labelled.sum()),
+        n_labelled,
         k,
         confidence,
         min_size,

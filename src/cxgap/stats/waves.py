@@ -32,6 +32,7 @@ from scipy import stats as sps
 from cxgap.errors import ValidationError
 from cxgap.stats.gaps import gap_scores
 from cxgap.stats.loyalty import wilson_interval
+from cxgap.stats.moments import Moments
 from cxgap.stats.tolerance import tolerance_zone
 
 TREND_COLUMNS = ("survey", "wave", "dimension", "n", "mean_perceived", "se", "ci_low", "ci_high")
@@ -54,33 +55,41 @@ class MeanInterval:
     ci_high: float
 
 
-def mean_interval(values: pd.Series | np.ndarray, *, confidence: float = 0.95) -> MeanInterval:
+def mean_interval(
+    values: pd.Series | np.ndarray | Moments, *, confidence: float = 0.95
+) -> MeanInterval:
     r"""Mean of the non-missing ``values`` with the interval :math:`\bar x \pm z\,s/\sqrt n`.
 
     ``s`` is the sample standard deviation (``ddof=1``) and ``z`` the normal quantile of
     ``confidence``: the large-sample interval of Agresti & Finlay (2009, section 5.3).
+    ``values`` may also be the one-column :class:`~cxgap.stats.Moments` of the values.
 
     >>> r = mean_interval(np.array([4.0, 5.0, 6.0, 5.0]), confidence=0.95)
     >>> r.n, round(r.mean, 3), round(r.se, 4), round(r.ci_low, 4), round(r.ci_high, 4)
     (4, 5.0, 0.4082, 4.1998, 5.8002)
     """
-    array = np.asarray(values, dtype="float64")
-    array = array[~np.isnan(array)]
-    n = int(array.size)
-    mean = float(array.mean()) if n else math.nan
-    se = float(array.std(ddof=1) / np.sqrt(n)) if n > 1 else math.nan
     z = _z(confidence)
+    if not isinstance(values, Moments):
+        array = np.asarray(values, dtype="float64")
+        array = array[~np.isnan(array)]
+        if not array.size:
+            return MeanInterval(0, math.nan, math.nan, math.nan, math.nan)
+        values = Moments.from_arrays(array)
+    n = int(values.count()[0])
+    mean = float(values.mean()[0]) if n else math.nan
+    se = float(np.sqrt(max(values.var()[0], 0.0)) / np.sqrt(n)) if n > 1 else math.nan
     return MeanInterval(n, mean, se, mean - z * se, mean + z * se)
 
 
 def perception_trend(
-    waves: Sequence[tuple[str, str, pd.DataFrame]], *, confidence: float = 0.95
+    waves: Sequence[tuple[str, str, pd.DataFrame | Moments]], *, confidence: float = 0.95
 ) -> pd.DataFrame:
     """Mean perception of each dimension in each wave, with its interval.
 
     Args:
         waves: oldest first, ``(survey key, wave name, scores)`` where ``scores`` has one
-            row per respondent and one column per dimension.
+            row per respondent and one column per dimension, or the
+            :class:`~cxgap.stats.Moments` of those columns (one group).
 
     Returns:
         One row per wave and dimension, columns :data:`TREND_COLUMNS`
@@ -89,7 +98,8 @@ def perception_trend(
     rows = []
     for survey, wave, scores in waves:
         for dim in scores.columns:
-            m = mean_interval(scores[dim], confidence=confidence)
+            column = scores.select([dim]) if isinstance(scores, Moments) else scores[dim]
+            m = mean_interval(column, confidence=confidence)
             rows.append(
                 {
                     "survey": survey,
