@@ -40,8 +40,12 @@ def _error(response: Any, field: str) -> str:
 
 def _methods_by_path(world: World) -> dict[str, set[str]]:
     """Each route's path (parameters filled in) -> every method some route takes there."""
+    def pattern(path: str) -> re.Pattern[str]:
+        whole = re.sub(r"\{[^}:]+:int\}", "[0-9]+", path)  # Starlette's int convertor
+        return re.compile(re.sub(r"\{[^}]+\}", "[^/]+", whole) + "$")
+
     routes = [
-        (re.compile(re.sub(r"\{[^}]+\}", "[^/]+", r.path) + "$"), r.path, r.methods)
+        (pattern(r.path), r.path, r.methods)
         for r in iter_route_contexts(world.client.app.routes)  # type: ignore[attr-defined]
         if r.methods
     ]

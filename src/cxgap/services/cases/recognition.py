@@ -59,6 +59,8 @@ def _quarter_bounds(quarter: str) -> tuple[dt.datetime, dt.datetime]:
     if match is None:
         raise ValidationError(f"quarter {quarter!r}: write it as YYYYQn, e.g. 2026Q4")
     year, q = int(match.group(1)), int(match.group(2))
+    if not 1900 <= year <= 9998:
+        raise ValidationError(f"quarter {quarter!r}: the year must be between 1900 and 9998")
     start = dt.datetime(year, 3 * q - 2, 1, tzinfo=dt.UTC)
     end = dt.datetime(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1, tzinfo=dt.UTC)
     return start, end
