@@ -139,6 +139,8 @@ def test_sql_metacharacters_in_every_filter(world: World) -> None:
                 assert r.status_code == 422 and r.json()["error"]["field"] == name
             elif expected is None:
                 assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+            elif r.status_code == 422:  # a filter with a declared form (e.g. 2026Q4) refuses it
+                assert r.json()["error"]["field"] == name, (path, name, value, r.text)
             else:
                 assert r.status_code == 200, (path, name, value, r.text)
                 body = r.json()
