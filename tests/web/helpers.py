@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from cxgap.instruments import Instrument
 from cxgap.services.collection.answers import item_columns
+from cxgap.services.standards import create_standard
 from cxgap.web.main import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -104,3 +105,20 @@ def running_server(engine: Engine) -> Iterator[str]:
     finally:
         instance.should_exit = True
         thread.join(timeout=10)
+
+
+def propose_visit_window(engine: Engine) -> None:
+    """A proposed standard for the heating instrument's booked-window item (rel4)."""
+    create_standard(
+        engine,
+        "visit-window",
+        actor="test",
+        instrument="heating-cx",
+        item="rel4",
+        metric="share of visits inside the booked window",
+        measure_unit="share",
+        higher_is_better=True,
+        floor=0.85,
+        target=0.95,
+        owner="planning",
+    )

@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 
 from cxgap.services.accounts import create_user
 from cxgap.services.demo import load_demo
-from cxgap.services.standards import create_standard, list_standards
+from cxgap.services.standards import list_standards
 from cxgap.store.database import transaction
 
-from .helpers import running_server
+from .helpers import propose_visit_window, running_server
 from .test_browser import ARGS, CHROMIUM
 from .test_dashboard_browser import DESKTOP, EMAIL, PASSWORD
 
@@ -77,19 +77,7 @@ def test_the_chain_of_responsiveness_in_english_and_persian(
             assert "first-time-fix" in page.locator("ol.gap-chain").inner_text()
             page.screenshot(path=str(shots / "five-gaps-rel3-fa.png"), full_page=True)
             # a manager approves a proposed standard on the page
-            create_standard(
-                engine,
-                "visit-window",
-                actor="test",
-                instrument="heating-cx",
-                item="rel4",
-                metric="share of visits inside the booked window",
-                measure_unit="share",
-                higher_is_better=True,
-                floor=0.85,
-                target=0.95,
-                owner="planning",
-            )
+            propose_visit_window(engine)
             page.goto(f"{server}/dashboard/five-gaps?lang=en")
             row = page.locator("tr", has_text="visit-window")
             assert "proposed" in row.inner_text()

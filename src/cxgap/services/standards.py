@@ -309,16 +309,25 @@ def retire_standard(engine: Engine, key: str, *, actor: User | str) -> StandardR
         ]
         if not live:
             raise ConflictError(f"standard {key!r} is retired already (every version)")
-        row = live[-1]
-        row.status, row.decided_at, row.decided_by = "retired", now(), _actor_name(actor)
-        audit(
-            session,
-            actor,
-            "standard.retire",
-            target_type="standard",
-            target_id=f"{key}@{row.version}",
-        )
-        return _record(row)
+        return _retired(session, live[-1], actor=actor, action="standard.retire")
+
+
+def _retired(
+    session: Session, row: ServiceStandard, *, actor: User | str, action: str
+) -> StandardRecord:
+    row.status, row.decided_at, row.decided_by = "retired", now(), _actor_name(actor)
+    audit(session, actor, action, target_type="standard", target_id=f"{row.key}@{row.version}")
+    return _record(row)
+
+
+def reject_standard(engine: Engine, key: str, *, actor: User | str) -> StandardRecord:
+    """Reject the latest proposed version of ``key`` (it is retired); an approved version
+    stays in force."""
+    with transaction(engine) as session:
+        proposed = [r for r in _versions(session, key) if r.status == "proposed"]
+        if not proposed:
+            raise ConflictError(f"standard {key!r} has no proposed version to reject")
+        return _retired(session, proposed[-1], actor=actor, action="standard.reject")
 
 
 def list_standards(
