@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from sqlalchemy import Engine
@@ -122,3 +123,18 @@ def propose_visit_window(engine: Engine) -> None:
         target=0.95,
         owner="planning",
     )
+
+
+def standard_body(key: str) -> dict[str, Any]:
+    """The API body of a proposed standard: hours until a technician arrives (res2)."""
+    return {
+        "key": key,
+        "instrument": "heating-cx",
+        "item": "res2",
+        "metric": "hours until a technician arrives",
+        "measure_unit": "hours",
+        "higher_is_better": False,
+        "floor": 8.0,
+        "target": 4.0,
+        "owner": "field service",
+    }

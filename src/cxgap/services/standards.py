@@ -46,6 +46,8 @@ EDITABLE = (
     "rationale",
 )
 """Fields a new version may change (the item, dimension and segment identify the standard)."""
+MAX_PROBLEMS = 20
+"""Problems listed when rows of promises or delivery are refused (the rest are counted)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,17 @@ def check_levels(
             "floor at least the target when lower is better (e.g. hours to arrive)"
         )
     return float(floor), float(target)
+
+
+def rows_refused(source: str, problems: list[str]) -> ValidationError:
+    """The refusal of rows of promises or delivery: nothing is stored, every problem is
+    counted and the first :data:`MAX_PROBLEMS` are listed by row and field."""
+    more = len(problems) - MAX_PROBLEMS
+    return ValidationError(
+        f"{source}: nothing imported, {len(problems)} problem(s):\n"
+        + "\n".join(problems[:MAX_PROBLEMS])
+        + (f"\n... and {more} more" if more > 0 else "")
+    )
 
 
 def check_segment(where: str, segment: str | None) -> str | None:
