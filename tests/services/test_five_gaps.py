@@ -155,3 +155,43 @@ def test_the_report_has_a_five_gaps_section_in_persian(demo: Engine) -> None:
     assert 'dir="rtl"' in html and "وعده‌ی بیش از حد: brochure-4h" in html
     gap3 = next(s for s in report.document.sections if s.id == "gap3")
     assert len(gap3.tables[0]["rows"]) == 12  # two standards x six districts
+
+
+def test_a_segment_standard_is_compared_with_that_segments_customers(demo: Engine) -> None:
+    from cxgap.services.standards import approve_standard, create_standard, retire_standard
+
+    frame = load_survey(demo, SURVEY).frame
+    region = str(frame["region"].dropna().iloc[0])
+    create_standard(
+        demo,
+        "rel4-region",
+        actor="test",
+        instrument="heating-cx",
+        item="rel4",
+        segment=f"region={region}",
+        metric="perceived level of rel4",
+        measure_unit="scale",
+        higher_is_better=True,
+        floor=1.0,
+        target=9.0,
+        owner="planning",
+    )
+    approve_standard(demo, "rel4-region", actor="test")
+    try:
+        rows = five_gaps(demo, SURVEY).to_dict()["gaps"][1]["items"]
+    finally:
+        retire_standard(demo, "rel4-region", actor="test")
+    mine = next(r for r in rows if r["standard"] == "rel4-region")
+    theirs = frame.loc[frame["region"].astype(str) == region, "rel4_adequate"].dropna()
+    everyone = frame["rel4_adequate"].dropna()
+    assert len(theirs) < len(everyone)
+    assert mine["segment"] == f"region={region}"
+    assert mine["customer_adequate"] == pytest.approx(theirs.mean())
+    # scipy: the segment's t interval of the mean
+    low, high = sps.t.interval(0.95, len(theirs) - 1, theirs.mean(), sps.sem(theirs))
+    assert (mine["adequate_ci_low"], mine["adequate_ci_high"]) == pytest.approx((low, high))
+    assert mine["finding"] == "below_adequate"  # a floor of 1 lies below any segment's level
+    # without an approved standard for every customer, rel4 is still reported as lacking one
+    assert [r["finding"] for r in rows if r["item"] == "rel4" and not r["standard"]] == [
+        "no_standard"
+    ]

@@ -10,12 +10,14 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from sqlalchemy import Engine
 
 from cxgap.instruments import Instrument
 from cxgap.services.collection.answers import item_columns
+from cxgap.services.standards import create_standard
 from cxgap.web.main import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -104,3 +106,35 @@ def running_server(engine: Engine) -> Iterator[str]:
     finally:
         instance.should_exit = True
         thread.join(timeout=10)
+
+
+def propose_visit_window(engine: Engine) -> None:
+    """A proposed standard for the heating instrument's booked-window item (rel4)."""
+    create_standard(
+        engine,
+        "visit-window",
+        actor="test",
+        instrument="heating-cx",
+        item="rel4",
+        metric="share of visits inside the booked window",
+        measure_unit="share",
+        higher_is_better=True,
+        floor=0.85,
+        target=0.95,
+        owner="planning",
+    )
+
+
+def standard_body(key: str) -> dict[str, Any]:
+    """The API body of a proposed standard: hours until a technician arrives (res2)."""
+    return {
+        "key": key,
+        "instrument": "heating-cx",
+        "item": "res2",
+        "metric": "hours until a technician arrives",
+        "measure_unit": "hours",
+        "higher_is_better": False,
+        "floor": 8.0,
+        "target": 4.0,
+        "owner": "field service",
+    }

@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 
 from cxgap.services.accounts import create_user
 from cxgap.services.demo import load_demo
-from cxgap.services.standards import create_standard, list_standards
+from cxgap.services.standards import list_standards
 from cxgap.store.database import transaction
 
-from .helpers import running_server
+from .helpers import propose_visit_window, running_server
 from .test_browser import ARGS, CHROMIUM
 from .test_dashboard_browser import DESKTOP, EMAIL, PASSWORD
 
@@ -77,19 +77,7 @@ def test_the_chain_of_responsiveness_in_english_and_persian(
             assert "first-time-fix" in page.locator("ol.gap-chain").inner_text()
             page.screenshot(path=str(shots / "five-gaps-rel3-fa.png"), full_page=True)
             # a manager approves a proposed standard on the page
-            create_standard(
-                engine,
-                "visit-window",
-                actor="test",
-                instrument="heating-cx",
-                item="rel4",
-                metric="share of visits inside the booked window",
-                measure_unit="share",
-                higher_is_better=True,
-                floor=0.85,
-                target=0.95,
-                owner="planning",
-            )
+            propose_visit_window(engine)
             page.goto(f"{server}/dashboard/five-gaps?lang=en")
             row = page.locator("tr", has_text="visit-window")
             assert "proposed" in row.inner_text()
@@ -99,6 +87,28 @@ def test_the_chain_of_responsiveness_in_english_and_persian(
             assert [r.status for r in list_standards(engine) if r.key == "visit-window"] == [
                 "approved"
             ]
+            # and changes it: a floor above the target is refused, naming the field
+            page.locator("tr", has_text="visit-window").locator("a", has_text="Edit").click()
+            page.wait_for_url("**/standards/visit-window/edit")
+            page.fill("#floor", "0.99")
+            page.click("form.standard-edit button[type=submit]")
+            assert "field 'floor' is 0.99, above the target 0.95" in page.inner_text("[role=alert]")
+            page.screenshot(path=str(shots / "standard-edit-refused-en.png"), full_page=True)
+            page.fill("#floor", "0.9")
+            page.fill("#rationale", "more visits inside the window since the new planning tool")
+            page.click("form.standard-edit button[type=submit]")
+            page.wait_for_url("**/dashboard/five-gaps")
+            assert "proposed" in page.locator("tr", has_text="visit-window").inner_text()
+            versions = list_standards(engine, all_versions=True)
+            assert [
+                (r.version, r.status, r.floor) for r in versions if r.key == "visit-window"
+            ] == [
+                (1, "approved", 0.85),
+                (2, "proposed", 0.9),
+            ]
+            page.goto(f"{server}/dashboard/five-gaps/standards/visit-window/edit?lang=fa")
+            assert page.get_attribute("html", "dir") == "rtl"
+            page.screenshot(path=str(shots / "standard-edit-fa.png"), full_page=True)
         finally:
             browser.close()
     if os.environ.get("CXGAP_SCREENSHOTS"):
@@ -106,4 +116,4 @@ def test_the_chain_of_responsiveness_in_english_and_persian(
         target.mkdir(parents=True, exist_ok=True)
         for shot in shots.iterdir():
             shutil.copy(shot, target / shot.name)
-    assert len(list(shots.iterdir())) == 3
+    assert len(list(shots.iterdir())) == 5

@@ -24,6 +24,8 @@ from cxgap.services import accounts
 from cxgap.store.database import transaction
 from cxgap.web.auth import SESSION_COOKIE, issue_session
 
+from .helpers import standard_body
+
 PUBLIC = re.compile(
     r"^(/$|/favicon\.ico$|/s/|/static|/healthz$|/login$|/logout$|/api/v1/openapi\.json$)"
 )
@@ -78,6 +80,9 @@ API_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/standards/{key}/approve"): "standards:approve",
     ("POST", "/api/v1/standards/{key}/retire"): "standards:approve",
     ("GET", "/api/v1/promises"): "standards:read",
+    ("PATCH", "/api/v1/standards/{key}"): "standards:write",
+    ("POST", "/api/v1/promises"): "standards:write",
+    ("POST", "/api/v1/delivery"): "standards:write",
 }
 """The documented permission of each API operation (docs/api.md, docs/permissions.md)."""
 
@@ -296,7 +301,7 @@ def valid_call(world: World, method: str, path: str, role: str) -> Call:
         ("POST", f"{r}/standards"): lambda: (
             "POST",
             f"{r}/standards",
-            {"json": _standard_body(_unique("walk-std-"))},
+            {"json": standard_body(_unique("walk-std-"))},
         ),
         ("POST", f"{r}/standards/{{key}}/approve"): lambda: (
             "POST",
@@ -309,32 +314,55 @@ def valid_call(world: World, method: str, path: str, role: str) -> Call:
             {},
         ),
         ("GET", f"{r}/promises"): lambda: ("GET", f"{r}/promises", {}),
+        ("PATCH", f"{r}/standards/{{key}}"): lambda: (
+            "PATCH",
+            f"{r}/standards/{_proposed_standard(world)}",
+            {"json": {"floor": 6.0}},
+        ),
+        ("POST", f"{r}/promises"): lambda: (
+            "POST",
+            f"{r}/promises",
+            {"json": {"rows": [_promise_row(_unique("walk-p-"))]}},
+        ),
+        ("POST", f"{r}/delivery"): lambda: (
+            "POST",
+            f"{r}/delivery",
+            {"json": _delivery_body(world)},
+        ),
     }
     return samples[(method, path)]()
-
-
-def _standard_body(key: str) -> dict[str, Any]:
-    return {
-        "key": key,
-        "instrument": "heating-cx",
-        "item": "res2",
-        "metric": "hours until a technician arrives",
-        "measure_unit": "hours",
-        "higher_is_better": False,
-        "floor": 8.0,
-        "target": 4.0,
-        "owner": "field service",
-    }
 
 
 def _proposed_standard(world: World) -> str:
     from cxgap.services.standards import create_standard
 
     key = _unique("walk-std-")
-    body = _standard_body(key)
+    body = standard_body(key)
     del body["key"]
     create_standard(world.engine, key, actor="test", **body)
     return key
+
+
+def _promise_row(key: str) -> dict[str, Any]:
+    return {
+        "key": key,
+        "channel": "website",
+        "text_en": "A technician the same day",
+        "valid_from": "2026-01-01",
+        "instrument": "heating-cx",
+        "item": "res2",
+    }
+
+
+def _delivery_body(world: World) -> dict[str, Any]:
+    """A measurement of a new standard in a new unit, in the standard's first month."""
+    from cxgap.services.delivery import add_units
+    from cxgap.times import now
+
+    unit = _unique("walk-u")
+    add_units(world.engine, [(unit, "team", None)], actor="test")
+    row = {"unit": unit, "period": now().strftime("%Y-%m"), "value": 5.0}
+    return {"standard": _proposed_standard(world), "rows": [row]}
 
 
 def _fill(path: str) -> str:

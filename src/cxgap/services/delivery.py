@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from cxgap.errors import NotFoundError, ValidationError
 from cxgap.ingest.readers import read_table
 from cxgap.services.accounts import User, audit
+from cxgap.services.standards import rows_refused
 from cxgap.store.database import transaction
 from cxgap.store.models import Customer, Encounter
 from cxgap.store.standards import DeliveryMeasurement, DeliveryUnit, ServiceStandard
@@ -32,7 +33,6 @@ UNIT_KINDS: tuple[str, ...] = ("site", "team", "district", "channel")
 PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|Q([1-4]))$")
 DELIVERY_COLUMNS = ("standard", "unit", "period", "value", "cases", "met")
 """Columns of a delivery file; ``cases`` and ``met`` may be left out or empty."""
-MAX_PROBLEMS = 20
 
 
 def period_start(period: str) -> dt.date | None:
@@ -108,7 +108,12 @@ def _number(cell: Any) -> float | None:
 
 
 def _rows(
-    session: Session, frame: pd.DataFrame, row_numbers: list[int], source: str, only: str | None
+    session: Session,
+    frame: pd.DataFrame,
+    row_numbers: list[int],
+    source: str,
+    only: str | None,
+    column: str = "column",
 ) -> tuple[list[dict[str, Any]], list[str]]:
     units = {u.key: u.id for u in session.scalars(select(DeliveryUnit))}
     spans = _standard_periods(session)
@@ -123,39 +128,39 @@ def _rows(
         bad: list[str] = []
         if standard not in spans:
             bad.append(
-                f"column 'standard': {standard!r} is not a stored standard; allowed: "
+                f"{column} 'standard': {standard!r} is not a stored standard; allowed: "
                 f"{', '.join(sorted(spans)) or 'none stored yet (cxgap standards propose/add)'}"
             )
         if unit not in units:
             bad.append(
-                f"column 'unit': {unit!r} is not a known unit; allowed: "
+                f"{column} 'unit': {unit!r} is not a known unit; allowed: "
                 f"{', '.join(sorted(units)) or 'none yet'} "
                 "(register units with cxgap delivery units add)"
             )
         start = period_start(period)
         if start is None:
-            bad.append(f"column 'period': {period!r} is not a period; allowed: YYYY-MM or YYYYQn")
+            bad.append(f"{column} 'period': {period!r} is not a period; allowed: YYYY-MM or YYYYQn")
         elif standard in spans:
             first, last = spans[standard]
             if start < first.replace(day=1) or (last is not None and start > last):
                 bad.append(
-                    f"column 'period': {period!r} lies outside standard {standard!r}'s "
+                    f"{column} 'period': {period!r} lies outside standard {standard!r}'s "
                     f"effective period ({first} to {last or 'open'})"
                 )
         value = _number(record.get("value"))
         if value is None or not math.isfinite(value):
-            bad.append(f"column 'value': {record.get('value')!r} is not a number")
+            bad.append(f"{column} 'value': {record.get('value')!r} is not a number")
         counts: dict[str, int | None] = {}
         for name in ("cases", "met"):
             number = _number(record.get(name))
             if number is not None and (number < 0 or number != int(number)):
-                bad.append(f"column {name!r}: {record.get(name)!r}; allowed: a whole number >= 0")
+                bad.append(f"{column} {name!r}: {record.get(name)!r}; allowed: a whole number >= 0")
                 number = None
             counts[name] = None if number is None else int(number)
         if (counts["cases"] is None) != (counts["met"] is None):
-            bad.append("columns 'cases' and 'met': give both or neither")
+            bad.append(f"{column}s 'cases' and 'met': give both or neither")
         elif counts["cases"] is not None and (counts["met"] or 0) > counts["cases"]:
-            bad.append(f"column 'met': {counts['met']} exceeds cases {counts['cases']}")
+            bad.append(f"{column} 'met': {counts['met']} exceeds cases {counts['cases']}")
         twin = seen.get((standard, unit, period))
         if twin is not None:
             bad.append(f"standard, unit and period repeat row {twin}")
@@ -211,23 +216,64 @@ def import_delivery(
         first = table.malformed[0]
         raise ValidationError(f"{path}: row {first.row_number}: {first.reason}")
     numbers = [int(n) for n in table.row_numbers]
+    return _store(
+        engine,
+        frame,
+        numbers,
+        source=str(path),
+        standard=standard,
+        actor=actor,
+        audit_target=("file", Path(path).name, {"sha256": table.sha256}),
+    )
+
+
+def add_delivery(
+    engine: Engine,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    actor: User | str,
+    standard: str | None = None,
+) -> int:
+    """Store measurements sent as rows (the fields of :data:`DELIVERY_COLUMNS`), checked
+    like a file's rows: any problem (named by row, from 1, and field) stores nothing."""
+    frame = pd.DataFrame([dict(r) for r in rows], columns=list(DELIVERY_COLUMNS), dtype=object)
+    numbers = list(range(1, len(frame) + 1))
+    return _store(
+        engine,
+        frame,
+        numbers,
+        source="request",
+        standard=standard,
+        actor=actor,
+        audit_target=("request", f"{len(numbers)} rows", {}),
+        column="field",
+    )
+
+
+def _store(
+    engine: Engine,
+    frame: pd.DataFrame,
+    numbers: list[int],
+    *,
+    source: str,
+    standard: str | None,
+    actor: User | str,
+    audit_target: tuple[str, str, dict[str, Any]],
+    column: str = "column",
+) -> int:
     with transaction(engine) as session:
-        rows, problems = _rows(session, frame, numbers, str(path), standard)
+        rows, problems = _rows(session, frame, numbers, source, standard, column)
         if problems:
-            more = len(problems) - MAX_PROBLEMS
-            raise ValidationError(
-                f"{path}: nothing imported, {len(problems)} problem(s):\n"
-                + "\n".join(problems[:MAX_PROBLEMS])
-                + (f"\n... and {more} more" if more > 0 else "")
-            )
+            raise rows_refused(source, problems)
         count = store_measurements(session, rows, source="import")
+        target_type, target_id, details = audit_target
         audit(
             session,
             actor,
             "delivery.import",
-            target_type="file",
-            target_id=Path(path).name,
-            details={"rows": count, "sha256": table.sha256},
+            target_type=target_type,
+            target_id=target_id,
+            details={"rows": count, **details},
         )
     return count
 

@@ -164,12 +164,21 @@ def _standards_gap(
             "on_scale": s.measure_unit == "scale",
             "higher_is_better": s.higher_is_better,
             "best_delivered": _best_delivered(s, delivery),
+            "segment": s.segment or "",
         }
         for s in standards
-        if s.item in items and s.segment is None and s.instrument == data.instrument.id
+        if s.item in items
+        and s.instrument == data.instrument.id
+        # a segment's standard is compared with that segment's customers
+        and (s.segment is None or s.segment.partition("=")[0] in data.frame.columns)
     ]
-    frame = pd.DataFrame(rows, columns=list(STANDARD_COLUMNS))
-    return standards_gap(_block(data, items, "adequate"), frame)
+    frame = pd.DataFrame(rows, columns=[*STANDARD_COLUMNS, "segment"])
+    attributes = sorted({str(s).partition("=")[0] for s in frame["segment"] if s})
+    return standards_gap(
+        _block(data, items, "adequate"),
+        frame,
+        segments=data.frame[attributes].reset_index(drop=True) if attributes else None,
+    )
 
 
 def _delivery(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,11 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from cxgap.errors import ConflictError, ValidationError
+from cxgap.errors import ConflictError, NotFoundError, ValidationError
 from cxgap.ingest.readers import read_table
 from cxgap.services.accounts import User, audit
 from cxgap.services.instrument_catalog import find_instrument
-from cxgap.services.standards import KEY, check_segment, check_target
+from cxgap.services.standards import KEY, check_segment, check_target, rows_refused
 from cxgap.store.database import transaction
 from cxgap.store.standards import ServicePromise, ServiceStandard
 from cxgap.text import check_text, unquote_frame
@@ -54,7 +55,6 @@ PROMISE_COLUMNS = (
 )
 """Columns of a promises file (``text_*`` one per language; empty cells are allowed for the
 optional fields)."""
-MAX_PROBLEMS = 20
 
 
 @dataclass(frozen=True)
@@ -201,15 +201,44 @@ def import_promises(engine: Engine, path: str | Path, *, actor: User | str) -> i
             f"{path}: missing column(s) {', '.join(missing)}; the columns are "
             f"{', '.join(PROMISE_COLUMNS)}"
         )
+    numbered = zip(
+        (int(n) for n in table.row_numbers), frame.to_dict(orient="records"), strict=True
+    )
+    return _store(
+        engine, numbered, source=str(path), actor=actor, audit_target=("file", Path(path).name)
+    )
+
+
+def add_promises(engine: Engine, rows: Sequence[Mapping[str, Any]], *, actor: User | str) -> int:
+    """Register promises sent as rows (the fields of :data:`PROMISE_COLUMNS`), checked like
+    a file's rows: any problem (named by row, from 1, and field) stores nothing."""
+    numbered = enumerate((dict(r) for r in rows), start=1)
+    return _store(
+        engine,
+        numbered,
+        source="request",
+        actor=actor,
+        audit_target=("request", f"{len(rows)} rows"),
+    )
+
+
+def _store(
+    engine: Engine,
+    numbered: Iterable[tuple[int, Mapping[Any, Any]]],
+    *,
+    source: str,
+    actor: User | str,
+    audit_target: tuple[str, str],
+) -> int:
     problems: list[str] = []
     rows: list[ServicePromise] = []
     keys: set[str] = set()
     with transaction(engine) as session:
-        for number, record in zip(table.row_numbers, frame.to_dict(orient="records"), strict=True):
-            cells = {k: _cell(v) for k, v in record.items()}
+        for number, record in numbered:
+            cells = {str(k): _cell(v) for k, v in record.items()}
             level = cells.get("level")
             parsed = None if level is None else parse_number(str(level))
-            where = f"{path}: row {int(number)}"
+            where = f"{source}: row {number}"
             if level is not None and parsed is None:
                 problems.append(f"{where}, field 'level': {level!r} is not a number")
                 continue
@@ -231,6 +260,9 @@ def import_promises(engine: Engine, path: str | Path, *, actor: User | str) -> i
             except ValidationError as exc:
                 problems.append(exc.message)
                 continue
+            except NotFoundError as exc:  # an instrument that is not stored
+                problems.append(f"{where}, field 'instrument': {exc.message}")
+                continue
             if values["key"] in keys or session.scalar(
                 select(ServicePromise.id).where(ServicePromise.key == values["key"])
             ):
@@ -239,20 +271,16 @@ def import_promises(engine: Engine, path: str | Path, *, actor: User | str) -> i
             keys.add(values["key"])
             rows.append(ServicePromise(**values))
         if problems:
-            more = len(problems) - MAX_PROBLEMS
-            raise ValidationError(
-                f"{path}: nothing imported, {len(problems)} problem(s):\n"
-                + "\n".join(problems[:MAX_PROBLEMS])
-                + (f"\n... and {more} more" if more > 0 else "")
-            )
+            raise rows_refused(source, problems)
         session.add_all(rows)
         count = len(rows)
+        target_type, target_id = audit_target
         audit(
             session,
             actor,
             "promise.import",
-            target_type="file",
-            target_id=Path(path).name,
+            target_type=target_type,
+            target_id=target_id,
             details={"rows": count},
         )
     return count

@@ -46,6 +46,8 @@ EDITABLE = (
     "rationale",
 )
 """Fields a new version may change (the item, dimension and segment identify the standard)."""
+MAX_PROBLEMS = 20
+"""Problems listed when rows of promises or delivery are refused (the rest are counted)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,17 @@ def check_levels(
             "floor at least the target when lower is better (e.g. hours to arrive)"
         )
     return float(floor), float(target)
+
+
+def rows_refused(source: str, problems: list[str]) -> ValidationError:
+    """The refusal of rows of promises or delivery: nothing is stored, every problem is
+    counted and the first :data:`MAX_PROBLEMS` are listed by row and field."""
+    more = len(problems) - MAX_PROBLEMS
+    return ValidationError(
+        f"{source}: nothing imported, {len(problems)} problem(s):\n"
+        + "\n".join(problems[:MAX_PROBLEMS])
+        + (f"\n... and {more} more" if more > 0 else "")
+    )
 
 
 def check_segment(where: str, segment: str | None) -> str | None:
@@ -309,16 +322,25 @@ def retire_standard(engine: Engine, key: str, *, actor: User | str) -> StandardR
         ]
         if not live:
             raise ConflictError(f"standard {key!r} is retired already (every version)")
-        row = live[-1]
-        row.status, row.decided_at, row.decided_by = "retired", now(), _actor_name(actor)
-        audit(
-            session,
-            actor,
-            "standard.retire",
-            target_type="standard",
-            target_id=f"{key}@{row.version}",
-        )
-        return _record(row)
+        return _retired(session, live[-1], actor=actor, action="standard.retire")
+
+
+def _retired(
+    session: Session, row: ServiceStandard, *, actor: User | str, action: str
+) -> StandardRecord:
+    row.status, row.decided_at, row.decided_by = "retired", now(), _actor_name(actor)
+    audit(session, actor, action, target_type="standard", target_id=f"{row.key}@{row.version}")
+    return _record(row)
+
+
+def reject_standard(engine: Engine, key: str, *, actor: User | str) -> StandardRecord:
+    """Reject the latest proposed version of ``key`` (it is retired); an approved version
+    stays in force."""
+    with transaction(engine) as session:
+        proposed = [r for r in _versions(session, key) if r.status == "proposed"]
+        if not proposed:
+            raise ConflictError(f"standard {key!r} has no proposed version to reject")
+        return _retired(session, proposed[-1], actor=actor, action="standard.reject")
 
 
 def list_standards(

@@ -18,7 +18,8 @@ level in today's terms is the share of customers whose perceived level is below 
 
 **Gap 2.** Items without an approved standard; standards on the survey's scale whose floor
 lies below customers' mean adequate level (one-sample t test, Benjamini-Hochberg across
-standards); targets beyond what the best unit delivers today.
+standards); targets beyond what the best unit delivers today. A standard for one segment
+(``attribute=value``) is compared with the adequate levels of that segment's customers.
 
 References: Conover, W. J. (1999). *Practical Nonparametric Statistics* (3rd ed.), Wiley.
 Zeithaml, V. A., Berry, L. L., & Parasuraman, A. (1993). The nature and determinants of
@@ -28,6 +29,7 @@ customer expectations of service. *Journal of the Academy of Marketing Science*,
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +85,7 @@ STANDARD_COLUMNS = (
 STANDARDS_GAP_COLUMNS = (
     "item",
     "standard",
+    "segment",
     "floor",
     "target",
     "customer_adequate",
@@ -92,8 +95,10 @@ STANDARDS_GAP_COLUMNS = (
     "best_delivered",
     "finding",
 )
-"""Columns of :attr:`StandardsGap.summary`; ``finding`` is ``no_standard``,
-``below_adequate``, ``beyond_feasible`` or ``none``."""
+"""Columns of :attr:`StandardsGap.summary`; ``segment`` is ``attribute=value`` for a
+standard of one segment (its customers' adequate levels are the ones compared) and empty
+otherwise; ``finding`` is ``no_standard``, ``below_adequate``, ``beyond_feasible`` or
+``none``."""
 
 
 @dataclass(frozen=True)
@@ -283,6 +288,7 @@ def standards_gap(
     adequate: pd.DataFrame,
     standards: pd.DataFrame,
     *,
+    segments: pd.DataFrame | None = None,
     alpha: float = 0.05,
     confidence: float = 0.95,
 ) -> StandardsGap:
@@ -294,11 +300,15 @@ def standards_gap(
             ``floor``, ``target``, ``on_scale`` (the standard is stated on the survey's
             answer scale, so its floor compares with adequate levels),
             ``higher_is_better`` and ``best_delivered`` (the best unit's value in the latest
-            period, NaN when nothing was delivered).
+            period, NaN when nothing was delivered); optionally ``segment``
+            (``attribute=value``, empty for every customer).
+        segments: the customers' segment attributes, one row per row of ``adequate`` and
+            one column per attribute a standard's ``segment`` names.
 
-    A floor is *below adequate* when customers' mean adequate level is above it (one-sided
-    one-sample t test, adjusted p below ``alpha``); a target is *beyond feasible* when no
-    unit reaches it today.
+    A floor is *below adequate* when customers' mean adequate level (the segment's
+    customers' for a segment's standard) is above it (one-sided one-sample t test,
+    adjusted p below ``alpha``); a target is *beyond feasible* when no unit reaches it
+    today. An item is ``no_standard`` when no standard serves every customer.
 
     >>> a = pd.DataFrame({"x": [6, 7, 6, 7, 6, 7.0], "y": [5, 5, 6, 5, 6, 5.0]})
     >>> s = pd.DataFrame({"standard": ["S1"], "item": ["x"], "floor": [4.0], "target": [8.0],
@@ -313,36 +323,35 @@ def standards_gap(
     lacking = sorted(needed - set(standards.columns))
     if lacking:
         raise DataError(f"standards: lacks column(s) {lacking!r}; allowed: {sorted(needed)!r}")
+    scopes = _segment_masks(standards, segments, mat.n_rows)
     rows: list[dict[str, Any]] = []
     for j, column in enumerate(mat.columns):
-        values = mat.values[:, j]
-        values = values[~np.isnan(values)]
-        n = values.size
-        mean = float(values.mean()) if n else math.nan
-        se = float(values.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
-        q = float(sps.t.ppf(0.5 + confidence / 2, n - 1)) if n > 1 else math.nan
+        everyone = mat.values[:, j]
         mine = standards[standards["item"].astype(str) == str(column)]
-        base = {
-            "item": str(column),
-            "customer_adequate": mean,
-            "adequate_ci_low": mean - q * se,
-            "adequate_ci_high": mean + q * se,
-        }
-        if mine.empty:
-            rows.append({**base, "standard": "", "p": math.nan, "finding": "no_standard"})
-            continue
-        for record in mine.to_dict(orient="records"):
+        records = mine.to_dict(orient="records")
+        if not any(not _segment_of(r) for r in records):
+            base = {"item": str(column), **_adequate(everyone, confidence)}
+            rows.append(
+                {**base, "standard": "", "segment": "", "p": math.nan, "finding": "no_standard"}
+            )
+        for record in records:
+            segment = _segment_of(record)
+            values = everyone if not segment else everyone[scopes[segment]]
+            described = _adequate(values, confidence)
             floor, target = float(record["floor"]), float(record["target"])
             best = float(record["best_delivered"])
             p = math.nan
-            if bool(record["on_scale"]) and n > 1 and se > 0:
-                p = float(sps.ttest_1samp(values, floor, alternative="greater").pvalue)
+            observed = values[~np.isnan(values)]
+            if bool(record["on_scale"]) and observed.size > 1 and described["se"] > 0:
+                p = float(sps.ttest_1samp(observed, floor, alternative="greater").pvalue)
             higher = bool(record["higher_is_better"])
             beyond = not math.isnan(best) and (best < target if higher else best > target)
             rows.append(
                 {
-                    **base,
+                    "item": str(column),
+                    **described,
                     "standard": str(record["standard"]),
+                    "segment": segment,
                     "floor": floor,
                     "target": target,
                     "best_delivered": best,
@@ -350,7 +359,7 @@ def standards_gap(
                     "finding": "beyond_feasible" if beyond else "none",
                 }
             )
-    summary = pd.DataFrame(rows)
+    summary = pd.DataFrame(rows).drop(columns="se")
     for column in STANDARDS_GAP_COLUMNS:
         if column not in summary:
             summary[column] = math.nan
@@ -365,3 +374,53 @@ def standards_gap(
         below_adequate=int(counts.get("below_adequate", 0)),
         beyond_feasible=int(counts.get("beyond_feasible", 0)),
     )
+
+
+def _segment_of(record: Mapping[Any, Any]) -> str:
+    value = record.get("segment")
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def _segment_masks(
+    standards: pd.DataFrame, segments: pd.DataFrame | None, n_rows: int
+) -> dict[str, np.ndarray]:
+    """For each ``attribute=value`` the standards name, which customers belong to it."""
+    named = sorted({_segment_of(r) for r in standards.to_dict(orient="records")} - {""})
+    if not named:
+        return {}
+    if segments is None:
+        raise DataError(
+            f"standards: segment(s) {', '.join(named)} need the customers' segments; "
+            "allowed: segments with one column per attribute"
+        )
+    masks: dict[str, np.ndarray] = {}
+    for segment in named:
+        attribute, sep, value = segment.partition("=")
+        if not sep or attribute not in segments.columns:
+            raise DataError(
+                f"standards: segment {segment!r} is not ATTRIBUTE=VALUE of a column of "
+                f"segments; allowed attributes: {', '.join(map(str, segments.columns))}"
+            )
+        if len(segments) != n_rows:
+            raise DataError(
+                f"segments: has {len(segments)} rows for {n_rows} customers; allowed: one "
+                "row per customer"
+            )
+        labels = segments[attribute].astype("string").fillna("").to_numpy(dtype=object)
+        masks[segment] = labels == value
+    return masks
+
+
+def _adequate(values: np.ndarray, confidence: float) -> dict[str, float]:
+    """Mean adequate level with its t interval (and standard error) of the answers given."""
+    values = values[~np.isnan(values)]
+    n = values.size
+    mean = float(values.mean()) if n else math.nan
+    se = float(values.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    q = float(sps.t.ppf(0.5 + confidence / 2, n - 1)) if n > 1 else math.nan
+    return {
+        "customer_adequate": mean,
+        "adequate_ci_low": mean - q * se,
+        "adequate_ci_high": mean + q * se,
+        "se": se,
+    }

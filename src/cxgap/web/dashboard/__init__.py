@@ -7,7 +7,14 @@ page).
 
 from fastapi import APIRouter
 
-from cxgap.web.dashboard import analysis_pages, browse, cases_pages, gap_pages, login
+from cxgap.web.dashboard import (
+    analysis_pages,
+    browse,
+    cases_pages,
+    gap_pages,
+    login,
+    standard_pages,
+)
 from cxgap.web.dashboard.common import PAGES, Page, forbidden_page, message_page
 
 router = APIRouter(include_in_schema=False)
@@ -15,6 +22,8 @@ router.include_router(login.router)
 router.include_router(analysis_pages.router)
 router.include_router(browse.router)
 router.include_router(cases_pages.router)
+# before the Five gaps page: its decisions' path would take .../edit as a decision
+router.include_router(standard_pages.router)
 router.include_router(gap_pages.router)
 
 __all__ = ["PAGES", "Page", "forbidden_page", "message_page", "router"]

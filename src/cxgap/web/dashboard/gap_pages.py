@@ -13,7 +13,12 @@ from cxgap.reports.five_gaps import gap_sections
 from cxgap.reports.i18n import Texts
 from cxgap.services.accounts import User, allowed
 from cxgap.services.five_gaps import FiveGaps, five_gaps
-from cxgap.services.standards import approve_standard, list_standards, retire_standard
+from cxgap.services.standards import (
+    approve_standard,
+    list_standards,
+    reject_standard,
+    retire_standard,
+)
 from cxgap.services.surveys import SurveyInfo
 from cxgap.web.auth import requires
 from cxgap.web.dashboard.common import (
@@ -30,7 +35,7 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 GapsUser = Annotated[User, Depends(requires(PERMISSION["five_gaps"]))]
 ApproveUser = Annotated[User, Depends(requires("standards:approve"))]
-DECISIONS = {"approve": approve_standard, "retire": retire_standard}
+DECISIONS = {"approve": approve_standard, "reject": reject_standard, "retire": retire_standard}
 
 
 def _management(surveys: list[SurveyInfo], asked: str | None) -> SurveyInfo | None:
@@ -91,13 +96,15 @@ def five_gaps_page(request: Request, user: GapsUser) -> Response:
         "sections": gap_sections(result, rt, items=items),
         "standards": [r for r in list_standards(engine) if r.status != "retired"],
         "can_decide": allowed(user.role, "standards:approve"),
+        "can_edit": allowed(user.role, "standards:write"),
     }
     return show_page(request, "five_gaps", user, context, active="five_gaps")
 
 
 @router.post("/five-gaps/standards/{key}/{decision}")
 async def decide_standard(request: Request, key: str, decision: str, user: ApproveUser) -> Response:
-    """Approve the latest proposed version of a standard, or retire it (admin, manager)."""
+    """Approve or reject the latest proposed version of a standard, or retire the approved
+    one (admin, manager)."""
     form = await request.form(max_fields=5, max_files=0)
     token = form.get(CSRF_FIELD)
     try:
