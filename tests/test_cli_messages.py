@@ -261,7 +261,11 @@ def test_demo_load_and_erasure_are_audited(cli: Cli, tmp_path: Path) -> None:
     assert code == 0
     with transaction(get_engine(str(db))) as session:
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
-    assert [e.action for e in events] == ["demo.load", "customer.erase"]
+    # the demo's closed loop: the rule's sweep and case openings, then its own entry
+    actions = [e.action for e in events]
+    assert actions[0] == "demo.load" and actions[-2:] == ["demo.recovery", "customer.erase"]
+    assert set(actions[1:-2]) == {"case.open", "cases.sweep"}
+    assert actions.count("case.open") == events[-2].details["cases"] > 0
     assert events[0].details == {
         "seed": 7,
         "customers": 100,

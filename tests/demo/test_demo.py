@@ -94,8 +94,8 @@ def test_planted_truths_are_in_the_data(data) -> None:  # type: ignore[no-untype
 
 def test_load_demo_into_a_database(engine: Engine, tmp_path: Path) -> None:
     result = load_demo(engine, seed=3, customers=600)
-    # eight customer waves, the management survey and the staff survey
-    assert result is not None and result.surveys == 10
+    # eight customer waves, the management survey, the staff survey and the follow-up
+    assert result is not None and result.surveys == 11
     staff = len(DISTRICTS) * EMPLOYEES_PER_DISTRICT  # staff answer as people with a unit
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(Customer)) == 600 + staff

@@ -24,7 +24,7 @@ def build_template(folder: Path, *, customers: int = 300) -> Path:
     path = folder / "template.db"
     engine = get_engine(str(path))
     upgrade(engine)
-    load_demo(engine, seed=7, customers=customers)
+    load_demo(engine, seed=7, customers=customers, recovery=False)
     for name in PEOPLE:
         create_account(engine, f"{name}@example.org", PASSWORD, role="agent", actor="test")
     engine.dispose()

@@ -41,6 +41,13 @@ IfVersion = Annotated[
 CaseId = Annotated[int, typer.Argument(min=1, help="Case number.")]
 
 
+def _wording() -> Any:
+    """Notification texts from the catalogue, in each recipient's language."""
+    from cxgap.web.notices import catalogue_wording
+
+    return catalogue_wording
+
+
 def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=1, ensure_ascii=False))
 
@@ -105,7 +112,7 @@ def cases_sweep(
     from cxgap.services.cases.sweep import sweep
 
     loaded = load_rules(rules)
-    result = sweep(state.engine(), loaded, actor=cli_actor())
+    result = sweep(state.engine(), loaded, actor=cli_actor(), wording=_wording())
     if as_json:
         _print_json(
             {
@@ -147,6 +154,7 @@ def cases_open(
         owner=owner,
         team=team,
         note=note,
+        wording=_wording(),
     )
     if as_json:
         _print_json(case_json(info))
@@ -221,7 +229,12 @@ def _change(case: int, if_version: int | None, **fields: Any) -> None:
     engine = state.engine()
     version = if_version if if_version is not None else case_detail(engine, case).case.version
     info = update_case(
-        engine, case, version=version, change=CaseChange(**fields), actor=cli_actor()
+        engine,
+        case,
+        version=version,
+        change=CaseChange(**fields),
+        actor=cli_actor(),
+        wording=_wording(),
     )
     console.print(f"case {info.id} is {info.state} (version {info.version})")
 

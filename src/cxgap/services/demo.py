@@ -16,10 +16,15 @@ from sqlalchemy.orm import Session
 
 from cxgap.demo.generate import generate, wave_end, wave_start
 from cxgap.demo.lifecycle import lifecycle
+from cxgap.demo.recovery import RECOVERY_TRUTHS, RULE, TIMES, follow_up
+from cxgap.demo.recovery import RULES as RECOVERY_RULES
 from cxgap.errors import ConflictError
 from cxgap.ingest.importer import fingerprint_answers
 from cxgap.instruments import Instrument, get_instrument
 from cxgap.services.accounts import audit
+from cxgap.services.cases.config import parse_rules
+from cxgap.services.cases.sweep import sweep
+from cxgap.services.cases.work import record_event
 from cxgap.services.customers import customer_ids, upsert_customers
 from cxgap.services.demo_provider import store_provider_side
 from cxgap.services.imports import ANSWER_COLUMNS, Progress, answer_rows, insert_responses
@@ -29,14 +34,16 @@ from cxgap.services.surveys import create_survey
 from cxgap.settings import get_settings
 from cxgap.store.accounts import User
 from cxgap.store.bulk import binds_nan_as_null, bulk_insert
+from cxgap.store.cases import Case, CaseEvent
 from cxgap.store.database import sqlite_file, transaction
-from cxgap.store.models import Encounter, FeedbackMessage, Survey
+from cxgap.store.models import Customer, Encounter, FeedbackMessage, Response, Survey
 from cxgap.times import as_utc, now
 
 CUSTOMER_INSTRUMENT = "heating-cx"
 MANAGEMENT_INSTRUMENT = "servqual-management"
 SURVEY_PREFIX = "heating-"
 MANAGEMENT_PREFIX = "management-"
+FOLLOW_UP_PREFIX = "follow-up-"
 
 
 @dataclass(frozen=True)
@@ -111,10 +118,16 @@ def load_demo(
     progress: Progress = _noop,
     actor: User | str = "system",
     anchor: dt.date | None = None,
+    recovery: bool = True,
 ) -> DemoResult | None:
     """Generate and store the demo organisation in one transaction (with the audit log
     entry of ``actor``), dated before ``anchor`` (:func:`demo_anchor`: by default today,
     so the last wave is the last whole quarter and nothing lies in the future).
+
+    With ``recovery`` (the default) the rule ``detractors`` then opens cases on the
+    latest wave's detractors, holds some out, resolves the others and stores a follow-up
+    survey with a planted call-back effect (:mod:`cxgap.demo.recovery`; in the truths file
+    under ``recovery``).
 
     With ``if_empty`` nothing happens (``None`` is returned) when the database already
     has surveys. Loading twice into the same database is refused.
@@ -192,11 +205,16 @@ def load_demo(
         )
         responses += staff
         progress("store", steps, steps)
-    truths_file = _write_truths(engine, {**data.truths, **provider_truths})
+    planted = (
+        _plant_recovery(engine, seed=seed, anchor=anchor, wave=last, actor=actor)
+        if recovery
+        else {}
+    )
+    truths_file = _write_truths(engine, {**data.truths, **provider_truths, **planted})
     return DemoResult(
         customers=len(data.customers),
-        surveys=len(data.waves) + 2,
-        responses=responses,
+        surveys=len(data.waves) + 2 + (1 if recovery else 0),
+        responses=responses + int(planted.get("recovery", {}).get("follow_up_responses", 0)),
         encounters=len(data.encounters),
         feedback=len(data.feedback),
         truths_file=truths_file,
@@ -242,3 +260,102 @@ def _write_truths(engine: Engine, truths: dict[str, object]) -> str | None:
     path = Path(f"{database}.truths.json")
     path.write_text(json.dumps(truths, indent=2, ensure_ascii=False), encoding="utf-8")
     return str(path)
+
+
+def _plant_recovery(
+    engine: Engine, *, seed: int, anchor: dt.date, wave: str, actor: User | str
+) -> dict[str, Any]:
+    """Cases opened by the demo rule on the latest wave's detractors, the contacted ones
+    resolved, and a follow-up survey (see :mod:`cxgap.demo.recovery`); returns the truths.
+
+    Times lie between each detractor's answer and the anchor date."""
+    rules = parse_rules(
+        {**RECOVERY_RULES, "rules": [{**RECOVERY_RULES["rules"][0], "survey": _key(wave)}]},
+        source="demo rules",
+    )
+    sweep(engine, rules, actor=actor)
+    end = dt.datetime.combine(anchor, dt.time(), tzinfo=dt.UTC)
+    with transaction(engine) as session:
+        cases = list(session.scalars(select(Case).where(Case.rule == RULE).order_by(Case.id)))
+        answered = {
+            r.id: as_utc(r.submitted_at)
+            for r in session.scalars(
+                select(Response).where(Response.id.in_([c.source_id for c in cases]))
+            )
+        }
+        contacted = np.array([not c.holdout for c in cases], dtype=bool)
+        scores, moments = follow_up(seed, contacted)
+        survey = create_survey(
+            session,
+            f"{FOLLOW_UP_PREFIX}{wave.lower()}",
+            instrument=get_instrument("loyalty"),
+            name=f"Follow-up survey {wave}",
+            wave=wave,
+        )
+        customers = dict(
+            session.execute(
+                select(Customer.id, Customer.external_id).where(
+                    Customer.id.in_([c.customer_id for c in cases])
+                )
+            ).all()
+        )
+        rows = []
+        for case, worked, score, moment in zip(cases, contacted, scores, moments, strict=True):
+            start = answered.get(case.source_id or 0)
+            if start is None:  # the rule reads responses, which all have a time
+                continue
+            span = end - start
+            case.created_at = case.updated_at = _second(start + span * TIMES.opened)
+            for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)):
+                event.at = case.created_at
+            if worked:
+                resolved = _second(start + span * TIMES.resolved)
+                record_event(session, case, actor, "contact", text="Called back")
+                record_event(
+                    session, case, actor, "state", details={"from": case.state, "to": "resolved"}
+                )
+                case.state, case.open_key = "resolved", None
+                case.acknowledged_at = case.resolved_at = case.updated_at = resolved
+                case.recovery_action, case.apology = "Called back", True
+                case.version += 1
+                session.flush()
+                for event in session.scalars(
+                    select(CaseEvent).where(
+                        CaseEvent.case_id == case.id, CaseEvent.kind.in_(("contact", "state"))
+                    )
+                ):
+                    event.at = resolved
+            rows.append(
+                {
+                    "respondent_id": f"follow-up-{customers[case.customer_id]}",
+                    "customer_id": customers[case.customer_id],
+                    "submitted_at": _second(start + span * float(moment)).replace(tzinfo=None),
+                    "nps": float(score),
+                }
+            )
+        frame = pd.DataFrame(rows, columns=["respondent_id", "customer_id", "submitted_at", "nps"])
+        ids = customer_ids(session, frame["customer_id"])
+        store_wide(
+            session, survey, get_instrument("loyalty"), frame, source="demo", customer_of=ids
+        )
+        audit(session, actor, "demo.recovery", details={"cases": len(cases)})
+    held = int((~contacted).sum())
+    return {
+        "recovery": {
+            "follow_up_responses": len(rows),
+            **RECOVERY_TRUTHS,
+            "rule": RULE,
+            "follow_up_survey": f"{FOLLOW_UP_PREFIX}{wave.lower()}",
+            "cases": len(cases),
+            "held_out": held,
+            "contacted": len(cases) - held,
+        }
+    }
+
+
+def _second(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(microsecond=0)
+
+
+def _key(wave: str) -> str:
+    return f"{SURVEY_PREFIX}{wave.lower()}"

@@ -5,7 +5,8 @@ removes the person and keeps what aggregates need, without anything that points 
 
 - deleted: the customer record (segment attributes, custom attributes), their service
   encounters, their feedback messages, the free-text answers of their responses, their
-  drafts and invitations;
+  drafts and invitations; their cases with the cases' history and signals, and the
+  notifications about those cases (their free text may name the person);
 - kept, anonymised: the numeric answers of their survey responses, with the link to the
   customer removed and the respondent key replaced by a random one, so survey results,
   trends and published reports do not change when someone asks to be forgotten;
@@ -17,7 +18,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, or_, select, update
+from sqlalchemy.orm import Session
 
 from cxgap import segments
 from cxgap.errors import NotFoundError
@@ -25,6 +27,7 @@ from cxgap.instruments.model import NUMERIC_FIELDS
 from cxgap.services.accounts import audit
 from cxgap.stats.result import to_jsonable
 from cxgap.store.accounts import User
+from cxgap.store.cases import Case, CaseEvent, CaseSignal
 from cxgap.store.database import transaction
 from cxgap.store.models import (
     Answer,
@@ -35,6 +38,32 @@ from cxgap.store.models import (
     Response,
     Survey,
 )
+from cxgap.store.outbox import OutboxMessage
+
+CASE_FIELDS = (
+    "id",
+    "cause",
+    "rule",
+    "source_type",
+    "priority",
+    "team",
+    "state",
+    "root_item",
+    "root_dimension",
+    "cause_code",
+    "cause_text",
+    "recovery_action",
+    "apology",
+    "holdout",
+    "first_response_due_at",
+    "resolution_due_at",
+    "acknowledged_at",
+    "resolved_at",
+    "closed_at",
+    "created_at",
+    "updated_at",
+)
+"""The fields of a case in a customer's export."""
 
 
 def _customer(session: Any, external_id: str) -> Customer:
@@ -42,6 +71,87 @@ def _customer(session: Any, external_id: str) -> Customer:
     if customer is None:
         raise NotFoundError(f"no customer with id {external_id!r}")
     return customer
+
+
+def _case_notifications(session: Session, case_ids: list[int]) -> list[OutboxMessage]:
+    """The notifications about the cases (their de-duplication keys start ``case:<id>:``)."""
+    found: list[OutboxMessage] = []
+    for start in range(0, len(case_ids), 200):
+        chunk = case_ids[start : start + 200]
+        found.extend(
+            session.scalars(
+                select(OutboxMessage)
+                .where(or_(*(OutboxMessage.dedupe_key.startswith(f"case:{i}:") for i in chunk)))
+                .order_by(OutboxMessage.id)
+            )
+        )
+    return found
+
+
+def _cases(session: Session, customer_id: int) -> list[dict[str, Any]]:
+    """The customer's cases with their history and the notifications about them (the
+    history says who did what; the staff addresses notifications went to are left out)."""
+    cases = session.scalars(
+        select(Case).where(Case.customer_id == customer_id).order_by(Case.id)
+    ).all()
+    notes = _case_notifications(session, [c.id for c in cases])
+    out = []
+    for case in cases:
+        events = session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+        ).all()
+        prefix = f"case:{case.id}:"
+        out.append(
+            {
+                **{name: getattr(case, name) for name in CASE_FIELDS},
+                "events": [
+                    {
+                        "at": e.at,
+                        "actor": e.actor,
+                        "kind": e.kind,
+                        "text": e.text,
+                        "details": e.details,
+                    }
+                    for e in events
+                ],
+                "notifications": [
+                    {
+                        "kind": n.kind,
+                        "channel": n.channel,
+                        "subject": n.subject,
+                        "body": n.body,
+                        "created_at": n.created_at,
+                        "sent_at": n.sent_at,
+                    }
+                    for n in notes
+                    if (n.dedupe_key or "").startswith(prefix)
+                ],
+            }
+        )
+    return out
+
+
+def _erase_cases(session: Session, customer_id: int) -> dict[str, int]:
+    """Delete the customer's cases, their history, signals and notifications."""
+    case_ids = list(session.scalars(select(Case.id).where(Case.customer_id == customer_id)))
+    if not case_ids:
+        return {"cases_deleted": 0, "case_events_deleted": 0, "notifications_deleted": 0}
+    notes = [n.id for n in _case_notifications(session, case_ids)]
+    deleted_notes = 0
+    for start in range(0, len(notes), 500):
+        deleted_notes += _rowcount(
+            session.execute(
+                delete(OutboxMessage).where(OutboxMessage.id.in_(notes[start : start + 500]))
+            )
+        )
+    events = _rowcount(session.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(case_ids))))
+    session.execute(delete(CaseSignal).where(CaseSignal.case_id.in_(case_ids)))
+    cases = _rowcount(session.execute(delete(Case).where(Case.id.in_(case_ids))))
+    return {
+        "cases_deleted": cases,
+        "case_events_deleted": events,
+        "notifications_deleted": deleted_notes,
+    }
 
 
 def export_customer(engine: Engine, external_id: str) -> dict[str, Any]:
@@ -111,6 +221,7 @@ def export_customer(engine: Engine, external_id: str) -> dict[str, Any]:
                 }
                 for f in feedback
             ],
+            "cases": _cases(session, c.id),
         }
     return to_jsonable({k: _iso(v) for k, v in data.items()})
 
@@ -157,8 +268,10 @@ def erase_customer(engine: Engine, external_id: str, *, actor: User | str) -> di
             delete(FeedbackMessage).where(FeedbackMessage.customer_id == c.id)
         )
         session.execute(delete(Invitation).where(Invitation.customer_id == c.id))
+        erased_cases = _erase_cases(session, c.id)
         session.delete(c)
         counts = {
+            **erased_cases,
             "responses_anonymised": len(response_ids),
             "text_answers_deleted": texts,
             "encounters_deleted": _rowcount(encounters),

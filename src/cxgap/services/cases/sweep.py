@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from cxgap.services.accounts import User, audit
 from cxgap.services.cases.conditions import Signal, high_water
 from cxgap.services.cases.config import CaseRules, Rule, Team
+from cxgap.services.cases.notices import Wording, escalation_notice
 from cxgap.services.cases.work import OPEN_STATES, open_case, record_event
 from cxgap.services.outbox import enqueue
 from cxgap.store.cases import Case, CaseRuleMark, CaseSignal, TeamRotation
@@ -102,6 +103,7 @@ class _Chunk:
     open_cases: dict[int, Case]
     customers: dict[int, Customer]
     people: dict[str, User | None]
+    wording: Wording | None = None
 
 
 def _read_chunk(session: Session, rule: Rule, signals: list[Signal]) -> _Chunk:
@@ -166,6 +168,7 @@ def _apply(
             root_item=rule.condition.root_item,
             holdout=holdout,
             checked=True,
+            wording=chunk.wording,
         )
         chunk.open_cases[signal.customer_id] = case
         outcome = "held" if holdout else "opened"
@@ -213,7 +216,12 @@ def _retrying(step: Callable[[], T]) -> T:
 
 
 def _step(
-    engine: Engine, rules: CaseRules, rule: Rule, actor: User | str, upto: int
+    engine: Engine,
+    rules: CaseRules,
+    rule: Rule,
+    actor: User | str,
+    upto: int,
+    wording: Wording | None = None,
 ) -> tuple[dict[str, int], bool]:
     """Read the rule's mark, act on the next records up to ``upto`` and move the mark, in
     one transaction; returns the counts and whether records remain."""
@@ -226,6 +234,7 @@ def _step(
             return counts, False
         signals = rule.condition.signals(session, after=after, upto=upto, limit=CHUNK)
         chunk = _read_chunk(session, rule, signals)
+        chunk.wording = wording
         with session.no_autoflush:
             for signal in signals:
                 counts[_apply(session, rules, rule, signal, actor, chunk)] += 1
@@ -234,13 +243,15 @@ def _step(
     return counts, reached < upto
 
 
-def _run_rule(engine: Engine, rules: CaseRules, rule: Rule, actor: User | str) -> dict[str, int]:
+def _run_rule(
+    engine: Engine, rules: CaseRules, rule: Rule, actor: User | str, wording: Wording | None
+) -> dict[str, int]:
     with transaction(engine) as session:
         upto = high_water(session, rule.condition.source_type)
     totals = {"opened": 0, "held": 0, "added": 0, "seen": 0}
     more = True
     while more:
-        counts, more = _retrying(lambda: _step(engine, rules, rule, actor, upto))
+        counts, more = _retrying(lambda: _step(engine, rules, rule, actor, upto, wording))
         for key, value in counts.items():
             totals[key] += value
     return totals
@@ -252,7 +263,14 @@ def _recipient(session: Session, email: str | None) -> User | None:
     return session.scalar(select(User).where(User.email == email))
 
 
-def escalate(session: Session, rules: CaseRules, *, at: dt.datetime, actor: User | str) -> int:
+def escalate(
+    session: Session,
+    rules: CaseRules,
+    *,
+    at: dt.datetime,
+    actor: User | str,
+    wording: Wording | None = None,
+) -> int:
     """Tell the team lead of cases near their resolution due time, the manager of cases
     past it (each once per level); returns how many escalations were made."""
     done = 0
@@ -275,15 +293,14 @@ def escalate(session: Session, rules: CaseRules, *, at: dt.datetime, actor: User
         team = rules.teams.get(case.team or "")
         to = None if team is None else (team.lead if level == 1 else team.manager or team.lead)
         person = _recipient(session, to)
-        word = "is near its due time" if level == 1 else "is past its due time"
         if person is not None:
+            notice = escalation_notice(case, level, due, person.language or "en", wording)
             enqueue(
                 session,
                 user=person,
                 kind="case.escalation",
-                subject=f"Case {case.id} {word}",
-                body=f"Case {case.id} ({case.cause}, priority {case.priority}, team "
-                f"{case.team or '-'}) {word}: due {due.isoformat()}.",
+                subject=notice.subject,
+                body=notice.body,
                 dedupe_key=f"case:{case.id}:escalation:{level}",
             )
         case.escalation = level
@@ -294,17 +311,23 @@ def escalate(session: Session, rules: CaseRules, *, at: dt.datetime, actor: User
 
 
 def sweep(
-    engine: Engine, rules: CaseRules, *, actor: User | str, at: dt.datetime | None = None
+    engine: Engine,
+    rules: CaseRules,
+    *,
+    actor: User | str,
+    at: dt.datetime | None = None,
+    wording: Wording | None = None,
 ) -> SweepResult:
-    """Apply every rule to the records it has not read yet, then escalate."""
+    """Apply every rule to the records it has not read yet, then escalate; notifications
+    are worded by ``wording`` in each recipient's language (:mod:`.notices`)."""
     totals = {"opened": 0, "held": 0, "added": 0, "seen": 0}
     for rule in rules.rules:
-        for key, value in _run_rule(engine, rules, rule, actor).items():
+        for key, value in _run_rule(engine, rules, rule, actor, wording).items():
             totals[key] += value
 
     def finish() -> SweepResult:
         with transaction(engine) as session:
-            escalated = escalate(session, rules, at=at or now(), actor=actor)
+            escalated = escalate(session, rules, at=at or now(), actor=actor, wording=wording)
             result = SweepResult(
                 opened=totals["opened"] + totals["held"],
                 added=totals["added"],

@@ -25,6 +25,7 @@ from cxgap.calendars import Pause, due_time, parse_calendar, working_minutes
 from cxgap.errors import ConflictError, NotFoundError, ValidationError
 from cxgap.services.accounts import User, audit
 from cxgap.services.cases.config import PRIORITIES, CaseRules
+from cxgap.services.cases.notices import Wording, assigned_notice
 from cxgap.services.outbox import enqueue
 from cxgap.store.cases import Case, CaseEvent, CaseSignal
 from cxgap.store.database import transaction
@@ -207,6 +208,7 @@ def open_case(
     holdout: bool = False,
     note: str | None = None,
     checked: bool = False,
+    wording: Wording | None = None,
 ) -> Case:
     """Open a case (in the caller's transaction) with the SLA of ``rules``; refused when the
     customer already has an open case for this cause (``checked``: the caller looked)."""
@@ -270,21 +272,20 @@ def open_case(
         details={"cause": cause, "customer_id": customer_id},
     )
     if owner is not None and not holdout:
-        _notify_owner(session, case, owner)
+        _notify_owner(session, case, owner, wording)
     return case
 
 
-def _notify_owner(session: Session, case: Case, owner: User) -> None:
-    due = case.first_response_due_at
+def _notify_owner(
+    session: Session, case: Case, owner: User, wording: Wording | None = None
+) -> None:
+    notice = assigned_notice(case, owner.language or "en", wording)
     enqueue(
         session,
         user=owner,
         kind="case.assigned",
-        subject=f"Case {case.id} is yours: {case.cause} ({case.priority})",
-        body=(
-            f"Case {case.id} ({case.cause}, priority {case.priority}) was assigned to you."
-            + (f"\nFirst response due: {as_utc(due).isoformat()}" if due else "")
-        ),
+        subject=notice.subject,
+        body=notice.body,
         dedupe_key=f"case:{case.id}:assigned:{owner.id}:{case.version}",
     )
 
@@ -399,7 +400,13 @@ TEXT_FIELDS = ("root_item", "root_dimension", "cause_code", "cause_text", "recov
 
 
 def change_case(
-    session: Session, case_id: int, *, version: int, change: CaseChange, actor: User | str
+    session: Session,
+    case_id: int,
+    *,
+    version: int,
+    change: CaseChange,
+    actor: User | str,
+    wording: Wording | None = None,
 ) -> Case:
     """Apply ``change`` to a case whose version is ``version`` (in the caller's transaction)."""
     bumped = session.execute(
@@ -442,7 +449,7 @@ def change_case(
         changed["owner"] = None if owner is None else owner.email
         record_event(session, case, actor, "assigned", details={"owner": changed["owner"]})
         if owner is not None and not case.holdout:
-            _notify_owner(session, case, owner)
+            _notify_owner(session, case, owner, wording)
     if changed.keys() - {"owner"}:
         record_event(
             session,
@@ -487,12 +494,21 @@ def change_case(
 
 
 def update_case(
-    engine: Engine, case_id: int, *, version: int, change: CaseChange, actor: User | str
+    engine: Engine,
+    case_id: int,
+    *,
+    version: int,
+    change: CaseChange,
+    actor: User | str,
+    wording: Wording | None = None,
 ) -> CaseInfo:
     """Change a case read at ``version``; a stale version is refused (ConflictError)."""
     with transaction(engine) as session:
         return _info(
-            session, change_case(session, case_id, version=version, change=change, actor=actor)
+            session,
+            change_case(
+                session, case_id, version=version, change=change, actor=actor, wording=wording
+            ),
         )
 
 
@@ -507,6 +523,7 @@ def create_case(
     owner: str | None = None,
     team: str | None = None,
     note: str | None = None,
+    wording: Wording | None = None,
 ) -> CaseInfo:
     """Open a case by hand for the customer with external id ``customer``."""
     with transaction(engine) as session:
@@ -523,6 +540,7 @@ def create_case(
             team=team,
             owner=_user(session, owner) if owner else None,
             note=None if note is None else check_text(note, where="note"),
+            wording=wording,
         )
         return _info(session, case)
 

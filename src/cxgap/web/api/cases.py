@@ -16,6 +16,7 @@ from cxgap.services.cases.recognition import recognition_board
 from cxgap.services.cases.recovery import recovery_figures
 from cxgap.web.api.common import CasesRead, CasesWrite, Page, Paging, RowId, Timestamp
 from cxgap.web.deps import get_engine
+from cxgap.web.notices import catalogue_wording
 
 router = APIRouter(tags=["cases"])
 
@@ -142,6 +143,7 @@ def open_case(request: Request, user: CasesWrite, body: CaseCreate) -> CasePubli
         team=body.team,
         note=body.note,
         actor=user,
+        wording=catalogue_wording,
     )
     return _public(info)
 
@@ -192,5 +194,6 @@ def update_case(request: Request, user: CasesWrite, case_id: RowId, body: CaseUp
         version=body.version,
         change=work.CaseChange(**fields),
         actor=user,
+        wording=catalogue_wording,
     )
     return _public(info)

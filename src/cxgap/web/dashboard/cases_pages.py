@@ -32,6 +32,7 @@ from cxgap.web.dashboard.common import (
     url_with,
 )
 from cxgap.web.deps import CSRF_FIELD, check_csrf, get_engine, get_secret
+from cxgap.web.notices import catalogue_wording
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -165,7 +166,14 @@ def work_on_case(
     change = CaseChange(state=state or None, note=note or None, contact=contact or None)
     problem = None
     try:
-        update_case(get_engine(request), case_id, version=version, change=change, actor=user)
+        update_case(
+            get_engine(request),
+            case_id,
+            version=version,
+            change=change,
+            actor=user,
+            wording=catalogue_wording,
+        )
     except ConflictError:
         problem = "conflict"
     except ValidationError:

@@ -1,0 +1,72 @@
+"""The demo organisation's closed loop: a planted call-back effect and a hold-out.
+
+Pure (numpy); its own random stream (``[seed, 31]``), so every other demo number stays
+the same. The rule ``detractors`` opens a case for each detractor (0..6 on the
+recommendation item) of the latest wave; a hash of customer, cause and rule holds
+:data:`RECOVERY_TRUTHS` ``holdout_share`` of them out (uncontacted). The contacted ones
+are resolved; every customer with a case answers a follow-up survey before the anchor
+date, the contacted ones ``call_back_effect`` points higher on average than the held-out
+ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+RULE = "detractors"
+"""The name of the demo's case rule."""
+
+RECOVERY_TRUTHS: dict[str, float] = {
+    "holdout_share": 0.3,
+    "follow_up_mean_held_out": 5.0,
+    "call_back_effect": 2.5,
+    "follow_up_sd": 1.5,
+}
+"""The planted effect: follow-up answers of held-out customers centre on
+``follow_up_mean_held_out``; contacted customers' on that plus ``call_back_effect``."""
+
+RULES: dict[str, Any] = {
+    "calendar": {"timezone": "UTC", "hours": {"mon": "00:00-24:00"}},
+    "holdout": {"share": RECOVERY_TRUTHS["holdout_share"], "priorities": ["low"]},
+    "rules": [
+        {
+            "name": RULE,
+            "when": "nps_detractor",
+            "item": "nps",
+            "priority": "low",
+        }
+    ],
+}
+"""The case rules the demo sweeps with (the survey is added per wave)."""
+
+
+@dataclass(frozen=True)
+class RecoveryTimes:
+    """Fractions of the time between a detractor's answer and the anchor date at which the
+    case is opened, resolved (when contacted) and the follow-up answer arrives."""
+
+    opened: float = 0.02
+    resolved: float = 0.25
+    answered_from: float = 0.5
+    answered_to: float = 0.95
+
+
+TIMES = RecoveryTimes()
+
+
+def follow_up(seed: int, contacted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(scores, moments)`` of the follow-up answers of cases in the order given:
+    0..10 scores (planted effect above) and each answer's moment as a fraction of the time
+    from the opening answer to the anchor date."""
+    rng = np.random.default_rng([seed, 31])
+    contacted = np.asarray(contacted, dtype=bool)
+    centre = RECOVERY_TRUTHS["follow_up_mean_held_out"] + RECOVERY_TRUTHS[
+        "call_back_effect"
+    ] * contacted.astype(float)
+    noise = rng.normal(0.0, RECOVERY_TRUTHS["follow_up_sd"], len(contacted))
+    scores = np.clip(np.round(centre + noise), 0, 10)
+    moments = rng.uniform(TIMES.answered_from, TIMES.answered_to, len(contacted))
+    return scores, moments
