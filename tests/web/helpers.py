@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import threading
 import time
@@ -104,3 +105,12 @@ def running_server(engine: Engine) -> Iterator[str]:
     finally:
         instance.should_exit = True
         thread.join(timeout=10)
+
+
+def keep_screenshots(shots: Path) -> None:
+    """Copy the screenshots in ``shots`` to ``$CXGAP_SCREENSHOTS`` when it is set."""
+    if os.environ.get("CXGAP_SCREENSHOTS"):
+        target = Path(os.environ["CXGAP_SCREENSHOTS"])
+        target.mkdir(parents=True, exist_ok=True)
+        for shot in shots.iterdir():
+            shutil.copy(shot, target / shot.name)

@@ -7,7 +7,7 @@ page).
 
 from fastapi import APIRouter
 
-from cxgap.web.dashboard import analysis_pages, browse, cases_pages, gap_pages, login
+from cxgap.web.dashboard import analysis_pages, browse, cases_pages, gap_pages, kpi_pages, login
 from cxgap.web.dashboard.common import PAGES, Page, forbidden_page, message_page
 
 router = APIRouter(include_in_schema=False)
@@ -16,5 +16,6 @@ router.include_router(analysis_pages.router)
 router.include_router(browse.router)
 router.include_router(cases_pages.router)
 router.include_router(gap_pages.router)
+router.include_router(kpi_pages.router)
 
 __all__ = ["PAGES", "Page", "forbidden_page", "message_page", "router"]
