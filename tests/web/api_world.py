@@ -37,6 +37,19 @@ class World:
         return {"Authorization": f"Bearer {self.keys[role]}"}
 
 
+def plan_body(**change: object) -> dict[str, object]:
+    """An action plan on the demo survey's responsiveness gap in one region."""
+    return {
+        "title": "Call back within a day",
+        "survey": SURVEY,
+        "gap": "dimension:responsiveness",
+        "owner": "manager@example.org",
+        "starts_on": "2026-10-01",
+        "unit_attribute": "region",
+        "targeted_units": ["north"],
+    } | change
+
+
 def build_world(
     folder: Path, *, demo: bool = True, api_limit: int = 10**9, url: str | None = None
 ) -> World:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import threading
 import time
@@ -138,3 +139,12 @@ def standard_body(key: str) -> dict[str, Any]:
         "target": 4.0,
         "owner": "field service",
     }
+
+
+def keep_screenshots(shots: Path) -> None:
+    """Copy the screenshots in ``shots`` to ``$CXGAP_SCREENSHOTS`` when it is set."""
+    if os.environ.get("CXGAP_SCREENSHOTS"):
+        target = Path(os.environ["CXGAP_SCREENSHOTS"])
+        target.mkdir(parents=True, exist_ok=True)
+        for shot in shots.iterdir():
+            shutil.copy(shot, target / shot.name)

@@ -40,6 +40,7 @@ def _error(response: Any, field: str) -> str:
 
 def _methods_by_path(world: World) -> dict[str, set[str]]:
     """Each route's path (parameters filled in) -> every method some route takes there."""
+
     def pattern(path: str) -> re.Pattern[str]:
         whole = re.sub(r"\{[^}:]+:int\}", "[0-9]+", path)  # Starlette's int convertor
         return re.compile(re.sub(r"\{[^}]+\}", "[^/]+", whole) + "$")

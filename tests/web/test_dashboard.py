@@ -15,6 +15,7 @@ from sqlalchemy import Engine, func, select
 
 from cxgap.engine.frames import load_survey
 from cxgap.services.accounts import ROLES, allowed, create_user
+from cxgap.services.actions import create_plan
 from cxgap.services.customers import upsert_customers
 from cxgap.services.demo import load_demo
 from cxgap.store.database import get_engine, transaction, upgrade
@@ -53,6 +54,12 @@ def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
             create_user(session, f"{role}@example.org", PASSWORD, role=role)
         # enough respondents in each attacking segment for the segment comparison
         upsert_customers(session, {c: {"region": XSS_REGION} for c in customers[:5]})
+    # action plan 1, its title and task an attack string
+    create_plan(engine, title=XSS_FEEDBACK, survey=SURVEY, gap="dimension:responsiveness",
+                owner="manager@example.org", starts_on=dt.date(2026, 1, 1), actor="test",
+                unit_attribute="region", targeted_units=["north"],
+                tasks=[{"title": XSS_AGE}])  # fmt: skip
+    with transaction(engine) as session:
         upsert_customers(session, {c: {"age_band": XSS_AGE} for c in customers[5:10]})
         session.add(
             FeedbackMessage(
@@ -85,7 +92,7 @@ def signed_in(client: TestClient, engine: Engine, role: str) -> TestClient:
 
 
 def concrete(path: str) -> str:
-    return path.replace("{dimension}", "reliability")
+    return path.replace("{dimension}", "reliability").replace("{plan_id}", "1")
 
 
 # --- sign-in ---------------------------------------------------------------------------
@@ -346,6 +353,8 @@ def test_stored_attack_strings_are_shown_escaped(
         "segments": client.get(f"/dashboard/segments?survey={SURVEY}&by=region"),
         "segments_age": client.get(f"/dashboard/segments?survey={SURVEY}&by=age_band"),
         "feedback": client.get("/dashboard/feedback?channel=web"),
+        "actions": client.get("/dashboard/actions"),
+        "action": client.get("/dashboard/actions/1"),
     }
     for name, page in pages.items():
         assert page.status_code == 200, name
@@ -357,6 +366,8 @@ def test_stored_attack_strings_are_shown_escaped(
         "&lt;script&gt;alert(&#39;stored&#39;)&lt;/script&gt; &amp; &lt;b&gt;"
         in pages["feedback"].text
     )
+    for name in ("actions", "action"):
+        assert "&lt;script&gt;alert(&#39;stored&#39;)&lt;/script&gt;" in pages[name].text, name
     # the respondents with that region are found by the filter
     assert "5 matching" in pages["responses"].text
     # and appear, escaped by Vega, in the segment charts, with the segment's size

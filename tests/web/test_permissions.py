@@ -18,7 +18,15 @@ import yaml
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
-from tests.web.api_world import EARLIER, PASSWORD, ROLES, SURVEY, World, build_world
+from tests.web.api_world import (
+    EARLIER,
+    PASSWORD,
+    ROLES,
+    SURVEY,
+    World,
+    build_world,
+    plan_body,
+)
 
 from cxgap.services import accounts
 from cxgap.store.database import transaction
@@ -83,6 +91,10 @@ API_PERMISSIONS: dict[tuple[str, str], str] = {
     ("PATCH", "/api/v1/standards/{key}"): "standards:write",
     ("POST", "/api/v1/promises"): "standards:write",
     ("POST", "/api/v1/delivery"): "standards:write",
+    ("GET", "/api/v1/kpis"): "kpis:read",
+    ("GET", "/api/v1/actions"): "actions:read",
+    ("POST", "/api/v1/actions"): "actions:write",
+    ("GET", "/api/v1/actions/{plan_id}"): "actions:read",
 }
 """The documented permission of each API operation (docs/api.md, docs/permissions.md)."""
 
@@ -329,8 +341,30 @@ def valid_call(world: World, method: str, path: str, role: str) -> Call:
             f"{r}/delivery",
             {"json": _delivery_body(world)},
         ),
+        ("GET", f"{r}/kpis"): lambda: ("GET", f"{r}/kpis", {}),
+        ("GET", f"{r}/actions"): lambda: ("GET", f"{r}/actions", {}),
+        ("POST", f"{r}/actions"): lambda: (
+            "POST",
+            f"{r}/actions",
+            {"json": plan_body(title=_unique("walk-plan-"))},
+        ),
+        ("GET", f"{r}/actions/{{plan_id}}"): lambda: (
+            "GET",
+            f"{r}/actions/{_plan(world)}",
+            {},
+        ),
     }
     return samples[(method, path)]()
+
+
+def _plan(world: World) -> int:
+    r = world.client.post(
+        "/api/v1/actions",
+        headers=world.as_role("admin"),
+        json=plan_body(title=_unique("walk-plan-")),
+    )
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
 
 
 def _proposed_standard(world: World) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,7 +16,6 @@ from cxgap.cli.output import shown
 
 if TYPE_CHECKING:
     from cxgap.services.kpi_definitions import KpiDefinition
-    from cxgap.services.kpis import KpiAlert
 
 kpi_app = typer.Typer(help="KPIs with targets, intervals and honest alerts.", no_args_is_help=True)
 app.add_typer(kpi_app, name="kpi")
@@ -35,24 +33,9 @@ def _definitions(file: Path | None) -> list[KpiDefinition]:
 
 
 def _number(value: object) -> str:
-    if not isinstance(value, int | float) or math.isnan(value):
-        return "-"
-    return f"{value:.3g}"
+    from cxgap.reports.kpi_texts import short_number
 
-
-def alert_reason(alert: KpiAlert, lang: str = "en") -> str:
-    """Why the alert fired, in plain language (``kpi.po``, context ``report``)."""
-    from cxgap.locale import text
-
-    params = {"kpi": alert.series, "period": alert.period, "value": _number(alert.value),
-              "low": _number(alert.ci_low), "high": _number(alert.ci_high)}  # fmt: skip
-    if alert.kind == "shift":
-        rate = f"{(alert.false_alarm_rate or 0) * 100:.2g}"
-        return text("report", lang, "kpi_alert_shift", chart=alert.chart or "", rate=rate,
-                    **params)  # fmt: skip
-    key = "kpi_alert_below_target" if alert.direction == "higher" else "kpi_alert_above_target"
-    return text("report", lang, key, target=_number(alert.target),
-                tolerance=_number(alert.tolerance), **params)  # fmt: skip
+    return short_number(value)
 
 
 @kpi_app.command("list")
@@ -120,11 +103,17 @@ def kpi_check(
     lang: Annotated[str, typer.Option("--lang", help="Language of the alerts: en, zh, fa.")] = "en",
     as_json: JsonOption = False,
 ) -> None:
-    """Evaluate every KPI for the latest period and print its alerts."""
+    """Evaluate every KPI for the latest period, print its alerts and queue one message
+    per alert to the KPI's owner (never twice for the same alert)."""
+    from cxgap.reports.kpi_texts import alert_message, alert_reason
+    from cxgap.services.kpi_alerts import notify_alerts
     from cxgap.services.kpis import evaluate_kpis
 
     lang = language(lang) or "en"
-    series = evaluate_kpis(state.engine(), _definitions(file))
+    engine = state.engine()
+    series = evaluate_kpis(engine, _definitions(file))
+    notices = notify_alerts(engine, [a for s in series for a in s.alerts], message=alert_message,
+                            lang=lang, actor="cli")  # fmt: skip
     if as_json:
         typer.echo(json.dumps(
             [s.to_dict() | {"reasons": [alert_reason(a, lang) for a in s.alerts]}
@@ -151,3 +140,6 @@ def kpi_check(
                       highlight=False)  # fmt: skip
     if not alerts:
         console.print("no alerts")
+    console.print(f"notifications queued: {notices.queued} (already queued before: "
+                  f"{notices.already_queued}; alerts without an owner: {notices.without_owner})",
+                  highlight=False)  # fmt: skip

@@ -93,6 +93,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "standards:read": frozenset({"admin", "analyst", "manager", "viewer"}),
     "standards:write": frozenset({"admin", "analyst", "manager"}),
     "standards:approve": frozenset({"admin", "manager"}),
+    "kpis:read": frozenset({"admin", "analyst", "manager", "viewer"}),
+    "actions:read": frozenset({"admin", "analyst", "manager", "viewer"}),
+    "actions:write": frozenset({"admin", "analyst", "manager"}),
 }
 """Permission -> roles that hold it."""
 

@@ -29,6 +29,7 @@ from cxgap.web.api import (
     customers,
     feedback,
     instruments,
+    kpis,
     responses,
     standards,
     surveys,
@@ -61,6 +62,7 @@ for module in (
     cases,
     analyses,
     standards,
+    kpis,
     accounts,
 ):
     router.include_router(module.router)

@@ -156,6 +156,9 @@ AuditRead = Annotated[User, Depends(requires("audit:read"))]
 StandardsRead = Annotated[User, Depends(requires("standards:read"))]
 StandardsWrite = Annotated[User, Depends(requires("standards:write"))]
 StandardsApprove = Annotated[User, Depends(requires("standards:approve"))]
+KpisRead = Annotated[User, Depends(requires("kpis:read"))]
+ActionsRead = Annotated[User, Depends(requires("actions:read"))]
+ActionsWrite = Annotated[User, Depends(requires("actions:write"))]
 
 
 Timestamp = Annotated[dt.datetime, AfterValidator(as_utc)]

@@ -12,6 +12,7 @@ from cxgap.web.dashboard import (
     browse,
     cases_pages,
     gap_pages,
+    kpi_pages,
     login,
     standard_pages,
 )
@@ -25,5 +26,6 @@ router.include_router(cases_pages.router)
 # before the Five gaps page: its decisions' path would take .../edit as a decision
 router.include_router(standard_pages.router)
 router.include_router(gap_pages.router)
+router.include_router(kpi_pages.router)
 
 __all__ = ["PAGES", "Page", "forbidden_page", "message_page", "router"]

@@ -1,0 +1,101 @@
+"""Charts of the KPI scorecard and the action-plan page: a small sparkline per KPI
+series (SVG written here, numbers only) and the event study of a plan's effect
+(a Vega-Lite specification, rendered like the other charts)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+from markupsafe import Markup
+
+from cxgap.reports.charts import WIDTH, ChartSpec, _records, _spec
+
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 120, 32, 3
+
+
+def _finite(values: Sequence[float | None]) -> list[float]:
+    return [float(v) for v in values if v is not None and math.isfinite(float(v))]
+
+
+def sparkline_svg(
+    periods: pd.DataFrame,
+    *,
+    target: float | None,
+    label: str,
+    signals: Sequence[int] = (),
+) -> Markup:
+    """The series' values (line), their intervals (band), the target (dashed line) and
+    the periods whose chart signals (red dots), in a small inline SVG.
+
+    Only numbers and the escaped ``label`` reach the markup.
+    """
+    rows = periods[["value", "ci_low", "ci_high"]].astype("float64")
+    known = _finite([*rows.value, *rows.ci_low, *rows.ci_high, target])
+    title = Markup("<title>{}</title>").format(label)
+    box = Markup(
+        '<svg class="sparkline" role="img" width="{w}" height="{h}" viewBox="0 0 {w} {h}">'
+    ).format(w=SPARK_WIDTH, h=SPARK_HEIGHT)
+    if not known or rows.value.isna().all():
+        return box + title + Markup("</svg>")
+    low, high = min(known), max(known)
+    span = (high - low) or 1.0
+    count = len(rows)
+
+    def x(i: int) -> float:
+        inner = SPARK_WIDTH - 2 * SPARK_PAD
+        return SPARK_PAD + (inner * i / (count - 1) if count > 1 else inner / 2)
+
+    def y(v: float) -> float:
+        return SPARK_PAD + (SPARK_HEIGHT - 2 * SPARK_PAD) * (high - v) / span
+
+    parts = [box, title]
+    bounds = zip(rows.ci_low.tolist(), rows.ci_high.tolist(), strict=True)
+    band = [(i, float(lo), float(hi)) for i, (lo, hi) in enumerate(bounds)
+            if math.isfinite(lo) and math.isfinite(hi)]  # fmt: skip
+    if len(band) > 1:
+        upper = " ".join(f"{x(i):.1f},{y(h):.1f}" for i, _, h in band)
+        lower = " ".join(f"{x(i):.1f},{y(lo):.1f}" for i, lo, _ in reversed(band))
+        parts.append(Markup('<polygon class="band" points="{} {}"/>').format(upper, lower))
+    if target is not None and math.isfinite(target):
+        parts.append(Markup('<line class="target" x1="0" x2="{}" y1="{:.1f}" y2="{:.1f}"/>')
+                     .format(SPARK_WIDTH, y(target), y(target)))  # fmt: skip
+    points = [(i, float(v)) for i, v in enumerate(rows.value.tolist()) if math.isfinite(v)]
+    line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in points)
+    parts.append(Markup('<polyline class="line" points="{}"/>').format(line))
+    for i, v in points:
+        kind = "signal" if i in set(signals) else ("last" if i == count - 1 else "")
+        if kind:
+            parts.append(Markup('<circle class="{}" cx="{:.1f}" cy="{:.1f}" r="2.5"/>')
+                         .format(kind, x(i), y(v)))  # fmt: skip
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
+
+
+def event_study_chart(
+    event_study: pd.DataFrame, *, title: str, x_title: str, y_title: str, lang: str = "en"
+) -> ChartSpec:
+    """The plan's effect per wave with its interval (the last wave before the start is
+    the reference, at zero), and a zero line."""
+    data = _records(event_study, {"period": "period", "relative_period": "relative",
+                                  "estimate": "estimate", "ci_low": "ci_low",
+                                  "ci_high": "ci_high"})  # fmt: skip
+    for row in data:
+        row["period"] = str(row["period"])
+        row["after"] = (row["relative"] or 0) >= 0
+    x = {"field": "period", "type": "ordinal", "sort": None, "title": x_title,
+         "axis": {"labelAngle": 0}}  # fmt: skip
+    colour = {"field": "after", "type": "nominal", "legend": None,
+              "scale": {"domain": [False, True], "range": ["#7a7a7a", "#1f6fb4"]}}  # fmt: skip
+    layers = [
+        {"mark": {"type": "rule", "strokeDash": [4, 3], "color": "#999"},
+         "encoding": {"y": {"datum": 0}}},
+        {"mark": {"type": "rule", "strokeWidth": 2},
+         "encoding": {"x": x, "y": {"field": "ci_low", "type": "quantitative"},
+                      "y2": {"field": "ci_high"}, "color": colour}},
+        {"mark": {"type": "point", "filled": True, "size": 60},
+         "encoding": {"x": x, "y": {"field": "estimate", "type": "quantitative",
+                                    "title": y_title}, "color": colour}},
+    ]  # fmt: skip
+    return _spec(title, data, lang, width=WIDTH, height=220, layer=layers)
