@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, Self
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from cxgap.errors import ValidationError
@@ -96,79 +96,75 @@ def _answer_query(
 
 
 @dataclass(frozen=True)
-class NpsDetractor:
-    """A response whose recommendation score (0..10) is 6 or less.
-
-    Parameters: ``item`` (the 0..10 item, e.g. ``nps``), optional ``survey`` (a survey key).
-    """
+class _AnswerCondition:
+    """A condition on the answers to one item (optionally of one survey): the subclass
+    says which answers signal (:meth:`_signalling`) and what a signal records."""
 
     item: str
     survey: str | None = None
-    kind: ClassVar[str] = "nps_detractor"
     source_type: ClassVar[str] = "response"
-    default_cause: ClassVar[str] = "detractor"
 
     @property
     def root_item(self) -> str | None:
         return self.item
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any], *, where: str) -> NpsDetractor:
+    def from_params(cls, params: Mapping[str, Any], *, where: str) -> Self:
         _only(params, ("item", "survey"), where)
         item = _text(params, "item", where, required=True)
         assert item is not None
         return cls(item, _text(params, "survey", where, required=False))
 
+    @staticmethod
+    def _signalling() -> ColumnElement[bool]:
+        raise NotImplementedError
+
+    def _details(self, answer: Answer) -> dict[str, Any]:
+        raise NotImplementedError
+
     def signals(self, session: Session, *, after: int, upto: int, limit: int) -> list[Signal]:
-        query = _answer_query(self.item, self.survey, after, upto).where(
-            Answer.score <= DETRACTOR_MAX
-        )
+        query = _answer_query(self.item, self.survey, after, upto).where(self._signalling())
         return [
-            Signal("response", rid, cid, as_utc(at), {"item": self.item, "score": a.score})
+            Signal("response", rid, cid, as_utc(at), self._details(a))
             for rid, cid, at, a in session.execute(query.limit(limit))
             if cid is not None  # the query keeps known customers only
         ]
 
 
 @dataclass(frozen=True)
-class BelowAdequate:
+class NpsDetractor(_AnswerCondition):
+    """A response whose recommendation score (0..10) is 6 or less.
+
+    Parameters: ``item`` (the 0..10 item, e.g. ``nps``), optional ``survey`` (a survey key).
+    """
+
+    kind: ClassVar[str] = "nps_detractor"
+    default_cause: ClassVar[str] = "detractor"
+
+    @staticmethod
+    def _signalling() -> ColumnElement[bool]:
+        return Answer.score <= DETRACTOR_MAX
+
+    def _details(self, answer: Answer) -> dict[str, Any]:
+        return {"item": self.item, "score": answer.score}
+
+
+@dataclass(frozen=True)
+class BelowAdequate(_AnswerCondition):
     """A response whose perception of ``item`` is below the customer's own adequate level.
 
     Parameters: ``item``, optional ``survey``.
     """
 
-    item: str
-    survey: str | None = None
     kind: ClassVar[str] = "below_adequate"
-    source_type: ClassVar[str] = "response"
     default_cause: ClassVar[str] = "below_adequate"
 
-    @property
-    def root_item(self) -> str | None:
-        return self.item
+    @staticmethod
+    def _signalling() -> ColumnElement[bool]:
+        return Answer.perceived < Answer.adequate
 
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any], *, where: str) -> BelowAdequate:
-        _only(params, ("item", "survey"), where)
-        item = _text(params, "item", where, required=True)
-        assert item is not None
-        return cls(item, _text(params, "survey", where, required=False))
-
-    def signals(self, session: Session, *, after: int, upto: int, limit: int) -> list[Signal]:
-        query = _answer_query(self.item, self.survey, after, upto).where(
-            Answer.perceived < Answer.adequate
-        )
-        return [
-            Signal(
-                "response",
-                rid,
-                cid,
-                as_utc(at),
-                {"item": self.item, "perceived": a.perceived, "adequate": a.adequate},
-            )
-            for rid, cid, at, a in session.execute(query.limit(limit))
-            if cid is not None  # the query keeps known customers only
-        ]
+    def _details(self, answer: Answer) -> dict[str, Any]:
+        return {"item": self.item, "perceived": answer.perceived, "adequate": answer.adequate}
 
 
 @dataclass(frozen=True)
