@@ -197,18 +197,36 @@ def _chart(
     )
 
 
-def _probability_limits(
-    distribution: sps.rv_discrete, scale: np.ndarray, alpha: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Limits on the figure's scale and the exact per-period false-alarm chance.
+def _probability_chart(
+    kind: Literal["p", "u"],
+    distribution: sps.rv_discrete,
+    counts: np.ndarray,
+    scale: np.ndarray,
+    *,
+    reference: float,
+    reference_given: bool,
+    alpha: float,
+) -> ControlChart:
+    """The chart of ``counts / scale`` with probability limits of ``distribution``.
 
     A count ``x`` signals when ``x < L`` (``P(X < L) <= alpha/2``) or ``x > U``
-    (``P(X > U) <= alpha/2``), with ``L = ppf(alpha/2)`` and ``U = isf(alpha/2)``.
+    (``P(X > U) <= alpha/2``), with ``L = ppf(alpha/2)`` and ``U = isf(alpha/2)``; the
+    chance of a signal in control is exact per period.
     """
     low_count = distribution.ppf(alpha / 2)
     high_count = distribution.isf(alpha / 2)
-    chance = distribution.cdf(low_count - 1) + distribution.sf(high_count)
-    return low_count / scale, high_count / scale, np.asarray(chance, dtype=float)
+    chance = np.asarray(distribution.cdf(low_count - 1) + distribution.sf(high_count), float)
+    return _chart(
+        kind,
+        counts / scale,
+        np.full(counts.size, reference),
+        low_count / scale,
+        high_count / scale,
+        chance,
+        in_control_arl=1 / float(chance.max()) if chance.max() > 0 else math.inf,
+        reference=reference,
+        reference_given=reference_given,
+    )
 
 
 def p_chart(
@@ -252,17 +270,8 @@ def p_chart(
             f"p0: the in-control share is {share:g}; allowed: strictly between 0 and 1 "
             "(with no events or only events no period can signal on that side)"
         )
-    lower, upper, chance = _probability_limits(sps.binom(n, share), n, alpha)
-    return _chart(
-        "p",
-        x / n,
-        np.full(x.size, share),
-        lower,
-        upper,
-        chance,
-        in_control_arl=1 / float(chance.max()) if chance.max() > 0 else math.inf,
-        reference=share,
-        reference_given=given,
+    return _probability_chart(
+        "p", sps.binom(n, share), x, n, reference=share, reference_given=given, alpha=alpha
     )
 
 
@@ -297,17 +306,8 @@ def u_chart(
     rate = float(rate0) if rate0 is not None else float(x.sum() / e.sum())
     if not rate > 0:
         raise DataError(f"rate0: the in-control rate is {rate:g}; allowed: more than 0")
-    lower, upper, chance = _probability_limits(sps.poisson(rate * e), e, alpha)
-    return _chart(
-        "u",
-        x / e,
-        np.full(x.size, rate),
-        lower,
-        upper,
-        chance,
-        in_control_arl=1 / float(chance.max()) if chance.max() > 0 else math.inf,
-        reference=rate,
-        reference_given=given,
+    return _probability_chart(
+        "u", sps.poisson(rate * e), x, e, reference=rate, reference_given=given, alpha=alpha
     )
 
 
@@ -337,6 +337,25 @@ def _standardised(
     if not math.isfinite(target):
         raise DataError(f"target: got {target}; allowed: a finite number")
     return (m - float(target)) / errors
+
+
+def _standardised_chart(
+    kind: Literal["ewma", "cusum"], statistic: np.ndarray, limit: float, arl: float, target: float
+) -> ControlChart:
+    """A chart of a statistic of standardised means around 0 with limits ``±limit``,
+    designed for the in-control run length ``arl``."""
+    size = statistic.size
+    return _chart(
+        kind,
+        statistic,
+        np.zeros(size),
+        np.full(size, -limit),
+        np.full(size, limit),
+        np.full(size, 1 / arl),
+        in_control_arl=arl,
+        reference=float(target),
+        reference_given=True,
+    )
 
 
 def _check_design(arl0: float, name: str, value: float, low: float, high: float) -> None:
@@ -436,17 +455,7 @@ def ewma_chart(
         statistic[t] = level
     half_width = limit * math.sqrt(lam / (2 - lam))
     arl = ewma_arl(lam, limit)
-    return _chart(
-        "ewma",
-        statistic,
-        np.zeros(z.size),
-        np.full(z.size, -half_width),
-        np.full(z.size, half_width),
-        np.full(z.size, 1 / arl),
-        in_control_arl=arl,
-        reference=float(target),
-        reference_given=True,
-    )
+    return _standardised_chart("ewma", statistic, half_width, arl, target)
 
 
 def cusum_chart(
@@ -479,14 +488,4 @@ def cusum_chart(
         low = max(0.0, low - value - k)
         statistic[t] = high if high >= low else -low
     arl = cusum_arl(k, h)
-    return _chart(
-        "cusum",
-        statistic,
-        np.zeros(z.size),
-        np.full(z.size, -h),
-        np.full(z.size, h),
-        np.full(z.size, 1 / arl),
-        in_control_arl=arl,
-        reference=float(target),
-        reference_given=True,
-    )
+    return _standardised_chart("cusum", statistic, h, arl, target)
