@@ -154,7 +154,7 @@ def test_delivery_import_is_all_or_nothing_with_row_and_field(
     with pytest.raises(ValidationError) as caught:
         import_delivery(engine, bad, actor=ACTOR)
     message = caught.value.message
-    assert "nothing imported, 5 problem(s)" in message
+    assert "nothing imported, 5 problems" in message
     assert "row 3, column 'unit': 'atlantis' is not a known unit" in message
     assert "row 4, column 'period': '2026-13' is not a period" in message
     assert "row 5, column 'period': '2019-01' lies outside standard 'response-time'" in message

@@ -126,7 +126,7 @@ def test_promises_are_registered_all_or_none(world: World) -> None:
         {**PROMISES[0], "valid_from": "soon"},
     ]
     message = _refusal(world.client.post(f"{R}/promises", headers=analyst, json={"rows": bad}))
-    assert message.startswith("request: nothing imported, 3 problem(s)")
+    assert message.startswith("request: nothing imported, 3 problems")
     assert "request: row 2: field 'channel' is 'billboard'" in message
     assert "request: row 3: field 'level' is given without a standard" in message
     assert "request: row 4: field 'valid_from' is 'soon'" in message

@@ -28,7 +28,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="cxgap")
     except CxgapError as exc:
-        console_err.print(f"[bold red]error:[/] {shown(exc.message)}", highlight=False)
+        # an error may list its problems one per line
+        console_err.print(
+            f"[bold red]error:[/] {shown(exc.message, multiline=True)}", highlight=False
+        )
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         console_err.print("interrupted; nothing half-done was kept")

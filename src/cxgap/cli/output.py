@@ -12,10 +12,11 @@ from rich.markup import escape
 from cxgap.text import forbidden_characters
 
 
-def visible(text: object) -> str:
-    """``text`` with every control character written as an escape (``\\x1b``)."""
+def visible(text: object, *, multiline: bool = False) -> str:
+    """``text`` with every control character written as an escape (``\\x1b``); with
+    ``multiline``, line breaks are kept."""
     value = str(text)
-    found = forbidden_characters(value, multiline=False)
+    found = forbidden_characters(value, multiline=multiline)
     if not found:
         return value
     parts: list[str] = []
@@ -28,6 +29,7 @@ def visible(text: object) -> str:
     return "".join(parts)
 
 
-def shown(text: object) -> str:
-    """``text`` made safe to put into Rich markup: controls visible, markup escaped."""
-    return escape(visible(text))
+def shown(text: object, *, multiline: bool = False) -> str:
+    """``text`` made safe to put into Rich markup: controls visible (line breaks kept with
+    ``multiline``), markup escaped."""
+    return escape(visible(text, multiline=multiline))

@@ -27,7 +27,7 @@ from cxgap.services.instrument_catalog import find_instrument
 from cxgap.stats.standards import propose_levels
 from cxgap.store.database import transaction
 from cxgap.store.standards import ServiceStandard
-from cxgap.text import check_text
+from cxgap.text import check_text, counted
 from cxgap.times import now
 
 Status = Literal["proposed", "approved", "retired"]
@@ -116,7 +116,7 @@ def rows_refused(source: str, problems: list[str]) -> ValidationError:
     counted and the first :data:`MAX_PROBLEMS` are listed by row and field."""
     more = len(problems) - MAX_PROBLEMS
     return ValidationError(
-        f"{source}: nothing imported, {len(problems)} problem(s):\n"
+        f"{source}: nothing imported, {counted(len(problems), 'problem')}:\n"
         + "\n".join(problems[:MAX_PROBLEMS])
         + (f"\n... and {more} more" if more > 0 else "")
     )
