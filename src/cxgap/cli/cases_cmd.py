@@ -95,7 +95,7 @@ def rules_validate(file: Annotated[Path, typer.Argument(help="Rules YAML file.")
     rules = load_rules(file)
     names = ", ".join(f"{r.name} ({r.condition.kind}, {r.priority})" for r in rules.rules)
     console.print(
-        f"{shown(file)}: valid rules: {shown(names)}; {len(rules.teams)} team(s), "
+        f"{shown(file)}: valid rules: {shown(names)}; {counted(len(rules.teams), 'team')}, "
         f"{len(rules.sla)} SLA polic{'y' if len(rules.sla) == 1 else 'ies'}; "
         f"calendar {shown(rules.calendar.summary)}",
         highlight=False,

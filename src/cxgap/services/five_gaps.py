@@ -29,6 +29,7 @@ from cxgap.stats.knowledge import KnowledgeGap, knowledge_gap
 from cxgap.stats.result import to_jsonable
 from cxgap.stats.standards import STANDARD_COLUMNS, StandardsGap, standards_gap
 from cxgap.stats.tolerance import ToleranceZone, tolerance_zone
+from cxgap.text import counted
 
 SCHEMA = "cxgap.gaps/1"
 EXPECTATION_FIELDS = ("adequate", "desired")
@@ -299,7 +300,7 @@ def _factors(
     units = [u for u in by_unit.index if u in gaps.index]
     if len(units) < 3:
         notes.append(
-            f"factors: {len(units)} unit(s) have both employee answers and delivery; "
+            f"factors: {counted(len(units), 'unit')} with both employee answers and delivery; "
             "at least 3 needed"
         )
         return None, by_unit

@@ -33,6 +33,7 @@ from cxgap.services.outbox import enqueue
 from cxgap.store.cases import Case, CaseRuleMark, CaseSignal, TeamRotation
 from cxgap.store.database import transaction
 from cxgap.store.models import Customer
+from cxgap.text import counted
 from cxgap.times import as_utc, now
 
 CHUNK = 5000
@@ -50,8 +51,9 @@ class SweepResult:
     @property
     def summary(self) -> str:
         return (
-            f"{self.opened} case(s) opened ({self.held_out} held out), {self.added} signal(s) "
-            f"added to open cases, {self.escalated} escalation(s)"
+            f"{counted(self.opened, 'case')} opened ({self.held_out:,} held out), "
+            f"{counted(self.added, 'signal')} "
+            f"added to open cases, {counted(self.escalated, 'escalation')}"
         )
 
 
