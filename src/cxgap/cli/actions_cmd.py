@@ -16,6 +16,7 @@ from cxgap.cli.app import app, console
 from cxgap.cli.context import cli_actor, state
 from cxgap.cli.output import shown
 from cxgap.errors import ConfigurationError
+from cxgap.text import counted
 
 if TYPE_CHECKING:
     from cxgap.services.actions import PlanEffect, PlanInfo
@@ -259,8 +260,8 @@ def _show_effect(measured: PlanEffect) -> None:
             f"[{_number(result.ci_low)}, {_number(result.ci_high)}] "
             f"({result.confidence:.0%} interval), p = {result.p_value:.3g}; "
             f"{method[result.method]}, {result.inference.replace('_', ' ')} inference; "
-            f"{result.n_units} units ({result.n_treated_units} targeted), "
-            f"{result.n_rows} responses",
+            f"{counted(result.n_units, 'unit')} ({result.n_treated_units:,} targeted), "
+            f"{counted(result.n_rows, 'response')}",
             highlight=False,
         )
         if not math.isnan(result.pre_trend_p_value):
