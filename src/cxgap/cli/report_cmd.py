@@ -50,6 +50,13 @@ def report(
     management: Annotated[
         str | None, typer.Option(help="Management survey for Gap 1 (with --gaps).")
     ] = None,
+    kpis: Annotated[
+        bool, typer.Option("--kpis", help="Add the KPI scorecard (values, targets, alerts).")
+    ] = False,
+    actions: Annotated[
+        bool,
+        typer.Option("--actions", help="Add the action plans with their measured effects."),
+    ] = False,
 ) -> None:
     """Write the satisfaction report of a survey (charts, tables, methods) as HTML or PDF."""
     from cxgap.services.surveys import require_surveys
@@ -74,6 +81,8 @@ def report(
             min_cell=min_cell,
             gaps=gaps,
             management=management,
+            kpis=kpis,
+            actions=actions,
         )
     console.print(
         f"{chosen.upper()} report ({code}, {len(result.document.sections)} sections, "

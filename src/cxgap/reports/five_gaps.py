@@ -12,10 +12,9 @@ from typing import Any
 import pandas as pd
 
 from cxgap.reports.document import Section, laid_out_table
-from cxgap.reports.i18n import LRI, PDI, Texts
+from cxgap.reports.i18n import Texts
 from cxgap.services.five_gaps import FiveGaps
 from cxgap.stats.loyalty import wilson_interval
-from cxgap.text.numerals import localised_digits
 
 
 @dataclass(frozen=True)
@@ -33,12 +32,8 @@ def _n(t: Texts, value: Any, digits: int = 2) -> str:
 
 
 def _period(t: Texts, value: Any) -> str:
-    """A period label (``2026-07``) in the reader's digits, kept left to right in any
-    direction of text; ``–`` for none."""
-    if not isinstance(value, str) or not value:
-        return "–"
-    shown = localised_digits(value, t.lang)
-    return f"{LRI}{shown}{PDI}" if t.rtl else shown
+    """A period label (``2026-07``): :meth:`Texts.period`."""
+    return t.period(value)
 
 
 def _level(t: Texts, value: Any, unit: str | None) -> str:

@@ -17,9 +17,10 @@ from cxgap.errors import ValidationError
 from cxgap.locale import fill, messages
 from cxgap.text.numerals import localised_digits
 
-LRI, PDI = "\u2066", "\u2069"
-"""Unicode left-to-right isolate and its end: a signed number inside right-to-left text
-keeps its sign on the left."""
+LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"
+"""Unicode left-to-right isolate, first-strong isolate and their end: a signed number
+inside right-to-left text keeps its sign on the left; a name people typed keeps its own
+direction without reordering the words around it."""
 P_FLOOR = 0.001
 """p values below this are written as ``< 0.001``."""
 
@@ -120,6 +121,20 @@ class Texts:
             "fa": ("؛ ", "، "),
         }[self.lang]
         return separators[0 if clauses else 1].join(parts)
+
+    def isolated(self, value: str) -> str:
+        """Text people typed (a plan's title, a task) or a key, isolated in its own
+        direction (first strong character) so that it cannot reorder the sentence it is
+        part of, whatever that sentence's direction (the text form of ``<bdi>``)."""
+        return f"{FSI}{value}{PDI}"
+
+    def period(self, value: object) -> str:
+        """A period label (``2026Q3``, ``2026-07``) in this language's digits, kept left
+        to right in right-to-left text; ``–`` for none."""
+        if not isinstance(value, str) or not value:
+            return "–"
+        shown = localised_digits(value, self.lang)
+        return f"{LRI}{shown}{PDI}" if self.rtl else shown
 
     def iso_date(self, value: dt.date) -> str:
         """A date as ``YYYY-MM-DD`` in this language's digits; in a right-to-left language

@@ -1,6 +1,7 @@
 """Charts of the KPI scorecard and the action-plan page: a small sparkline per KPI
-series (SVG written here, numbers only) and the event study of a plan's effect
-(a Vega-Lite specification, rendered like the other charts)."""
+series (SVG written here, numbers only), the report's small chart per KPI series and the
+event study of a plan's effect (Vega-Lite specifications, rendered like the other
+charts)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 import pandas as pd
 from markupsafe import Markup
 
-from cxgap.reports.charts import WIDTH, ChartSpec, _records, _spec
+from cxgap.reports.charts import WIDTH, ChartSpec, _clean, _records, _spec
 
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 120, 32, 3
 
@@ -73,11 +74,75 @@ def sparkline_svg(
     return Markup("").join(parts)
 
 
+KPI_WIDTH, KPI_HEIGHT = 250, 110
+SIGNAL_COLOUR, LINE_COLOUR, LIMIT_COLOUR = "#d55e00", "#1f6fb4", "#7a7a7a"
+
+
+def kpi_series_chart(
+    periods: pd.DataFrame,
+    *,
+    target: float | None,
+    limits: tuple[Sequence[float], Sequence[float]] | None,
+    signals: Sequence[int] = (),
+    share: bool = False,
+    title: str,
+    x_title: str,
+    y_title: str,
+    lang: str = "en",
+) -> ChartSpec:
+    """One KPI series for the report: the value per period (line), its interval (band),
+    the target (dashed line), the control limits (dotted lines; ``limits`` = lower and
+    upper per period, on the value's scale) and the periods the chart flags (points in
+    :data:`SIGNAL_COLOUR`). ``share`` writes the value axis in per cent."""
+    data = _records(periods, {"period": "period", "value": "value", "ci_low": "ci_low",
+                              "ci_high": "ci_high"})  # fmt: skip
+    flagged = set(signals)
+    for i, row in enumerate(data):
+        row["period"] = str(row["period"])
+        row["signal"] = i in flagged
+        if limits is not None:
+            row["lower"], row["upper"] = _clean(limits[0][i]), _clean(limits[1][i])
+    x = {"field": "period", "type": "ordinal", "sort": None, "title": x_title,
+         "axis": {"labelAngle": -45}}  # fmt: skip
+    y: dict[str, object] = {"type": "quantitative", "title": y_title,
+                            "scale": {"zero": False}}  # fmt: skip
+    if share:
+        y["axis"] = {"format": ".0%"}
+    layers: list[dict[str, object]] = [
+        {"mark": {"type": "area", "opacity": 0.2, "color": LINE_COLOUR},
+         "encoding": {"x": x, "y": {**y, "field": "ci_low"}, "y2": {"field": "ci_high"}}},
+        {"mark": {"type": "line", "color": LINE_COLOUR, "point": {"color": LINE_COLOUR}},
+         "encoding": {"x": x, "y": {**y, "field": "value"}}},
+    ]  # fmt: skip
+    if limits is not None:
+        layers += [
+            {"mark": {"type": "line", "strokeDash": [1, 2], "color": LIMIT_COLOUR},
+             "encoding": {"x": x, "y": {**y, "field": bound}}}
+            for bound in ("lower", "upper")
+        ]  # fmt: skip
+    if target is not None and math.isfinite(target):
+        layers.append({"mark": {"type": "rule", "strokeDash": [5, 3], "color": "#000"},
+                       "encoding": {"y": {**y, "datum": target}}})  # fmt: skip
+    if flagged:
+        layers.append({"transform": [{"filter": "datum.signal"}],
+                       "mark": {"type": "point", "filled": True, "size": 50,
+                                "color": SIGNAL_COLOUR},
+                       "encoding": {"x": x, "y": {**y, "field": "value"}}})  # fmt: skip
+    return _spec(title, data, lang, width=KPI_WIDTH, height=KPI_HEIGHT, layer=layers)
+
+
 def event_study_chart(
-    event_study: pd.DataFrame, *, title: str, x_title: str, y_title: str, lang: str = "en"
+    event_study: pd.DataFrame,
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    lang: str = "en",
+    start: str | None = None,
 ) -> ChartSpec:
     """The plan's effect per wave with its interval (the last wave before the start is
-    the reference, at zero), and a zero line."""
+    the reference, at zero), and a zero line; ``start`` (the first wave of the plan)
+    is marked with a vertical line."""
     data = _records(event_study, {"period": "period", "relative_period": "relative",
                                   "estimate": "estimate", "ci_low": "ci_low",
                                   "ci_high": "ci_high"})  # fmt: skip
@@ -98,4 +163,7 @@ def event_study_chart(
          "encoding": {"x": x, "y": {"field": "estimate", "type": "quantitative",
                                     "title": y_title}, "color": colour}},
     ]  # fmt: skip
+    if start is not None:
+        layers.append({"mark": {"type": "rule", "strokeDash": [2, 2], "color": "#1f6fb4"},
+                       "encoding": {"x": {**x, "datum": start}}})  # fmt: skip
     return _spec(title, data, lang, width=WIDTH, height=220, layer=layers)

@@ -67,6 +67,8 @@ def build_report(
     confidence: float = 0.95,
     gaps: bool = False,
     management: str | None = None,
+    kpis: bool = False,
+    actions: bool = False,
 ) -> Report:
     """The satisfaction report of a survey as HTML or PDF.
 
@@ -83,6 +85,9 @@ def build_report(
         min_cell: smallest group shown (default: setting ``CXGAP_MIN_SEGMENT_SIZE``).
         gaps: add the five gaps (:mod:`cxgap.reports.five_gaps`) before the methods.
         management: the management survey for Gap 1 (with ``gaps``).
+        kpis: add the KPI scorecard (:mod:`cxgap.reports.management`) before the methods.
+        actions: add the action plans with their measured effects before the methods
+            (not in the public edition: plans name their owners and assignees).
 
     Example:
         >>> report = build_report(engine, "heating-2026q3", lang="fa", format="pdf")
@@ -92,6 +97,11 @@ def build_report(
         raise ValidationError(f"format must be one of {', '.join(FORMATS)}; got {format!r}")
     if lang not in LANGUAGES:
         raise ValidationError(f"lang must be one of {', '.join(LANGUAGES)}; got {lang!r}")
+    if public and actions:
+        raise ValidationError(
+            "actions cannot be added to the public edition: action plans name their owners "
+            "and assignees; allowed: actions without public, or public without actions"
+        )
     minimum = get_settings().analysis.min_segment_size if min_cell is None else min_cell
     if minimum < 1:
         raise ValidationError(f"min_cell must be at least 1; got {minimum}")
@@ -128,6 +138,19 @@ def build_report(
 
         result = five_gaps(engine, survey, management=management)
         document.sections[-1:-1] = report_sections(result, Texts(lang))
+    if kpis or actions:
+        from cxgap.reports.management import action_sections, kpi_sections
+
+        if kpis:
+            from cxgap.services.kpis import evaluate_kpis
+
+            found = evaluate_kpis(engine, confidence=confidence)
+            document.sections[-1:-1] = kpi_sections(found, Texts(lang), confidence=confidence)
+        if actions:
+            from cxgap.services.actions import measured_plans
+
+            plans = measured_plans(engine, confidence=confidence)
+            document.sections[-1:-1] = action_sections(plans, Texts(lang))
     timings["headline"] = time.perf_counter() - start
     start = time.perf_counter()
     if format == "pdf":

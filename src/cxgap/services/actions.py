@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from cxgap import segments
 from cxgap.engine.frames import load_survey, surveys_of_instrument
-from cxgap.errors import NotFoundError, ValidationError
+from cxgap.errors import CxgapError, NotFoundError, ValidationError
 from cxgap.instruments import Instrument
 from cxgap.services.accounts import audit
 from cxgap.services.surveys import instrument_of
@@ -511,6 +511,33 @@ def measure_effect(
         result=result,
         power=power,
     )
+
+
+@dataclass(frozen=True)
+class MeasuredPlan:
+    """A plan with its measured effect, or why its effect cannot be measured."""
+
+    plan: PlanInfo
+    effect: PlanEffect | None
+    unavailable: str | None
+    """Why :func:`measure_effect` refused (no unit attribute, no wave with the targeted
+    units, ...), else ``None``."""
+
+
+def measured_plan(engine: Engine, plan: PlanInfo, *, confidence: float = 0.95) -> MeasuredPlan:
+    """``plan`` with its measured effect; a plan whose effect cannot be measured carries
+    the reason instead (a plan that does not exist is still an error)."""
+    try:
+        return MeasuredPlan(plan, measure_effect(engine, plan.id, confidence=confidence), None)
+    except NotFoundError:
+        raise
+    except CxgapError as exc:
+        return MeasuredPlan(plan, None, str(exc))
+
+
+def measured_plans(engine: Engine, *, confidence: float = 0.95) -> list[MeasuredPlan]:
+    """Every plan (newest first, as :func:`list_plans`) with its measured effect."""
+    return [measured_plan(engine, p, confidence=confidence) for p in list_plans(engine)]
 
 
 def _power(

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from cxgap.errors import CxgapError, NotFoundError
+from cxgap.errors import NotFoundError
 from cxgap.locale import text
 from cxgap.reports.kpi_charts import event_study_chart, sparkline_svg
 from cxgap.reports.kpi_texts import alert_reason
 from cxgap.services.accounts import User
-from cxgap.services.actions import PlanEffect, get_plan, list_plans, measure_effect
+from cxgap.services.actions import get_plan, list_plans, measured_plan
 from cxgap.services.kpis import KpiSeries, evaluate_kpis
 from cxgap.web.auth import requires
 from cxgap.web.dashboard.common import PERMISSION, message_page, page_lang, show_page, svg
@@ -58,15 +58,6 @@ def plans_page(request: Request, user: ActionsUser) -> Response:
                      active="actions")  # fmt: skip
 
 
-def _effect(engine: Any, plan_id: int) -> tuple[PlanEffect | None, str | None]:
-    try:
-        return measure_effect(engine, plan_id), None
-    except NotFoundError:
-        raise
-    except CxgapError as exc:
-        return None, str(exc)
-
-
 @router.get("/actions/{plan_id}")
 async def plan_page(request: Request, user: ActionsUser, plan_id: str) -> Response:
     """One plan: its tasks, its measured effect with interval, and the event study."""
@@ -75,10 +66,11 @@ async def plan_page(request: Request, user: ActionsUser, plan_id: str) -> Respon
     engine = get_engine(request)
     try:
         plan = await run_in_threadpool(get_plan, engine, int(plan_id))
-        effect, unavailable = await run_in_threadpool(_effect, engine, int(plan_id))
+        measured = await run_in_threadpool(measured_plan, engine, plan)
     except NotFoundError:
         return message_page(request, user, "not_found", 404)
     lang = page_lang(request, user)
+    effect, unavailable = measured.effect, measured.unavailable
     result = effect.result if effect else None
     chart = None
     if result is not None and not result.event_study.empty:
