@@ -181,11 +181,8 @@ def _plan_row(entry: MeasuredPlan, t: Texts) -> list[str]:
     return [
         t.isolated(plan.title),
         t.isolated(plan.owner),
-        t.isolated(plan.gap),
-        _units(plan, t),
         t(f"rm_status_{plan.status}"),
         _tasks_done(plan, t),
-        t.number(plan.cost, 0),
         t.number(plan.expected_effect, signed=True),
         _measured(entry, t),
     ]
@@ -272,7 +269,6 @@ def _plan_section(entry: MeasuredPlan, t: Texts) -> Section:
     if result is None:
         return section
     section.tables.append(_effect_table(result, t))
-    section.bullets = [t(f"kpi_warning_{w}") for w in result.warnings]
     if {"estimate", "ci_low", "ci_high"} <= set(result.event_study.columns):
         start = None if effect is None else effect.start_wave
         section.charts.append(
@@ -289,11 +285,13 @@ def _plan_section(entry: MeasuredPlan, t: Texts) -> Section:
             )
         )
         section.paragraphs.append(t("rm_event_study_note", wave=t.period(start)))
+    section.paragraphs += [t(f"kpi_warning_{w}") for w in result.warnings]
     return section
 
 
 def action_sections(plans: Sequence[MeasuredPlan], t: Texts) -> list[Section]:
-    """The action plans: an overview table, then one part per plan with its facts, tasks,
+    """The action plans: an overview table (plan, owner, status, tasks done, expected and
+    measured effect), then one part per plan with its facts, tasks,
     measured effect (or why it cannot be measured yet) and event-study chart."""
     overview = Section("actions", t("rm_sec_actions"), intro=[t("rm_actions_intro")])
     if not plans:
@@ -302,11 +300,8 @@ def action_sections(plans: Sequence[MeasuredPlan], t: Texts) -> list[Section]:
     header = [
         t("rm_col_plan"),
         t("rm_col_owner"),
-        t("rm_col_gap"),
-        t("rm_col_units"),
         t("rm_col_status"),
         t("rm_col_tasks"),
-        t("rm_col_cost"),
         t("rm_col_expected"),
         t("rm_col_measured"),
     ]
@@ -314,7 +309,7 @@ def action_sections(plans: Sequence[MeasuredPlan], t: Texts) -> list[Section]:
         laid_out_table(
             header,
             [_plan_row(p, t) for p in plans],
-            ["text", "text", "short", "text", "short", "num", "num", "num", "num"],
+            ["text", "text", "short", "num", "num", "num"],
         )
     )
     return [overview, *(_plan_section(p, t) for p in plans)]
