@@ -237,3 +237,18 @@ def test_cli_report_with_kpis_and_actions(
     code, _, stderr = cli("--db", database, "report", "--survey", SURVEY, "--out", out)
     assert code == 0, stderr
     assert '<section id="kpis"' not in out.read_text(encoding="utf-8")
+    # the organisation's own KPI file: only its KPIs, one series per region
+    kpi_file = tmp_path / "kpis.yaml"
+    kpi_file.write_text(
+        "kpis:\n  - {id: nps_by_region, measure: nps, direction: higher, target: 10,"
+        " tolerance: 5, segment_by: region}\n",
+        encoding="utf-8",
+    )
+    code, _, stderr = cli(
+        "--db", database, "report", "--survey", SURVEY, "--kpi-file", kpi_file, "--out", out
+    )
+    assert code == 0, stderr
+    html = out.read_text(encoding="utf-8")
+    rows = re.findall(r"nps_by_region \[region=(\w+)\]", html)
+    assert rows and set(rows) >= {"north", "south"}
+    assert "below_adequate" not in html.split('<section id="kpis"')[1].split("</section>")[0]

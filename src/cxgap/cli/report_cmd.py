@@ -57,6 +57,10 @@ def report(
         bool,
         typer.Option("--actions", help="Add the action plans with their measured effects."),
     ] = False,
+    kpi_file: Annotated[
+        Path | None,
+        typer.Option(help="KPI file (YAML) for --kpis; default: the built-in KPIs."),
+    ] = None,
 ) -> None:
     """Write the satisfaction report of a survey (charts, tables, methods) as HTML or PDF."""
     from cxgap.services.surveys import require_surveys
@@ -66,6 +70,11 @@ def report(
     chosen = format or ("pdf" if out.suffix.lower() == ".pdf" else "html")
     engine = state.engine()
     require_surveys(engine, survey, compare)
+    definitions = None
+    if kpi_file is not None:
+        from cxgap.services.kpi_definitions import load_kpis
+
+        definitions = load_kpis(kpi_file)
     from cxgap.reports import build_report
 
     with console.status(f"building the report of {survey}..."):
@@ -81,8 +90,9 @@ def report(
             min_cell=min_cell,
             gaps=gaps,
             management=management,
-            kpis=kpis,
+            kpis=kpis or kpi_file is not None,
             actions=actions,
+            kpi_definitions=definitions,
         )
     console.print(
         f"{chosen.upper()} report ({code}, {len(result.document.sections)} sections, "

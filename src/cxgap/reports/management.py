@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from cxgap.reports.charts import ChartSpec
 from cxgap.reports.document import Section, laid_out_table
-from cxgap.reports.i18n import CATALOGUE, Texts
+from cxgap.reports.i18n import CATALOGUE, LRI, PDI, Texts
 from cxgap.reports.kpi_charts import event_study_chart, kpi_series_chart
 from cxgap.reports.kpi_texts import alert_reason
 from cxgap.services.actions import MeasuredPlan, PlanInfo
@@ -158,7 +158,8 @@ def _units(plan: PlanInfo, t: Texts) -> str:
     if not plan.targeted_units:
         return "–"
     units = t.join([t.isolated(u) for u in plan.targeted_units], clauses=False)
-    return f"{t.isolated(plan.unit_attribute or '')}: {units}"
+    # the attribute (a key) and its values read left to right as one unit in any text
+    return f"{LRI}{plan.unit_attribute or ''}: {units}{PDI}"
 
 
 def _tasks_done(plan: PlanInfo, t: Texts) -> str:

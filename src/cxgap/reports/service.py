@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import Engine
 
@@ -19,6 +20,9 @@ from cxgap.settings import get_settings
 from cxgap.text import counted
 from cxgap.times import now
 
+if TYPE_CHECKING:
+    from cxgap.services.kpi_definitions import KpiDefinition
+
 Format = Literal["html", "pdf"]
 FORMATS: tuple[Format, ...] = ("html", "pdf")
 
@@ -31,7 +35,8 @@ class Report:
     format: Format
     document: ReportDocument
     timings: dict[str, float] = field(default_factory=dict)
-    """Seconds spent in ``analysis`` (both waves), ``headline``, ``render``."""
+    """Seconds spent in ``analysis`` (both waves), ``headline``, ``render`` and, with KPIs
+    or action plans, ``management`` (evaluating the KPIs, measuring the plans' effects)."""
 
 
 def _facts(engine: Engine, survey: str) -> SurveyFacts:
@@ -69,6 +74,7 @@ def build_report(
     management: str | None = None,
     kpis: bool = False,
     actions: bool = False,
+    kpi_definitions: Sequence[KpiDefinition] | None = None,
 ) -> Report:
     """The satisfaction report of a survey as HTML or PDF.
 
@@ -86,6 +92,7 @@ def build_report(
         gaps: add the five gaps (:mod:`cxgap.reports.five_gaps`) before the methods.
         management: the management survey for Gap 1 (with ``gaps``).
         kpis: add the KPI scorecard (:mod:`cxgap.reports.management`) before the methods.
+        kpi_definitions: the KPIs of the scorecard (default: the built-in KPIs).
         actions: add the action plans with their measured effects before the methods
             (not in the public edition: plans name their owners and assignees).
 
@@ -138,20 +145,22 @@ def build_report(
 
         result = five_gaps(engine, survey, management=management)
         document.sections[-1:-1] = report_sections(result, Texts(lang))
+    timings["headline"] = time.perf_counter() - start
     if kpis or actions:
         from cxgap.reports.management import action_sections, kpi_sections
 
+        start = time.perf_counter()
         if kpis:
             from cxgap.services.kpis import evaluate_kpis
 
-            found = evaluate_kpis(engine, confidence=confidence)
+            found = evaluate_kpis(engine, kpi_definitions, confidence=confidence)
             document.sections[-1:-1] = kpi_sections(found, Texts(lang), confidence=confidence)
         if actions:
             from cxgap.services.actions import measured_plans
 
             plans = measured_plans(engine, confidence=confidence)
             document.sections[-1:-1] = action_sections(plans, Texts(lang))
-    timings["headline"] = time.perf_counter() - start
+        timings["management"] = time.perf_counter() - start
     start = time.perf_counter()
     if format == "pdf":
         from cxgap.reports.pdf import render_pdf
