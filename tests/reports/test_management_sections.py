@@ -16,6 +16,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import Engine
 
+from cxgap.engine.frames import load_survey
 from cxgap.errors import ValidationError
 from cxgap.reports import build_report
 from cxgap.reports.document import ReportDocument, Section
@@ -39,8 +40,9 @@ TASK = "Hire two agents <b>now</b> & train them"
 
 @pytest.fixture(scope="module")
 def engine(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    """A copy of the demo database with three plans: one measurable (start inside the
-    waves), one not started yet, one without units (cannot be measured)."""
+    """A copy of the demo database with four plans: one measurable against untargeted
+    units (start inside the waves), one not started yet, one on every unit (an
+    interrupted time series), one without units (cannot be measured)."""
     path = tmp_path_factory.mktemp("management") / "demo.db"
     shutil.copy(demo_db, path)
     engine = get_engine(str(path))
@@ -54,6 +56,9 @@ def engine(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Engine:
                 **common)  # fmt: skip
     create_plan(engine, title=RTL_TITLE, gap="dimension:reliability",
                 starts_on=dt.date(2030, 1, 1), targeted_units=["south"], **common)  # fmt: skip
+    regions = sorted(map(str, load_survey(engine, SURVEY).frame["region"].dropna().unique()))
+    create_plan(engine, title="Every region", gap="dimension:tangibles",
+                starts_on=dt.date(2026, 1, 1), targeted_units=regions, **common)  # fmt: skip
     create_plan(engine, title="No units named", gap="dimension:empathy", survey=SURVEY,
                 starts_on=dt.date(2026, 1, 1), owner=OWNER, actor="test")  # fmt: skip
     return engine
@@ -128,7 +133,7 @@ def test_english_report_has_both_sections_with_the_services_numbers(engine: Engi
     # the plans: overview and one part each, numbers from measure_effect
     plans = {p.plan.title: p for p in measured_plans(engine)}
     overview = _section(document, "actions").tables[0]["rows"]
-    assert len(overview) == 3
+    assert len(overview) == 4
     worked = plans[SCRIPT_TITLE]
     result = measure_effect(engine, worked.plan.id).result
     assert result is not None
@@ -166,6 +171,16 @@ def test_english_report_has_both_sections_with_the_services_numbers(engine: Engi
     text = " ".join(_section(document, f"action_{later.plan.id}").paragraphs)
     assert CATALOGUE["rm_effect_not_yet"]["en"] in text
     assert f"{later.effect.power.min_detectable_effect:.2f}" in text
+    # a plan on every unit: an interrupted time series, without an event study
+    its = plans["Every region"]
+    assert its.effect is not None and its.effect.result is not None
+    assert its.effect.result.method == "its"
+    part = _section(document, f"action_{its.plan.id}")
+    assert not part.charts
+    assert dict(part.tables[-1]["rows"])["Effect on the gap"] == (
+        f"{its.effect.result.effect:+.2f}"
+    )
+    assert CATALOGUE["rm_its_no_event_study"]["en"].format(wave="2026Q1") in part.paragraphs
     # a plan without units says why its effect cannot be measured
     unmeasured = plans["No units named"]
     assert unmeasured.unavailable is not None and "unit attribute" in unmeasured.unavailable

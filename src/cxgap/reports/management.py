@@ -270,8 +270,10 @@ def _plan_section(entry: MeasuredPlan, t: Texts) -> Section:
     if result is None:
         return section
     section.tables.append(_effect_table(result, t))
-    if {"estimate", "ci_low", "ci_high"} <= set(result.event_study.columns):
-        start = None if effect is None else effect.start_wave
+    start = None if effect is None else effect.start_wave
+    if result.method == "its":  # no untargeted units: no difference per wave to draw
+        section.paragraphs.append(t("rm_its_no_event_study", wave=t.period(start)))
+    elif {"estimate", "ci_low", "ci_high"} <= set(result.event_study.columns):
         section.charts.append(
             (
                 f"action_{plan.id}_effect",
