@@ -210,7 +210,8 @@ def test_sections_in_chinese_and_persian_html_and_pdf(engine: Engine, lang: str)
     from cxgap.reports.pdf import render_pdf
 
     t = Texts(lang)  # type: ignore[arg-type]
-    sections = kpi_sections(evaluate_kpis(engine), t, confidence=0.95)
+    # a few series keep the PDF quick: one without values, three in alert
+    sections = kpi_sections(evaluate_kpis(engine)[:4], t, confidence=0.95)
     sections += action_sections(measured_plans(engine), t)
     document = ReportDocument(lang=lang, rtl=t.rtl, title="KPI", subtitle="", notes=[],
                               sections=sections)  # fmt: skip
