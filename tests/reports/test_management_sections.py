@@ -163,6 +163,7 @@ def test_english_report_has_both_sections_with_the_services_numbers(engine: Engi
     assert estimates == pytest.approx(result.event_study.estimate.tolist())
     start = [layer for layer in study["layer"] if layer["encoding"].get("x", {}).get("datum")]
     assert start[0]["encoding"]["x"]["datum"] == "2026Q1"
+    assert result.warnings  # one targeted region of several
     for warning in result.warnings:
         assert CATALOGUE[f"kpi_warning_{warning}"]["en"] in part.paragraphs
     # a plan not started yet says so and gives the effect its design can detect
