@@ -152,7 +152,7 @@ def case_outcomes(engine: Engine, *, item: str = "nps") -> pd.DataFrame:
     (``recovered``: the later answer is :data:`RECOVERED_FROM` or more)."""
     cases, answers = _frames(engine, item)
     later = [
-        None if resolved is None or resolved is pd.NaT else _first_after(answers, customer, resolved)
+        _first_after(answers, customer, resolved) if pd.notna(resolved) else None
         for customer, resolved in zip(cases["customer"], cases["resolved"], strict=True)
     ]
     scores = pd.Series([float("nan") if a is None else float(a["score"]) for a in later],
