@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from cxgap.errors import CxgapError, NotFoundError
 from cxgap.locale import text
 from cxgap.reports.kpi_charts import event_study_chart, sparkline_svg
-from cxgap.reports.kpi_texts import alert_reason
+from cxgap.reports.kpi_texts import alert_reason, effect_unavailable_reason, unavailable_reason
 from cxgap.services.accounts import User
 from cxgap.services.actions import PlanEffect, get_plan, list_plans, measure_effect
 from cxgap.services.kpis import KpiSeries, evaluate_kpis
@@ -39,6 +39,8 @@ def _scorecard_row(series: KpiSeries, lang: str) -> dict[str, Any]:
             signals=series.chart.signals if series.chart else (),
         ),
         "reasons": [alert_reason(a, lang) for a in series.alerts],
+        "unavailable": unavailable_reason(series, lang),
+        "partial": last is not None and bool(last.partial),
     }
 
 
@@ -58,13 +60,13 @@ def plans_page(request: Request, user: ActionsUser) -> Response:
                      active="actions")  # fmt: skip
 
 
-def _effect(engine: Any, plan_id: int) -> tuple[PlanEffect | None, str | None]:
+def _effect(engine: Any, plan_id: int) -> tuple[PlanEffect | None, CxgapError | None]:
     try:
         return measure_effect(engine, plan_id), None
     except NotFoundError:
         raise
     except CxgapError as exc:
-        return None, str(exc)
+        return None, exc
 
 
 @router.get("/actions/{plan_id}")
@@ -75,10 +77,11 @@ async def plan_page(request: Request, user: ActionsUser, plan_id: str) -> Respon
     engine = get_engine(request)
     try:
         plan = await run_in_threadpool(get_plan, engine, int(plan_id))
-        effect, unavailable = await run_in_threadpool(_effect, engine, int(plan_id))
+        effect, problem = await run_in_threadpool(_effect, engine, int(plan_id))
     except NotFoundError:
         return message_page(request, user, "not_found", 404)
     lang = page_lang(request, user)
+    unavailable = None if problem is None else effect_unavailable_reason(problem, lang)
     result = effect.result if effect else None
     chart = None
     if result is not None and not result.event_study.empty:
@@ -90,7 +93,8 @@ async def plan_page(request: Request, user: ActionsUser, plan_id: str) -> Respon
         "plan": plan,
         "effect": effect,
         "result": result,
-        "unavailable": unavailable,
+        "unavailable": None if unavailable is None else unavailable[0],
+        "unavailable_lang": None if unavailable is None else unavailable[1],
         "chart": chart,
         "warnings": [text("report", lang, f"kpi_warning_{w}") for w in result.warnings]
         if result
