@@ -228,8 +228,8 @@ def _index_row(data: SurveyData, frame: pd.DataFrame, period: str, confidence: f
 
 def _wave_ends(engine: Engine, keys: list[str]) -> dict[str, dt.date | None]:
     with transaction(engine) as session:
-        return dict(session.execute(select(Survey.key, Survey.period_end)
-                                    .where(Survey.key.in_(keys))).tuples().all())  # fmt: skip
+        rows = session.execute(select(Survey.key, Survey.period_end).where(Survey.key.in_(keys)))
+        return {key: end for key, end in rows}
 
 
 def _survey_series(
