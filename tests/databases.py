@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -31,4 +32,6 @@ def demo_file(folder: Path, *, seed: int, customers: int) -> Path:
     upgrade(engine)
     load_demo(engine, seed=seed, customers=customers)
     engine.dispose()
+    with sqlite3.connect(path) as connection:  # one file: copies of it are whole
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path
