@@ -34,7 +34,8 @@ import pandas as pd
 from scipy import stats as sps
 from sqlalchemy import Engine, select
 
-from cxgap.engine.frames import SurveyData, load_survey, surveys_of_instrument
+from cxgap.engine.cache import VersionedCache
+from cxgap.engine.frames import SurveyData, data_version, load_survey, surveys_of_instrument
 from cxgap.errors import CxgapError, ValidationError
 from cxgap.services.analysis import dimension_scores
 from cxgap.services.kpi_definitions import SURVEY_MEASURES, KpiDefinition, builtin_kpis
@@ -252,9 +253,31 @@ def _survey_series(
             groups = [(f"{kpi.segment_by}={value}", part)
                       for value, part in data.frame.groupby(kpi.segment_by)]  # fmt: skip
         for segment, frame in groups:
-            for name, row in _survey_values(kpi, data, frame, confidence).items():
+            for name, row in _wave_values(engine, kpi, data, frame, segment, confidence).items():
                 series.setdefault((name, segment), []).append(row | {"partial": partial})
     return series
+
+
+INDEX_CACHE_SIZE = 256
+"""Most waves' satisfaction-index rows kept per process (a PLS fit each)."""
+
+_index_cache: VersionedCache[dict[str, dict]] = VersionedCache(max_entries=INDEX_CACHE_SIZE)
+
+
+def _wave_values(
+    engine: Engine, kpi: KpiDefinition, data: SurveyData, frame: pd.DataFrame,
+    segment: str | None, confidence: float,
+) -> dict[str, dict]:  # fmt: skip
+    """:func:`_survey_values`; the satisfaction index (a model fit) is kept while the
+    wave's data version is unchanged."""
+    if kpi.measure != "satisfaction_index":
+        return _survey_values(kpi, data, frame, confidence)
+    key = (engine.url.render_as_string(hide_password=False), data.key, kpi.id, segment,
+           confidence)  # fmt: skip
+    version = data_version(engine, data.key)
+    return _index_cache.get_or_compute(
+        key, version, lambda: _survey_values(kpi, data, frame, confidence)
+    )
 
 
 def _quarters(first: pd.Timestamp, last: pd.Timestamp) -> list[pd.Period]:
