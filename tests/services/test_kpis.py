@@ -238,6 +238,12 @@ def test_cli_kpi_commands(
     assert "تغییر کرد" in out
     code, out, _ = cli("--db", db, "kpi", "show", "nps")
     assert "2025Q1-0" in out
+    code, out, err = cli("--db", db, "kpi", "show", "case_sla", "--lang", "zh", "--json")
+    assert code == 0, err
+    (sla,) = json.loads(out)["series"]
+    assert sla["unavailable_code"] == "no_rows"
+    assert sla["unavailable"] == "the cases table has no rows"
+    assert sla["unavailable_reason"] == "cases 表中没有任何记录"
     code, _, err = cli("--db", db, "kpi", "show", "speed")
     assert code == 4 and "KPI 'speed' is not defined" in err
     bad = tmp_path / "kpis.yaml"
