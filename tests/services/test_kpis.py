@@ -244,6 +244,10 @@ def test_cli_kpi_commands(
     assert sla["unavailable_code"] == "no_rows"
     assert sla["unavailable"] == "the cases table has no rows"
     assert sla["unavailable_reason"] == "cases 表中没有任何记录"
+    code, out, err = cli("--db", db, "kpi", "show", "satisfaction_index", "--json")
+    (index,) = json.loads(out)["series"]
+    assert (index["unavailable_code"], index["unavailable_params"]) == (
+        "no_index_items", {"instrument": mini.id})  # fmt: skip
     code, _, err = cli("--db", db, "kpi", "show", "speed")
     assert code == 4 and "KPI 'speed' is not defined" in err
     bad = tmp_path / "kpis.yaml"

@@ -37,6 +37,8 @@ REASONS: dict[str, str] = {
     "no_table": "needs the {table} table, which this database lacks",
     "no_rows": "the {table} table has no rows",
     "no_data": "no data for this measure",
+    "no_index_items": "the instrument {instrument} has no satisfaction-index items "
+    "(rating items whose role is csi_<construct>_<n>)",
     "no_due_times": "no counted case has a resolution due time (give the case rules an sla)",
     "no_later_answers": "no resolved case's customer has answered the recommendation item "
     "since the resolution",

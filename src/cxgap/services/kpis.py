@@ -40,7 +40,11 @@ from cxgap.errors import CxgapError, ValidationError
 from cxgap.services.analysis import dimension_scores
 from cxgap.services.kpi_definitions import SURVEY_MEASURES, KpiDefinition, builtin_kpis
 from cxgap.services.kpi_measures import QUARTER_COUNTS, Unavailable
-from cxgap.services.satisfaction_index import index_from_survey, respondent_index_scores
+from cxgap.services.satisfaction_index import (
+    index_from_survey,
+    index_indicators,
+    respondent_index_scores,
+)
 from cxgap.stats import ControlChart, ces, csat, nps, overall_gap
 from cxgap.stats.control_charts import cusum_chart, ewma_chart, p_chart, u_chart
 from cxgap.stats.loyalty import wilson_interval
@@ -485,7 +489,7 @@ def evaluate_kpis(
             found = counted if isinstance(counted, Unavailable) else {
                 (kpi.id, None): _quarter_partial(counted, moment)}  # fmt: skip
         if isinstance(found, Unavailable) or not any(found.values()):
-            reason = found if isinstance(found, Unavailable) else Unavailable("no_data")
+            reason = found if isinstance(found, Unavailable) else _no_values(engine, kpi, fallback)
             out.append(_empty(kpi, target, tolerance, reason))
             continue
         for (name, segment), rows in found.items():
@@ -508,6 +512,20 @@ def evaluate_kpis(
                 )
             )
     return out
+
+
+def _no_values(engine: Engine, kpi: KpiDefinition, fallback: str | None) -> Unavailable:
+    """Why a survey measure gave no period: an instrument without index items, else no
+    data."""
+    instrument = kpi.instrument or fallback
+    if kpi.measure == "satisfaction_index" and instrument is not None:
+        keys = surveys_of_instrument(engine, instrument)
+        try:
+            if keys:
+                index_indicators(load_survey(engine, keys[-1]).instrument, "acsi")
+        except ValidationError:
+            return Unavailable("no_index_items", {"instrument": instrument})
+    return Unavailable("no_data")
 
 
 def _empty(
