@@ -13,9 +13,15 @@ class CxgapError(Exception):
 
     exit_code: int = 1
 
-    def __init__(self, message: str) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, params: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.code = code
+        """A stable name of the problem, for texts in other languages (``None``: none)."""
+        self.params = params or {}
+        """The values the texts of ``code`` fill in."""
 
     def __str__(self) -> str:
         return self.message

@@ -6,20 +6,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from tests.databases import demo_file
 
-from cxgap.store.database import get_engine, upgrade
+from cxgap.store.database import get_engine
 
 
 @pytest.fixture(scope="package")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from cxgap.services.demo import load_demo
-
-    path = tmp_path_factory.mktemp("reports") / "demo.db"
-    engine = get_engine(str(path))
-    upgrade(engine)
-    load_demo(engine, seed=11, customers=800)
-    engine.dispose()
-    return path
+    return demo_file(tmp_path_factory.mktemp("reports"), seed=11, customers=800)
 
 
 @pytest.fixture(scope="package")

@@ -185,8 +185,10 @@ def test_exact_poisson_limits_match_published_values() -> None:
 def test_kpis_of_other_modules_say_why_they_are_unavailable(engine: Engine) -> None:
     series = {s.kpi.id: s for s in evaluate_kpis(engine)}
     assert series["case_sla"].state == "unavailable"
-    assert "cases table" in (series["case_sla"].unavailable or "")
-    assert series["nps"].unavailable == "no data for this measure"
+    assert series["case_sla"].unavailable is not None
+    assert "cases table" in series["case_sla"].unavailable.text
+    assert series["nps"].unavailable is not None
+    assert series["nps"].unavailable.text == "no data for this measure"
 
 
 @pytest.mark.slow
@@ -236,6 +238,16 @@ def test_cli_kpi_commands(
     assert "تغییر کرد" in out
     code, out, _ = cli("--db", db, "kpi", "show", "nps")
     assert "2025Q1-0" in out
+    code, out, err = cli("--db", db, "kpi", "show", "case_sla", "--lang", "zh", "--json")
+    assert code == 0, err
+    (sla,) = json.loads(out)["series"]
+    assert sla["unavailable_code"] == "no_rows"
+    assert sla["unavailable"] == "the cases table has no rows"
+    assert sla["unavailable_reason"] == "cases 表中没有任何记录"
+    code, out, err = cli("--db", db, "kpi", "show", "satisfaction_index", "--json")
+    (index,) = json.loads(out)["series"]
+    assert (index["unavailable_code"], index["unavailable_params"]) == (
+        "no_index_items", {"instrument": mini.id})  # fmt: skip
     code, _, err = cli("--db", db, "kpi", "show", "speed")
     assert code == 4 and "KPI 'speed' is not defined" in err
     bad = tmp_path / "kpis.yaml"

@@ -3,14 +3,21 @@ organisation in a real SQLite file."""
 
 from __future__ import annotations
 
+import datetime as dt
+import html
 import math
 from pathlib import Path
 
 import pytest
-from tests.web.api_world import World, build_world, plan_body
+from fastapi.testclient import TestClient
+from tests.web.api_world import SURVEY, World, build_world, plan_body
 
-from cxgap.services.actions import measure_effect
+from cxgap.locale import text
+from cxgap.services.accounts import get_user
+from cxgap.services.actions import create_plan, measure_effect
 from cxgap.services.kpis import evaluate_kpis
+from cxgap.store.database import transaction
+from cxgap.web.auth import SESSION_COOKIE, issue_session
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +46,12 @@ def test_kpis_carry_values_intervals_targets_and_alerts(world: World) -> None:
             assert period["ci_low"] <= period["value"] <= period["ci_high"]
         assert kpi["state"] == ("alert" if series.alerts else "ok")
         assert [a["kind"] for a in kpi["alerts"]] == [a.kind for a in series.alerts]
-    assert {k["state"] for k in got.values()} >= {"unavailable"}
-    assert all(k["unavailable"] for k in got.values() if k["state"] == "unavailable")
+    # the demo has data for every built-in KPI, those of cases and delivery too
+    assert {k["kpi"] for k in measured} >= {"satisfaction_index", "case_sla", "recovery_rate",
+                                            "standard_compliance"}  # fmt: skip
+    for kpi in got.values():  # a period not yet ended is shown but never alerted
+        partial = {p["period"] for p in kpi["periods"] if p["partial"]}
+        assert not partial & {a["period"] for a in kpi["alerts"]}
 
 
 def test_alert_reasons_follow_the_language(world: World) -> None:
@@ -89,3 +100,45 @@ def test_plan_mistakes_name_the_field(world: World) -> None:
     r = world.client.post("/api/v1/actions", headers=admin, json=_plan_body(owner="x@nobody.org"))
     assert r.status_code == 404
     assert world.client.get("/api/v1/actions/99999", headers=admin).status_code == 404
+
+
+def _signed_in(world: World, role: str) -> TestClient:
+    """A client of the world's app carrying a session of the ``role`` account (the
+    world's own client stays without one)."""
+    client = TestClient(world.client.app)
+    with transaction(world.engine) as session:
+        user = get_user(session, f"{role}@example.org")
+        value = issue_session(world.engine, client.app.state.secret, user)  # type: ignore[attr-defined]
+    client.cookies.set(SESSION_COOKIE, value)
+    return client
+
+
+@pytest.mark.parametrize("lang", ["zh", "fa"])
+def test_unavailable_reasons_are_worded_in_the_language(tmp_path: Path, lang: str) -> None:
+    empty = build_world(tmp_path, demo=False)
+    r = empty.client.get("/api/v1/kpis", params={"lang": lang}, headers=empty.as_role("viewer"))
+    sla = next(k for k in r.json() if k["kpi"] == "case_sla")
+    assert (sla["unavailable"], sla["unavailable_code"]) == ("the cases table has no rows",
+                                                             "no_rows")  # fmt: skip
+    worded = text("report", lang, "kpi_unavailable_no_rows", table="cases")
+    assert sla["unavailable_reason"] == worded != sla["unavailable"]
+    page = _signed_in(empty, "manager").get("/dashboard/kpis", params={"lang": lang}).text
+    assert html.escape(worded, quote=True) in page
+    assert html.escape(text("report", lang, "kpi_unavailable_no_data"), quote=True) in page
+    assert "the cases table has no rows" not in page
+
+
+def test_effect_unavailable_reason_is_worded_in_the_language(world: World) -> None:
+    plan = create_plan(world.engine, title="No units", survey=SURVEY,
+                       gap="dimension:responsiveness", owner="manager@example.org",
+                       starts_on=dt.date(2026, 10, 1), actor="test")  # fmt: skip
+    r = world.client.get(f"/api/v1/actions/{plan.id}", headers=world.as_role("viewer"))
+    detail = r.json()
+    assert detail["effect_unavailable_code"] == "no_unit_attribute"
+    assert detail["effect_unavailable"].startswith(f"action plan {plan.id} names no unit")
+    for lang in ("zh", "fa"):
+        page = _signed_in(world, "manager").get(f"/dashboard/actions/{plan.id}",
+                                                 params={"lang": lang}).text  # fmt: skip
+        worded = text("report", lang, "kpi_effect_no_unit_attribute", plan=str(plan.id))
+        assert html.escape(worded, quote=True) in page
+        assert "names no unit attribute" not in page

@@ -24,6 +24,9 @@ FileOption = Annotated[
     Path | None, typer.Option("--file", help="A KPI file (YAML); default: the built-in KPIs.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (see docs/kpi.md).")]
+LangOption = Annotated[
+    str, typer.Option("--lang", help="Language of the alerts and reasons: en, zh, fa.")
+]
 
 
 def _definitions(file: Path | None) -> list[KpiDefinition]:
@@ -65,11 +68,16 @@ def kpi_validate(file: Annotated[Path, typer.Argument(help="The KPI file (YAML).
 def kpi_show(
     kpi_id: Annotated[str, typer.Argument(help="The KPI's id.")],
     file: FileOption = None,
+    lang: LangOption = "en",
     as_json: JsonOption = False,
 ) -> None:
-    """One KPI: its definition and every period of its series."""
+    """One KPI: its definition and every period of its series (a period that has not
+    ended is marked partial and raises no alert)."""
     from cxgap.errors import NotFoundError
+    from cxgap.reports.kpi_texts import partial_mark, unavailable_reason
     from cxgap.services.kpis import evaluate_kpis
+
+    lang = language(lang) or "en"
 
     kpis = [k for k in _definitions(file) if k.id == kpi_id]
     if not kpis:
@@ -78,7 +86,8 @@ def kpi_show(
     series = evaluate_kpis(state.engine(), kpis)
     if as_json:
         data = {"definition": kpis[0].model_dump(mode="json"),
-                "series": [s.to_dict() for s in series]}  # fmt: skip
+                "series": [s.to_dict() | {"unavailable_reason": unavailable_reason(s, lang)}
+                           for s in series]}  # fmt: skip
         typer.echo(json.dumps(data, ensure_ascii=False))
         return
     for one in series:
@@ -86,26 +95,34 @@ def kpi_show(
                       f"is better; target {_number(one.target)} ± {_number(one.tolerance)})",
                       highlight=False)  # fmt: skip
         if one.unavailable:
-            console.print(f"  unavailable: {one.unavailable}")
+            console.print(f"  unavailable: {shown(unavailable_reason(one, lang) or '')}",
+                          highlight=False)  # fmt: skip
             continue
-        table = Table("period", "value", "interval", "n", "signal")
+        table = Table("period", "value", "interval", "n", "signal", "partial")
         signals = set(one.chart.signals) if one.chart else set()
+        partial = partial_mark(lang)
         for position, row in enumerate(one.periods.itertuples()):
             table.add_row(str(row.period), _number(row.value),
                           f"[{_number(row.ci_low)}, {_number(row.ci_high)}]", f"{row.n:.0f}",
-                          "yes" if position in signals else "")  # fmt: skip
+                          "yes" if position in signals else "",
+                          partial if row.partial else "")  # fmt: skip
         console.print(table)
 
 
 @kpi_app.command("check")
 def kpi_check(
     file: FileOption = None,
-    lang: Annotated[str, typer.Option("--lang", help="Language of the alerts: en, zh, fa.")] = "en",
+    lang: LangOption = "en",
     as_json: JsonOption = False,
 ) -> None:
     """Evaluate every KPI for the latest period, print its alerts and queue one message
     per alert to the KPI's owner (never twice for the same alert)."""
-    from cxgap.reports.kpi_texts import alert_message, alert_reason
+    from cxgap.reports.kpi_texts import (
+        alert_message,
+        alert_reason,
+        partial_mark,
+        unavailable_reason,
+    )
     from cxgap.services.kpi_alerts import notify_alerts
     from cxgap.services.kpis import evaluate_kpis
 
@@ -116,7 +133,8 @@ def kpi_check(
                             lang=lang, actor="cli")  # fmt: skip
     if as_json:
         typer.echo(json.dumps(
-            [s.to_dict() | {"reasons": [alert_reason(a, lang) for a in s.alerts]}
+            [s.to_dict() | {"reasons": [alert_reason(a, lang) for a in s.alerts],
+                            "unavailable_reason": unavailable_reason(s, lang)}
              for s in series], ensure_ascii=False))  # fmt: skip
         return
     table = Table("KPI", "period", "value", "interval", "n", "target", "chart", "state")
@@ -124,11 +142,12 @@ def kpi_check(
         last = one.latest
         if last is None:
             table.add_row(shown(one.series), "-", "-", "-", "-", _number(one.target), "-",
-                          f"unavailable: {one.unavailable}")  # fmt: skip
+                          f"unavailable: {shown(unavailable_reason(one, lang) or '')}")  # fmt: skip
             continue
         chart = "-" if one.chart is None else (
             f"{one.chart.kind} (false alarms {one.chart.false_alarm_rate:.2%})")  # fmt: skip
-        table.add_row(shown(one.series), str(last.period), _number(last.value),
+        period = f"{last.period} ({partial_mark(lang)})" if last.partial else str(last.period)
+        table.add_row(shown(one.series), period, _number(last.value),
                       f"[{_number(last.ci_low)}, {_number(last.ci_high)}]", f"{last.n:.0f}",
                       f"{_number(one.target)} ± {_number(one.tolerance)}", chart,
                       one.state)  # fmt: skip

@@ -13,7 +13,7 @@ from cxgap.reports.charts import ChartSpec
 from cxgap.reports.document import Section, laid_out_table
 from cxgap.reports.i18n import CATALOGUE, LRI, PDI, Texts
 from cxgap.reports.kpi_charts import event_study_chart, kpi_series_chart
-from cxgap.reports.kpi_texts import alert_reason
+from cxgap.reports.kpi_texts import alert_reason, effect_unavailable_reason, unavailable_reason
 from cxgap.services.actions import MeasuredPlan, PlanInfo
 from cxgap.services.kpi_definitions import SHARE_MEASURES
 from cxgap.services.kpis import KpiSeries
@@ -135,7 +135,7 @@ def kpi_sections(found: Sequence[KpiSeries], t: Texts, *, confidence: float) -> 
                 tables=[
                     laid_out_table(
                         [t("rm_col_kpi"), t("rm_col_reason")],
-                        [[_kpi_name(s, t), s.unavailable or "–"] for s in missing],
+                        [[_kpi_name(s, t), unavailable_reason(s, t.lang) or "–"] for s in missing],
                         ["text", "text"],
                     )
                 ],
@@ -261,8 +261,9 @@ def _plan_section(entry: MeasuredPlan, t: Texts) -> Section:
         section.paragraphs.append(t("rm_no_tasks"))
     effect = entry.effect
     result = None if effect is None else effect.result
-    if entry.unavailable is not None:
-        section.paragraphs.append(t("rm_effect_unavailable", reason=entry.unavailable))
+    if entry.problem is not None:
+        reason = effect_unavailable_reason(entry.problem, t.lang)[0]
+        section.paragraphs.append(t("rm_effect_unavailable", reason=reason))
     elif result is None:
         section.paragraphs.append(t("rm_effect_not_yet"))
     if effect is not None and result is None and effect.power is not None:

@@ -413,7 +413,10 @@ def _respondent_outcome(frame: pd.DataFrame, instrument: Instrument, plan: PlanI
             value = value - frame[f"{item.id}_{reference}"].astype("float64")
         parts.append(value)
     if not parts:
-        raise ValidationError(f"gap {plan.gap}: survey {plan.survey!r} has no perceived answers")
+        raise ValidationError(
+            f"gap {plan.gap}: survey {plan.survey!r} has no perceived answers",
+            code="no_perceived", params={"gap": plan.gap, "survey": plan.survey},
+        )  # fmt: skip
     return pd.concat(parts, axis=1).mean(axis=1)
 
 
@@ -422,8 +425,9 @@ def effect_panel(engine: Engine, plan: PlanInfo) -> tuple[pd.DataFrame, str]:
     if plan.unit_attribute is None:
         raise ValidationError(
             f"action plan {plan.id} names no unit attribute; the effect compares units "
-            "(set unit_attribute and targeted units)"
-        )
+            "(set unit_attribute and targeted units)",
+            code="no_unit_attribute", params={"plan": str(plan.id)},
+        )  # fmt: skip
     with transaction(engine) as session:
         instrument_key = get_survey(session, plan.survey).instrument.key
     only = _segment_filter(plan.segment)
@@ -434,8 +438,9 @@ def effect_panel(engine: Engine, plan: PlanInfo) -> tuple[pd.DataFrame, str]:
         if data.period_start is None:
             raise ValidationError(
                 f"survey {key!r} has no period start; the effect orders waves by it "
-                "(set the survey's period)"
-            )
+                "(set the survey's period)",
+                code="no_period_start", params={"survey": key},
+            )  # fmt: skip
         frame = data.frame
         if only is not None and only[0] in frame:
             frame = frame[frame[only[0]] == only[1]]
@@ -459,7 +464,9 @@ def effect_panel(engine: Engine, plan: PlanInfo) -> tuple[pd.DataFrame, str]:
         )
     if not pieces:
         raise ValidationError(
-            f"no wave of survey {plan.survey!r} has respondents with {plan.unit_attribute!r}"
+            f"no wave of survey {plan.survey!r} has respondents with {plan.unit_attribute!r}",
+            code="no_unit_answers",
+            params={"survey": plan.survey, "attribute": plan.unit_attribute},
         )
     return pd.concat(pieces, ignore_index=True)[list(PANEL_COLUMNS)], outcome
 
@@ -482,9 +489,12 @@ def measure_effect(
     start_wave = None if started.empty else str(started.wave.iloc[0])
     has_controls = not panel.targeted.all()
     if not panel.targeted.any():
+        units = ", ".join(plan.targeted_units)
         raise ValidationError(
-            f"no respondent belongs to the targeted units {', '.join(plan.targeted_units)} "
-            f"of {plan.unit_attribute!r}; allowed: values of that attribute in the survey"
+            f"no respondent belongs to the targeted units {units} "
+            f"of {plan.unit_attribute!r}; allowed: values of that attribute in the survey",
+            code="no_targeted_answers",
+            params={"units": units, "attribute": str(plan.unit_attribute)},
         )
     chosen = ("did" if has_controls else "its") if method == "auto" else method
     result = None
@@ -519,9 +529,14 @@ class MeasuredPlan:
 
     plan: PlanInfo
     effect: PlanEffect | None
-    unavailable: str | None
+    problem: CxgapError | None
     """Why :func:`measure_effect` refused (no unit attribute, no wave with the targeted
-    units, ...), else ``None``."""
+    units, ...; with its ``code`` for translation), else ``None``."""
+
+    @property
+    def unavailable(self) -> str | None:
+        """The refusal in English words, else ``None``."""
+        return None if self.problem is None else self.problem.message
 
 
 def measured_plan(engine: Engine, plan: PlanInfo, *, confidence: float = 0.95) -> MeasuredPlan:
@@ -532,7 +547,7 @@ def measured_plan(engine: Engine, plan: PlanInfo, *, confidence: float = 0.95) -
     except NotFoundError:
         raise
     except CxgapError as exc:
-        return MeasuredPlan(plan, None, str(exc))
+        return MeasuredPlan(plan, None, exc)
 
 
 def measured_plans(engine: Engine, *, confidence: float = 0.95) -> list[MeasuredPlan]:

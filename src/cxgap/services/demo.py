@@ -24,7 +24,7 @@ from cxgap.instruments import Instrument, get_instrument
 from cxgap.services.accounts import audit
 from cxgap.services.cases.config import parse_rules
 from cxgap.services.cases.sweep import sweep
-from cxgap.services.cases.work import record_event
+from cxgap.services.cases.work import record_event, refresh_due
 from cxgap.services.customers import customer_ids, upsert_customers
 from cxgap.services.demo_provider import store_provider_side
 from cxgap.services.imports import ANSWER_COLUMNS, Progress, answer_rows, insert_responses
@@ -306,6 +306,7 @@ def _plant_recovery(
                 continue
             span = end - start
             case.created_at = case.updated_at = _second(start + span * TIMES.opened)
+            refresh_due(case)  # the due times run from the planted opening
             for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)):
                 event.at = case.created_at
             if worked:

@@ -2,11 +2,11 @@
 something.
 
 For every KPI (:mod:`cxgap.services.kpi_definitions`) :func:`evaluate_kpis` builds the
-series of periods (survey waves for survey measures, calendar quarters for churn and
-complaints) with the value, its interval and the sample behind it, draws the control
-chart suited to it with the earlier periods as the reference (p-chart for shares,
-u-chart for rates, EWMA or CUSUM for means), and raises a typed :class:`KpiAlert` for
-the latest period when
+series of periods (survey waves for survey measures, calendar quarters for the others,
+:mod:`cxgap.services.kpi_measures`) with the value, its interval and the sample behind
+it, draws the control chart suited to it with the earlier periods as the reference
+(p-chart for shares, u-chart for rates, EWMA or CUSUM for means), and raises a typed
+:class:`KpiAlert` for the latest complete period when
 
 * ``shift``: the latest period differs from the earlier ones beyond what chance gives,
   by an exact test on the chart's statistic at the stated false-alarm rate
@@ -15,45 +15,52 @@ the latest period when
 
 :func:`outbox_messages` turns alerts into messages for the KPI owners (the one place to
 connect a notification outbox).
+
+A period that has not ended at the time of evaluation (the current quarter, a wave still
+collecting) is shown with ``partial`` true but is left out of the chart's reference, the
+shift test and the target check: its value is not yet comparable with whole periods.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, select
 
-from cxgap.engine.frames import SurveyData, load_survey, surveys_of_instrument
-from cxgap.errors import ValidationError
+from cxgap.engine.cache import VersionedCache
+from cxgap.engine.frames import SurveyData, data_version, load_survey, surveys_of_instrument
+from cxgap.errors import CxgapError, ValidationError
 from cxgap.services.analysis import dimension_scores
 from cxgap.services.kpi_definitions import SURVEY_MEASURES, KpiDefinition, builtin_kpis
+from cxgap.services.kpi_measures import QUARTER_COUNTS, Unavailable
+from cxgap.services.satisfaction_index import (
+    index_from_survey,
+    index_indicators,
+    respondent_index_scores,
+)
 from cxgap.stats import ControlChart, ces, csat, nps, overall_gap
 from cxgap.stats.control_charts import cusum_chart, ewma_chart, p_chart, u_chart
 from cxgap.stats.loyalty import wilson_interval
 from cxgap.store.database import transaction
 from cxgap.store.lifecycle import Complaint, Relationship
 from cxgap.store.models import Survey
+from cxgap.times import as_utc, now
 
-SERIES_COLUMNS = ("period", "value", "ci_low", "ci_high", "n", "events", "exposure", "se")
+SERIES_COLUMNS = ("period", "value", "ci_low", "ci_high", "n", "events", "exposure", "se",
+                  "partial")  # fmt: skip
 """Columns of :attr:`KpiSeries.periods`: ``n`` is the sample (respondents, customers at
-risk), ``events``/``exposure`` the counts behind a share or rate, ``se`` the standard error
-of a mean."""
+risk, cases), ``events``/``exposure`` the counts behind a share or rate, ``se`` the
+standard error of a mean, ``partial`` whether the period had not ended when evaluated."""
 
 MIN_REFERENCE_PERIODS = 3
 """Periods before the latest needed to set a chart's reference level."""
-
-TABLES_OF = {
-    "case_sla": "cases",
-    "recovery_rate": "cases",
-    "standard_compliance": "delivery_measurements",
-}
-"""Measures whose data lives in tables of other modules; evaluated once the table exists."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,7 @@ class KpiSeries:
     tolerance: float
     chart: ControlChart | None
     alerts: tuple[KpiAlert, ...] = ()
-    unavailable: str | None = None
+    unavailable: Unavailable | None = None
     """Why the KPI has no values (its data does not exist yet), else ``None``."""
     notes: tuple[str, ...] = field(default=())
 
@@ -118,7 +125,9 @@ class KpiSeries:
             "tolerance": self.tolerance,
             "owner": self.kpi.owner,
             "state": self.state,
-            "unavailable": self.unavailable,
+            "unavailable": None if self.unavailable is None else self.unavailable.text,
+            "unavailable_code": None if self.unavailable is None else self.unavailable.code,
+            "unavailable_params": {} if self.unavailable is None else dict(self.unavailable.params),
             "chart": None
             if self.chart is None
             else {
@@ -138,7 +147,7 @@ class KpiSeries:
 def _row(period: str, value: float, low: float, high: float, n: float, **extra: float) -> dict:
     return {"period": period, "value": value, "ci_low": low, "ci_high": high, "n": n,
             "events": extra.get("events", math.nan), "exposure": extra.get("exposure", math.nan),
-            "se": extra.get("se", math.nan)}  # fmt: skip
+            "se": extra.get("se", math.nan), "partial": False}  # fmt: skip
 
 
 def _share(period: str, events: int, trials: int, confidence: float) -> dict:
@@ -166,6 +175,8 @@ def _survey_values(
     instrument, period = data.instrument, data.wave or data.key
     role = {i.role: i.id for i in instrument.items if i.role}
     measure = kpi.measure
+    if measure == "satisfaction_index":
+        return {kpi.id: row} if (row := _index_row(data, frame, period, confidence)) else {}
     if measure in ("nps", "csat", "ces") and measure in role:
         scores = frame[role[measure]].dropna()
         if scores.empty:
@@ -205,12 +216,37 @@ def _survey_values(
     return {}
 
 
+def _index_row(data: SurveyData, frame: pd.DataFrame, period: str, confidence: float) -> dict:
+    """The wave's satisfaction index (ACSI, the SAT construct, 0-100) with a normal interval
+    from its respondents' scores (empty when the wave cannot give one)."""
+    part = SurveyData(data.key, data.name, data.wave, data.period_start, data.instrument, frame)
+    try:
+        scores = respondent_index_scores(index_from_survey(part), part)
+    except CxgapError:  # no index items, too few respondents, an item without variance
+        return {}
+    n = len(scores)
+    se = float(scores.std(ddof=1)) / math.sqrt(n)
+    half = float(sps.norm.ppf(0.5 + confidence / 2)) * se
+    value = float(scores.mean())
+    return _row(period, value, value - half, value + half, n, se=se)
+
+
+def _wave_ends(engine: Engine, keys: list[str]) -> dict[str, dt.date | None]:
+    with transaction(engine) as session:
+        rows = session.execute(select(Survey.key, Survey.period_end).where(Survey.key.in_(keys)))
+        return {key: end for key, end in rows}
+
+
 def _survey_series(
-    engine: Engine, kpi: KpiDefinition, instrument: str, confidence: float
+    engine: Engine, kpi: KpiDefinition, instrument: str, confidence: float, as_of: dt.datetime
 ) -> dict[tuple[str, str | None], list[dict]]:
     series: dict[tuple[str, str | None], list[dict]] = {}
-    for key in surveys_of_instrument(engine, instrument):
+    keys = surveys_of_instrument(engine, instrument)
+    ends = _wave_ends(engine, keys)
+    for key in keys:
         data = load_survey(engine, key)
+        end = ends.get(key)
+        partial = end is not None and end >= as_of.date()
         groups: list[tuple[str | None, pd.DataFrame]] = [(None, data.frame)]
         if kpi.segment_by is not None:
             if kpi.segment_by not in data.frame:
@@ -221,13 +257,54 @@ def _survey_series(
             groups = [(f"{kpi.segment_by}={value}", part)
                       for value, part in data.frame.groupby(kpi.segment_by)]  # fmt: skip
         for segment, frame in groups:
-            for name, row in _survey_values(kpi, data, frame, confidence).items():
-                series.setdefault((name, segment), []).append(row)
+            for name, row in _wave_values(engine, kpi, data, frame, segment, confidence).items():
+                series.setdefault((name, segment), []).append(row | {"partial": partial})
     return series
+
+
+INDEX_CACHE_SIZE = 256
+"""Most waves' satisfaction-index rows kept per process (a PLS fit each)."""
+
+_index_cache: VersionedCache[dict[str, dict]] = VersionedCache(max_entries=INDEX_CACHE_SIZE)
+
+
+def _wave_values(
+    engine: Engine, kpi: KpiDefinition, data: SurveyData, frame: pd.DataFrame,
+    segment: str | None, confidence: float,
+) -> dict[str, dict]:  # fmt: skip
+    """:func:`_survey_values`; the satisfaction index (a model fit) is kept while the
+    wave's data version is unchanged."""
+    if kpi.measure != "satisfaction_index":
+        return _survey_values(kpi, data, frame, confidence)
+    key = (engine.url.render_as_string(hide_password=False), data.key, kpi.id, segment,
+           confidence)  # fmt: skip
+    version = data_version(engine, data.key)
+    return _index_cache.get_or_compute(
+        key, version, lambda: _survey_values(kpi, data, frame, confidence)
+    )
 
 
 def _quarters(first: pd.Timestamp, last: pd.Timestamp) -> list[pd.Period]:
     return list(pd.period_range(first.to_period("Q"), last.to_period("Q"), freq="Q"))
+
+
+def _quarter_partial(rows: list[dict], as_of: dt.datetime) -> list[dict]:
+    """The rows with ``partial`` set: the quarter had not ended at ``as_of``."""
+    moment = pd.Timestamp(as_utc(as_of)).tz_localize(None)
+    return [row | {"partial": bool(pd.Period(row["period"], freq="Q").end_time > moment)}
+            for row in rows]  # fmt: skip
+
+
+def _counted_series(
+    engine: Engine, kpi: KpiDefinition, confidence: float, as_of: dt.datetime
+) -> list[dict] | Unavailable:
+    """A share per calendar quarter from the counts of another module's table."""
+    counts = QUARTER_COUNTS[kpi.measure](engine, as_of=as_of)
+    if isinstance(counts, Unavailable):
+        return counts
+    return [_share(str(period), int(events), int(trials), confidence)
+            for period, events, trials in zip(counts.period, counts.events, counts.trials,
+                                              strict=True)]  # fmt: skip
 
 
 def _lifecycle_series(engine: Engine, kpi: KpiDefinition, confidence: float) -> list[dict]:
@@ -389,42 +466,38 @@ def evaluate_kpis(
     definitions: Sequence[KpiDefinition] | None = None,
     *,
     confidence: float = 0.95,
+    as_of: dt.datetime | None = None,
 ) -> list[KpiSeries]:
-    """Every KPI's series (built-in definitions by default), chart and alerts."""
+    """Every KPI's series (built-in definitions by default), chart and alerts, as of
+    ``as_of`` (default: now), which decides the periods that are still ``partial``."""
     kpis = builtin_kpis() if definitions is None else list(definitions)
-    with engine.connect() as connection:
-        tables = set(inspect(connection).get_table_names())
+    moment = as_utc(as_of) if as_of is not None else now()
     fallback = _default_instrument(engine)
     out: list[KpiSeries] = []
     for kpi in kpis:
         target, tolerance = kpi.target_for(None)
-        if kpi.measure in TABLES_OF:
-            table = TABLES_OF[kpi.measure]
-            reason = (
-                f"not computed from the {table} table yet"
-                if table in tables
-                else f"needs the {table} table, which this database lacks"
-            )
-            out.append(_empty(kpi, target, tolerance, reason))
-            continue
-        if kpi.measure == "satisfaction_index":
-            out.append(_empty(kpi, target, tolerance, "not computed per period yet"))
-            continue
+        found: Mapping[tuple[str, str | None], list[dict]] | Unavailable
         if kpi.measure in SURVEY_MEASURES:
             instrument = kpi.instrument or fallback
             found = {} if instrument is None else _survey_series(
-                engine, kpi, instrument, confidence)  # fmt: skip
+                engine, kpi, instrument, confidence, moment)  # fmt: skip
         elif kpi.measure in ("churn_rate", "complaint_rate"):
-            found = {(kpi.id, None): _lifecycle_series(engine, kpi, confidence)}
+            found = {(kpi.id, None): _quarter_partial(
+                _lifecycle_series(engine, kpi, confidence), moment)}  # fmt: skip
         else:
-            found = {}
-        if not any(found.values()):
-            out.append(_empty(kpi, target, tolerance, "no data for this measure"))
+            counted = _counted_series(engine, kpi, confidence, moment)
+            found = counted if isinstance(counted, Unavailable) else {
+                (kpi.id, None): _quarter_partial(counted, moment)}  # fmt: skip
+        if isinstance(found, Unavailable) or not any(found.values()):
+            reason = found if isinstance(found, Unavailable) else _no_values(engine, kpi, fallback)
+            out.append(_empty(kpi, target, tolerance, reason))
             continue
         for (name, segment), rows in found.items():
             periods = pd.DataFrame(rows, columns=list(SERIES_COLUMNS))
+            periods["partial"] = periods["partial"].astype(bool)
+            complete = periods[~periods["partial"]].reset_index(drop=True)
             target, tolerance = kpi.target_for(segment)
-            chart = _chart(kpi, periods)
+            chart = _chart(kpi, complete)
             label = name if segment is None else f"{name} [{segment}]"
             out.append(
                 KpiSeries(
@@ -435,13 +508,29 @@ def evaluate_kpis(
                     target=target,
                     tolerance=tolerance,
                     chart=chart,
-                    alerts=_alerts(kpi, label, periods, chart, target, tolerance),
+                    alerts=_alerts(kpi, label, complete, chart, target, tolerance),
                 )
             )
     return out
 
 
-def _empty(kpi: KpiDefinition, target: float | None, tolerance: float, reason: str) -> KpiSeries:
+def _no_values(engine: Engine, kpi: KpiDefinition, fallback: str | None) -> Unavailable:
+    """Why a survey measure gave no period: an instrument without index items, else no
+    data."""
+    instrument = kpi.instrument or fallback
+    if kpi.measure == "satisfaction_index" and instrument is not None:
+        keys = surveys_of_instrument(engine, instrument)
+        try:
+            if keys:
+                index_indicators(load_survey(engine, keys[-1]).instrument, "acsi")
+        except ValidationError:
+            return Unavailable("no_index_items", {"instrument": instrument})
+    return Unavailable("no_data")
+
+
+def _empty(
+    kpi: KpiDefinition, target: float | None, tolerance: float, reason: Unavailable
+) -> KpiSeries:
     return KpiSeries(kpi=kpi, series=kpi.id, segment=None,
                      periods=pd.DataFrame(columns=list(SERIES_COLUMNS)), target=target,
                      tolerance=tolerance, chart=None, unavailable=reason)  # fmt: skip

@@ -236,6 +236,43 @@ def _indicator_range(instrument: Instrument, items: list[str]) -> tuple[float, f
     return next(iter(ranges.values()))
 
 
+def _indicator_frame(data: SurveyData, columns: list[str]) -> pd.DataFrame:
+    """The indicators of the respondents who answered at least one of them."""
+    answered = data.frame[columns].notna().any(axis=1)
+    return data.frame.loc[answered, columns].astype(float)
+
+
+def respondent_index_scores(
+    result: IndexResult, data: SurveyData, *, construct: str = "SAT"
+) -> pd.Series:
+    r"""Each respondent's 0-100 score on ``construct``: the index formula
+    (:func:`cxgap.stats.pls.quality.index_scores`) applied to the respondent's own answers
+    instead of the item means, with the fitted weights and the same missing-value rule.
+
+    .. math::
+
+        I_r = 100\,\frac{\sum_i \tilde w_i x_{ri} - x^{\min}}{x^{\max} - x^{\min}}
+
+    The formula is linear in the answers, so the scores' mean is the construct's index
+    score; their standard error (weights held fixed) gives the index an interval.
+    ``data`` is the survey the index was fitted to.
+    """
+    if construct not in result.indicators:
+        raise ValidationError(
+            f"construct {construct!r} is not in the {result.model} model; "
+            f"allowed: {', '.join(result.indicators)}"
+        )
+    columns = [i for block in result.indicators.values() for i in block]
+    answers = result.fit.model_.prepare(_indicator_frame(data, columns))
+    weights = result.fit.outer_weights_
+    if result.fit.scaled_:
+        weights = weights / answers.std(ddof=0)
+    block = result.indicators[construct]
+    share = weights.loc[block] / weights.loc[block].sum()
+    low, high = result.indicator_range
+    return (100.0 * (answers[block] @ share - low) / (high - low)).rename(construct)
+
+
 def index_from_survey(
     data: SurveyData,
     *,
@@ -259,8 +296,7 @@ def index_from_survey(
     blocks, roles = index_indicators(data.instrument, model, survey=data.key)
     columns = [i for block in blocks.values() for i in block]
     low_high = _indicator_range(data.instrument, columns)
-    answered = data.frame[columns].notna().any(axis=1)
-    frame = data.frame.loc[answered, columns].astype(float)
+    frame = _indicator_frame(data, columns)
     pls = PLSPathModel(
         spec.structural,
         blocks,

@@ -145,6 +145,23 @@ def _first_after(answers: pd.DataFrame, customer: Any, moment: Any) -> pd.Series
     return None if later.empty else later.sort_values("at").iloc[0]
 
 
+def case_outcomes(engine: Engine, *, item: str = "nps") -> pd.DataFrame:
+    """Every stored case (``id``, ``holdout``, ``created``, ``resolved``, ``due``) with its
+    customer's first answer to ``item`` after the resolution (``later_score``, missing
+    when the case is not resolved or no answer came) and whether it counts as recovered
+    (``recovered``: the later answer is :data:`RECOVERED_FROM` or more)."""
+    cases, answers = _frames(engine, item)
+    later = [
+        _first_after(answers, customer, resolved) if pd.notna(resolved) else None
+        for customer, resolved in zip(cases["customer"], cases["resolved"], strict=True)
+    ]
+    scores = pd.Series([float("nan") if a is None else float(a["score"]) for a in later],
+                       index=cases.index, dtype="float64")  # fmt: skip
+    return cases[["id", "holdout", "created", "resolved", "due"]].assign(
+        later_score=scores, recovered=scores >= RECOVERED_FROM
+    )
+
+
 def recovery_figures(engine: Engine, *, item: str = "nps") -> RecoveryFigures:
     """The figures of the module's docstring over every stored case."""
     cases, answers = _frames(engine, item)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from cxgap.errors import CxgapError
-from cxgap.reports.kpi_texts import alert_reason
+from cxgap.reports.kpi_texts import alert_reason, unavailable_reason
 from cxgap.services import actions
 from cxgap.services.actions import PlanStatus
 from cxgap.services.kpis import KpiAlert, evaluate_kpis
@@ -33,6 +33,7 @@ class KpiPeriodPublic(BaseModel):
     events: float | None
     exposure: float | None
     se: float | None
+    partial: bool = Field(description="The period had not ended: shown, never alerted.")
 
 
 class KpiChartPublic(BaseModel):
@@ -74,7 +75,10 @@ class KpiPublic(BaseModel):
     tolerance: float
     owner: str | None
     state: Literal["ok", "alert", "unavailable"]
-    unavailable: str | None
+    unavailable: str | None = Field(description="Why there are no values, in English.")
+    unavailable_code: str | None = Field(description="The reason's stable code.")
+    unavailable_params: dict[str, str] = Field(description="The values the reason names.")
+    unavailable_reason: str | None = Field(description="The reason in the language asked for.")
     chart: KpiChartPublic | None
     periods: list[KpiPeriodPublic]
     alerts: list[KpiAlertPublic]  # type: ignore[valid-type]
@@ -89,6 +93,9 @@ class PlanDetailPublic(PlanPublic):  # type: ignore[valid-type,misc]
     )
     power: dict[str, Any] | None
     effect_unavailable: str | None = Field(description="Why no effect could be measured.")
+    effect_unavailable_code: str | None = Field(
+        default=None, description="The reason's stable code (null: no code, see the text)."
+    )
 
 
 class TaskCreate(BaseModel):
@@ -139,6 +146,7 @@ def list_kpis(
     for series in evaluate_kpis(get_engine(request)):
         data = series.to_dict()
         data["alerts"] = [a.to_dict() | {"reason": alert_reason(a, lang)} for a in series.alerts]
+        data["unavailable_reason"] = unavailable_reason(series, lang)
         out.append(KpiPublic.model_validate(data))
     return out
 
@@ -166,7 +174,8 @@ def get_plan(request: Request, user: ActionsRead, plan_id: RowId) -> PlanDetailP
     except CxgapError as exc:
         return PlanDetailPublic(**_plan(plan).model_dump(), outcome=None, waves=[],
                                 start_wave=None, effect=None, power=None,
-                                effect_unavailable=str(exc))  # fmt: skip
+                                effect_unavailable=str(exc),
+                                effect_unavailable_code=exc.code)  # fmt: skip
     return PlanDetailPublic(
         **_plan(plan).model_dump(),
         outcome=measured["outcome"],

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from cxgap.errors import NotFoundError
 from cxgap.locale import text
 from cxgap.reports.kpi_charts import event_study_chart, sparkline_svg
-from cxgap.reports.kpi_texts import alert_reason
+from cxgap.reports.kpi_texts import alert_reason, effect_unavailable_reason, unavailable_reason
 from cxgap.services.accounts import User
 from cxgap.services.actions import get_plan, list_plans, measured_plan
 from cxgap.services.kpis import KpiSeries, evaluate_kpis
@@ -39,6 +39,8 @@ def _scorecard_row(series: KpiSeries, lang: str) -> dict[str, Any]:
             signals=series.chart.signals if series.chart else (),
         ),
         "reasons": [alert_reason(a, lang) for a in series.alerts],
+        "unavailable": unavailable_reason(series, lang),
+        "partial": last is not None and bool(last.partial),
     }
 
 
@@ -70,7 +72,9 @@ async def plan_page(request: Request, user: ActionsUser, plan_id: str) -> Respon
     except NotFoundError:
         return message_page(request, user, "not_found", 404)
     lang = page_lang(request, user)
-    effect, unavailable = measured.effect, measured.unavailable
+    effect = measured.effect
+    problem = measured.problem
+    unavailable = None if problem is None else effect_unavailable_reason(problem, lang)
     result = effect.result if effect else None
     chart = None
     if result is not None and not result.event_study.empty:
@@ -82,7 +86,8 @@ async def plan_page(request: Request, user: ActionsUser, plan_id: str) -> Respon
         "plan": plan,
         "effect": effect,
         "result": result,
-        "unavailable": unavailable,
+        "unavailable": None if unavailable is None else unavailable[0],
+        "unavailable_lang": None if unavailable is None else unavailable[1],
         "chart": chart,
         "warnings": [text("report", lang, f"kpi_warning_{w}") for w in result.warnings]
         if result
