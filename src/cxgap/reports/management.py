@@ -79,8 +79,11 @@ def _scorecard_row(series: KpiSeries, t: Texts) -> list[str]:
 def _series_chart(series: KpiSeries, t: Texts) -> ChartSpec:
     chart = series.chart
     limits = None
-    if chart is not None and chart.kind in LIMIT_CHARTS and len(chart.lower) == len(series.periods):
-        limits = (chart.lower, chart.upper)
+    # the chart covers the complete periods, which come first; a partial one has no limits
+    gap = len(series.periods) - (0 if chart is None else len(chart.lower))
+    if chart is not None and chart.kind in LIMIT_CHARTS and gap >= 0:
+        pad = [math.nan] * gap
+        limits = ([*chart.lower, *pad], [*chart.upper, *pad])
     return kpi_series_chart(
         series.periods,
         target=series.target,
