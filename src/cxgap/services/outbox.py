@@ -74,8 +74,9 @@ def _insert(
     body: str,
     kind: str,
     dedupe_key: str | None,
+    look_up: bool = True,
 ) -> OutboxMessage | None:
-    if dedupe_key is not None:
+    if dedupe_key is not None and look_up:
         found = session.scalar(
             select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
         )
@@ -104,8 +105,13 @@ def enqueue(
     recipient: str | None = None,
     user: User | None = None,
     dedupe_key: str | None = None,
+    batch: bool = False,
 ) -> list[int]:
     """Queue a notification in the caller's transaction; returns the new messages' ids.
+
+    ``batch``: the caller queues many messages about records it has just created, whose
+    dedupe keys cannot have been queued before; the key is not looked up, no id is
+    returned and the messages are written with the caller's next flush, all together.
 
     To a ``user``: an in-app message and an e-mail to the user's address; to a
     ``recipient`` address: an e-mail. A ``dedupe_key`` already queued queues nothing
@@ -127,6 +133,7 @@ def enqueue(
                 body=body,
                 kind=kind,
                 dedupe_key=None if dedupe_key is None else f"{dedupe_key}:inapp",
+                look_up=not batch,
             )
         )
         recipient = user.email
@@ -141,8 +148,11 @@ def enqueue(
             body=body,
             kind=kind,
             dedupe_key=None if dedupe_key is None else f"{dedupe_key}:email",
+            look_up=not batch,
         )
     )
+    if batch:
+        return []
     session.flush()  # one flush for both rows: their ids
     return [m.id for m in queued if m is not None]
 

@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sqlalchemy import Engine, and_, or_, select
@@ -30,6 +30,7 @@ from cxgap.services.cases.config import CaseRules, Rule, Team
 from cxgap.services.cases.notices import Wording, escalation_notice
 from cxgap.services.cases.work import OPEN_STATES, open_case, record_event
 from cxgap.services.outbox import enqueue
+from cxgap.store.bulk import reserve_ids
 from cxgap.store.cases import Case, CaseRuleMark, CaseSignal, TeamRotation
 from cxgap.store.database import transaction
 from cxgap.store.models import Customer
@@ -76,10 +77,14 @@ def _team_for(rules: CaseRules, customer: Customer | None) -> str | None:
 
 
 def _next_owner(
-    session: Session, team: Team, skill: str | None, people: dict[str, User | None]
+    session: Session,
+    team: Team,
+    skill: str | None,
+    people: dict[str, User | None],
+    rotations: dict[str, TeamRotation],
 ) -> User | None:
     """Round robin over the team's active members (those with ``skill`` when a rule asks);
-    ``people`` remembers the accounts looked up during one sweep."""
+    ``people`` and ``rotations`` remember the accounts and positions read in one step."""
     members = [m for m in team.members if skill is None or skill in team.skills.get(m, ())]
     for m in members:
         if m not in people:
@@ -87,10 +92,11 @@ def _next_owner(
     users = [u for m in members if (u := people[m]) is not None and u.active]
     if not users:
         return None
-    rotation = session.get(TeamRotation, team.name)
+    rotation = rotations.get(team.name) or session.get(TeamRotation, team.name)
     if rotation is None:
         rotation = TeamRotation(team=team.name, assigned=0)
         session.add(rotation)
+    rotations[team.name] = rotation
     owner = users[rotation.assigned % len(users)]
     rotation.assigned += 1
     return owner
@@ -99,12 +105,16 @@ def _next_owner(
 @dataclass
 class _Chunk:
     """What one step of a rule has read in bulk: the records already acted on, the open
-    cases and the customers of its signals, and the team accounts looked up."""
+    cases and the customers of its signals, and the team accounts and positions looked
+    up; the ids reserved for the cases it opens, and their common opening time."""
 
     done: set[int]
     open_cases: dict[int, Case]
     customers: dict[int, Customer]
-    people: dict[str, User | None]
+    people: dict[str, User | None] = field(default_factory=dict)
+    rotations: dict[str, TeamRotation] = field(default_factory=dict)
+    case_ids: list[int] = field(default_factory=list)
+    opened: dt.datetime | None = None
     wording: Wording | None = None
 
 
@@ -128,7 +138,7 @@ def _read_chunk(session: Session, rule: Rule, signals: list[Signal]) -> _Chunk:
     customers = {
         c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))
     }
-    return _Chunk(done, open_cases, customers, {})
+    return _Chunk(done, open_cases, customers)
 
 
 def _apply(
@@ -153,7 +163,7 @@ def _apply(
         owner = (
             None
             if team is None or holdout
-            else _next_owner(session, team, rule.skill, chunk.people)
+            else _next_owner(session, team, rule.skill, chunk.people, chunk.rotations)
         )
         case = open_case(
             session,
@@ -171,6 +181,8 @@ def _apply(
             holdout=holdout,
             checked=True,
             wording=chunk.wording,
+            case_id=chunk.case_ids.pop(),
+            opened=chunk.opened,
         )
         chunk.open_cases[signal.customer_id] = case
         outcome = "held" if holdout else "opened"
@@ -226,7 +238,10 @@ def _step(
     wording: Wording | None = None,
 ) -> tuple[dict[str, int], bool]:
     """Read the rule's mark, act on the next records up to ``upto`` and move the mark, in
-    one transaction; returns the counts and whether records remain."""
+    one transaction; returns the counts and whether records remain.
+
+    Nothing is written record by record: the cases the step opens get reserved ids and
+    one opening time, and everything is inserted by the one flush at its end."""
     counts = {"opened": 0, "held": 0, "added": 0, "seen": 0}
     source = rule.condition.source_type
     with transaction(engine) as session:
@@ -237,11 +252,20 @@ def _step(
         signals = rule.condition.signals(session, after=after, upto=upto, limit=CHUNK)
         chunk = _read_chunk(session, rule, signals)
         chunk.wording = wording
+        reached = upto if len(signals) < CHUNK else signals[-1].source_id
+        # the mark is written first: once the step has written, ids can be reserved
+        session.merge(CaseRuleMark(rule=rule.name, source_type=source, last_id=reached))
+        session.flush()
+        new = {
+            s.customer_id
+            for s in signals
+            if s.source_id not in chunk.done and s.customer_id not in chunk.open_cases
+        }
+        chunk.case_ids = reserve_ids(session.connection(), Case.__tablename__, len(new))[::-1]
+        chunk.opened = now()
         with session.no_autoflush:
             for signal in signals:
                 counts[_apply(session, rules, rule, signal, actor, chunk)] += 1
-        reached = upto if len(signals) < CHUNK else signals[-1].source_id
-        session.merge(CaseRuleMark(rule=rule.name, source_type=source, last_id=reached))
     return counts, reached < upto
 
 

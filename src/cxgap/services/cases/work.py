@@ -14,6 +14,8 @@ it is kept.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, get_args
@@ -155,28 +157,35 @@ def _pauses(case: Case) -> list[Pause]:
     ]
 
 
+@functools.lru_cache(maxsize=256)
+def _due(
+    calendar: str, opened: dt.datetime, minutes: float, pauses: tuple[Pause, ...]
+) -> dt.datetime:
+    """A due time (UTC) of a calendar given as sorted JSON; remembered, because the cases a
+    sweep step opens share their opening time and so their due times."""
+    return as_utc(due_time(parse_calendar(json.loads(calendar)), opened, minutes, pauses=pauses))
+
+
 def refresh_due(case: Case) -> None:
     """Recompute the due times from the case's calendar, targets and pauses. While the
     case waits on the customer it has no resolution due time; a resolved or closed case
     keeps the one it was resolved against."""
     if case.calendar is None:
         return
-    calendar = parse_calendar(case.calendar)
+    calendar = json.dumps(case.calendar, sort_keys=True)
     opened = as_utc(case.created_at)
     if case.first_response_minutes is not None:
-        case.first_response_due_at = as_utc(due_time(calendar, opened, case.first_response_minutes))
+        case.first_response_due_at = _due(calendar, opened, case.first_response_minutes, ())
     if case.resolution_minutes is None:
         return
     if case.paused_since is not None and case.state == "waiting_on_customer":
         case.resolution_due_at = case.near_due_at = None
         return
-    pauses = _pauses(case)
-    case.resolution_due_at = as_utc(
-        due_time(calendar, opened, case.resolution_minutes, pauses=pauses)
-    )
+    pauses = tuple(_pauses(case))
+    case.resolution_due_at = _due(calendar, opened, case.resolution_minutes, pauses)
     if case.near_share is not None:
         near = case.resolution_minutes * case.near_share
-        case.near_due_at = as_utc(due_time(calendar, opened, near, pauses=pauses))
+        case.near_due_at = _due(calendar, opened, near, pauses)
 
 
 def clock_minutes(case: Case, at: dt.datetime) -> float | None:
@@ -209,9 +218,16 @@ def open_case(
     note: str | None = None,
     checked: bool = False,
     wording: Wording | None = None,
+    case_id: int | None = None,
+    opened: dt.datetime | None = None,
 ) -> Case:
     """Open a case (in the caller's transaction) with the SLA of ``rules``; refused when the
-    customer already has an open case for this cause (``checked``: the caller looked)."""
+    customer already has an open case for this cause (``checked``: the caller looked).
+
+    A caller opening many cases passes ``case_id`` (reserved with
+    :func:`cxgap.store.bulk.reserve_ids`) and one ``opened`` time: nothing is written
+    until its next flush, which then inserts every case, event, audit entry and
+    notification of the batch together."""
     if priority not in PRIORITIES:
         raise ValidationError(f"priority {priority!r}: use {', '.join(PRIORITIES)}")
     cause = check_text(cause, where="cause", multiline=False)
@@ -219,8 +235,9 @@ def open_case(
     found = None if checked else session.scalar(select(Case.id).where(Case.open_key == key))
     if found is not None:
         raise ConflictError(f"customer already has open case {found} for cause {cause!r}")
-    opened = now()
+    opened = opened or now()
     case = Case(
+        id=case_id,
         customer_id=customer_id,
         cause=cause,
         source_type=source_type,
@@ -246,7 +263,8 @@ def open_case(
         case.near_share = rules.near
         refresh_due(case)
     session.add(case)
-    session.flush()
+    if case_id is None:
+        session.flush()  # the new case's id
     record_event(
         session,
         case,
@@ -272,12 +290,17 @@ def open_case(
         details={"cause": cause, "customer_id": customer_id},
     )
     if owner is not None and not holdout:
-        _notify_owner(session, case, owner, wording)
+        _notify_owner(session, case, owner, wording, batch=case_id is not None)
     return case
 
 
 def _notify_owner(
-    session: Session, case: Case, owner: User, wording: Wording | None = None
+    session: Session,
+    case: Case,
+    owner: User,
+    wording: Wording | None = None,
+    *,
+    batch: bool = False,
 ) -> None:
     notice = assigned_notice(case, owner.language or "en", wording)
     enqueue(
@@ -287,6 +310,7 @@ def _notify_owner(
         subject=notice.subject,
         body=notice.body,
         dedupe_key=f"case:{case.id}:assigned:{owner.id}:{case.version}",
+        batch=batch,
     )
 
 
