@@ -6,48 +6,25 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from tests.services.cases_world import build_template, copy_of, scalar
+from tests.services.cases_world import scalar
+from tests.web.helpers import propose_visit_window
 
 from cxgap.errors import NotFoundError
 from cxgap.services.cases.config import CaseRules, RulesError, parse_rules
 from cxgap.services.cases.sweep import sweep
-from cxgap.services.standards import approve_standard, create_standard
+from cxgap.services.standards import approve_standard
 
-STANDARD = "billing-resolved"
+STANDARD = "visit-window"
 SINCE = dt.date(2025, 10, 1)
 CALENDAR = {"timezone": "UTC", "hours": {"mon": ["09:00-17:00"]}}
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory.mktemp("demo"))
-
-
-@pytest.fixture
-def demo(template: Path, tmp_path: Path) -> Engine:
-    return copy_of(template, tmp_path)
-
-
 def _standard(engine: Engine, *, approve: bool = True) -> None:
-    create_standard(
-        engine,
-        STANDARD,
-        actor="test",
-        instrument="heating-cx",
-        item="res3",
-        metric="share of billing encounters resolved",
-        measure_unit="share",
-        higher_is_better=True,
-        floor=0.7,
-        target=0.9,
-        owner="billing lead",
-        effective_from=SINCE,
-    )
+    propose_visit_window(engine, effective_from=SINCE)
     if approve:
         approve_standard(engine, STANDARD, actor="test")
 
@@ -145,7 +122,7 @@ def test_bad_parameters_name_the_field_and_what_is_allowed(
 
 def test_a_standard_without_an_approved_version_is_a_clear_error(demo: Engine) -> None:
     _standard(demo, approve=False)
-    with pytest.raises(NotFoundError, match=r"standard 'billing-resolved' has no approved"):
+    with pytest.raises(NotFoundError, match=r"standard 'visit-window' has no approved"):
         sweep(demo, _rules(standard=STANDARD), actor="test")
     # nothing was read past: once approved, the encounters are swept
     approve_standard(demo, STANDARD, actor="test")
