@@ -18,20 +18,20 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from cxgap.services.accounts import User, audit
 from cxgap.services.cases.conditions import Signal, high_water
-from cxgap.services.cases.config import CaseRules, Rule, Team
+from cxgap.services.cases.config import ASSIGN_KEYS, CaseRules, Rule, Team
 from cxgap.services.cases.notices import Wording, escalation_notice
-from cxgap.services.cases.work import OPEN_STATES, open_case, record_event
+from cxgap.services.cases.work import OPEN_STATES, event_row, open_case, record_event
 from cxgap.services.outbox import enqueue
 from cxgap.store.bulk import reserve_ids
-from cxgap.store.cases import Case, CaseRuleMark, CaseSignal, TeamRotation
+from cxgap.store.cases import Case, CaseEvent, CaseRuleMark, CaseSignal, TeamRotation
 from cxgap.store.database import transaction
 from cxgap.store.models import Customer
 from cxgap.text import counted
@@ -66,7 +66,7 @@ def in_holdout(rules: CaseRules, rule: Rule, customer_id: int, cause: str) -> bo
     return int.from_bytes(digest[:8], "big") / 2**64 < rules.holdout.share
 
 
-def _team_for(rules: CaseRules, customer: Customer | None) -> str | None:
+def _team_for(rules: CaseRules, customer: Any) -> str | None:
     for a in rules.assign:
         if all(
             customer is not None and getattr(customer, key) in values
@@ -109,13 +109,19 @@ class _Chunk:
     up; the ids reserved for the cases it opens, and their common opening time."""
 
     done: set[int]
-    open_cases: dict[int, Case]
-    customers: dict[int, Customer]
+    open_cases: dict[int, int]
+    """Customer -> the id of the customer's open case for the rule's cause."""
+    customers: dict[int, Any]
+    """Customer -> the attributes assignment matches on."""
     people: dict[str, User | None] = field(default_factory=dict)
     rotations: dict[str, TeamRotation] = field(default_factory=dict)
     case_ids: list[int] = field(default_factory=list)
     opened: dt.datetime | None = None
     wording: Wording | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    """History entries of signals added to open cases, inserted together."""
+    links: list[dict[str, Any]] = field(default_factory=list)
+    """The ``case_signals`` rows, inserted together."""
 
 
 def _read_chunk(session: Session, rule: Rule, signals: list[Signal]) -> _Chunk:
@@ -133,10 +139,16 @@ def _read_chunk(session: Session, rule: Rule, signals: list[Signal]) -> _Chunk:
     )
     keys = [f"{c}:{rule.cause}" for c in customer_ids]
     open_cases = {
-        c.customer_id: c for c in session.scalars(select(Case).where(Case.open_key.in_(keys)))
+        customer: case
+        for customer, case in session.execute(
+            select(Case.customer_id, Case.id).where(Case.open_key.in_(keys))
+        )
     }
+    new = [c for c in customer_ids if c not in open_cases]
+    attributes = [getattr(Customer, key) for key in ASSIGN_KEYS]
     customers = {
-        c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))
+        row.id: row
+        for row in session.execute(select(Customer.id, *attributes).where(Customer.id.in_(new)))
     }
     return _Chunk(done, open_cases, customers)
 
@@ -154,9 +166,9 @@ def _apply(
     if signal.source_id in chunk.done:
         return "seen"
     chunk.done.add(signal.source_id)
-    case = chunk.open_cases.get(signal.customer_id)
+    case_id = chunk.open_cases.get(signal.customer_id)
     outcome = "added"
-    if case is None:
+    if case_id is None:
         team_name = _team_for(rules, chunk.customers.get(signal.customer_id))
         holdout = in_holdout(rules, rule, signal.customer_id, rule.cause)
         team = rules.teams.get(team_name) if team_name else None
@@ -184,27 +196,28 @@ def _apply(
             case_id=chunk.case_ids.pop(),
             opened=chunk.opened,
         )
-        chunk.open_cases[signal.customer_id] = case
+        case_id = chunk.open_cases[signal.customer_id] = case.id
         outcome = "held" if holdout else "opened"
     else:
-        record_event(
-            session,
-            case,
-            actor,
-            "signal",
-            details={
-                "rule": rule.name,
-                "source": signal.source_type,
-                "source_id": signal.source_id,
-            },
+        chunk.events.append(
+            event_row(
+                case_id,
+                actor,
+                "signal",
+                details={
+                    "rule": rule.name,
+                    "source": signal.source_type,
+                    "source_id": signal.source_id,
+                },
+            )
         )
-    session.add(
-        CaseSignal(
-            case_id=case.id,
-            rule=rule.name,
-            source_type=signal.source_type,
-            source_id=signal.source_id,
-        )
+    chunk.links.append(
+        {
+            "case_id": case_id,
+            "rule": rule.name,
+            "source_type": signal.source_type,
+            "source_id": signal.source_id,
+        }
     )
     return outcome
 
@@ -266,6 +279,10 @@ def _step(
         with session.no_autoflush:
             for signal in signals:
                 counts[_apply(session, rules, rule, signal, actor, chunk)] += 1
+        session.flush()  # the new cases first: the rows below refer to them
+        for model, rows in ((CaseEvent, chunk.events), (CaseSignal, chunk.links)):
+            if rows:
+                session.execute(insert(model), rows)
     return counts, reached < upto
 
 

@@ -138,17 +138,28 @@ def record_event(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Add an entry to a case's history (in the caller's transaction)."""
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now(),
-            actor_id=actor.id if isinstance(actor, User) else None,
-            actor=_actor_name(actor),
-            kind=kind,
-            text=text,
-            details=details,
-        )
-    )
+    session.add(CaseEvent(**event_row(case.id, actor, kind, text=text, details=details)))
+
+
+def event_row(
+    case_id: int,
+    actor: User | str,
+    kind: str,
+    *,
+    text: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The columns of a history entry: :func:`record_event` adds one, a caller recording
+    many inserts these rows at once."""
+    return {
+        "case_id": case_id,
+        "at": now(),
+        "actor_id": actor.id if isinstance(actor, User) else None,
+        "actor": _actor_name(actor),
+        "kind": kind,
+        "text": text,
+        "details": details,
+    }
 
 
 def _pauses(case: Case) -> list[Pause]:
