@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, and_, insert, or_, select
+from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -28,10 +28,16 @@ from cxgap.services.accounts import User, audit
 from cxgap.services.cases.conditions import Signal, high_water
 from cxgap.services.cases.config import ASSIGN_KEYS, CaseRules, Rule, Team
 from cxgap.services.cases.notices import Wording, escalation_notice
-from cxgap.services.cases.work import OPEN_STATES, event_row, open_case, record_event
+from cxgap.services.cases.work import (
+    OPEN_STATES,
+    CaseRows,
+    event_row,
+    open_case,
+    record_event,
+)
 from cxgap.services.outbox import enqueue
 from cxgap.store.bulk import reserve_ids
-from cxgap.store.cases import Case, CaseEvent, CaseRuleMark, CaseSignal, TeamRotation
+from cxgap.store.cases import Case, CaseRuleMark, CaseSignal, TeamRotation
 from cxgap.store.database import transaction
 from cxgap.store.models import Customer
 from cxgap.text import counted
@@ -116,12 +122,10 @@ class _Chunk:
     people: dict[str, User | None] = field(default_factory=dict)
     rotations: dict[str, TeamRotation] = field(default_factory=dict)
     case_ids: list[int] = field(default_factory=list)
-    opened: dt.datetime | None = None
+    opened: dt.datetime = field(default_factory=now)
     wording: Wording | None = None
-    events: list[dict[str, Any]] = field(default_factory=list)
-    """History entries of signals added to open cases, inserted together."""
-    links: list[dict[str, Any]] = field(default_factory=list)
-    """The ``case_signals`` rows, inserted together."""
+    rows: CaseRows = field(default_factory=CaseRows)
+    """Everything the step writes, inserted together at its end."""
 
 
 def _read_chunk(session: Session, rule: Rule, signals: list[Signal]) -> _Chunk:
@@ -193,13 +197,12 @@ def _apply(
             holdout=holdout,
             checked=True,
             wording=chunk.wording,
-            case_id=chunk.case_ids.pop(),
-            opened=chunk.opened,
+            batch=(chunk.rows, chunk.case_ids.pop(), chunk.opened),
         )
         case_id = chunk.open_cases[signal.customer_id] = case.id
         outcome = "held" if holdout else "opened"
     else:
-        chunk.events.append(
+        chunk.rows.events.append(
             event_row(
                 case_id,
                 actor,
@@ -211,7 +214,7 @@ def _apply(
                 },
             )
         )
-    chunk.links.append(
+    chunk.rows.links.append(
         {
             "case_id": case_id,
             "rule": rule.name,
@@ -279,10 +282,7 @@ def _step(
         with session.no_autoflush:
             for signal in signals:
                 counts[_apply(session, rules, rule, signal, actor, chunk)] += 1
-        session.flush()  # the new cases first: the rows below refer to them
-        for model, rows in ((CaseEvent, chunk.events), (CaseSignal, chunk.links)):
-            if rows:
-                session.execute(insert(model), rows)
+        chunk.rows.insert(session)
     return counts, reached < upto
 
 

@@ -20,18 +20,19 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, get_args
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from cxgap.calendars import Pause, due_time, parse_calendar, working_minutes
 from cxgap.errors import ConflictError, NotFoundError, ValidationError
-from cxgap.services.accounts import User, audit
+from cxgap.services.accounts import AuditEvent, User, audit, audit_row
 from cxgap.services.cases.config import PRIORITIES, CaseRules
 from cxgap.services.cases.notices import Wording, assigned_notice
-from cxgap.services.outbox import enqueue
+from cxgap.services.outbox import enqueue, message_rows
 from cxgap.store.cases import Case, CaseEvent, CaseSignal
 from cxgap.store.database import transaction
 from cxgap.store.models import Answer, Customer, FeedbackMessage, Response, Survey
+from cxgap.store.outbox import OutboxMessage
 from cxgap.text import check_text
 from cxgap.times import as_utc, now
 
@@ -162,6 +163,34 @@ def event_row(
     }
 
 
+@dataclass
+class CaseRows:
+    """What a service opening many cases at once writes, as rows inserted together by
+    :meth:`insert` (one ``INSERT`` per table) instead of one object each: the cases (with
+    ids reserved by :func:`cxgap.store.bulk.reserve_ids`), their history entries, the
+    signals linked to them, their audit entries and their notifications."""
+
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    audits: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def insert(self, session: Session) -> None:
+        """Insert every row (cases first: the other rows refer to them) and forget them."""
+        tables = (
+            (Case, self.cases),
+            (CaseEvent, self.events),
+            (CaseSignal, self.links),
+            (AuditEvent, self.audits),
+            (OutboxMessage, self.messages),
+        )
+        for model, rows in tables:
+            if rows:
+                session.execute(insert(model), rows)
+                rows.clear()
+
+
 def _pauses(case: Case) -> list[Pause]:
     return [
         (dt.datetime.fromisoformat(a), dt.datetime.fromisoformat(b)) for a, b in case.pauses or []
@@ -229,16 +258,15 @@ def open_case(
     note: str | None = None,
     checked: bool = False,
     wording: Wording | None = None,
-    case_id: int | None = None,
-    opened: dt.datetime | None = None,
+    batch: tuple[CaseRows, int, dt.datetime] | None = None,
 ) -> Case:
     """Open a case (in the caller's transaction) with the SLA of ``rules``; refused when the
     customer already has an open case for this cause (``checked``: the caller looked).
 
-    A caller opening many cases passes ``case_id`` (reserved with
-    :func:`cxgap.store.bulk.reserve_ids`) and one ``opened`` time: nothing is written
-    until its next flush, which then inserts every case, event, audit entry and
-    notification of the batch together."""
+    A caller opening many cases passes ``batch``: the rows to add to, the case's reserved
+    id and the opening time the batch shares (so due times are computed once). The case
+    and what goes with it are then rows of the batch, written by its
+    :meth:`CaseRows.insert`; the case returned is not in the session."""
     if priority not in PRIORITIES:
         raise ValidationError(f"priority {priority!r}: use {', '.join(PRIORITIES)}")
     cause = check_text(cause, where="cause", multiline=False)
@@ -246,9 +274,9 @@ def open_case(
     found = None if checked else session.scalar(select(Case.id).where(Case.open_key == key))
     if found is not None:
         raise ConflictError(f"customer already has open case {found} for cause {cause!r}")
-    opened = opened or now()
+    opened = now() if batch is None else batch[2]
     case = Case(
-        id=case_id,
+        id=None if batch is None else batch[1],
         customer_id=customer_id,
         cause=cause,
         source_type=source_type,
@@ -273,12 +301,14 @@ def open_case(
         case.resolution_minutes = policy.resolution
         case.near_share = rules.near
         refresh_due(case)
-    session.add(case)
-    if case_id is None:
+    if batch is None:
+        session.add(case)
         session.flush()  # the new case's id
-    record_event(
-        session,
-        case,
+    else:
+        columns = Case.__table__.columns.keys()
+        batch[0].cases.append({k: v for k, v in vars(case).items() if k in columns})
+    opened_event = event_row(
+        case.id,
         actor,
         "opened",
         text=note,
@@ -292,37 +322,42 @@ def open_case(
             "holdout": holdout,
         },
     )
-    audit(
-        session,
+    audit_entry = audit_row(
         actor,
         "case.open",
         target_type="case",
         target_id=case.id,
         details={"cause": cause, "customer_id": customer_id},
     )
-    if owner is not None and not holdout:
-        _notify_owner(session, case, owner, wording, batch=case_id is not None)
+    notice = None if owner is None or holdout else _owner_notice(case, owner, wording)
+    if batch is None:
+        session.add(CaseEvent(**opened_event))
+        session.add(AuditEvent(**audit_entry))
+        if owner is not None and notice is not None:
+            enqueue(session, user=owner, **notice)
+    else:
+        batch[0].events.append(opened_event)
+        batch[0].audits.append(audit_entry)
+        if owner is not None and notice is not None:
+            batch[0].messages.extend(message_rows(user=owner, **notice))
     return case
 
 
-def _notify_owner(
-    session: Session,
-    case: Case,
-    owner: User,
-    wording: Wording | None = None,
-    *,
-    batch: bool = False,
-) -> None:
+def _owner_notice(case: Case, owner: User, wording: Wording | None) -> dict[str, str]:
+    """The notification telling ``owner`` that ``case`` is theirs (subject, body, keys)."""
     notice = assigned_notice(case, owner.language or "en", wording)
-    enqueue(
-        session,
-        user=owner,
-        kind="case.assigned",
-        subject=notice.subject,
-        body=notice.body,
-        dedupe_key=f"case:{case.id}:assigned:{owner.id}:{case.version}",
-        batch=batch,
-    )
+    return {
+        "kind": "case.assigned",
+        "subject": notice.subject,
+        "body": notice.body,
+        "dedupe_key": f"case:{case.id}:assigned:{owner.id}:{case.version}",
+    }
+
+
+def _notify_owner(
+    session: Session, case: Case, owner: User, wording: Wording | None = None
+) -> None:
+    enqueue(session, user=owner, **_owner_notice(case, owner, wording))
 
 
 def _user(session: Session, email: str) -> User:
