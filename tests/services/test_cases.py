@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from tests.services.cases_world import RULES, build_template, copy_of, scalar
+from tests.services.cases_world import RULES, scalar
 
 from cxgap.calendars import due_time, parse_calendar
 from cxgap.errors import ConflictError, ValidationError
@@ -26,16 +26,6 @@ from cxgap.services.cases.work import (
 from cxgap.services.outbox import inbox
 
 LATEST = "heating-2026q4"
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(tmp_path_factory.mktemp("demo"))
-
-
-@pytest.fixture
-def demo(template: Path, tmp_path: Path) -> Engine:
-    return copy_of(template, tmp_path)
 
 
 def _detractors(engine: Engine) -> int:

@@ -109,8 +109,9 @@ def running_server(engine: Engine) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def propose_visit_window(engine: Engine) -> None:
-    """A proposed standard for the heating instrument's booked-window item (rel4)."""
+def propose_visit_window(engine: Engine, **fields: Any) -> None:
+    """A proposed standard for the heating instrument's booked-window item (rel4);
+    ``fields`` (e.g. ``effective_from``) are passed on."""
     create_standard(
         engine,
         "visit-window",
@@ -123,6 +124,7 @@ def propose_visit_window(engine: Engine) -> None:
         floor=0.85,
         target=0.95,
         owner="planning",
+        **fields,
     )
 
 

@@ -152,14 +152,32 @@ def audit(
     """Record who did what (in the caller's transaction)."""
     session.add(
         AuditEvent(
-            actor_id=actor.id if isinstance(actor, User) else None,
-            actor=actor.email if isinstance(actor, User) else actor,
-            action=action,
-            target_type=target_type,
-            target_id=None if target_id is None else str(target_id),
-            details=details,
+            **audit_row(
+                actor, action, target_type=target_type, target_id=target_id, details=details
+            )
         )
     )
+
+
+def audit_row(
+    actor: User | str,
+    action: str,
+    *,
+    target_type: str | None = None,
+    target_id: object = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The columns of an audit entry: :func:`audit` adds one; a service writing many
+    changes at once inserts these rows together, in the same transaction."""
+    return {
+        "at": now(),
+        "actor_id": actor.id if isinstance(actor, User) else None,
+        "actor": actor.email if isinstance(actor, User) else actor,
+        "action": action,
+        "target_type": target_type,
+        "target_id": None if target_id is None else str(target_id),
+        "details": details,
+    }
 
 
 def create_user(

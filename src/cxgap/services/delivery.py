@@ -31,6 +31,9 @@ from cxgap.text.numerals import parse_number
 
 UNIT_KINDS: tuple[str, ...] = ("site", "team", "district", "channel")
 PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|Q([1-4]))$")
+MET_OUTCOME = "resolved"
+"""The encounter outcome that meets a standard computed from encounters; any other
+outcome misses it (:func:`delivery_from_encounters`, the ``unmet_standard`` case rule)."""
 DELIVERY_COLUMNS = ("standard", "unit", "period", "value", "cases", "met")
 """Columns of a delivery file; ``cases`` and ``met`` may be left out or empty."""
 
@@ -313,7 +316,7 @@ def delivery_from_encounters(
             start = period_start(str(period))
             if start is None or start < first.replace(day=1) or (last and start > last):
                 continue
-            met = int((outcomes == "resolved").sum())
+            met = int((outcomes == MET_OUTCOME).sum())
             rows.append(
                 {
                     "standard_key": standard,

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Any
 
 from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -64,35 +65,38 @@ class InboxMessage:
     read_at: dt.datetime | None
 
 
-def _insert(
-    session: Session,
+def message_rows(
     *,
-    channel: str,
-    recipient: str,
-    user_id: int | None,
     subject: str,
     body: str,
     kind: str,
-    dedupe_key: str | None,
-) -> OutboxMessage | None:
-    if dedupe_key is not None:
-        found = session.scalar(
-            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-        )
-        if found is not None:
-            return None
-    message = OutboxMessage(
-        channel=channel,
-        recipient=recipient,
-        user_id=user_id,
-        subject=subject,
-        body=body,
-        kind=kind,
-        dedupe_key=dedupe_key,
-        attempts=0,
-    )
-    session.add(message)
-    return message
+    recipient: str | None = None,
+    user: User | None = None,
+    dedupe_key: str | None = None,
+) -> list[dict[str, Any]]:
+    """The ``outbox`` rows of a notification (see :func:`enqueue`), checked and not yet
+    stored: a service queuing many notifications about records it has just created
+    (whose dedupe keys cannot have been queued before) inserts them together."""
+    if (recipient is None) == (user is None):
+        raise ValidationError("a notification goes to a user or to a recipient address")
+    subject = check_text(subject, where="notification subject", multiline=False)[:MAX_SUBJECT]
+    body = check_text(body, where="notification body")
+    channels = ("inapp", "email") if user is not None else ("email",)
+    address = user.email if user is not None else recipient
+    return [
+        {
+            "channel": channel,
+            "recipient": address,
+            "user_id": None if user is None else user.id,
+            "subject": subject,
+            "body": body,
+            "kind": kind,
+            "dedupe_key": None if dedupe_key is None else f"{dedupe_key}:{channel}",
+            "attempts": 0,
+            "created_at": now(),
+        }
+        for channel in channels
+    ]
 
 
 def enqueue(
@@ -111,40 +115,25 @@ def enqueue(
     ``recipient`` address: an e-mail. A ``dedupe_key`` already queued queues nothing
     (the key is suffixed ``:inapp`` / ``:email`` per channel).
     """
-    if (recipient is None) == (user is None):
-        raise ValidationError("a notification goes to a user or to a recipient address")
-    subject = check_text(subject, where="notification subject", multiline=False)[:MAX_SUBJECT]
-    body = check_text(body, where="notification body")
-    queued: list[OutboxMessage | None] = []
-    if user is not None:
-        queued.append(
-            _insert(
-                session,
-                channel="inapp",
-                recipient=user.email,
-                user_id=user.id,
-                subject=subject,
-                body=body,
-                kind=kind,
-                dedupe_key=None if dedupe_key is None else f"{dedupe_key}:inapp",
-            )
-        )
-        recipient = user.email
-    assert recipient is not None
-    queued.append(
-        _insert(
-            session,
-            channel="email",
-            recipient=recipient,
-            user_id=None if user is None else user.id,
-            subject=subject,
-            body=body,
-            kind=kind,
-            dedupe_key=None if dedupe_key is None else f"{dedupe_key}:email",
-        )
-    )
+    queued = []
+    for row in message_rows(
+        subject=subject,
+        body=body,
+        kind=kind,
+        recipient=recipient,
+        user=user,
+        dedupe_key=dedupe_key,
+    ):
+        key = row["dedupe_key"]
+        if key is not None and session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
+        ):
+            continue
+        message = OutboxMessage(**row)
+        session.add(message)
+        queued.append(message)
     session.flush()  # one flush for both rows: their ids
-    return [m.id for m in queued if m is not None]
+    return [m.id for m in queued]
 
 
 # Delivery -------------------------------------------------------------------------------

@@ -40,6 +40,9 @@ class Case(Base):
         Index("ix_cases_state_due", "state", "resolution_due_at"),
         Index("ix_cases_near_due_at", "near_due_at"),
         Index("ix_cases_owner_due", "owner_id", "resolution_due_at"),
+        Index("ix_cases_team_due", "team", "resolution_due_at"),
+        Index("ix_cases_team_state", "team", "state"),
+        Index("ix_cases_owner_state", "owner_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -18,8 +18,10 @@ from typing import Any, ClassVar, Protocol, Self
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from cxgap.errors import ValidationError
-from cxgap.store.models import Answer, FeedbackMessage, Response, Survey
+from cxgap.errors import NotFoundError, ValidationError
+from cxgap.services.delivery import MET_OUTCOME
+from cxgap.store.models import Answer, Encounter, FeedbackMessage, Response, Survey
+from cxgap.store.standards import ServiceStandard
 from cxgap.times import as_utc
 
 
@@ -77,11 +79,35 @@ def _text(params: Mapping[str, Any], key: str, where: str, *, required: bool) ->
     return value
 
 
+def _names(params: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    """An optional name or list of names (``channel: hotline``, ``touchpoint: [a, b]``)."""
+    value = params.get(key)
+    if value is None:
+        return ()
+    names = (value,) if isinstance(value, str) else value
+    if (
+        not isinstance(names, list | tuple)
+        or not names
+        or not all(isinstance(c, str) and c for c in names)
+    ):
+        raise RulesError(f"{where}.{key}: expected a {key} or a list of them, got {value!r}")
+    return tuple(names)
+
+
 def _answer_query(
     item: str, survey: str | None, after: int, upto: int
-) -> Select[int, int | None, dt.datetime | None, Answer]:
+) -> Select[int, int | None, dt.datetime | None, float | None, float | None, float | None]:
+    """The answers to ``item`` past ``after`` up to ``upto``: only the columns a signal
+    records (a sweep reads hundreds of thousands; whole ORM objects cost ten times more)."""
     query = (
-        select(Response.id, Response.customer_id, Response.submitted_at, Answer)
+        select(
+            Response.id,
+            Response.customer_id,
+            Response.submitted_at,
+            Answer.score,
+            Answer.perceived,
+            Answer.adequate,
+        )
         .join(Answer, Answer.response_id == Response.id)
         .where(
             Answer.item_id == item,
@@ -119,15 +145,18 @@ class _AnswerCondition:
     def _signalling() -> ColumnElement[bool]:
         raise NotImplementedError
 
-    def _details(self, answer: Answer) -> dict[str, Any]:
+    def _details(self, answer: Any) -> dict[str, Any]:
+        """What a signal records of the answer (its ``score``, ``perceived``, ``adequate``)."""
         raise NotImplementedError
 
     def signals(self, session: Session, *, after: int, upto: int, limit: int) -> list[Signal]:
         query = _answer_query(self.item, self.survey, after, upto).where(self._signalling())
         return [
-            Signal("response", rid, cid, as_utc(at), self._details(a))
-            for rid, cid, at, a in session.execute(query.limit(limit))
-            if cid is not None  # the query keeps known customers only
+            Signal(
+                "response", row.id, row.customer_id, as_utc(row.submitted_at), self._details(row)
+            )
+            for row in session.execute(query.limit(limit))
+            if row.customer_id is not None  # the query keeps known customers only
         ]
 
 
@@ -145,7 +174,7 @@ class NpsDetractor(_AnswerCondition):
     def _signalling() -> ColumnElement[bool]:
         return Answer.score <= DETRACTOR_MAX
 
-    def _details(self, answer: Answer) -> dict[str, Any]:
+    def _details(self, answer: Any) -> dict[str, Any]:
         return {"item": self.item, "score": answer.score}
 
 
@@ -163,7 +192,7 @@ class BelowAdequate(_AnswerCondition):
     def _signalling() -> ColumnElement[bool]:
         return Answer.perceived < Answer.adequate
 
-    def _details(self, answer: Answer) -> dict[str, Any]:
+    def _details(self, answer: Any) -> dict[str, Any]:
         return {"item": self.item, "perceived": answer.perceived, "adequate": answer.adequate}
 
 
@@ -186,15 +215,7 @@ class FeedbackFromChannel:
     @classmethod
     def from_params(cls, params: Mapping[str, Any], *, where: str) -> FeedbackFromChannel:
         _only(params, ("channel",), where)
-        value = params.get("channel")
-        if value is None:
-            return cls()
-        channels = (value,) if isinstance(value, str) else value
-        if not isinstance(channels, list | tuple) or not all(
-            isinstance(c, str) and c for c in channels
-        ):
-            raise RulesError(f"{where}.channel: expected a channel or a list of channels")
-        return cls(tuple(channels))
+        return cls(_names(params, "channel", where))
 
     def signals(self, session: Session, *, after: int, upto: int, limit: int) -> list[Signal]:
         query = select(FeedbackMessage).where(
@@ -218,14 +239,102 @@ class FeedbackFromChannel:
         ]
 
 
-CONDITIONS: dict[str, type[NpsDetractor] | type[BelowAdequate] | type[FeedbackFromChannel]] = {
+@dataclass(frozen=True)
+class UnmetStandard:
+    """A service encounter of a customer that missed a service standard.
+
+    The record per customer is the encounter (a delivery measurement is per unit and
+    period, not per customer). Encounters carry an outcome, not a measured time, so an
+    encounter meets a standard exactly as :func:`cxgap.services.delivery.
+    delivery_from_encounters` counts it: resolved (:data:`MET_OUTCOME`); any other
+    outcome misses it. Only encounters on or after the approved version's
+    ``effective_from`` (and up to its ``effective_to``) count.
+
+    Parameters: ``standard`` (a standard key with an approved version), optional
+    ``channel`` and ``touchpoint`` (a name or a list: only encounters there).
+    """
+
+    standard: str
+    channels: tuple[str, ...] = ()
+    touchpoints: tuple[str, ...] = ()
+    kind: ClassVar[str] = "unmet_standard"
+    source_type: ClassVar[str] = "encounter"
+    default_cause: ClassVar[str] = "unmet_standard"
+
+    @property
+    def root_item(self) -> str | None:
+        return None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], *, where: str) -> UnmetStandard:
+        _only(params, ("standard", "channel", "touchpoint"), where)
+        standard = params.get("standard")
+        if not isinstance(standard, str) or not standard:
+            raise RulesError(
+                f"{where}.standard: expected a standard key (see cxgap standards list), "
+                f"got {standard!r}"
+            )
+        return cls(standard, _names(params, "channel", where), _names(params, "touchpoint", where))
+
+    def _approved(self, session: Session) -> ServiceStandard:
+        found = session.scalar(
+            select(ServiceStandard).where(
+                ServiceStandard.key == self.standard, ServiceStandard.status == "approved"
+            )
+        )
+        if found is None:
+            raise NotFoundError(
+                f"case rule condition {self.kind}: standard {self.standard!r} has no approved "
+                "version (see cxgap standards list); approve one or change the rule"
+            )
+        return found
+
+    def signals(self, session: Session, *, after: int, upto: int, limit: int) -> list[Signal]:
+        standard = self._approved(session)
+        start = dt.datetime.combine(standard.effective_from, dt.time(), dt.UTC)
+        query = select(Encounter).where(
+            Encounter.id > after,
+            Encounter.id <= upto,
+            Encounter.outcome != MET_OUTCOME,
+            Encounter.occurred_at >= start,
+        )
+        if standard.effective_to is not None:
+            end = dt.datetime.combine(standard.effective_to, dt.time(), dt.UTC)
+            query = query.where(Encounter.occurred_at < end + dt.timedelta(days=1))
+        if self.channels:
+            query = query.where(Encounter.channel.in_(self.channels))
+        if self.touchpoints:
+            query = query.where(Encounter.touchpoint.in_(self.touchpoints))
+        return [
+            Signal(
+                "encounter",
+                e.id,
+                e.customer_id,
+                as_utc(e.occurred_at),
+                {
+                    "standard": standard.key,
+                    "version": standard.version,
+                    "channel": e.channel,
+                    "touchpoint": e.touchpoint,
+                    "outcome": e.outcome,
+                },
+            )
+            for e in session.scalars(query.order_by(Encounter.id).limit(limit))
+        ]
+
+
+CONDITIONS: dict[
+    str,
+    type[NpsDetractor] | type[BelowAdequate] | type[FeedbackFromChannel] | type[UnmetStandard],
+] = {
     NpsDetractor.kind: NpsDetractor,
     BelowAdequate.kind: BelowAdequate,
     FeedbackFromChannel.kind: FeedbackFromChannel,
+    UnmetStandard.kind: UnmetStandard,
 }
 """Condition kind (a rule's ``when``) -> its class (each one a :class:`Condition`)."""
 
-SOURCES = {"response": Response.id, "feedback": FeedbackMessage.id}
+SOURCES = {"response": Response.id, "feedback": FeedbackMessage.id, "encounter": Encounter.id}
 """Source type -> the id column a rule's mark follows."""
 
 

@@ -17,8 +17,8 @@ import datetime as dt
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -26,10 +26,17 @@ from sqlalchemy.orm import Session
 
 from cxgap.services.accounts import User, audit
 from cxgap.services.cases.conditions import Signal, high_water
-from cxgap.services.cases.config import CaseRules, Rule, Team
+from cxgap.services.cases.config import ASSIGN_KEYS, CaseRules, Rule, Team
 from cxgap.services.cases.notices import Wording, escalation_notice
-from cxgap.services.cases.work import OPEN_STATES, open_case, record_event
+from cxgap.services.cases.work import (
+    OPEN_STATES,
+    CaseRows,
+    event_row,
+    open_case,
+    record_event,
+)
 from cxgap.services.outbox import enqueue
+from cxgap.store.bulk import reserve_ids
 from cxgap.store.cases import Case, CaseRuleMark, CaseSignal, TeamRotation
 from cxgap.store.database import transaction
 from cxgap.store.models import Customer
@@ -65,7 +72,7 @@ def in_holdout(rules: CaseRules, rule: Rule, customer_id: int, cause: str) -> bo
     return int.from_bytes(digest[:8], "big") / 2**64 < rules.holdout.share
 
 
-def _team_for(rules: CaseRules, customer: Customer | None) -> str | None:
+def _team_for(rules: CaseRules, customer: Any) -> str | None:
     for a in rules.assign:
         if all(
             customer is not None and getattr(customer, key) in values
@@ -76,10 +83,14 @@ def _team_for(rules: CaseRules, customer: Customer | None) -> str | None:
 
 
 def _next_owner(
-    session: Session, team: Team, skill: str | None, people: dict[str, User | None]
+    session: Session,
+    team: Team,
+    skill: str | None,
+    people: dict[str, User | None],
+    rotations: dict[str, TeamRotation],
 ) -> User | None:
     """Round robin over the team's active members (those with ``skill`` when a rule asks);
-    ``people`` remembers the accounts looked up during one sweep."""
+    ``people`` and ``rotations`` remember the accounts and positions read in one step."""
     members = [m for m in team.members if skill is None or skill in team.skills.get(m, ())]
     for m in members:
         if m not in people:
@@ -87,10 +98,11 @@ def _next_owner(
     users = [u for m in members if (u := people[m]) is not None and u.active]
     if not users:
         return None
-    rotation = session.get(TeamRotation, team.name)
+    rotation = rotations.get(team.name) or session.get(TeamRotation, team.name)
     if rotation is None:
         rotation = TeamRotation(team=team.name, assigned=0)
         session.add(rotation)
+    rotations[team.name] = rotation
     owner = users[rotation.assigned % len(users)]
     rotation.assigned += 1
     return owner
@@ -99,13 +111,21 @@ def _next_owner(
 @dataclass
 class _Chunk:
     """What one step of a rule has read in bulk: the records already acted on, the open
-    cases and the customers of its signals, and the team accounts looked up."""
+    cases and the customers of its signals, and the team accounts and positions looked
+    up; the ids reserved for the cases it opens, and their common opening time."""
 
     done: set[int]
-    open_cases: dict[int, Case]
-    customers: dict[int, Customer]
-    people: dict[str, User | None]
+    open_cases: dict[int, int]
+    """Customer -> the id of the customer's open case for the rule's cause."""
+    customers: dict[int, Any]
+    """Customer -> the attributes assignment matches on."""
+    people: dict[str, User | None] = field(default_factory=dict)
+    rotations: dict[str, TeamRotation] = field(default_factory=dict)
+    case_ids: list[int] = field(default_factory=list)
+    opened: dt.datetime = field(default_factory=now)
     wording: Wording | None = None
+    rows: CaseRows = field(default_factory=CaseRows)
+    """Everything the step writes, inserted together at its end."""
 
 
 def _read_chunk(session: Session, rule: Rule, signals: list[Signal]) -> _Chunk:
@@ -123,12 +143,18 @@ def _read_chunk(session: Session, rule: Rule, signals: list[Signal]) -> _Chunk:
     )
     keys = [f"{c}:{rule.cause}" for c in customer_ids]
     open_cases = {
-        c.customer_id: c for c in session.scalars(select(Case).where(Case.open_key.in_(keys)))
+        customer: case
+        for customer, case in session.execute(
+            select(Case.customer_id, Case.id).where(Case.open_key.in_(keys))
+        )
     }
+    new = [c for c in customer_ids if c not in open_cases]
+    attributes = [getattr(Customer, key) for key in ASSIGN_KEYS]
     customers = {
-        c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))
+        row.id: row
+        for row in session.execute(select(Customer.id, *attributes).where(Customer.id.in_(new)))
     }
-    return _Chunk(done, open_cases, customers, {})
+    return _Chunk(done, open_cases, customers)
 
 
 def _apply(
@@ -144,16 +170,16 @@ def _apply(
     if signal.source_id in chunk.done:
         return "seen"
     chunk.done.add(signal.source_id)
-    case = chunk.open_cases.get(signal.customer_id)
+    case_id = chunk.open_cases.get(signal.customer_id)
     outcome = "added"
-    if case is None:
+    if case_id is None:
         team_name = _team_for(rules, chunk.customers.get(signal.customer_id))
         holdout = in_holdout(rules, rule, signal.customer_id, rule.cause)
         team = rules.teams.get(team_name) if team_name else None
         owner = (
             None
             if team is None or holdout
-            else _next_owner(session, team, rule.skill, chunk.people)
+            else _next_owner(session, team, rule.skill, chunk.people, chunk.rotations)
         )
         case = open_case(
             session,
@@ -171,28 +197,30 @@ def _apply(
             holdout=holdout,
             checked=True,
             wording=chunk.wording,
+            batch=(chunk.rows, chunk.case_ids.pop(), chunk.opened),
         )
-        chunk.open_cases[signal.customer_id] = case
+        case_id = chunk.open_cases[signal.customer_id] = case.id
         outcome = "held" if holdout else "opened"
     else:
-        record_event(
-            session,
-            case,
-            actor,
-            "signal",
-            details={
-                "rule": rule.name,
-                "source": signal.source_type,
-                "source_id": signal.source_id,
-            },
+        chunk.rows.events.append(
+            event_row(
+                case_id,
+                actor,
+                "signal",
+                details={
+                    "rule": rule.name,
+                    "source": signal.source_type,
+                    "source_id": signal.source_id,
+                },
+            )
         )
-    session.add(
-        CaseSignal(
-            case_id=case.id,
-            rule=rule.name,
-            source_type=signal.source_type,
-            source_id=signal.source_id,
-        )
+    chunk.rows.links.append(
+        {
+            "case_id": case_id,
+            "rule": rule.name,
+            "source_type": signal.source_type,
+            "source_id": signal.source_id,
+        }
     )
     return outcome
 
@@ -226,7 +254,10 @@ def _step(
     wording: Wording | None = None,
 ) -> tuple[dict[str, int], bool]:
     """Read the rule's mark, act on the next records up to ``upto`` and move the mark, in
-    one transaction; returns the counts and whether records remain."""
+    one transaction; returns the counts and whether records remain.
+
+    Nothing is written record by record: the cases the step opens get reserved ids and
+    one opening time, and everything is inserted by the one flush at its end."""
     counts = {"opened": 0, "held": 0, "added": 0, "seen": 0}
     source = rule.condition.source_type
     with transaction(engine) as session:
@@ -237,11 +268,21 @@ def _step(
         signals = rule.condition.signals(session, after=after, upto=upto, limit=CHUNK)
         chunk = _read_chunk(session, rule, signals)
         chunk.wording = wording
+        reached = upto if len(signals) < CHUNK else signals[-1].source_id
+        # the mark is written first: once the step has written, ids can be reserved
+        session.merge(CaseRuleMark(rule=rule.name, source_type=source, last_id=reached))
+        session.flush()
+        new = {
+            s.customer_id
+            for s in signals
+            if s.source_id not in chunk.done and s.customer_id not in chunk.open_cases
+        }
+        chunk.case_ids = reserve_ids(session.connection(), Case.__tablename__, len(new))[::-1]
+        chunk.opened = now()
         with session.no_autoflush:
             for signal in signals:
                 counts[_apply(session, rules, rule, signal, actor, chunk)] += 1
-        reached = upto if len(signals) < CHUNK else signals[-1].source_id
-        session.merge(CaseRuleMark(rule=rule.name, source_type=source, last_id=reached))
+        chunk.rows.insert(session)
     return counts, reached < upto
 
 

@@ -14,22 +14,25 @@ it is kept.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, get_args
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from cxgap.calendars import Pause, due_time, parse_calendar, working_minutes
 from cxgap.errors import ConflictError, NotFoundError, ValidationError
-from cxgap.services.accounts import User, audit
+from cxgap.services.accounts import AuditEvent, User, audit, audit_row
 from cxgap.services.cases.config import PRIORITIES, CaseRules
 from cxgap.services.cases.notices import Wording, assigned_notice
-from cxgap.services.outbox import enqueue
+from cxgap.services.outbox import enqueue, message_rows
 from cxgap.store.cases import Case, CaseEvent, CaseSignal
 from cxgap.store.database import transaction
 from cxgap.store.models import Answer, Customer, FeedbackMessage, Response, Survey
+from cxgap.store.outbox import OutboxMessage
 from cxgap.text import check_text
 from cxgap.times import as_utc, now
 
@@ -136,17 +139,56 @@ def record_event(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Add an entry to a case's history (in the caller's transaction)."""
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now(),
-            actor_id=actor.id if isinstance(actor, User) else None,
-            actor=_actor_name(actor),
-            kind=kind,
-            text=text,
-            details=details,
+    session.add(CaseEvent(**event_row(case.id, actor, kind, text=text, details=details)))
+
+
+def event_row(
+    case_id: int,
+    actor: User | str,
+    kind: str,
+    *,
+    text: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The columns of a history entry: :func:`record_event` adds one, a caller recording
+    many inserts these rows at once."""
+    return {
+        "case_id": case_id,
+        "at": now(),
+        "actor_id": actor.id if isinstance(actor, User) else None,
+        "actor": _actor_name(actor),
+        "kind": kind,
+        "text": text,
+        "details": details,
+    }
+
+
+@dataclass
+class CaseRows:
+    """What a service opening many cases at once writes, as rows inserted together by
+    :meth:`insert` (one ``INSERT`` per table) instead of one object each: the cases (with
+    ids reserved by :func:`cxgap.store.bulk.reserve_ids`), their history entries, the
+    signals linked to them, their audit entries and their notifications."""
+
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    audits: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def insert(self, session: Session) -> None:
+        """Insert every row (cases first: the other rows refer to them) and forget them."""
+        tables = (
+            (Case, self.cases),
+            (CaseEvent, self.events),
+            (CaseSignal, self.links),
+            (AuditEvent, self.audits),
+            (OutboxMessage, self.messages),
         )
-    )
+        for model, rows in tables:
+            if rows:
+                session.execute(insert(model), rows)
+                rows.clear()
 
 
 def _pauses(case: Case) -> list[Pause]:
@@ -155,28 +197,35 @@ def _pauses(case: Case) -> list[Pause]:
     ]
 
 
+@functools.lru_cache(maxsize=256)
+def _due(
+    calendar: str, opened: dt.datetime, minutes: float, pauses: tuple[Pause, ...]
+) -> dt.datetime:
+    """A due time (UTC) of a calendar given as sorted JSON; remembered, because the cases a
+    sweep step opens share their opening time and so their due times."""
+    return as_utc(due_time(parse_calendar(json.loads(calendar)), opened, minutes, pauses=pauses))
+
+
 def refresh_due(case: Case) -> None:
     """Recompute the due times from the case's calendar, targets and pauses. While the
     case waits on the customer it has no resolution due time; a resolved or closed case
     keeps the one it was resolved against."""
     if case.calendar is None:
         return
-    calendar = parse_calendar(case.calendar)
+    calendar = json.dumps(case.calendar, sort_keys=True)
     opened = as_utc(case.created_at)
     if case.first_response_minutes is not None:
-        case.first_response_due_at = as_utc(due_time(calendar, opened, case.first_response_minutes))
+        case.first_response_due_at = _due(calendar, opened, case.first_response_minutes, ())
     if case.resolution_minutes is None:
         return
     if case.paused_since is not None and case.state == "waiting_on_customer":
         case.resolution_due_at = case.near_due_at = None
         return
-    pauses = _pauses(case)
-    case.resolution_due_at = as_utc(
-        due_time(calendar, opened, case.resolution_minutes, pauses=pauses)
-    )
+    pauses = tuple(_pauses(case))
+    case.resolution_due_at = _due(calendar, opened, case.resolution_minutes, pauses)
     if case.near_share is not None:
         near = case.resolution_minutes * case.near_share
-        case.near_due_at = as_utc(due_time(calendar, opened, near, pauses=pauses))
+        case.near_due_at = _due(calendar, opened, near, pauses)
 
 
 def clock_minutes(case: Case, at: dt.datetime) -> float | None:
@@ -209,9 +258,15 @@ def open_case(
     note: str | None = None,
     checked: bool = False,
     wording: Wording | None = None,
+    batch: tuple[CaseRows, int, dt.datetime] | None = None,
 ) -> Case:
     """Open a case (in the caller's transaction) with the SLA of ``rules``; refused when the
-    customer already has an open case for this cause (``checked``: the caller looked)."""
+    customer already has an open case for this cause (``checked``: the caller looked).
+
+    A caller opening many cases passes ``batch``: the rows to add to, the case's reserved
+    id and the opening time the batch shares (so due times are computed once). The case
+    and what goes with it are then rows of the batch, written by its
+    :meth:`CaseRows.insert`; the case returned is not in the session."""
     if priority not in PRIORITIES:
         raise ValidationError(f"priority {priority!r}: use {', '.join(PRIORITIES)}")
     cause = check_text(cause, where="cause", multiline=False)
@@ -219,8 +274,9 @@ def open_case(
     found = None if checked else session.scalar(select(Case.id).where(Case.open_key == key))
     if found is not None:
         raise ConflictError(f"customer already has open case {found} for cause {cause!r}")
-    opened = now()
+    opened = now() if batch is None else batch[2]
     case = Case(
+        id=None if batch is None else batch[1],
         customer_id=customer_id,
         cause=cause,
         source_type=source_type,
@@ -245,11 +301,14 @@ def open_case(
         case.resolution_minutes = policy.resolution
         case.near_share = rules.near
         refresh_due(case)
-    session.add(case)
-    session.flush()
-    record_event(
-        session,
-        case,
+    if batch is None:
+        session.add(case)
+        session.flush()  # the new case's id
+    else:
+        columns = Case.__table__.columns.keys()
+        batch[0].cases.append({k: v for k, v in vars(case).items() if k in columns})
+    opened_event = event_row(
+        case.id,
         actor,
         "opened",
         text=note,
@@ -263,31 +322,42 @@ def open_case(
             "holdout": holdout,
         },
     )
-    audit(
-        session,
+    audit_entry = audit_row(
         actor,
         "case.open",
         target_type="case",
         target_id=case.id,
         details={"cause": cause, "customer_id": customer_id},
     )
-    if owner is not None and not holdout:
-        _notify_owner(session, case, owner, wording)
+    notice = None if owner is None or holdout else _owner_notice(case, owner, wording)
+    if batch is None:
+        session.add(CaseEvent(**opened_event))
+        session.add(AuditEvent(**audit_entry))
+        if owner is not None and notice is not None:
+            enqueue(session, user=owner, **notice)
+    else:
+        batch[0].events.append(opened_event)
+        batch[0].audits.append(audit_entry)
+        if owner is not None and notice is not None:
+            batch[0].messages.extend(message_rows(user=owner, **notice))
     return case
+
+
+def _owner_notice(case: Case, owner: User, wording: Wording | None) -> dict[str, str]:
+    """The notification telling ``owner`` that ``case`` is theirs (subject, body, keys)."""
+    notice = assigned_notice(case, owner.language or "en", wording)
+    return {
+        "kind": "case.assigned",
+        "subject": notice.subject,
+        "body": notice.body,
+        "dedupe_key": f"case:{case.id}:assigned:{owner.id}:{case.version}",
+    }
 
 
 def _notify_owner(
     session: Session, case: Case, owner: User, wording: Wording | None = None
 ) -> None:
-    notice = assigned_notice(case, owner.language or "en", wording)
-    enqueue(
-        session,
-        user=owner,
-        kind="case.assigned",
-        subject=notice.subject,
-        body=notice.body,
-        dedupe_key=f"case:{case.id}:assigned:{owner.id}:{case.version}",
-    )
+    enqueue(session, user=owner, **_owner_notice(case, owner, wording))
 
 
 def _user(session: Session, email: str) -> User:
