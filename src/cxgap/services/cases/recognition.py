@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
@@ -188,24 +189,31 @@ def visible_rows(viewer: User | str, people: list[R], teams: list[R]) -> tuple[l
     return people, teams
 
 
-def delight_contacts(
+def delight_flags(
     encounters: pd.DataFrame, messages: pd.DataFrame, answers: pd.DataFrame
-) -> pd.DataFrame:
-    """One row per judged contact: ``staff``, ``team``, ``at``, ``delighted`` (0/1).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per encounter 1 (delighted), 0 (judged, not delighted) or NaN (not judged: no answer
+    of its customer within :data:`DELIGHT_DAYS` days after it); per message 1 (a
+    compliment) or 0. In the order given.
 
-    ``encounters`` has ``customer``, ``at``, ``staff``, ``team``; ``messages`` has
-    ``text``, ``language``, ``at``, ``staff``, ``team``; ``answers`` has ``customer``,
-    ``at``, ``score`` (the recommendation item)."""
-    columns = ["staff", "team", "at", "delighted"]
-    parts = []
+    ``encounters`` has ``customer`` and ``at``; ``messages`` ``text`` and ``language``;
+    ``answers`` ``customer``, ``at`` and ``score`` (the recommendation item)."""
+    flags = np.full(len(encounters), np.nan)
     if len(encounters) and len(answers):
-        left = encounters.assign(customer=encounters["customer"].astype("int64")).sort_values("at")
-        right = (
-            answers[["customer", "at", "score"]]
-            .assign(customer=answers["customer"].astype("int64"))
-            .rename(columns={"at": "answered"})
-            .sort_values("answered")
-        )
+        left = pd.DataFrame(
+            {
+                "row": np.arange(len(encounters)),
+                "customer": encounters["customer"].astype("int64").to_numpy(),
+                "at": pd.to_datetime(encounters["at"], utc=True).astype("datetime64[ns, UTC]"),
+            }
+        ).sort_values("at")
+        right = pd.DataFrame(
+            {
+                "customer": answers["customer"].astype("int64").to_numpy(),
+                "answered": pd.to_datetime(answers["at"], utc=True).astype("datetime64[ns, UTC]"),
+                "score": answers["score"].astype(float).to_numpy(),
+            }
+        ).sort_values("answered")
         joined = pd.merge_asof(
             left,
             right,
@@ -219,17 +227,33 @@ def delight_contacts(
             joined["answered"].notna()
             & (joined["answered"] - joined["at"] <= pd.Timedelta(days=DELIGHT_DAYS))
         ]
-        parts.append(
-            judged.assign(delighted=(judged["score"] >= DELIGHT_FROM).astype(int))[columns]
-        )
-    if len(messages):
-        praised = [
-            int(is_compliment(t, lang))
+        flags[judged["row"].to_numpy()] = (judged["score"] >= DELIGHT_FROM).astype(float)
+    praised = np.array(
+        [
+            float(is_compliment(t, lang))
             for t, lang in zip(messages["text"], messages["language"], strict=True)
         ]
-        parts.append(messages.assign(delighted=praised)[columns])
+    )
+    return flags, praised
+
+
+def delight_contacts(
+    encounters: pd.DataFrame, messages: pd.DataFrame, answers: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per judged contact (:func:`delight_flags`) with the record's ``staff`` and
+    ``team``: columns ``staff``, ``team``, ``delighted`` (0/1)."""
+    columns = ["staff", "team", "delighted"]
+    encounter_flags, message_flags = delight_flags(encounters, messages, answers)
+    parts = [
+        frame.assign(delighted=flags)[columns].dropna(subset=["delighted"])
+        for frame, flags in ((encounters, encounter_flags), (messages, message_flags))
+        if len(frame)
+    ]
     parts = [p for p in parts if len(p)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    contacts = pd.concat(parts, ignore_index=True)
+    return contacts.assign(delighted=contacts["delighted"].astype(int))
 
 
 def _delight(
