@@ -184,9 +184,15 @@ def recognition_board(
 def visible_rows(viewer: User | str, people: list[R], teams: list[R]) -> tuple[list[R], list[R]]:
     """The rows ``viewer`` may see: everything for the roles in :data:`SEES_EVERYONE`
     (and the command line without a user), else the viewer's own row and no teams."""
-    if isinstance(viewer, User) and viewer.role not in SEES_EVERYONE:
-        return [r for r in people if r.name == viewer.email], []
-    return people, teams
+    if sees_everyone(viewer):
+        return people, teams
+    assert isinstance(viewer, User)
+    return [r for r in people if r.name == viewer.email], []
+
+
+def sees_everyone(viewer: User | str) -> bool:
+    """Whether ``viewer`` sees every row (else only their own, and no teams)."""
+    return not isinstance(viewer, User) or viewer.role in SEES_EVERYONE
 
 
 def delight_flags(
