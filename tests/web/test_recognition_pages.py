@@ -131,3 +131,15 @@ def test_recovery_page_in_three_languages(
     assert page.status_code == 200
     assert all(w in page.text for w in words)
     assert "<svg" in page.text  # the Kaplan-Meier chart
+
+
+def test_feedback_api_takes_staff_and_team(engine: Engine) -> None:
+    client = _client(engine, "mo@example.org")
+    body = {"channel": "web", "language": "zh", "text": "工作人员很耐心，谢谢"}
+    made = client.post("/api/v1/feedback", json={**body, "staff": "S-0042", "team": "care east"})
+    assert made.status_code == 201, made.text
+    assert (made.json()["staff"], made.json()["team"]) == ("S-0042", "care east")
+    bad = client.post("/api/v1/feedback", json={**body, "staff": "two words"})
+    assert bad.status_code == 422 and "Traceback" not in bad.text
+    alone = client.post("/api/v1/feedback", json={**body, "team": "care"})
+    assert alone.status_code == 422 and "team is given without staff" in alone.text

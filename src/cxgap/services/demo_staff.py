@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
 
 from cxgap.demo.staff import assign_staff, people
 from cxgap.services.accounts import audit
@@ -27,22 +28,14 @@ def plant_staff(engine: Engine, *, seed: int, actor: User | str) -> dict[str, An
     (under ``staff``)."""
     _, answers = _frames(engine, "nps")
     with transaction(engine) as session:
-        encounters = pd.DataFrame(
-            session.execute(
-                select(Encounter.id, Encounter.customer_id, Encounter.occurred_at).order_by(
-                    Encounter.id
-                )
-            ).all(),
-            columns=["id", "customer", "at"],
-        )
-        messages = pd.DataFrame(
-            session.execute(
-                select(FeedbackMessage.id, FeedbackMessage.text, FeedbackMessage.language).order_by(
-                    FeedbackMessage.id
-                )
-            ).all(),
-            columns=["id", "text", "language"],
-        )
+        encounters = _read(
+            session, Encounter.id, Encounter.customer_id, Encounter.occurred_at,
+            names=["id", "customer", "at"],
+        )  # fmt: skip
+        messages = _read(
+            session, FeedbackMessage.id, FeedbackMessage.text, FeedbackMessage.language,
+            names=["id", "text", "language"],
+        )  # fmt: skip
         encounters["at"] = pd.to_datetime(encounters["at"], utc=True)
         encounter_flags, message_flags = delight_flags(encounters, messages, answers)
         served, about, truths = assign_staff(seed, encounter_flags, message_flags)
@@ -61,3 +54,8 @@ def plant_staff(engine: Engine, *, seed: int, actor: User | str) -> dict[str, An
                 )
         audit(session, actor, "demo.staff", details={"people": truths["people"]})
     return {"staff": truths}
+
+
+def _read(session: Session, *columns: Any, names: list[str]) -> pd.DataFrame:
+    """The columns of every row, in the order of the first (the id)."""
+    return pd.DataFrame(session.execute(select(*columns).order_by(columns[0])).all(), columns=names)

@@ -18,7 +18,7 @@ from typing import Any, Literal, get_args
 
 import pandas as pd
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from cxgap.errors import ValidationError
 from cxgap.ingest.readers import read_table
@@ -269,20 +269,34 @@ def insert_lifecycle(
     if missing:
         ids.update(upsert_customers(session, {name: {} for name in missing}))
     if kind == "complaints":
-        external = [r["complaint_id"] for r in records if r.get("complaint_id")]
-        if len(external) != len(set(external)):
-            raise ValidationError(f"{source}: a complaint_id appears twice")
-        if external:
-            stored = session.scalars(
-                select(Complaint.external_id).where(Complaint.external_id.in_(external))
-            ).first()
-            if stored:
-                raise ValidationError(
-                    f"{source}: complaint {stored!r} is already stored; allowed: new "
-                    "complaint_id values (or leave the column empty)"
-                )
+        check_new_ids(
+            session, Complaint.external_id, records, "complaint_id", "complaint", source=source
+        )
     session.add_all(_rows(kind, records, ids))
     return created
+
+
+def check_new_ids(
+    session: Session,
+    column: InstrumentedAttribute[str | None],
+    records: Sequence[Mapping[str, Any]],
+    field: str,
+    noun: str,
+    *,
+    source: str,
+) -> None:
+    """Raise :class:`ValidationError` when a record's ``field`` (an external id) appears
+    twice or is already stored in ``column``."""
+    external = [r[field] for r in records if r.get(field)]
+    if len(external) != len(set(external)):
+        raise ValidationError(f"{source}: a {field} appears twice")
+    if external:
+        stored = session.scalars(select(column).where(column.in_(external))).first()
+        if stored:
+            raise ValidationError(
+                f"{source}: {noun} {stored!r} is already stored; allowed: new "
+                f"{field} values (or leave the column empty)"
+            )
 
 
 def _rows(kind: str, records: Sequence[Mapping[str, Any]], ids: Mapping[str, int]) -> list[Any]:

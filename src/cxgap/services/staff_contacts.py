@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from cxgap.errors import NotFoundError, ValidationError
 from cxgap.services.accounts import audit
 from cxgap.services.customers import customer_ids, upsert_customers
 from cxgap.services.feedback import CHANNELS, check_feedback, check_staff
-from cxgap.services.lifecycle import Field, checked_rows, file_rows
+from cxgap.services.lifecycle import Field, check_new_ids, checked_rows, file_rows
 from cxgap.store.accounts import User
 from cxgap.store.database import transaction
 from cxgap.store.models import Encounter, FeedbackMessage
@@ -128,20 +128,14 @@ def _insert(session: Session, kind: str, records: list[dict[str, Any]], *, sourc
             f"{source}: no customer with id {missing[0]!r}; allowed: stored customers or "
             "an empty customer column"
         )
-    external = [r["feedback_id"] for r in records if r["feedback_id"]]
-    if len(external) != len(set(external)):
-        raise ValidationError(f"{source}: a feedback_id appears twice")
-    stored = (
-        external
-        and session.scalars(
-            select(FeedbackMessage.external_id).where(FeedbackMessage.external_id.in_(external))
-        ).first()
+    check_new_ids(
+        session,
+        FeedbackMessage.external_id,
+        records,
+        "feedback_id",
+        "feedback message",
+        source=source,
     )
-    if stored:
-        raise ValidationError(
-            f"{source}: feedback message {stored!r} is already stored; allowed: new "
-            "feedback_id values (or leave the column empty)"
-        )
     session.add_all(
         FeedbackMessage(
             customer_id=ids.get(r["customer"]) if r["customer"] else None,
