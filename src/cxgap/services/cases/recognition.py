@@ -33,13 +33,12 @@ from sqlalchemy import Engine, select
 
 from cxgap.errors import ValidationError
 from cxgap.services.accounts import User
-from cxgap.services.cases.recovery import RECOVERED_FROM, _first_after, _frames
+from cxgap.services.cases.recovery import RECOVERED_FROM, _frames
 from cxgap.stats.shrinkage import shrunk_rates
 from cxgap.store.cases import Case
 from cxgap.store.database import transaction
 from cxgap.store.models import Encounter, FeedbackMessage
 from cxgap.text.compliments import is_compliment
-from cxgap.times import as_utc
 
 QUARTER = re.compile(r"^([0-9]{4})Q([1-4])$")
 SEES_EVERYONE = ("admin", "analyst", "manager")
@@ -156,19 +155,27 @@ def recognition_board(
     team_s: dict[str, int] = {}
     team_n: dict[str, int] = {}
     worked = cases[cases["resolved"].notna() & ~cases["holdout"].astype(bool)]
-    for case in worked.to_dict("records"):
-        resolved: dt.datetime = case["resolved"]
-        if bounds and not bounds[0] <= resolved < bounds[1]:
+    worked = worked.assign(resolved=pd.to_datetime(worked["resolved"], utc=True))
+    if bounds:
+        start, end = pd.Timestamp(bounds[0]), pd.Timestamp(bounds[1])
+        worked = worked[(worked["resolved"] >= start) & (worked["resolved"] < end)]
+    owner_ids = [owner_of.get(i) for i in worked["id"]]
+    worked = worked.assign(
+        owner=pd.Series(
+            [None if o is None else owners.get(o) for o in owner_ids],
+            index=worked.index,
+            dtype=object,
+        )
+    )
+    worked = worked[worked["owner"].notna()]
+    first = first_answers(worked["customer"], worked["resolved"], answers)
+    won = pd.Series((first["score"] >= RECOVERED_FROM).astype(int).to_numpy(), index=first["row"])
+    for row, case in enumerate(worked.to_dict("records")):
+        if row not in won.index:
             continue
-        owner_id = owner_of.get(case["id"])
-        owner = None if owner_id is None else owners.get(owner_id)
-        first = _first_after(answers, case["customer"], resolved)
-        if owner is None or first is None:
-            continue
-        won = int(float(first["score"]) >= RECOVERED_FROM)
-        for s, n, key in ((people_s, people_n, owner), (team_s, team_n, str(case["team"]))):
+        for s, n, key in ((people_s, people_n, case["owner"]), (team_s, team_n, str(case["team"]))):
             n[key] = n.get(key, 0) + 1
-            s[key] = s.get(key, 0) + won
+            s[key] = s.get(key, 0) + int(won[row])
     people, teams = visible_rows(
         viewer, _rows(people_s, people_n, BoardRow), _rows(team_s, team_n, BoardRow)
     )
@@ -205,35 +212,9 @@ def delight_flags(
     ``encounters`` has ``customer`` and ``at``; ``messages`` ``text`` and ``language``;
     ``answers`` ``customer``, ``at`` and ``score`` (the recommendation item)."""
     flags = np.full(len(encounters), np.nan)
-    if len(encounters) and len(answers):
-        left = pd.DataFrame(
-            {
-                "row": np.arange(len(encounters)),
-                "customer": encounters["customer"].astype("int64").to_numpy(),
-                "at": pd.to_datetime(encounters["at"], utc=True).astype("datetime64[ns, UTC]"),
-            }
-        ).sort_values("at")
-        right = pd.DataFrame(
-            {
-                "customer": answers["customer"].astype("int64").to_numpy(),
-                "answered": pd.to_datetime(answers["at"], utc=True).astype("datetime64[ns, UTC]"),
-                "score": answers["score"].astype(float).to_numpy(),
-            }
-        ).sort_values("answered")
-        joined = pd.merge_asof(
-            left,
-            right,
-            left_on="at",
-            right_on="answered",
-            by="customer",
-            direction="forward",
-            allow_exact_matches=False,
-        )
-        judged = joined[
-            joined["answered"].notna()
-            & (joined["answered"] - joined["at"] <= pd.Timedelta(days=DELIGHT_DAYS))
-        ]
-        flags[judged["row"].to_numpy()] = (judged["score"] >= DELIGHT_FROM).astype(float)
+    first = first_answers(encounters["customer"], encounters["at"], answers)
+    judged = first[first["answered"] - first["at"] <= pd.Timedelta(days=DELIGHT_DAYS)]
+    flags[judged["row"].to_numpy()] = (judged["score"] >= DELIGHT_FROM).astype(float)
     praised = np.array(
         [
             float(is_compliment(t, lang))
@@ -241,6 +222,42 @@ def delight_flags(
         ]
     )
     return flags, praised
+
+
+def first_answers(customers: pd.Series, moments: pd.Series, answers: pd.DataFrame) -> pd.DataFrame:
+    """For each (customer, moment) the customer's first answer strictly after the moment:
+    columns ``row`` (the position given), ``at``, ``answered``, ``score``; rows without a
+    later answer are left out. ``answers`` has ``customer``, ``at`` and ``score``."""
+    columns = ["row", "at", "answered", "score"]
+    if not len(customers) or not len(answers):
+        stamp = pd.Series(dtype="datetime64[ns, UTC]")
+        return pd.DataFrame(
+            {"row": pd.Series(dtype="int64"), "at": stamp, "answered": stamp, "score": 0.0}
+        )[columns]
+    left = pd.DataFrame(
+        {
+            "row": np.arange(len(customers)),
+            "customer": np.asarray(customers, dtype="int64"),
+            "at": pd.to_datetime(moments, utc=True).astype("datetime64[ns, UTC]").array,
+        }
+    ).sort_values("at")
+    right = pd.DataFrame(
+        {
+            "customer": answers["customer"].astype("int64").to_numpy(),
+            "answered": pd.to_datetime(answers["at"], utc=True).astype("datetime64[ns, UTC]"),
+            "score": answers["score"].astype(float).to_numpy(),
+        }
+    ).sort_values("answered")
+    joined = pd.merge_asof(
+        left,
+        right,
+        left_on="at",
+        right_on="answered",
+        by="customer",
+        direction="forward",
+        allow_exact_matches=False,
+    )
+    return joined[joined["answered"].notna()][columns]
 
 
 def delight_contacts(
@@ -287,7 +304,7 @@ def _delight(
             columns=["text", "language", "at", "staff", "team"],
         )
     for frame in (encounters, messages):
-        frame["at"] = pd.to_datetime([as_utc(t) for t in frame["at"]], utc=True)
+        frame["at"] = pd.to_datetime(frame["at"], utc=True)
     if bounds:
         start, end = pd.Timestamp(bounds[0]), pd.Timestamp(bounds[1])
         encounters = encounters[(encounters["at"] >= start) & (encounters["at"] < end)]
