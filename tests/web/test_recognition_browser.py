@@ -3,37 +3,19 @@ and saves screenshots (``$CXGAP_SCREENSHOTS`` keeps a copy)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 
-from cxgap.services.accounts import create_user
-from cxgap.services.demo import load_demo
-from cxgap.store.database import transaction
-
-from .helpers import running_server
 from .test_browser import ARGS, CHROMIUM
-
-EMAIL, PASSWORD = "manager@example.org", "a long manager password"
+from .test_dashboard_browser import EMAIL, PASSWORD, server  # noqa: F401  (the demo served)
 
 pytestmark = pytest.mark.usefixtures("chromium")
 
 
-@pytest.fixture
-def server(engine: Engine) -> Iterator[str]:
-    load_demo(engine, seed=7, customers=800, anchor=dt.date(2027, 1, 1))
-    with transaction(engine) as session:
-        create_user(session, EMAIL, PASSWORD, role="manager", language="en")
-    with running_server(engine) as address:
-        yield address
-
-
-def test_board_and_recovery_pages_in_a_browser(server: str, tmp_path: Path) -> None:
+def test_board_and_recovery_pages_in_a_browser(server: str, tmp_path: Path) -> None:  # noqa: F811
     from playwright.sync_api import sync_playwright
 
     shots = tmp_path / "screenshots"
