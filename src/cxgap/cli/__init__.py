@@ -15,6 +15,7 @@ import cxgap.cli.cases_cmd
 import cxgap.cli.gaps_cmd
 import cxgap.cli.index_cmd
 import cxgap.cli.kpi_cmd
+import cxgap.cli.recognition_cmd
 import cxgap.cli.report_cmd
 import cxgap.cli.serve_cmd
 import cxgap.cli.settings_cmd  # noqa: F401

@@ -360,25 +360,16 @@ def cases_board(
     item: Annotated[str, typer.Option("--item", help="The 0..10 recommendation item.")] = "nps",
     as_json: JsonFlag = False,
 ) -> None:
-    """The recognition board (shrunk recovery rates); --quarter: the service award."""
+    """The recognition board (shrunk recovery and delight rates); --quarter: the service
+    award."""
+    from cxgap.cli.recognition_cmd import print_rankings
     from cxgap.services.cases.recognition import recognition_board
 
     board = recognition_board(state.engine(), viewer=cli_actor(), item=item, quarter=quarter)
     if as_json:
         _print_json(board.to_dict())
         return
-    for title, rows in (("people", board.people), ("teams", board.teams)):
-        table = Table("rank", title, "recovered", "resolved", "raw", "shrunk")
-        for r in rows:
-            table.add_row(
-                str(r.rank),
-                shown(r.name),
-                str(r.recovered),
-                str(r.resolved),
-                f"{r.raw:.0%}",
-                f"{r.shrunk:.0%}",
-            )
-        console.print(table)
+    print_rankings(board)
     if board.people:
         award = board.people[0]
         console.print(

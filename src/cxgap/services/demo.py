@@ -27,6 +27,7 @@ from cxgap.services.cases.sweep import sweep
 from cxgap.services.cases.work import record_event, refresh_due
 from cxgap.services.customers import customer_ids, upsert_customers
 from cxgap.services.demo_provider import store_provider_side
+from cxgap.services.demo_staff import plant_staff
 from cxgap.services.imports import ANSWER_COLUMNS, Progress, answer_rows, insert_responses
 from cxgap.services.lifecycle import FIELDS as LIFECYCLE_FIELDS
 from cxgap.services.lifecycle import insert_lifecycle
@@ -210,6 +211,7 @@ def load_demo(
         if recovery
         else {}
     )
+    planted |= plant_staff(engine, seed=seed, actor=actor)
     truths_file = _write_truths(engine, {**data.truths, **provider_truths, **planted})
     return DemoResult(
         customers=len(data.customers),

@@ -27,6 +27,10 @@ Channel = Literal["hotline", "web", "social", "email", "meeting", "store", "othe
 CHANNELS: tuple[str, ...] = get_args(Channel)
 MAX_TEXT_CHARS = 5000
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+STAFF = re.compile(r"^[\w.@+-]{1,120}$")
+"""A staff identifier: an e-mail or staff code (letters, digits, ``. _ @ + -``)."""
+TEAM = re.compile(r"^\w[\w .&/+-]{0,79}$")
+"""A team name: up to 80 letters, digits, spaces and ``. & / + - _``."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,20 @@ class FeedbackInfo:
     received_at: dt.datetime
     customer: str | None
     external_id: str | None
+    staff: str | None = None
+    team: str | None = None
+
+
+def check_staff(staff: str | None, team: str | None, *, where: str) -> None:
+    """Raise :class:`ValidationError` when ``staff`` or ``team`` is not usable."""
+    for name, value, pattern, allowed in (
+        ("staff", staff, STAFF, "an e-mail or staff code of letters, digits and . _ @ + -"),
+        ("team", team, TEAM, "up to 80 letters, digits, spaces and . & / + - _"),
+    ):
+        if value is not None and not pattern.match(value):
+            raise ValidationError(f"{where}: {name} {value!r} is not allowed; allowed: {allowed}")
+    if team is not None and staff is None:
+        raise ValidationError(f"{where}: a team is given without staff; allowed: both or staff")
 
 
 def _info(row: FeedbackMessage, customer: str | None) -> FeedbackInfo:
@@ -50,6 +68,8 @@ def _info(row: FeedbackMessage, customer: str | None) -> FeedbackInfo:
         received_at=received,
         customer=customer,
         external_id=row.external_id,
+        staff=row.staff,
+        team=row.team,
     )
 
 
@@ -82,9 +102,13 @@ def record_feedback(
     customer: str | None = None,
     received_at: dt.datetime | None = None,
     external_id: str | None = None,
+    staff: str | None = None,
+    team: str | None = None,
 ) -> FeedbackInfo:
-    """Store one message; ``customer`` is an existing customer's external id."""
+    """Store one message; ``customer`` is an existing customer's external id, ``staff``
+    and ``team`` whom the message is about (:func:`check_staff`)."""
     text = check_feedback(channel, language, text)
+    check_staff(staff, team, where="feedback")
     if external_id is not None:
         check_text(external_id, where="feedback external_id", multiline=False)
     received = as_utc(received_at or now())
@@ -107,6 +131,8 @@ def record_feedback(
             text=text,
             received_at=received,
             external_id=external_id,
+            staff=staff,
+            team=team,
         )
         session.add(row)
         session.flush()
@@ -116,7 +142,12 @@ def record_feedback(
             "feedback.create",
             target_type="feedback",
             target_id=row.id,
-            details={"channel": channel, "language": language, "chars": len(text)},
+            details={
+                "channel": channel,
+                "language": language,
+                "chars": len(text),
+                **({"staff": staff} if staff else {}),
+            },
         )
         return _info(row, customer)
 

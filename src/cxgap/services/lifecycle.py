@@ -18,7 +18,7 @@ from typing import Any, Literal, get_args
 
 import pandas as pd
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from cxgap.errors import ValidationError
 from cxgap.ingest.readers import read_table
@@ -151,7 +151,17 @@ def lifecycle_records(
     of one kind and return them typed; the first problem raises :class:`ValidationError`."""
     if kind not in FIELDS:
         raise ValidationError(f"kind {kind!r} is not allowed; allowed: {', '.join(KINDS)}")
-    fields = FIELDS[kind]
+    records = checked_rows(kind, FIELDS[kind], rows)
+    for (where, _), record in zip(rows, records, strict=True):
+        _check_order(kind, record, where)
+    return records
+
+
+def checked_rows(
+    kind: str, fields: Sequence[Field], rows: Sequence[tuple[str, Mapping[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Each row's values typed by ``fields``; an unknown column or a bad value raises
+    :class:`ValidationError` naming the row (``where``) and column."""
     known = {f.name for f in fields}
     records = []
     for where, values in rows:
@@ -161,9 +171,7 @@ def lifecycle_records(
                 f"{where}: column {unknown[0]!r} is not a {kind} column; "
                 f"allowed: {', '.join(f.name for f in fields)}"
             )
-        record = {f.name: _value(f, values.get(f.name), where) for f in fields}
-        _check_order(kind, record, where)
-        records.append(record)
+        records.append({f.name: _value(f, values.get(f.name), where) for f in fields})
     return records
 
 
@@ -189,24 +197,30 @@ def _check_order(kind: str, record: dict[str, Any], where: str) -> None:
 
 def read_lifecycle_file(path: str | Path, kind: str) -> list[dict[str, Any]]:
     """Read a CSV or XLSX lifecycle file of ``kind`` and check every row."""
+    return lifecycle_records(kind, file_rows(path, kind, FIELDS.get(kind, ())))
+
+
+def file_rows(
+    path: str | Path, kind: str, fields: Sequence[Field]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The rows of a CSV or XLSX file as ``(where, values)``, after checking that it is
+    well formed and has the required ``fields`` (a ``kind`` file, for messages)."""
     table = read_table(path)
     if table.malformed:
         bad = table.malformed[0]
         raise ValidationError(f"{table.path}, row {bad.row_number}: {bad.reason}")
-    if kind in FIELDS:
-        missing = [f.name for f in FIELDS[kind] if f.required and f.name not in table.frame]
-        if missing:
-            raise ValidationError(
-                f"{table.path}: column {missing[0]!r} is missing; a {kind} file needs "
-                f"{', '.join(f.name for f in FIELDS[kind] if f.required)}"
-            )
-    rows = [
+    missing = [f.name for f in fields if f.required and f.name not in table.frame]
+    if missing:
+        raise ValidationError(
+            f"{table.path}: column {missing[0]!r} is missing; a {kind} file needs "
+            f"{', '.join(f.name for f in fields if f.required)}"
+        )
+    return [
         (f"{table.path}, row {number}", dict(zip(table.frame.columns, values, strict=True)))
         for number, values in zip(
             table.row_numbers, table.frame.itertuples(index=False, name=None), strict=True
         )
     ]
-    return lifecycle_records(kind, rows)
 
 
 def store_lifecycle(
@@ -255,20 +269,34 @@ def insert_lifecycle(
     if missing:
         ids.update(upsert_customers(session, {name: {} for name in missing}))
     if kind == "complaints":
-        external = [r["complaint_id"] for r in records if r.get("complaint_id")]
-        if len(external) != len(set(external)):
-            raise ValidationError(f"{source}: a complaint_id appears twice")
-        if external:
-            stored = session.scalars(
-                select(Complaint.external_id).where(Complaint.external_id.in_(external))
-            ).first()
-            if stored:
-                raise ValidationError(
-                    f"{source}: complaint {stored!r} is already stored; allowed: new "
-                    "complaint_id values (or leave the column empty)"
-                )
+        check_new_ids(
+            session, Complaint.external_id, records, "complaint_id", "complaint", source=source
+        )
     session.add_all(_rows(kind, records, ids))
     return created
+
+
+def check_new_ids(
+    session: Session,
+    column: InstrumentedAttribute[str | None],
+    records: Sequence[Mapping[str, Any]],
+    field: str,
+    noun: str,
+    *,
+    source: str,
+) -> None:
+    """Raise :class:`ValidationError` when a record's ``field`` (an external id) appears
+    twice or is already stored in ``column``."""
+    external = [r[field] for r in records if r.get(field)]
+    if len(external) != len(set(external)):
+        raise ValidationError(f"{source}: a {field} appears twice")
+    if external:
+        stored = session.scalars(select(column).where(column.in_(external))).first()
+        if stored:
+            raise ValidationError(
+                f"{source}: {noun} {stored!r} is already stored; allowed: new "
+                f"{field} values (or leave the column empty)"
+            )
 
 
 def _rows(kind: str, records: Sequence[Mapping[str, Any]], ids: Mapping[str, int]) -> list[Any]:

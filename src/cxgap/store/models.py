@@ -185,7 +185,11 @@ class Encounter(Base):
     """A service encounter: when, through which channel and touchpoint, with what outcome."""
 
     __tablename__ = "encounters"
-    __table_args__ = (Index("ix_encounters_customer_id", "customer_id"),)
+    __table_args__ = (
+        Index("ix_encounters_customer_id", "customer_id"),
+        Index("ix_encounters_staff", "staff"),
+        Index("ix_encounters_team", "team"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
@@ -194,13 +198,20 @@ class Encounter(Base):
     touchpoint: Mapped[str] = mapped_column(String(80))
     outcome: Mapped[str] = mapped_column(String(40))
     notes: Mapped[str | None] = mapped_column(Text)
+    staff: Mapped[str | None] = mapped_column(String(120))
+    """Who served the customer (an e-mail or staff code), when known."""
+    team: Mapped[str | None] = mapped_column(String(80))
 
 
 class FeedbackMessage(Base):
     """Unsolicited feedback from a channel: hotline note, web message, social post..."""
 
     __tablename__ = "feedback_messages"
-    __table_args__ = (Index("ix_feedback_messages_received_at", "received_at"),)
+    __table_args__ = (
+        Index("ix_feedback_messages_received_at", "received_at"),
+        Index("ix_feedback_messages_staff", "staff"),
+        Index("ix_feedback_messages_team", "team"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
@@ -209,6 +220,9 @@ class FeedbackMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     external_id: Mapped[str | None] = mapped_column(String(120), unique=True)
+    staff: Mapped[str | None] = mapped_column(String(120))
+    """The staff member the message is about (an e-mail or staff code), when known."""
+    team: Mapped[str | None] = mapped_column(String(80))
 
 
 class Invitation(Base):

@@ -30,6 +30,7 @@ from cxgap.web.api import (
     feedback,
     instruments,
     kpis,
+    recognition,
     responses,
     standards,
     surveys,
@@ -59,6 +60,7 @@ for module in (
     responses,
     customers,
     feedback,
+    recognition,  # before cases: /cases/award is not a case number
     cases,
     analyses,
     standards,

@@ -38,6 +38,12 @@ class FeedbackCreate(BaseModel):
     external_id: str | None = Field(
         default=None, min_length=1, max_length=120, description="The channel's own id."
     )
+    staff: str | None = Field(
+        default=None,
+        pattern=feedback.STAFF.pattern,
+        description="Whom the message is about: an e-mail or staff code.",
+    )
+    team: str | None = Field(default=None, pattern=feedback.TEAM.pattern, description="Their team.")
 
 
 class FeedbackPublic(BaseModel):
@@ -48,6 +54,8 @@ class FeedbackPublic(BaseModel):
     received_at: Timestamp
     customer: str | None
     external_id: str | None
+    staff: str | None = None
+    team: str | None = None
 
 
 def _public(info: feedback.FeedbackInfo) -> FeedbackPublic:
@@ -65,6 +73,8 @@ def record(request: Request, user: FeedbackWrite, body: FeedbackCreate) -> Feedb
         customer=body.customer,
         received_at=body.received_at,
         external_id=body.external_id,
+        staff=body.staff,
+        team=body.team,
         actor=user,
     )
     return _public(info)

@@ -14,6 +14,7 @@ from cxgap.web.dashboard import (
     gap_pages,
     kpi_pages,
     login,
+    recognition_pages,
     standard_pages,
 )
 from cxgap.web.dashboard.common import PAGES, Page, forbidden_page, message_page
@@ -23,6 +24,7 @@ router.include_router(login.router)
 router.include_router(analysis_pages.router)
 router.include_router(browse.router)
 router.include_router(cases_pages.router)
+router.include_router(recognition_pages.router)
 # before the Five gaps page: its decisions' path would take .../edit as a decision
 router.include_router(standard_pages.router)
 router.include_router(gap_pages.router)

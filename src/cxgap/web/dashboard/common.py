@@ -50,6 +50,8 @@ PAGES: tuple[Page, ...] = (
     Page("feedback", "/dashboard/feedback", "feedback:read"),
     Page("my_cases", "/dashboard/cases/mine", "cases:read"),
     Page("queue", "/dashboard/cases", "cases:read"),
+    Page("recognition", "/dashboard/recognition", "cases:read"),
+    Page("recovery", "/dashboard/recovery", "cases:read"),
     Page("kpis", "/dashboard/kpis", "kpis:read"),
     Page("actions", "/dashboard/actions", "actions:read"),
     Page("action", "/dashboard/actions/{plan_id}", "actions:read", in_menu=False),
