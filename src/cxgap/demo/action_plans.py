@@ -51,7 +51,7 @@ class DemoPlan:
 
 
 WORKED = DemoPlan(
-    title="Call back within one working day in the south",
+    title="Southern hotline answers within one working day",
     dimension="responsiveness",
     region="south",
     planted_effect=0.6,

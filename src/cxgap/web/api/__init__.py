@@ -30,6 +30,7 @@ from cxgap.web.api import (
     feedback,
     instruments,
     kpis,
+    lifecycle,
     responses,
     standards,
     surveys,
@@ -63,6 +64,7 @@ for module in (
     analyses,
     standards,
     kpis,
+    lifecycle,
     accounts,
 ):
     router.include_router(module.router)
