@@ -15,13 +15,11 @@ from cxgap.store.accounts import User
 from cxgap.store.database import transaction
 
 OWNER = "service.manager@riverside-heat.example"
-"""The plans' owner when the demo is loaded by the system: a deactivated account with a
-random password, so nobody can sign in with it."""
+"""The plans' owner: a deactivated account with a random password, so nobody can sign in
+with it."""
 
 
 def _owner(engine: Engine, actor: User | str) -> str:
-    if isinstance(actor, User):
-        return actor.email
     with transaction(engine) as session:
         if session.scalar(select(User).where(User.email == OWNER)) is None:
             user = create_user(
