@@ -261,11 +261,14 @@ def test_demo_load_and_erasure_are_audited(cli: Cli, tmp_path: Path) -> None:
     assert code == 0
     with transaction(get_engine(str(db))) as session:
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
-    # the demo's closed loop: the rule's sweep and case openings, then its own entry
+    # the demo's closed loop: the rule's sweep and case openings, then its own entry; then
+    # its two action plans (created and made active) with their deactivated owner account
     actions = [e.action for e in events]
-    assert actions[0] == "demo.load" and actions[-2:] == ["demo.recovery", "customer.erase"]
-    assert set(actions[1:-2]) == {"case.open", "cases.sweep"}
-    assert actions.count("case.open") == events[-2].details["cases"] > 0
+    plans = ["user.create", "user.disable"] + ["action_plan.create", "action_plan.update"] * 2
+    assert actions[0] == "demo.load"
+    assert actions[-8:] == ["demo.recovery", *plans, "customer.erase"]
+    assert set(actions[1:-8]) == {"case.open", "cases.sweep"}
+    assert actions.count("case.open") == events[-8].details["cases"] > 0
     assert events[0].details == {
         "seed": 7,
         "customers": 100,

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 
 from cxgap.engine.frames import load_survey
 from cxgap.services.accounts import ROLES, allowed, create_user
-from cxgap.services.actions import create_plan
+from cxgap.services.actions import create_plan, list_plans
 from cxgap.services.customers import upsert_customers
 from cxgap.services.demo import load_demo
 from cxgap.store.database import get_engine, transaction, upgrade
@@ -54,7 +54,7 @@ def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
             create_user(session, f"{role}@example.org", PASSWORD, role=role)
         # enough respondents in each attacking segment for the segment comparison
         upsert_customers(session, {c: {"region": XSS_REGION} for c in customers[:5]})
-    # action plan 1, its title and task an attack string
+    # an action plan (after the demo's own), its title and task an attack string
     create_plan(engine, title=XSS_FEEDBACK, survey=SURVEY, gap="dimension:responsiveness",
                 owner="manager@example.org", starts_on=dt.date(2026, 1, 1), actor="test",
                 unit_attribute="region", targeted_units=["north"],
@@ -348,13 +348,14 @@ def test_stored_attack_strings_are_shown_escaped(
     app_client: TestClient, demo_engine: Engine
 ) -> None:
     client = signed_in(app_client, demo_engine, "admin")
+    plan = next(p.id for p in list_plans(demo_engine) if p.title == XSS_FEEDBACK)
     pages = {
         "responses": client.get(f"/dashboard/responses?survey={SURVEY}&region={XSS_REGION}"),
         "segments": client.get(f"/dashboard/segments?survey={SURVEY}&by=region"),
         "segments_age": client.get(f"/dashboard/segments?survey={SURVEY}&by=age_band"),
         "feedback": client.get("/dashboard/feedback?channel=web"),
         "actions": client.get("/dashboard/actions"),
-        "action": client.get("/dashboard/actions/1"),
+        "action": client.get(f"/dashboard/actions/{plan}"),
     }
     for name, page in pages.items():
         assert page.status_code == 200, name

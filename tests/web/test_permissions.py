@@ -95,6 +95,10 @@ API_PERMISSIONS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/actions"): "actions:read",
     ("POST", "/api/v1/actions"): "actions:write",
     ("GET", "/api/v1/actions/{plan_id}"): "actions:read",
+    ("POST", "/api/v1/lifecycle/relationships"): "surveys:write",
+    ("POST", "/api/v1/lifecycle/complaints"): "surveys:write",
+    ("GET", "/api/v1/lifecycle/relationships"): "customers:read",
+    ("GET", "/api/v1/lifecycle/complaints"): "customers:read",
 }
 """The documented permission of each API operation (docs/api.md, docs/permissions.md)."""
 
@@ -353,8 +357,29 @@ def valid_call(world: World, method: str, path: str, role: str) -> Call:
             f"{r}/actions/{_plan(world)}",
             {},
         ),
+        ("POST", f"{r}/lifecycle/relationships"): lambda: (
+            "POST",
+            f"{r}/lifecycle/relationships",
+            _upload(f"customer,started_on\n{_unique('walk-r')},2024-01-01\n"),
+        ),
+        ("POST", f"{r}/lifecycle/complaints"): lambda: (
+            "POST",
+            f"{r}/lifecycle/complaints",
+            _upload("channel,received_at\nweb,2026-01-05\n"),
+        ),
+        ("GET", f"{r}/lifecycle/relationships"): lambda: (
+            "GET",
+            f"{r}/lifecycle/relationships",
+            {},
+        ),
+        ("GET", f"{r}/lifecycle/complaints"): lambda: ("GET", f"{r}/lifecycle/complaints", {}),
     }
     return samples[(method, path)]()
+
+
+def _upload(content: str) -> dict[str, Any]:
+    """A CSV file upload (``/api/v1/lifecycle/...``)."""
+    return {"files": {"file": ("walk.csv", content.encode(), "text/csv")}}
 
 
 def _plan(world: World) -> int:

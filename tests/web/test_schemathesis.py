@@ -6,7 +6,7 @@ import pytest
 from tests.web.api_world import World, build_world
 from tests.web.schemathesis_run import fuzz
 
-OPERATIONS = 55
+OPERATIONS = 59
 SURVEY_WORK = ("POST /api/v1/analyses", "POST /api/v1/index", "GET /api/v1/reports/{survey}")
 """Operations that only do their work for a stored survey's key."""
 

@@ -133,7 +133,7 @@ DEMO_ADMIN = "admin@cxgap.demo"
 
 
 def first_admin(engine: Engine, *, actor: str) -> None:
-    """On a database without accounts, create an administrator so the dashboard opens,
+    """On a database without active accounts, create an administrator so the dashboard opens,
     and print its sign-in (once: only the password's hash is kept)."""
     import secrets
 

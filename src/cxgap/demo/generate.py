@@ -16,7 +16,9 @@ Planted truths (returned by :func:`planted_truths`, written next to the database
 - **attractive feature**: the Kano feature ``app_meter`` is attractive;
 - **satisfaction index**: the ``csi_*`` items follow a latent ECSI/ACSI path model
   (:data:`CSI_PATHS`) in which perceived quality drives satisfaction most and itself
-  follows the respondent's perceived reliability.
+  follows the respondent's perceived reliability;
+- **action plans**: from the third-last wave, region ``south``'s perceived
+  *responsiveness* is about 0.6 points higher (:mod:`cxgap.demo.action_plans`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxgap.demo.action_plans import action_plan_truths, plant_action_effects
 from cxgap.instruments.model import Instrument
 from cxgap.stats.pls.models import ACSI, ECSI, parse_index_role
 
@@ -618,6 +621,7 @@ def generate(
         wave: survey_wave(rng, instrument, people, k, sample, wave=wave)
         for k, wave in enumerate(labels)
     }
+    plant_action_effects(instrument, people, waves, seed=seed)
     return DemoData(
         customers=people,
         waves=waves,
@@ -625,5 +629,5 @@ def generate(
         management=management_survey(rng, management_instrument),
         encounters=_encounters(rng, people, per_customer=4.0, waves=labels),
         feedback=_feedback(rng, people, count=max(60, customers // 8), waves=labels),
-        truths=planted_truths(seed, labels),
+        truths={**planted_truths(seed, labels), **action_plan_truths(labels)},
     )

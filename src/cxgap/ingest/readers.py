@@ -333,7 +333,7 @@ def read_table(
     workbook's parts.
     """
     path = Path(path)
-    fmt = file_format(path)
+    file_format(path)  # an unsupported type is named before a missing file
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
     size = path.stat().st_size
@@ -342,7 +342,23 @@ def read_table(
             f"{path}: the file has {size / 2**20:.1f} MiB, more than the limit of "
             f"{max_bytes / 2**20:.0f} MiB (setting CXGAP_IMPORT_MAX_FILE_MB)"
         )
-    data = path.read_bytes()
+    return read_table_data(
+        path, path.read_bytes(), encoding=encoding, sheet=sheet, max_unpacked=max_unpacked
+    )
+
+
+def read_table_data(
+    path: str | Path,
+    data: bytes,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    max_unpacked: int | None = None,
+) -> RawTable:
+    """:func:`read_table` of a file's content ``data`` (an upload); ``path`` is the file's
+    name, which says its format and names it in messages."""
+    path = Path(path)
+    fmt = file_format(path)
     if fmt == "csv":
         return _read_csv(path, data, encoding)
     if fmt == "xlsx":

@@ -606,9 +606,10 @@ def change_password(engine: Engine, user_id: int, password: str, *, actor: User 
 
 
 def any_users(engine: Engine) -> bool:
-    """Whether at least one account exists."""
+    """Whether at least one active account exists (one somebody can sign in with; the
+    demo's deactivated plan owner does not count)."""
     with transaction(engine) as session:
-        return session.scalar(select(User.id).limit(1)) is not None
+        return session.scalar(select(User.id).where(User.active.is_(True)).limit(1)) is not None
 
 
 def _detached(session: Session, user: User) -> User:

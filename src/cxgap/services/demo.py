@@ -26,6 +26,7 @@ from cxgap.services.cases.config import parse_rules
 from cxgap.services.cases.sweep import sweep
 from cxgap.services.cases.work import record_event, refresh_due
 from cxgap.services.customers import customer_ids, upsert_customers
+from cxgap.services.demo_actions import store_action_plans
 from cxgap.services.demo_provider import store_provider_side
 from cxgap.services.demo_staff import plant_staff
 from cxgap.services.imports import ANSWER_COLUMNS, Progress, answer_rows, insert_responses
@@ -130,6 +131,10 @@ def load_demo(
     survey with a planted call-back effect (:mod:`cxgap.demo.recovery`; in the truths file
     under ``recovery``).
 
+    Two action plans follow, stored through :func:`cxgap.services.actions.create_plan`:
+    one whose targeted region's responsiveness was planted to improve and one without a
+    change (:mod:`cxgap.demo.action_plans`; in the truths file under ``action_plans``).
+
     With ``if_empty`` nothing happens (``None`` is returned) when the database already
     has surveys. Loading twice into the same database is refused.
     """
@@ -212,7 +217,14 @@ def load_demo(
         else {}
     )
     planted |= plant_staff(engine, seed=seed, actor=actor)
-    truths_file = _write_truths(engine, {**data.truths, **provider_truths, **planted})
+    plans = store_action_plans(
+        engine,
+        waves=tuple(data.waves),
+        survey_prefix=SURVEY_PREFIX,
+        truths=data.truths["action_plans"],
+        actor=actor,
+    )
+    truths_file = _write_truths(engine, {**data.truths, **provider_truths, **planted, **plans})
     return DemoResult(
         customers=len(data.customers),
         surveys=len(data.waves) + 2 + (1 if recovery else 0),

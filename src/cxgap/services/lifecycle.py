@@ -13,20 +13,22 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Literal, get_args
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from cxgap.errors import ValidationError
-from cxgap.ingest.readers import read_table
+from cxgap.ingest.readers import RawTable, read_table, read_table_data
 from cxgap.services.accounts import audit
 from cxgap.services.customers import customer_ids, upsert_customers
+from cxgap.settings import get_settings
 from cxgap.store.accounts import User
 from cxgap.store.database import transaction
 from cxgap.store.lifecycle import Complaint, PlanChange, Relationship
+from cxgap.store.models import Customer
 from cxgap.text import check_text
 from cxgap.times import as_utc
 
@@ -197,18 +199,36 @@ def _check_order(kind: str, record: dict[str, Any], where: str) -> None:
 
 def read_lifecycle_file(path: str | Path, kind: str) -> list[dict[str, Any]]:
     """Read a CSV or XLSX lifecycle file of ``kind`` and check every row."""
-    return lifecycle_records(kind, file_rows(path, kind, FIELDS.get(kind, ())))
+    return table_records(read_table(path), kind)
+
+
+def table_records(table: RawTable, kind: str) -> list[dict[str, Any]]:
+    """The checked records of a lifecycle table of ``kind`` (problems name the file, row
+    and column)."""
+    return lifecycle_records(kind, table_rows(table, kind, FIELDS.get(kind, ())))
 
 
 def file_rows(
     path: str | Path, kind: str, fields: Sequence[Field]
 ) -> list[tuple[str, dict[str, Any]]]:
-    """The rows of a CSV or XLSX file as ``(where, values)``, after checking that it is
-    well formed and has the required ``fields`` (a ``kind`` file, for messages)."""
-    table = read_table(path)
+    """The rows of a CSV or XLSX file as ``(where, values)`` (see :func:`table_rows`)."""
+    return table_rows(read_table(path), kind, fields)
+
+
+def table_rows(
+    table: RawTable, kind: str, fields: Sequence[Field]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The rows of a read table as ``(where, values)``, after checking that it is well
+    formed, has no refused cells and has the required ``fields`` (a ``kind`` file, for
+    messages)."""
     if table.malformed:
         bad = table.malformed[0]
         raise ValidationError(f"{table.path}, row {bad.row_number}: {bad.reason}")
+    if table.cell_problems:
+        row, column, problem = table.cell_problems[0]
+        raise ValidationError(
+            f"{table.path}, row {table.row_numbers.tolist()[row]}, column {column!r}: {problem}"
+        )
     missing = [f.name for f in fields if f.required and f.name not in table.frame]
     if missing:
         raise ValidationError(
@@ -342,3 +362,159 @@ def import_lifecycle(
     """Check and store a lifecycle file (all rows or none)."""
     records = read_lifecycle_file(path, kind)
     return store_lifecycle(engine, kind, records, actor=actor, source=str(path))
+
+
+UPLOAD_FORMATS = ("csv", "xlsx")
+
+
+def import_lifecycle_upload(
+    engine: Engine, filename: str, data: bytes, kind: str, *, actor: User | str
+) -> LifecycleImport:
+    """Check and store an uploaded CSV or XLSX lifecycle file (all rows or none); messages
+    name the file by ``filename`` (its last part), which also says its format."""
+    name = PurePath(filename.replace("\\", "/")).name.strip()
+    check_text(name, where="file name")
+    if not name or len(name) > 200:
+        raise ValidationError(f"file name {name!r}: allowed: 1 to 200 characters, e.g. data.csv")
+    if PurePath(name).suffix.lower() not in {f".{f}" for f in UPLOAD_FORMATS}:
+        raise ValidationError(
+            f"{name}: unsupported file type {PurePath(name).suffix or '(none)'!r}; "
+            f"allowed: {', '.join(f'.{f}' for f in UPLOAD_FORMATS)}"
+        )
+    if not data:
+        raise ValidationError(f"{name}: the file is empty; allowed: a header row and records")
+    limit = get_settings().imports.max_unpacked_mb * 2**20
+    table = read_table_data(name, data, max_unpacked=limit)
+    records = table_records(table, kind)
+    return store_lifecycle(engine, kind, records, actor=actor, source=f"upload {name}")
+
+
+# ---------------------------------------------------------------------------- reads
+
+
+@dataclass(frozen=True)
+class RelationshipInfo:
+    """A stored relationship spell (customers by their external id)."""
+
+    id: int
+    customer: str | None
+    started_on: dt.date
+    ended_on: dt.date | None
+    end_reason: str | None
+    voluntary: bool | None
+    plan: str | None
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class ComplaintInfo:
+    """A stored complaint (``complaint_id``: the id it was imported with)."""
+
+    id: int
+    complaint_id: str | None
+    customer: str | None
+    case_id: int | None
+    channel: str
+    category: str | None
+    received_at: dt.datetime
+    resolved_at: dt.datetime | None
+    unit: str | None
+    text: str | None
+
+
+def _conditions(
+    *, customer: str | None, unit: tuple[Any, str | None], given: tuple[Any, bool | None]
+) -> list[Any]:
+    """The filters of a lifecycle list: the customer's external id, the unit (column,
+    value), and whether a column (an end or resolution time) is given (column, flag)."""
+    conditions: list[Any] = []
+    if customer is not None:
+        conditions.append(Customer.external_id == customer)
+    if unit[1] is not None:
+        conditions.append(unit[0] == unit[1])
+    if given[1] is not None:
+        conditions.append(given[0].is_not(None) if given[1] else given[0].is_(None))
+    return conditions
+
+
+def _page(
+    engine: Engine, query: Select[Any, Any], conditions: Sequence[Any], *, limit: int, offset: int
+) -> tuple[list[Any], int]:
+    with transaction(engine) as session:
+        total = session.scalar(
+            select(func.count()).select_from(query.where(*conditions).subquery())
+        )
+        rows = session.execute(query.where(*conditions).limit(limit).offset(offset)).all()
+    return list(rows), int(total or 0)
+
+
+def list_relationships(
+    engine: Engine,
+    *,
+    customer: str | None = None,
+    unit: str | None = None,
+    ended: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[RelationshipInfo], int]:
+    """One page of relationships (oldest stored first) matching every filter given, and
+    the number matching."""
+    conditions = _conditions(
+        customer=customer, unit=(Relationship.unit, unit), given=(Relationship.ended_on, ended)
+    )
+    query = (
+        select(Relationship, Customer.external_id)
+        .outerjoin(Customer, Customer.id == Relationship.customer_id)
+        .order_by(Relationship.id)
+    )
+    rows, total = _page(engine, query, conditions, limit=limit, offset=offset)
+    return [
+        RelationshipInfo(
+            r.id, external, r.started_on, r.ended_on, r.end_reason, r.voluntary, r.plan, r.unit
+        )
+        for r, external in rows
+    ], total
+
+
+def list_complaints(
+    engine: Engine,
+    *,
+    customer: str | None = None,
+    channel: str | None = None,
+    unit: str | None = None,
+    resolved: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[ComplaintInfo], int]:
+    """One page of complaints (oldest received first) matching every filter given, and
+    the number matching."""
+    conditions = _conditions(
+        customer=customer, unit=(Complaint.unit, unit), given=(Complaint.resolved_at, resolved)
+    )
+    if channel is not None:
+        if channel not in COMPLAINT_CHANNELS:
+            raise ValidationError(
+                f"channel {channel!r} is not allowed; allowed: {', '.join(COMPLAINT_CHANNELS)}"
+            )
+        conditions.append(Complaint.channel == channel)
+    query = (
+        select(Complaint, Customer.external_id)
+        .outerjoin(Customer, Customer.id == Complaint.customer_id)
+        .order_by(Complaint.received_at, Complaint.id)
+    )
+    rows, total = _page(engine, query, conditions, limit=limit, offset=offset)
+    return [
+        ComplaintInfo(
+            id=c.id,
+            complaint_id=c.external_id,
+            customer=external,
+            case_id=c.case_id,
+            channel=c.channel,
+            category=c.category,
+            received_at=as_utc(c.received_at),
+            resolved_at=None if c.resolved_at is None else as_utc(c.resolved_at),
+            unit=c.unit,
+            text=c.text,
+        )
+        for c, external in rows
+    ], total

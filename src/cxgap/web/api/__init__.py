@@ -30,6 +30,7 @@ from cxgap.web.api import (
     feedback,
     instruments,
     kpis,
+    lifecycle,
     recognition,
     responses,
     standards,
@@ -65,6 +66,7 @@ for module in (
     analyses,
     standards,
     kpis,
+    lifecycle,
     accounts,
 ):
     router.include_router(module.router)

@@ -106,6 +106,8 @@ async def exact_numbers(request: Request) -> None:
     """Refuse a JSON body holding a number that would be stored changed (422, with its field)."""
     if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
         return
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        return  # a file upload (read as a form before this runs), not a JSON body
     body = await request.body()
     problem = refused_number(body) if body else None
     if problem is not None:
