@@ -226,7 +226,7 @@ def overview(request: Request, user: OverviewUser) -> Response:
     rt = Texts(lang)  # type: ignore[arg-type]
     analysis = _analysis(request, chosen.key)
     labels = Labels(analysis.instrument, rt)
-    waves = waves_until(engine, chosen.key, analysable={s.key for s in surveys})
+    waves = waves_until(engine, analysis, analysable={s.key for s in surveys})
     current = waves[-1]
     previous = waves[-2].wave if len(waves) > 1 else None
     trends = _measure_trends(waves, rt)
