@@ -94,16 +94,18 @@ def score_moments(
     groups: Mapping[str, Sequence[str]],
     *,
     field: str = "perceived",
+    up_to: int | None = None,
 ) -> dict[str, Moments]:
     """Per survey, the :class:`Moments` of the respondents' scores, one score per group of
     items: the mean of the respondent's answers (``field``) to the group's items, missing
     when none is answered (as ``DataFrame.mean(axis=1)``). Surveys without such answers
-    are left out."""
+    are left out, and so are responses with ids above ``up_to`` (when given)."""
     import ibis
 
     names = list(groups)
     items = sorted({item for group in groups.values() for item in group})
-    t = long.filter(long.survey.isin(list(surveys)) & long.item.isin(items) & long[field].notnull())
+    t = _of_surveys(long, surveys, up_to)
+    t = t.filter(t.item.isin(items) & t[field].notnull())
     value = t[field].cast("float64")
     per_respondent = t.group_by(["survey", "response_id"]).aggregate(
         **{

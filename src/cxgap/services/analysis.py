@@ -29,7 +29,7 @@ from cxgap.services.surveys import survey_counts
 from cxgap.stats.result import StatResult, to_jsonable
 from cxgap.store.database import snapshot, transaction
 from cxgap.store.lookups import get_survey
-from cxgap.store.models import ImportBatch, Response
+from cxgap.store.models import ImportBatch, Response, Survey
 from cxgap.text import counted
 
 SCHEMA = "cxgap.analysis/1"
@@ -496,23 +496,36 @@ def trend_waves(
 
 def _stored_trend(engine: Engine, data: SurveyData) -> list[WaveScores]:
     """The trend's waves of a stored survey: the sums of the dimension scores of every wave
-    of its instrument up to it. The waves' tables come from the per-process cache (the
-    dashboard analyses every wave anyway); summing each wave in the database instead
-    (:func:`cxgap.engine.aggregate.score_moments`) was measured slower for the overview
-    page, so it serves Parquet datasets (:mod:`cxgap.services.lake`)."""
+    of its instrument up to it. The analysed wave's come from its table (read anyway); the
+    earlier waves' are summed in the database (:func:`cxgap.engine.aggregate.score_moments`,
+    one query per instrument version), so their answer rows are not read. Called inside
+    the caller's snapshot; the database's sums are bounded by its highest response id."""
     keys = surveys_of_instrument(engine, data.instrument.id)
     if data.key not in keys or keys.index(data.key) < 1:
         return []
-    waves = [
-        data if key == data.key else load_survey(engine, key)
-        for key in keys[: keys.index(data.key) + 1]
-    ]
-    out: list[WaveScores] = []
-    for wave in waves:
-        scores = dimension_scores(wave.frame, wave.instrument, "perceived")
-        sums = stats.Moments.from_arrays(scores) if scores.size else scores
-        out.append((wave.key, wave.wave or wave.key, sums))
-    return out
+    earlier = keys[: keys.index(data.key)]
+    with snapshot(engine) as session:
+        rows = session.execute(
+            select(Survey.key, Survey.wave, Survey.instrument_id).where(Survey.key.in_(earlier))
+        ).all()
+        up_to = session.scalar(select(func.max(Response.id))) or 0
+        instruments = {
+            row.instrument_id: parse_instrument(
+                get_survey(session, row.key).instrument.definition, source=f"survey {row.key}"
+            )
+            for row in {row.instrument_id: row for row in rows}.values()
+        }
+    waves = {row.key: (row.wave or row.key, row.instrument_id) for row in rows}
+    moments: dict[str, stats.Moments] = {}
+    with aggregate.stored_backend(engine) as con:
+        long = aggregate.stored_answers(con)
+        for instrument_id, inst in instruments.items():
+            same = [key for key in earlier if waves[key][1] == instrument_id]
+            moments |= aggregate.score_moments(con, long, same, trend_groups(inst), up_to=up_to)
+    out = trend_waves([(key, waves[key][0]) for key in earlier], data.instrument, moments)
+    scores = dimension_scores(data.frame, data.instrument, "perceived")
+    sums = stats.Moments.from_arrays(scores) if scores.size else scores
+    return [*out, (data.key, data.wave or data.key, sums)]
 
 
 def _findings(
