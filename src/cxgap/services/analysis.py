@@ -21,7 +21,12 @@ from sqlalchemy import Engine, func, select
 from cxgap import stats
 from cxgap.engine import aggregate
 from cxgap.engine.cache import VersionedCache
-from cxgap.engine.frames import SurveyData, data_version, load_survey, surveys_of_instrument
+from cxgap.engine.frames import (
+    SurveyData,
+    data_versions,
+    load_survey,
+    surveys_of_instrument,
+)
 from cxgap.errors import DataError, ValidationError
 from cxgap.instruments import Instrument, parse_instrument
 from cxgap.segments import COMPARABLE, custom_attribute, segment_names
@@ -741,7 +746,9 @@ def analysis_version(engine: Engine, survey: str) -> tuple[object, ...]:
     """Fingerprint of everything :func:`analyze_survey` reads for ``survey``: the
     :func:`~cxgap.engine.frames.data_version` of the survey and of every wave fielded
     with its instrument (the trend reads them)."""
-    return tuple(data_version(engine, key) for key in _instrument_waves(engine, survey))
+    waves = _instrument_waves(engine, survey)
+    versions = data_versions(engine, waves)
+    return tuple(versions[key] for key in waves)
 
 
 def cached_analysis(
@@ -804,7 +811,7 @@ def headline_analyses(
     """
     url = engine.url.render_as_string(hide_password=False)
     with snapshot(engine):  # the versions and the sums cached under them agree
-        versions = {key: data_version(engine, key) for key in surveys}
+        versions = data_versions(engine, surveys)
         found = {key: _headline_cache.get((url, key, confidence), versions[key]) for key in surveys}
         missing = [key for key, value in found.items() if value is None]
         if missing:
