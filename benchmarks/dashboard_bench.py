@@ -89,6 +89,23 @@ def build_database(path: Path | str, answers: int) -> None:
     engine.dispose()
 
 
+def has_benchmark_survey(db: Path | str) -> bool:
+    """Whether ``db`` holds the benchmark's data already (a new one is migrated here)."""
+    if isinstance(db, Path) and not db.exists():
+        return False
+    from sqlalchemy import select
+
+    from cxgap.store.database import get_engine, transaction, upgrade
+    from cxgap.store.models import Survey
+
+    engine = get_engine(str(db))
+    upgrade(engine)
+    with transaction(engine) as session:
+        found = session.scalar(select(Survey.id).where(Survey.key == SURVEY))
+    engine.dispose()
+    return found is not None
+
+
 def clear_caches() -> None:
     from cxgap.engine import frames
     from cxgap.services import analysis
@@ -131,6 +148,7 @@ def add_responses(engine: Any, count: int, tag: str) -> None:
     data = load_survey(engine, SURVEY)
     frame = data.frame.head(count).drop(columns=["customer_id"]).copy()
     frame["respondent_id"] = [f"{tag}{time.time_ns()}-{i}" for i in range(count)]
+    frame["submitted_at"] = dt.datetime(2027, 2, 1)
     with transaction(engine) as session:
         store_wide(session, get_survey(session, SURVEY), data.instrument, frame, source="test")
 
@@ -142,6 +160,9 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="reuse (or create) this database file")
     parser.add_argument(
         "--postgres", action="store_true", help="store in a throw-away PostgreSQL server"
+    )
+    parser.add_argument(
+        "--database-url", help="reuse (or fill) this database (e.g. postgresql+psycopg://...)"
     )
     args = parser.parse_args()
     server = None
@@ -171,11 +192,11 @@ def run(args: argparse.Namespace, server: Any) -> None:
     from cxgap.web.main import create_app
 
     with tempfile.TemporaryDirectory() as tmp:
-        db: Path | str = args.db or Path(tmp) / "bench.db"
+        db: Path | str = args.database_url or args.db or Path(tmp) / "bench.db"
         if server is not None:
             server.execute("CREATE DATABASE bench")
             db = server.url("bench")
-        if server is not None or not Path(db).exists():
+        if not has_benchmark_survey(db):
             start = time.perf_counter()
             build_database(db, args.answers)
             print(f"database built in {time.perf_counter() - start:.1f} s", file=sys.stderr)
