@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,7 @@ from cxgap.store.lookups import get_survey
 from cxgap.store.models import ImportBatch, Response, Survey
 from cxgap.text import counted
 
+T = TypeVar("T")
 SCHEMA = "cxgap.analysis/1"
 SEGMENT_ATTRIBUTES = COMPARABLE
 """Built-in segment attributes; ``attribute:NAME`` names an organisation's own one."""
@@ -914,6 +915,22 @@ def headline_analysis(engine: Engine, survey: str, *, confidence: float = 0.95) 
     return headline_analyses(engine, [survey], confidence=confidence)[survey]
 
 
+_derived_cache: VersionedCache[Any] = VersionedCache(max_entries=ANALYSIS_CACHE_SIZE)
+
+
+def cached_for_analysis(engine: Engine, survey: str, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()`` (something drawn from the analysis of ``survey`` and its waves, e.g. a
+    page's figures in one language, told apart by ``key``), kept per process while
+    :func:`analysis_version` is unchanged (at most :data:`ANALYSIS_CACHE_SIZE` entries).
+    The version and everything ``compute`` reads come from one snapshot."""
+    cache_key = (engine.url.render_as_string(hide_password=False), survey, key)
+    with snapshot(engine):
+        found: T = _derived_cache.get_or_compute(
+            cache_key, analysis_version(engine, survey), compute
+        )
+    return found
+
+
 def wave_keys(engine: Engine, survey: str) -> list[str]:
     """Keys of the surveys fielded with the instrument of ``survey`` up to it (itself
     included), oldest first."""
@@ -945,3 +962,4 @@ def clear_analysis_cache() -> None:
     """Forget every cached analysis (and every wave's headline parts)."""
     _analysis_cache.clear()
     _headline_cache.clear()
+    _derived_cache.clear()
