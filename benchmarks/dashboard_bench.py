@@ -11,16 +11,21 @@ stored through the bulk path the demo loader uses, sized so the database holds a
 each timed once cold (every per-process cache emptied) and ``--repeat`` times warm, and
 once more right after new responses arrive (the caches must notice and recompute).
 
-Target: p95 of the warm requests under 300 ms.
+Targets for the overview: cold under 1 s, p95 of the warm requests under 100 ms.
 
 What is cached, per process: the survey tables (``cxgap.engine.frames``, keyed by each
 survey's data version), whole analyses (``cxgap.services.analysis.cached_analysis``, keyed
-by the data versions of the survey and its waves), the overview's per-wave figures, and
+by the data versions of the survey and its waves), the earlier waves' headline figures
+summed in the database (``headline_analyses``, keyed by each wave's data version), and
 chart SVGs (keyed by their Vega-Lite specification). A data version is the response count,
 highest response id, customer links and the newest customer change, so new responses,
 erasure and customer edits all invalidate.
 
+``--postgres`` stores the data in a throw-away PostgreSQL server instead of a SQLite file
+(``tests/postgres_server.py``: PostgreSQL's binaries must be installed).
+
     python benchmarks/dashboard_bench.py [--answers 1000000] [--repeat 30] [--db FILE]
+    python benchmarks/dashboard_bench.py --postgres [--answers 1000000] [--repeat 30]
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -41,11 +48,12 @@ SURVEY = "bench-2027q1"
 LAST_DEMO_WAVE = "heating-2026q4"
 DEMO_ANCHOR = dt.date(2027, 1, 1)
 """The demo is dated before this day (waves 2025Q1-2026Q4), whatever today is."""
-TARGET_MS = 300.0
+TARGET_COLD_MS = 1000.0
+TARGET_MS = 100.0
 PASSWORD = "walrus umbrella quietly orbits 4711"
 
 
-def build_database(path: Path, answers: int) -> None:
+def build_database(path: Path | str, answers: int) -> None:
     from sqlalchemy import func, select
 
     from cxgap.engine.frames import load_survey
@@ -81,6 +89,23 @@ def build_database(path: Path, answers: int) -> None:
     engine.dispose()
 
 
+def has_benchmark_survey(db: Path | str) -> bool:
+    """Whether ``db`` holds the benchmark's data already (a new one is migrated here)."""
+    if isinstance(db, Path) and not db.exists():
+        return False
+    from sqlalchemy import select
+
+    from cxgap.store.database import get_engine, transaction, upgrade
+    from cxgap.store.models import Survey
+
+    engine = get_engine(str(db))
+    upgrade(engine)
+    with transaction(engine) as session:
+        found = session.scalar(select(Survey.id).where(Survey.key == SURVEY))
+    engine.dispose()
+    return found is not None
+
+
 def clear_caches() -> None:
     from cxgap.engine import frames
     from cxgap.services import analysis
@@ -110,7 +135,7 @@ def figures(cold: float, warm: list[float], after: float) -> dict[str, Any]:
         "warm_p95_ms": round(p95, 1),
         "warm_max_ms": round(max(warm), 1),
         "after_new_responses_ms": round(after, 1),
-        "within_target": p95 < TARGET_MS,
+        "within_target": p95 < TARGET_MS and cold < TARGET_COLD_MS,
     }
 
 
@@ -123,6 +148,7 @@ def add_responses(engine: Any, count: int, tag: str) -> None:
     data = load_survey(engine, SURVEY)
     frame = data.frame.head(count).drop(columns=["customer_id"]).copy()
     frame["respondent_id"] = [f"{tag}{time.time_ns()}-{i}" for i in range(count)]
+    frame["submitted_at"] = dt.datetime(2027, 2, 1)
     with transaction(engine) as session:
         store_wide(session, get_survey(session, SURVEY), data.instrument, frame, source="test")
 
@@ -132,7 +158,29 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--db", type=Path, help="reuse (or create) this database file")
+    parser.add_argument(
+        "--postgres", action="store_true", help="store in a throw-away PostgreSQL server"
+    )
+    parser.add_argument(
+        "--database-url", help="reuse (or fill) this database (e.g. postgresql+psycopg://...)"
+    )
     args = parser.parse_args()
+    server = None
+    if args.postgres:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests.postgres_server import PostgresServer
+
+        server = PostgresServer().start()
+        # a server database keeps no secret file beside it: sessions are signed with the setting
+        os.environ.setdefault("CXGAP_SECRET_KEY", "benchmark-secret-key-for-a-throw-away-server")
+    try:
+        run(args, server)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def run(args: argparse.Namespace, server: Any) -> None:
 
     from fastapi.testclient import TestClient
     from sqlalchemy import func, select
@@ -144,11 +192,14 @@ def main() -> None:
     from cxgap.web.main import create_app
 
     with tempfile.TemporaryDirectory() as tmp:
-        db = args.db or Path(tmp) / "bench.db"
-        if not db.exists():
+        db: Path | str = args.database_url or args.db or Path(tmp) / "bench.db"
+        if server is not None:
+            server.execute("CREATE DATABASE bench")
+            db = server.url("bench")
+        if not has_benchmark_survey(db):
             start = time.perf_counter()
             build_database(db, args.answers)
-            print(f"database built in {time.perf_counter() - start:.1f} s: {db}")
+            print(f"database built in {time.perf_counter() - start:.1f} s", file=sys.stderr)
         engine = get_engine(str(db))
         with transaction(engine) as session:
             answers = session.scalar(select(func.count()).select_from(Answer))
@@ -177,7 +228,12 @@ def main() -> None:
                 headers={"authorization": f"Bearer {key}"},
                 cookies={},
             )
-        results: dict[str, Any] = {"answers": answers, "responses": responses}
+        results: dict[str, Any] = {
+            "database": engine.dialect.name,
+            "answers": answers,
+            "responses": responses,
+            "load_average": [round(x, 1) for x in os.getloadavg()],
+        }
         for n, (name, call) in enumerate(requests.items()):
             clear_caches()
             cold = timed(call)
@@ -199,6 +255,7 @@ def main() -> None:
             add_responses(engine, 10, "S-")
             results["analysis_service"] = figures(cold, warm, timed(service))
             results["analysis_endpoint"] = "POST /api/v1/analyses not mounted: service timed"
+        results["target_cold_ms"] = TARGET_COLD_MS
         results["target_p95_ms"] = TARGET_MS
         print(json.dumps(results, indent=1))
         engine.dispose()

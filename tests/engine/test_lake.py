@@ -1,6 +1,7 @@
-"""The same analysis on every engine: the stored SQLite database, and a Parquet dataset
-read by DuckDB or by Spark (local mode). ``cxgap analyze --json`` must agree key by key,
-numbers to 1e-9. Another engine joins the matrix as one more parameter of ``ENGINES``.
+"""The same analysis on every engine: the stored SQLite database, the same demo stored in
+PostgreSQL, and a Parquet dataset read by DuckDB or by Spark (local mode).
+``cxgap analyze --json`` must agree key by key, numbers to 1e-9. Another engine joins the
+matrix as one more parameter of ``ENGINES``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import json
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from tests.pinned.test_analysis_output import differences
+from tests.postgres_server import PostgresServer
 
 from cxgap.engine.lake import LONG_COLUMNS
 from cxgap.services.demo import load_demo
@@ -25,7 +27,10 @@ from cxgap.store.database import get_engine, upgrade
 
 SURVEY = "heating-2026q4"
 BY = ["--by", "age_band", "--by", "region"]
-ENGINES = ["duckdb", pytest.param("spark", marks=pytest.mark.slow)]
+ENGINES = ["postgresql", "duckdb", pytest.param("spark", marks=pytest.mark.slow)]
+"""``postgresql``: the demo stored in PostgreSQL and analysed there (``--db URL``); the
+others read the Parquet dataset written from the SQLite file (``--source DIR --engine``)."""
+DEMO = {"seed": 11, "customers": 400}
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +42,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Any]:
     db = folder / "demo.db"
     engine = get_engine(str(db))
     upgrade(engine)
-    load_demo(engine, seed=11, customers=400)
+    load_demo(engine, **DEMO)
 
     def run(*args: str) -> None:
         try:
@@ -64,15 +69,42 @@ def test_lake_layout(demo: tuple[Path, Path, Any]) -> None:
     assert len(set(table.column("response_id").to_pylist())) == stored["survey"]["n_responses"]
 
 
+@pytest.fixture(scope="module")
+def postgres_demo(postgres_server: PostgresServer) -> Iterator[str]:
+    """The same demo organisation stored in a PostgreSQL database; its URL."""
+    url = postgres_server.new_database()
+    engine = get_engine(url)
+    try:
+        load_demo(engine, **DEMO)
+    finally:
+        engine.dispose()
+    yield url
+    postgres_server.drop_database(url)
+
+
+def analyse_on(
+    engine: str, db: Path, lake: Path, request: pytest.FixtureRequest
+) -> tuple[str, list[str]]:
+    """The database (``cxgap --db``) and the options of ``cxgap analyze`` that analyse the
+    demo on ``engine``."""
+    if engine == "postgresql":
+        return request.getfixturevalue("postgres_demo"), []
+    return str(db), ["--source", str(lake), "--engine", engine]
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_same_analysis_on_every_engine(
-    demo: tuple[Path, Path, Any], tmp_path: Path, engine: str, cli: Callable[..., Any]
+    demo: tuple[Path, Path, Any],
+    tmp_path: Path,
+    engine: str,
+    cli: Callable[..., Any],
+    request: pytest.FixtureRequest,
 ) -> None:
     db, lake, stored = demo
     out = tmp_path / f"{engine}.json"
+    database, options = analyse_on(engine, db, lake, request)
     code, _, err = cli(
-        "--db", str(db), "analyze", "--survey", SURVEY, *BY,
-        "--source", str(lake), "--engine", engine, "--json", str(out),
+        "--db", database, "analyze", "--survey", SURVEY, *BY, *options, "--json", str(out),
     )  # fmt: skip
     assert code == 0, err
     result = json.loads(out.read_text(encoding="utf-8"))
@@ -131,7 +163,9 @@ def stored_scores(db: Path, keys: list[str]) -> dict[str, pd.DataFrame]:
 
 
 @pytest.mark.parametrize("engine", ["sqlite", *ENGINES])
-def test_score_moments_on_every_engine(demo: tuple[Path, Path, Any], engine: str) -> None:
+def test_score_moments_on_every_engine(
+    demo: tuple[Path, Path, Any], engine: str, request: pytest.FixtureRequest
+) -> None:
     from cxgap.engine import aggregate, lake
     from cxgap.services.analysis import trend_groups
 
@@ -140,8 +174,9 @@ def test_score_moments_on_every_engine(demo: tuple[Path, Path, Any], engine: str
     expected = stored_scores(db, keys)
     instrument = next(s for s in lake.lake_surveys(folder) if s.key == SURVEY).instrument
     groups = trend_groups(instrument)
-    if engine == "sqlite":
-        with aggregate.stored_backend(get_engine(str(db))) as con:
+    if engine in ("sqlite", "postgresql"):
+        url = str(db) if engine == "sqlite" else request.getfixturevalue("postgres_demo")
+        with aggregate.stored_backend(get_engine(url)) as con:
             found = aggregate.score_moments(con, aggregate.stored_answers(con), keys, groups)
             counts = aggregate.value_counts(con, aggregate.stored_answers(con), SURVEY, "nps")
     else:

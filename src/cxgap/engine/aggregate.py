@@ -94,16 +94,18 @@ def score_moments(
     groups: Mapping[str, Sequence[str]],
     *,
     field: str = "perceived",
+    up_to: int | None = None,
 ) -> dict[str, Moments]:
     """Per survey, the :class:`Moments` of the respondents' scores, one score per group of
     items: the mean of the respondent's answers (``field``) to the group's items, missing
     when none is answered (as ``DataFrame.mean(axis=1)``). Surveys without such answers
-    are left out."""
+    are left out, and so are responses with ids above ``up_to`` (when given)."""
     import ibis
 
     names = list(groups)
     items = sorted({item for group in groups.values() for item in group})
-    t = long.filter(long.survey.isin(list(surveys)) & long.item.isin(items) & long[field].notnull())
+    t = _of_surveys(long, surveys, up_to)
+    t = t.filter(t.item.isin(items) & t[field].notnull())
     value = t[field].cast("float64")
     per_respondent = t.group_by(["survey", "response_id"]).aggregate(
         **{
@@ -134,12 +136,128 @@ def score_moments(
     return {str(label): moments.group(label) for label in moments.groups}
 
 
+def _of_surveys(long: ir.Table, surveys: Sequence[str], up_to: int | None) -> ir.Table:
+    """The answers of ``surveys``, of responses with ids up to ``up_to`` when given (a
+    snapshot's bound: see :mod:`cxgap.engine.answers`)."""
+    t = long.filter(long.survey.isin(list(surveys)))
+    return t if up_to is None else t.filter(t.response_id <= up_to)
+
+
 def value_counts(
-    con: BaseBackend, long: ir.Table, survey: str, item: str, *, field: str = "score"
+    con: BaseBackend,
+    long: ir.Table,
+    survey: str,
+    item: str,
+    *,
+    field: str = "score",
+    up_to: int | None = None,
 ) -> Counts:
-    """How often each answer of ``item`` (``field``) occurs in ``survey``."""
-    t = long.filter((long.survey == survey) & (long.item == item) & long[field].notnull())
-    frame = con.execute(t.group_by(value=t[field]).aggregate(count=t.count()))
+    """How often each answer of ``item`` (``field``) occurs in ``survey`` (responses up to
+    ``up_to``)."""
+    counts = counts_by_survey(con, long, [survey], item, field=field, up_to=up_to)
+    return counts.group(survey) if survey in counts.groups else counts
+
+
+def counts_by_survey(
+    con: BaseBackend,
+    long: ir.Table,
+    surveys: Sequence[str],
+    item: str,
+    *,
+    field: str = "score",
+    up_to: int | None = None,
+) -> Counts:
+    """:func:`value_counts` of several surveys in one query, grouped by survey (surveys
+    without such answers are not among the groups)."""
+    t = _of_surveys(long, surveys, up_to)
+    t = t.filter((t.item == item) & t[field].notnull())
+    frame = con.execute(t.group_by(["survey", t[field].name("value")]).aggregate(count=t.count()))
     if frame.empty:
-        frame = pd.DataFrame({"value": [], "count": []})
-    return Counts.from_frame(frame, name=item)
+        return Counts.from_frame(pd.DataFrame({"value": [], "count": []}), name=item)
+    return Counts.from_frame(frame, by="survey", name=item)
+
+
+ALL_ITEMS = ""
+"""The group of :func:`zone_sums` that takes every item together (the overall gap)."""
+
+_respondent_sums: dict[str, Any] = {
+    "c": lambda r: r.c.sum(),
+    "sa": lambda r: r.sa.sum(),
+    "sd": lambda r: r.sd.sum(),
+    "sp": lambda r: r.sp.sum(),
+    "inv": lambda r: r.inv.max(),
+    "n_inv": lambda r: r.n_inv.sum(),
+}
+"""Per respondent (and dimension): usable answers ``c``, the sums of their levels, whether
+some answer is inverted (``inv``) and how many (``n_inv``); the same sums add up again
+over a respondent's dimensions."""
+
+
+def zone_sums(
+    con: BaseBackend,
+    long: ir.Table,
+    surveys: Sequence[str],
+    dimensions: Mapping[str, str | None],
+    *,
+    up_to: int | None = None,
+) -> pd.DataFrame:
+    """The sums :func:`cxgap.stats.zone_from_sums` reads for the zone-of-tolerance items
+    ``dimensions`` (item -> its dimension, or ``None``), per survey: one row per dimension
+    and one more, :data:`ALL_ITEMS`, that takes every item as one dimension (the overall
+    gap), indexed by ``(survey, dimension)``. Column ``inverted_answers`` counts the
+    answers with adequate above desired (over all items, in the :data:`ALL_ITEMS` row).
+    Responses with ids above ``up_to`` (when given) are left out.
+
+    As :func:`cxgap.stats.tolerance_zone`: an answer counts when its three levels are
+    present and adequate <= desired; a respondent's dimension levels are the means of
+    its counted items, and a respondent without one is left out of that dimension.
+    """
+    import ibis
+
+    t = _of_surveys(long, surveys, up_to)
+    t = t.filter(t.item.isin(list(dimensions)))
+    a, d, p = (t[f].cast("float64") for f in ("adequate", "desired", "perceived"))
+    usable = a.notnull() & d.notnull() & p.notnull() & (a <= d)
+    keep = {
+        name: ibis.ifelse(usable, v, ibis.null("float64"))
+        for name, v in zip(("sa", "sd", "sp"), (a, d, p), strict=True)
+    }
+    # "" for items without a dimension: they count only for ALL_ITEMS
+    dimension = t.item.substitute({i: dim or ALL_ITEMS for i, dim in dimensions.items()})
+    per_dim = (
+        t.mutate(
+            dimension=dimension.cast("string"),
+            c=ibis.ifelse(usable, 1, 0),
+            inv=ibis.ifelse(a > d, 1, 0).fill_null(0),
+            **keep,
+        )
+        .mutate(n_inv=lambda r: r.inv)
+        .group_by(["survey", "response_id", "dimension"])
+        .aggregate(**_respondent_sums)
+    )
+    overall = per_dim.group_by(["survey", "response_id"]).aggregate(**_respondent_sums)
+    levels = ibis.union(
+        per_dim.filter(per_dim.dimension != ALL_ITEMS).drop("response_id"),
+        overall.mutate(dimension=ibis.literal(ALL_ITEMS, "string")).select(
+            per_dim.drop("response_id").columns
+        ),
+    )
+    counted = levels.c > 0
+    count = levels.c.cast("float64")
+    ma, md, mp = (
+        ibis.ifelse(counted, levels[s] / count, ibis.null("float64")) for s in ("sa", "sd", "sp")
+    )
+    msa, mss = mp - ma, mp - md
+    sums = levels.group_by(["survey", "dimension"]).aggregate(
+        n=ibis.ifelse(counted, 1, 0).sum(),
+        sum_a=ma.sum(),
+        sum_d=md.sum(),
+        sum_p=mp.sum(),
+        sq_msa=(msa * msa).sum(),
+        sq_mss=(mss * mss).sum(),
+        below=ibis.ifelse(msa < 0, 1, 0).sum(),
+        above=ibis.ifelse(mss > 0, 1, 0).sum(),
+        n_inverted=levels.inv.sum(),
+        inverted_answers=ibis.ifelse(levels.dimension == ALL_ITEMS, levels.n_inv, 0).sum(),
+    )
+    return con.execute(sums).set_index(["survey", "dimension"]).sort_index()

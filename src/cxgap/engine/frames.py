@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,26 +60,56 @@ def data_version(engine: Engine, key: str) -> tuple[object, ...]:
     are linked to or unlinked from customers (erasure), and when any customer's
     attributes change (newest ``updated_at``).
     """
+    return data_versions(engine, [key])[key]
+
+
+def data_versions(engine: Engine, keys: Sequence[str]) -> dict[str, tuple[object, ...]]:
+    """:func:`data_version` of several surveys, read together (three queries in one
+    snapshot, whatever their number)."""
     with snapshot(engine) as session:
-        survey = get_survey(session, key)
-        counts = session.execute(
-            select(
-                func.count(Response.id),
-                func.max(Response.id),
-                func.count(Response.customer_id),
-                func.sum(Response.customer_id),
-            ).where(Response.survey_id == survey.id)
-        ).one()
+        surveys = {
+            row.key: row
+            for row in session.execute(
+                select(
+                    Survey.key,
+                    Survey.id,
+                    Survey.name,
+                    Survey.wave,
+                    Survey.period_start,
+                    Survey.instrument_id,
+                ).where(Survey.key.in_(list(keys)))
+            )
+        }
+        for key in keys:
+            if key not in surveys:
+                get_survey(session, key)  # says which survey is unknown
+        counts = {
+            row[0]: tuple(row[1:])
+            for row in session.execute(
+                select(
+                    Response.survey_id,
+                    func.count(Response.id),
+                    func.max(Response.id),
+                    func.count(Response.customer_id),
+                    func.sum(Response.customer_id),
+                )
+                .where(Response.survey_id.in_([row.id for row in surveys.values()]))
+                .group_by(Response.survey_id)
+            )
+        }
         customers = session.scalar(select(func.max(Customer.updated_at)))
-        return (
-            survey.id,
-            survey.name,
-            survey.wave,
-            survey.period_start,
-            survey.instrument_id,
-            *counts,
+    return {
+        key: (
+            row.id,
+            row.name,
+            row.wave,
+            row.period_start,
+            row.instrument_id,
+            *counts.get(row.id, (0, None, 0, None)),
             str(customers),
         )
+        for key, row in surveys.items()
+    }
 
 
 def load_survey(engine: Engine, key: str, *, cache: bool = True) -> SurveyData:

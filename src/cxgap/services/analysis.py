@@ -12,25 +12,32 @@ import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from cxgap import stats
+from cxgap.engine import aggregate
 from cxgap.engine.cache import VersionedCache
-from cxgap.engine.frames import SurveyData, data_version, load_survey, surveys_of_instrument
+from cxgap.engine.frames import (
+    SurveyData,
+    data_versions,
+    load_survey,
+    surveys_of_instrument,
+)
 from cxgap.errors import DataError, ValidationError
-from cxgap.instruments import Instrument
+from cxgap.instruments import Instrument, parse_instrument
 from cxgap.segments import COMPARABLE, custom_attribute, segment_names
 from cxgap.services.surveys import survey_counts
 from cxgap.stats.result import StatResult, to_jsonable
 from cxgap.store.database import snapshot, transaction
 from cxgap.store.lookups import get_survey
-from cxgap.store.models import ImportBatch
+from cxgap.store.models import ImportBatch, Response, Survey
 from cxgap.text import counted
 
+T = TypeVar("T")
 SCHEMA = "cxgap.analysis/1"
 SEGMENT_ATTRIBUTES = COMPARABLE
 """Built-in segment attributes; ``attribute:NAME`` names an organisation's own one."""
@@ -52,6 +59,15 @@ class AnalysedSurvey:
     version: int
     audience: str
     n_responses: int
+
+    @classmethod
+    def of(
+        cls, key: str, name: str, wave: str | None, instrument: Instrument, n_responses: int
+    ) -> AnalysedSurvey:
+        """A survey fielded with ``instrument``."""
+        return cls(
+            key, name, wave, instrument.id, instrument.version, instrument.audience, n_responses
+        )
 
     @property
     def wave_name(self) -> str:
@@ -486,23 +502,36 @@ def trend_waves(
 
 def _stored_trend(engine: Engine, data: SurveyData) -> list[WaveScores]:
     """The trend's waves of a stored survey: the sums of the dimension scores of every wave
-    of its instrument up to it. The waves' tables come from the per-process cache (the
-    dashboard analyses every wave anyway); summing each wave in the database instead
-    (:func:`cxgap.engine.aggregate.score_moments`) was measured slower for the overview
-    page, so it serves Parquet datasets (:mod:`cxgap.services.lake`)."""
+    of its instrument up to it. The analysed wave's come from its table (read anyway); the
+    earlier waves' are summed in the database (:func:`cxgap.engine.aggregate.score_moments`,
+    one query per instrument version), so their answer rows are not read. Called inside
+    the caller's snapshot; the database's sums are bounded by its highest response id."""
     keys = surveys_of_instrument(engine, data.instrument.id)
     if data.key not in keys or keys.index(data.key) < 1:
         return []
-    waves = [
-        data if key == data.key else load_survey(engine, key)
-        for key in keys[: keys.index(data.key) + 1]
-    ]
-    out: list[WaveScores] = []
-    for wave in waves:
-        scores = dimension_scores(wave.frame, wave.instrument, "perceived")
-        sums = stats.Moments.from_arrays(scores) if scores.size else scores
-        out.append((wave.key, wave.wave or wave.key, sums))
-    return out
+    earlier = keys[: keys.index(data.key)]
+    with snapshot(engine) as session:
+        rows = session.execute(
+            select(Survey.key, Survey.wave, Survey.instrument_id).where(Survey.key.in_(earlier))
+        ).all()
+        up_to = session.scalar(select(func.max(Response.id))) or 0
+        instruments = {
+            row.instrument_id: parse_instrument(
+                get_survey(session, row.key).instrument.definition, source=f"survey {row.key}"
+            )
+            for row in {row.instrument_id: row for row in rows}.values()
+        }
+    waves = {row.key: (row.wave or row.key, row.instrument_id) for row in rows}
+    moments: dict[str, stats.Moments] = {}
+    with aggregate.stored_backend(engine) as con:
+        long = aggregate.stored_answers(con)
+        for instrument_id, inst in instruments.items():
+            same = [key for key in earlier if waves[key][1] == instrument_id]
+            moments |= aggregate.score_moments(con, long, same, trend_groups(inst), up_to=up_to)
+    out = trend_waves([(key, waves[key][0]) for key in earlier], data.instrument, moments)
+    scores = dimension_scores(data.frame, data.instrument, "perceived")
+    sums = stats.Moments.from_arrays(scores) if scores.size else scores
+    return [*out, (data.key, data.wave or data.key, sums)]
 
 
 def _findings(
@@ -648,6 +677,14 @@ def analyze_survey(
     )
 
 
+def _check_size(survey: str, n: int) -> None:
+    if n < MIN_RESPONSES:
+        raise DataError(
+            f"survey {survey!r} has {counted(n, 'response')}; at least {MIN_RESPONSES} are "
+            "needed for an analysis"
+        )
+
+
 def analyze_data(
     data: SurveyData,
     waves: Callable[[], Sequence[WaveScores]],
@@ -662,11 +699,7 @@ def analyze_data(
     dimension scores of the surveys of the same instrument up to this one (itself last),
     for the trend (:func:`trend_waves`)."""
     n = len(data.frame)
-    if n < MIN_RESPONSES:
-        raise DataError(
-            f"survey {data.key!r} has {counted(n, 'response')}; at least {MIN_RESPONSES} are "
-            "needed for an analysis"
-        )
+    _check_size(data.key, n)
     notes: list[str] = []
     parts = _core(data, confidence, notes)
     segments: dict[str, stats.SegmentComparison] = {}
@@ -685,15 +718,7 @@ def analyze_data(
     )
     priorities = _priorities(parts, findings, notes)
     return SurveyAnalysis(
-        survey=AnalysedSurvey(
-            key=data.key,
-            name=data.name,
-            wave=data.wave,
-            instrument=data.instrument.id,
-            version=data.instrument.version,
-            audience=data.instrument.audience,
-            n_responses=n,
-        ),
+        survey=AnalysedSurvey.of(data.key, data.name, data.wave, data.instrument, n),
         instrument=data.instrument,
         confidence=confidence,
         segments=segments,
@@ -722,7 +747,9 @@ def analysis_version(engine: Engine, survey: str) -> tuple[object, ...]:
     """Fingerprint of everything :func:`analyze_survey` reads for ``survey``: the
     :func:`~cxgap.engine.frames.data_version` of the survey and of every wave fielded
     with its instrument (the trend reads them)."""
-    return tuple(data_version(engine, key) for key in _instrument_waves(engine, survey))
+    waves = _instrument_waves(engine, survey)
+    versions = data_versions(engine, waves)
+    return tuple(versions[key] for key in waves)
 
 
 def cached_analysis(
@@ -765,6 +792,145 @@ def cached_analysis(
         )
 
 
+_headline_cache: VersionedCache[SurveyAnalysis] = VersionedCache(max_entries=ANALYSIS_CACHE_SIZE)
+
+
+def headline_analyses(
+    engine: Engine, surveys: Sequence[str], *, confidence: float = 0.95
+) -> dict[str, SurveyAnalysis]:
+    """Per survey, the parts of :func:`analyze_survey` that a wave's headline draws,
+    computed from sums and counts formed in the database (:mod:`cxgap.engine.aggregate`)
+    without reading the answer rows: the tolerance zone by dimension (its ``summary`` has
+    no item rows), the overall gap and its share below, NPS and CSAT. Every other part is
+    empty. The numbers are those of :func:`analyze_survey`.
+
+    Each survey's parts are kept per process while its
+    :func:`~cxgap.engine.frames.data_version` is unchanged (at most
+    :data:`ANALYSIS_CACHE_SIZE` surveys); the missing ones are summed together, one query
+    per instrument version. A survey whose instrument has no zone-of-tolerance battery gets
+    :func:`cached_analysis` (the row-level path).
+    """
+    url = engine.url.render_as_string(hide_password=False)
+    with snapshot(engine):  # the versions and the sums cached under them agree
+        versions = data_versions(engine, surveys)
+        found = {key: _headline_cache.get((url, key, confidence), versions[key]) for key in surveys}
+        missing = [key for key, value in found.items() if value is None]
+        if missing:
+            for key, value in _headlines(engine, missing, confidence).items():
+                _headline_cache.put((url, key, confidence), versions[key], value)
+                found[key] = value
+    return {key: value for key, value in found.items() if value is not None}
+
+
+def _headlines(
+    engine: Engine, surveys: Sequence[str], confidence: float
+) -> dict[str, SurveyAnalysis]:
+    described: dict[str, AnalysedSurvey] = {}
+    by_instrument: dict[int, tuple[Instrument, list[str]]] = {}
+    with snapshot(engine) as session:
+        up_to = 0
+        for key in surveys:
+            found = get_survey(session, key)
+            if found.instrument_id not in by_instrument:
+                inst = parse_instrument(found.instrument.definition, source=f"survey {key}")
+                by_instrument[found.instrument_id] = (inst, [])
+            inst, keys = by_instrument[found.instrument_id]
+            keys.append(key)
+            n, last = session.execute(
+                select(func.count(Response.id), func.max(Response.id)).where(
+                    Response.survey_id == found.id
+                )
+            ).one()
+            _check_size(key, int(n))
+            up_to = max(up_to, int(last or 0))
+            described[key] = AnalysedSurvey.of(found.key, found.name, found.wave, inst, int(n))
+    out: dict[str, SurveyAnalysis] = {}
+    for inst, keys in by_instrument.values():
+        zot = {i.id: i.dimension for i in inst.items_of_format("tolerance_zone")}
+        if not zot:
+            out |= {key: cached_analysis(engine, key, confidence=confidence) for key in keys}
+            continue
+        parts: dict[str, dict[str, Any]] = {key: {} for key in keys}
+        with aggregate.stored_backend(engine) as con:
+            long = aggregate.stored_answers(con)
+            sums = aggregate.zone_sums(con, long, keys, zot, up_to=up_to)
+            for role in ("nps", "csat"):
+                if (item_id := _role_item(inst, role)) is None:
+                    continue
+                counts = aggregate.counts_by_survey(con, long, keys, item_id, up_to=up_to)
+                for key in keys:
+                    if key not in counts.groups or counts.group(key).n.sum() < 2:
+                        continue
+                    if role == "nps":
+                        parts[key]["nps"] = stats.nps(counts.group(key), confidence=confidence)
+                    else:
+                        parts[key]["csat"] = stats.csat(
+                            counts.group(key), scale=_scale_of(inst, item_id), confidence=confidence
+                        )
+        for key in keys:
+            notes = _zone_parts(parts[key], sums, key, zot, confidence)
+            out[key] = SurveyAnalysis(
+                survey=described[key],
+                instrument=inst,
+                confidence=confidence,
+                notes=notes,
+                **parts[key],
+            )
+    return out
+
+
+def _zone_parts(
+    parts: dict[str, Any],
+    sums: pd.DataFrame,
+    survey: str,
+    zot: Mapping[str, str | None],
+    confidence: float,
+) -> tuple[str, ...]:
+    """The tolerance zone by dimension and the overall gap of one survey from
+    :func:`cxgap.engine.aggregate.zone_sums`, into ``parts``; the notes."""
+    if survey not in sums.index.get_level_values(0):
+        return ("tolerance_zone: left out, no usable answers",)
+    mine = pd.DataFrame(sums.xs(survey, level="survey"))
+    if aggregate.ALL_ITEMS not in mine.index:
+        return ("tolerance_zone: left out, no usable answers",)
+    every = {str(k): float(v) for k, v in mine.loc[aggregate.ALL_ITEMS].to_dict().items()}
+    if every["n"] < 2:
+        return ("tolerance_zone: left out, fewer than 2 respondents with usable answers",)
+    dims = [d for d in dict.fromkeys(zot.values()) if d and d in mine.index]
+    parts["tolerance_zone"] = stats.ToleranceZone(
+        summary=stats.zone_from_sums(mine.reindex(dims), confidence=confidence),
+        n_inverted=int(every["inverted_answers"]),
+        n_respondents_inverted=int(every["n_inverted"]),
+        n_respondents=int(every["n"]),
+        n_items=len(zot),
+        confidence=confidence,
+    )
+    overall = stats.zone_from_sums(mine.reindex([aggregate.ALL_ITEMS]), confidence=confidence)
+    parts["overall"] = stats.overall_gap_of_zone(overall.iloc[0], confidence=confidence)
+    return ()
+
+
+def headline_analysis(engine: Engine, survey: str, *, confidence: float = 0.95) -> SurveyAnalysis:
+    """:func:`headline_analyses` of one survey."""
+    return headline_analyses(engine, [survey], confidence=confidence)[survey]
+
+
+_derived_cache: VersionedCache[Any] = VersionedCache(max_entries=ANALYSIS_CACHE_SIZE)
+
+
+def cached_for_analysis(engine: Engine, survey: str, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()`` (something drawn from the analysis of ``survey`` and its waves, e.g. a
+    page's figures in one language, told apart by ``key``), kept per process while
+    :func:`analysis_version` is unchanged (at most :data:`ANALYSIS_CACHE_SIZE` entries).
+    The version and everything ``compute`` reads come from one snapshot."""
+    cache_key = (engine.url.render_as_string(hide_password=False), survey, key)
+    with snapshot(engine):
+        found: T = _derived_cache.get_or_compute(
+            cache_key, analysis_version(engine, survey), compute
+        )
+    return found
+
+
 def wave_keys(engine: Engine, survey: str) -> list[str]:
     """Keys of the surveys fielded with the instrument of ``survey`` up to it (itself
     included), oldest first."""
@@ -793,5 +959,7 @@ def sample_exclusions(engine: Engine, survey: str) -> dict[str, int]:
 
 
 def clear_analysis_cache() -> None:
-    """Forget every cached analysis."""
+    """Forget every cached analysis (and every wave's headline parts)."""
     _analysis_cache.clear()
+    _headline_cache.clear()
+    _derived_cache.clear()

@@ -48,13 +48,14 @@ from cxgap.stats.result import StatResult
 from cxgap.stats.segments import SegmentComparison, compare_segments
 from cxgap.stats.shrinkage import ShrunkEstimates, shrunk_means, shrunk_rates
 from cxgap.stats.standards import ProposedLevels, StandardsGap, propose_levels, standards_gap
-from cxgap.stats.tolerance import ToleranceZone, tolerance_zone
+from cxgap.stats.tolerance import ZONE_SUMS, ToleranceZone, tolerance_zone, zone_from_sums
 from cxgap.stats.waves import (
     MeanInterval,
     OverallGap,
     WaveChange,
     mean_interval,
     overall_gap,
+    overall_gap_of_zone,
     perception_trend,
     se_from_interval,
     wave_change,
@@ -65,6 +66,7 @@ __all__ = [
     "CSAT",
     "NPS",
     "ROW_LEVEL",
+    "ZONE_SUMS",
     "ActionEffect",
     "CompositeReliability",
     "ControlChart",
@@ -123,6 +125,7 @@ __all__ = [
     "mean_interval",
     "nps",
     "overall_gap",
+    "overall_gap_of_zone",
     "p_chart",
     "paired_change",
     "perception_trend",
@@ -141,4 +144,5 @@ __all__ = [
     "tolerance_zone",
     "u_chart",
     "wave_change",
+    "zone_from_sums",
 ]

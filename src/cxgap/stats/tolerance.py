@@ -21,7 +21,7 @@ from cxgap.stats.gaps import t_statistics
 from cxgap.stats.result import StatResult
 from cxgap.text import counted
 
-__all__ = ["ToleranceZone", "tolerance_zone"]
+__all__ = ["ZONE_SUMS", "ToleranceZone", "tolerance_zone", "zone_from_sums"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,12 @@ _CANCELLATION_LIMIT = 1e6
 
 #: Per column figures gathered by :func:`_zone_column`, in this order.
 _FIELDS = ("n", "sum_a", "sum_d", "sum_p", "ss_msa", "ss_mss", "below", "above")
+
+ZONE_SUMS = ("n", "sum_a", "sum_d", "sum_p", "sq_msa", "sq_mss", "below", "above", "n_inverted")
+"""The columns :func:`zone_from_sums` reads, per dimension: respondents with a usable item
+(``n``), the sums over them of their mean adequate, desired and perceived levels, the sums
+of squares of their MSA and MSS (uncentred), how many are below their adequate / above
+their desired level, and how many answered some item of the dimension inverted."""
 
 
 def _inner(x: np.ndarray, y: np.ndarray) -> float:
@@ -152,6 +158,29 @@ def _zone_frame(
             "share_below_adequate": below,
             "share_above_desired": above,
         }
+    )
+
+
+def zone_from_sums(sums: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
+    """The dimension rows of :attr:`ToleranceZone.summary` from sums formed elsewhere (a
+    database): ``sums`` has one row per dimension (the index names it) and the columns
+    :data:`ZONE_SUMS`, formed over the respondents' dimension levels exactly as
+    :func:`tolerance_zone` forms them (the means of the usable items). The sums of
+    squared deviations follow from the uncentred ones as in :func:`_zone_column`."""
+    confidence = check_confidence(confidence)
+    missing = [c for c in ZONE_SUMS if c not in sums.columns]
+    if missing:
+        raise DataError(f"zone sums: column(s) {', '.join(missing)} missing; needed: {ZONE_SUMS}")
+    data = sums[list(ZONE_SUMS)].astype("float64")
+    n = data["n"].to_numpy()
+    figures = data[list(ZONE_SUMS[:-1])].to_numpy(copy=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for column, level in ((4, 1), (5, 2)):  # MSA: P - A, MSS: P - D
+            total = figures[:, 3] - figures[:, level]
+            figures[:, column] = np.where(n > 0, figures[:, column] - total * total / n, np.nan)
+    names = list(sums.index)
+    return _zone_frame(
+        "dimension", names, names, data["n_inverted"].to_numpy(), figures, confidence
     )
 
 

@@ -204,14 +204,10 @@ def overall_gap(
             dimensions=dict.fromkeys(perceived.columns, "overall"),
             confidence=confidence,
         )
-        row = zone.summary[zone.summary["level"] == "dimension"].iloc[0]
-        n, share = int(row["n"]), float(row["share_below_adequate"])
-        gap = (float(row["msa"]), float(row["msa_ci_low"]), float(row["msa_ci_high"]))
-        # The MSA interval is a t interval with n - 1 degrees of freedom.
-        t = float(sps.t.ppf(0.5 + confidence / 2, n - 1))
-        se = (gap[2] - gap[1]) / (2 * t)
-        reference = "adequate"
-    elif expected is not None:
+        return overall_gap_of_zone(
+            zone.summary[zone.summary["level"] == "dimension"].iloc[0], confidence=confidence
+        )
+    if expected is not None:
         gaps = gap_scores(perceived, expected, confidence=confidence)
         row = gaps.summary[gaps.summary["level"] == "overall"].iloc[0]
         per_respondent = (perceived.mean(axis=1) - expected.mean(axis=1)).dropna()
@@ -221,6 +217,28 @@ def overall_gap(
         reference = "expected"
     else:
         raise ValidationError("overall_gap needs adequate and desired levels, or expectations")
+    return _overall(reference, n, gap, se, share, confidence)
+
+
+def overall_gap_of_zone(row: pd.Series, *, confidence: float = 0.95) -> OverallGap:
+    """:func:`overall_gap` of a zone-of-tolerance battery from the row of
+    :attr:`~cxgap.stats.ToleranceZone.summary` that takes all its items as one dimension
+    (from arrays, or from sums: :func:`cxgap.stats.tolerance.zone_from_sums`)."""
+    n, share = int(row["n"]), float(row["share_below_adequate"])
+    gap = (float(row["msa"]), float(row["msa_ci_low"]), float(row["msa_ci_high"]))
+    # The MSA interval is a t interval with n - 1 degrees of freedom.
+    t = float(sps.t.ppf(0.5 + confidence / 2, n - 1))
+    return _overall("adequate", n, gap, (gap[2] - gap[1]) / (2 * t), share, confidence)
+
+
+def _overall(
+    reference: Literal["adequate", "expected"],
+    n: int,
+    gap: tuple[float, float, float],
+    se: float,
+    share: float,
+    confidence: float,
+) -> OverallGap:
     low, high = wilson_interval(share * n, n, confidence=confidence)
     return OverallGap(
         reference=reference,

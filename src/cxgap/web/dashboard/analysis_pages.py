@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import pandas as pd
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlalchemy import Engine
 
 from cxgap.errors import ValidationError
 from cxgap.reports import charts, palette
@@ -19,7 +20,13 @@ from cxgap.reports.headline import Measure
 from cxgap.reports.i18n import Texts
 from cxgap.segments import label, segment_name
 from cxgap.services.accounts import User, allowed
-from cxgap.services.analysis import ALPHA, SEGMENT_ATTRIBUTES, SurveyAnalysis, cached_analysis
+from cxgap.services.analysis import (
+    ALPHA,
+    SEGMENT_ATTRIBUTES,
+    SurveyAnalysis,
+    cached_analysis,
+    cached_for_analysis,
+)
 from cxgap.services.response_browser import survey_segments
 from cxgap.services.sections import Table, analysis_sections, section
 from cxgap.services.surveys import SurveyInfo, survey_titles
@@ -223,10 +230,34 @@ def overview(request: Request, user: OverviewUser) -> Response:
         return message_page(request, user, key, 404 if key == "not_found" else 200)
     engine = get_engine(request)
     lang = page_lang(request, user)
+    analysable = tuple(s.key for s in surveys)
+    figures = cached_for_analysis(
+        engine,
+        chosen.key,
+        ("overview", lang, analysable),
+        lambda: _overview_figures(engine, chosen.key, set(analysable), lang),
+    )
+    return show_page(
+        request,
+        "overview",
+        user,
+        {
+            "surveys": surveys,
+            "chosen": chosen,
+            **figures,
+            "can_drill": allowed(user.role, PERMISSION["dimension"]),
+        },
+        active="overview",
+    )
+
+
+def _overview_figures(engine: Engine, survey: str, analysable: set[str], lang: str) -> Any:
+    """What the overview shows of ``survey`` in ``lang`` (kept while its data are unchanged:
+    :func:`cxgap.services.analysis.cached_for_analysis`)."""
     rt = Texts(lang)  # type: ignore[arg-type]
-    analysis = _analysis(request, chosen.key)
+    analysis = cached_analysis(engine, survey, confidence=CONFIDENCE)
     labels = Labels(analysis.instrument, rt)
-    waves = waves_until(engine, chosen.key, analysable={s.key for s in surveys})
+    waves = waves_until(engine, analysis, analysable=analysable)
     current = waves[-1]
     previous = waves[-2].wave if len(waves) > 1 else None
     trends = _measure_trends(waves, rt)
@@ -244,24 +275,15 @@ def overview(request: Request, user: OverviewUser) -> Response:
         }
         for r in current.dimensions.to_dict(orient="records")
     ]
-    return show_page(
-        request,
-        "overview",
-        user,
-        {
-            "surveys": surveys,
-            "chosen": chosen,
-            "title": survey_title(analysis, lang, survey_titles(engine, chosen.key)),
-            "wave": current,
-            "previous": previous,
-            "tiles": tiles,
-            "dimensions": dimensions,
-            "gap_trend": _gap_trend(waves, labels, rt, rt("msa")),
-            "priorities": _priority_rows(analysis, rt, labels),
-            "can_drill": allowed(user.role, PERMISSION["dimension"]),
-        },
-        active="overview",
-    )
+    return {
+        "title": survey_title(analysis, lang, survey_titles(engine, survey)),
+        "wave": current,
+        "previous": previous,
+        "tiles": tiles,
+        "dimensions": dimensions,
+        "gap_trend": _gap_trend(waves, labels, rt, rt("msa")),
+        "priorities": _priority_rows(analysis, rt, labels),
+    }
 
 
 @router.get("/dimensions/{dimension}")

@@ -1,8 +1,10 @@
 """Per-wave figures behind the overview: headline measures and the gap per dimension.
 
-Each wave's figures come from :func:`cxgap.services.analysis.cached_analysis` (kept per
-process while the wave's data are unchanged) and the report layer's
-:func:`cxgap.reports.headline.headline`, which only reads the analysis.
+The analysed wave's figures come from its whole analysis (which the overview draws anyway);
+the earlier waves' from :func:`cxgap.services.analysis.headline_analysis`, which forms them
+from sums in the database without reading answer rows. Both are kept per process while the
+wave's data are unchanged. The report layer's :func:`cxgap.reports.headline.headline` only
+reads the analysis.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from cxgap.reports.headline import Measure, headline, with_changes
 from cxgap.services.analysis import (
     ALPHA,
     SurveyAnalysis,
-    cached_analysis,
     clear_analysis_cache,
+    headline_analyses,
     wave_keys,
 )
 
@@ -74,11 +76,10 @@ def dimension_gaps(analysis: SurveyAnalysis) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def wave_summary(engine: Engine, survey: str) -> WaveSummary:
-    """The figures of one wave."""
-    analysis = cached_analysis(engine, survey, confidence=CONFIDENCE)
+def wave_summary(analysis: SurveyAnalysis) -> WaveSummary:
+    """The figures of one wave's analysis (whole, or its headline parts)."""
     return WaveSummary(
-        survey=survey,
+        survey=analysis.survey.key,
         wave=analysis.survey.wave_name,
         n=analysis.survey.n_responses,
         measures=tuple(headline(analysis)),
@@ -86,15 +87,20 @@ def wave_summary(engine: Engine, survey: str) -> WaveSummary:
     )
 
 
-def waves_until(engine: Engine, survey: str, *, analysable: set[str]) -> list[WaveSummary]:
-    """The figures of every wave fielded with the instrument of ``survey`` up to it, oldest
-    first, each with its change against the wave before it. Waves not in
+def waves_until(
+    engine: Engine, analysis: SurveyAnalysis, *, analysable: set[str]
+) -> list[WaveSummary]:
+    """The figures of every wave fielded with the instrument of the analysed survey up to
+    it, oldest first, each with its change against the wave before it. Waves not in
     ``analysable`` (too few responses) are left out."""
     out: list[WaveSummary] = []
-    for key in wave_keys(engine, survey):
-        if key not in analysable:
-            continue
-        summary = wave_summary(engine, key)
+    survey = analysis.survey.key
+    keys = [key for key in wave_keys(engine, survey) if key in analysable or key == survey]
+    earlier = headline_analyses(
+        engine, [key for key in keys if key != survey], confidence=CONFIDENCE
+    )
+    for key in keys:
+        summary = wave_summary(analysis if key == survey else earlier[key])
         if out:
             changed = with_changes(list(summary.measures), list(out[-1].measures), alpha=ALPHA)
             summary = WaveSummary(
