@@ -37,7 +37,7 @@ def test_staff_columns_up_keep_rows_and_down(tmp_path: Path) -> None:
             )
         )
     assert "staff" not in _columns(engine, "encounters")
-    upgrade(engine)
+    upgrade(engine, "0010")
     assert current_revision(engine) == "0010"
     for table in ("encounters", "feedback_messages"):
         assert {"staff", "team"} <= _columns(engine, table)
