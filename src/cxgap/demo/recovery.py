@@ -72,3 +72,42 @@ def follow_up(seed: int, contacted: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     scores = np.clip(np.round(centre + noise), 0, 10)
     moments = rng.uniform(TIMES.answered_from, TIMES.answered_to, len(contacted))
     return scores, moments
+
+
+OWNERS: dict[str, tuple[str, ...]] = {
+    "care-north": ("amira", "bo"),
+    "care-south": ("farid", "grace"),
+    "care-east": ("kofi", "lena"),
+    "care-west": ("parisa", "quinn"),
+}
+"""The staff people (:data:`cxgap.demo.staff.TEAMS`) with a deactivated agent account who
+work the demo's cases: the rules' teams, assigned by team round robin."""
+
+ASSIGN: list[dict[str, Any]] = [
+    {"team": "care-north", "region": ["north"]},
+    {"team": "care-south", "region": ["south"]},
+    {"team": "care-east", "region": ["centre"], "channel": ["app", "web"]},
+    {"team": "care-west"},
+]
+"""Which team works a customer's case: by region, the centre split by channel."""
+
+OWNER_TRUTHS: dict[str, str] = {"better": "amira", "worse": "bo"}
+"""The planted difference in recovery success between two owners of one team: of their
+contacted cases' follow-up answers (the pool's scores unchanged, so every overall and team
+figure stays the same), ``better`` is given the highest."""
+
+
+def owner_scores(seed: int, scores: np.ndarray, owners: list[str | None]) -> np.ndarray:
+    """``scores`` (of :func:`follow_up`) with the answers of the two owners of
+    :data:`OWNER_TRUTHS` redealt between them: the better one's cases get the pool's
+    highest scores (ties and order at random, stream ``[seed, 59]``), the worse one's the
+    rest. Owners are given by their local part (``amira``)."""
+    rng = np.random.default_rng([seed, 59])
+    out = np.asarray(scores, dtype=float).copy()
+    better = [i for i, o in enumerate(owners) if o == OWNER_TRUTHS["better"]]
+    worse = [i for i, o in enumerate(owners) if o == OWNER_TRUTHS["worse"]]
+    pool = out[better + worse]
+    ranked = pool[np.lexsort((rng.random(pool.size), -pool))]
+    out[rng.permutation(better).astype(int)] = ranked[: len(better)]
+    out[rng.permutation(worse).astype(int)] = ranked[len(better) :]
+    return out

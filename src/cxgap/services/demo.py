@@ -16,8 +16,17 @@ from sqlalchemy.orm import Session
 
 from cxgap.demo.generate import generate, wave_end, wave_start
 from cxgap.demo.lifecycle import lifecycle
-from cxgap.demo.recovery import RECOVERY_TRUTHS, RULE, TIMES, follow_up
+from cxgap.demo.recovery import (
+    ASSIGN,
+    OWNER_TRUTHS,
+    RECOVERY_TRUTHS,
+    RULE,
+    TIMES,
+    follow_up,
+    owner_scores,
+)
 from cxgap.demo.recovery import RULES as RECOVERY_RULES
+from cxgap.demo.staff import DOMAIN as STAFF_DOMAIN
 from cxgap.errors import ConflictError
 from cxgap.ingest.importer import fingerprint_answers
 from cxgap.instruments import Instrument, get_instrument
@@ -28,7 +37,12 @@ from cxgap.services.cases.work import record_event, refresh_due
 from cxgap.services.customers import customer_ids, upsert_customers
 from cxgap.services.demo_actions import store_action_plans
 from cxgap.services.demo_provider import store_provider_side
-from cxgap.services.demo_staff import plant_staff
+from cxgap.services.demo_staff import (
+    case_teams,
+    mark_notices_delivered,
+    plant_staff,
+    staff_accounts,
+)
 from cxgap.services.imports import ANSWER_COLUMNS, Progress, answer_rows, insert_responses
 from cxgap.services.lifecycle import FIELDS as LIFECYCLE_FIELDS
 from cxgap.services.lifecycle import insert_lifecycle
@@ -284,10 +298,21 @@ def _plant_recovery(
 
     Times lie between each detractor's answer and the anchor date."""
     rules = parse_rules(
-        {**RECOVERY_RULES, "rules": [{**RECOVERY_RULES["rules"][0], "survey": _key(wave)}]},
+        {
+            **RECOVERY_RULES,
+            "teams": case_teams(),
+            "assign": ASSIGN,
+            "rules": [{**RECOVERY_RULES["rules"][0], "survey": _key(wave)}],
+        },
         source="demo rules",
     )
-    sweep(engine, rules, actor=actor)
+    # the team round robin assigns active members only: the staff accounts are active
+    # while the sweep runs, deactivated again whatever happens
+    accounts = staff_accounts(engine, active=True, actor=actor)
+    try:
+        sweep(engine, rules, actor=actor)
+    finally:
+        staff_accounts(engine, active=False, actor=actor)
     end = dt.datetime.combine(anchor, dt.time(), tzinfo=dt.UTC)
     with transaction(engine) as session:
         cases = list(session.scalars(select(Case).where(Case.rule == RULE).order_by(Case.id)))
@@ -298,7 +323,11 @@ def _plant_recovery(
             )
         }
         contacted = np.array([not c.holdout for c in cases], dtype=bool)
+        owner_of = dict(session.execute(select(User.id, User.email)).all())
+        owners = [None if c.owner_id is None else owner_of[c.owner_id].split("@")[0] for c in cases]
         scores, moments = follow_up(seed, contacted)
+        scores = owner_scores(seed, scores, owners)
+        mark_notices_delivered(session, accounts)
         survey = create_survey(
             session,
             f"{FOLLOW_UP_PREFIX}{wave.lower()}",
@@ -364,7 +393,24 @@ def _plant_recovery(
             "cases": len(cases),
             "held_out": held,
             "contacted": len(cases) - held,
+            "owners": _owner_truths(cases, owners, seed=seed),
         }
+    }
+
+
+def _owner_truths(cases: list[Case], owners: list[str | None], *, seed: int) -> dict[str, Any]:
+    """The truths file's ``recovery.owners``: the accounts, the teams' case counts and the
+    planted difference (:data:`cxgap.demo.recovery.OWNER_TRUTHS`)."""
+    domain = "@" + STAFF_DOMAIN
+    teams = case_teams()
+    worked = [o for c, o in zip(cases, owners, strict=True) if o and not c.holdout]
+    return {
+        "accounts": sorted(m for t in teams.values() for m in t["members"]),
+        "teams": sorted(teams),
+        "stream": [seed, 59],
+        "better": OWNER_TRUTHS["better"] + domain,
+        "worse": OWNER_TRUTHS["worse"] + domain,
+        "worked_cases": {o + domain: worked.count(o) for o in sorted(set(worked))},
     }
 
 

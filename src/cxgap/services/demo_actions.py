@@ -19,19 +19,24 @@ OWNER = "service.manager@riverside-heat.example"
 with it."""
 
 
-def _owner(engine: Engine, actor: User | str) -> str:
+def demo_account(
+    engine: Engine, email: str, *, role: str, name: str, actor: User | str, active: bool = False
+) -> str:
+    """The demo account ``email`` (created when missing, with a random password nobody
+    knows), left deactivated unless ``active``; returns the address."""
     with transaction(engine) as session:
-        if session.scalar(select(User).where(User.email == OWNER)) is None:
+        user = session.scalar(select(User).where(User.email == email))
+        if user is None:
             user = create_user(
-                session,
-                OWNER,
-                secrets.token_urlsafe(24),
-                role="manager",
-                name="Service manager (demo)",
-                actor=actor,
+                session, email, secrets.token_urlsafe(24), role=role, name=name, actor=actor
             )
-            set_active(session, user, False, actor=actor)
-    return OWNER
+        if user.active != active:
+            set_active(session, user, active, actor=actor)
+    return email
+
+
+def _owner(engine: Engine, actor: User | str) -> str:
+    return demo_account(engine, OWNER, role="manager", name="Service manager (demo)", actor=actor)
 
 
 def store_action_plans(

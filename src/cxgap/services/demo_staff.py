@@ -14,13 +14,16 @@ import pandas as pd
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from cxgap.demo.staff import assign_staff, people
+from cxgap.demo.recovery import OWNERS
+from cxgap.demo.staff import DOMAIN, assign_staff, people
 from cxgap.services.accounts import audit
 from cxgap.services.cases.recognition import delight_flags
 from cxgap.services.cases.recovery import _frames
+from cxgap.services.demo_actions import demo_account
 from cxgap.store.accounts import User
 from cxgap.store.database import transaction
 from cxgap.store.models import Encounter, FeedbackMessage
+from cxgap.store.outbox import OutboxMessage
 
 
 def plant_staff(engine: Engine, *, seed: int, actor: User | str) -> dict[str, Any]:
@@ -59,3 +62,40 @@ def plant_staff(engine: Engine, *, seed: int, actor: User | str) -> dict[str, An
 def _read(session: Session, *columns: Any, names: list[str]) -> pd.DataFrame:
     """The columns of every row, in the order of the first (the id)."""
     return pd.DataFrame(session.execute(select(*columns).order_by(columns[0])).all(), columns=names)
+
+
+def case_teams() -> dict[str, dict[str, list[str]]]:
+    """The demo case rules' ``teams``: each team's members with an agent account
+    (:data:`cxgap.demo.recovery.OWNERS`)."""
+    return {
+        team: {"members": [f"{name}@{DOMAIN}" for name in names]} for team, names in OWNERS.items()
+    }
+
+
+def staff_accounts(engine: Engine, *, active: bool, actor: User | str) -> list[str]:
+    """The agent accounts of the staff people who work the demo's cases, created when
+    missing and made ``active`` (only while the demo's sweep assigns its cases) or not;
+    returns their addresses."""
+    return [
+        demo_account(
+            engine, email, role="agent", name=f"{email.split('@')[0].title()} (demo)",
+            actor=actor, active=active,
+        )
+        for members in case_teams().values()
+        for email in members["members"]
+    ]  # fmt: skip
+
+
+def mark_notices_delivered(session: Session, emails: list[str]) -> int:
+    """Mark the queued notices to the demo's staff accounts as delivered (they tell of
+    cases worked long ago, to addresses nobody reads); returns how many."""
+    pending = list(
+        session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.recipient.in_(emails), OutboxMessage.sent_at.is_(None)
+            )
+        )
+    )
+    for message in pending:
+        message.sent_at = message.created_at
+    return len(pending)
