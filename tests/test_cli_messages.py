@@ -261,14 +261,20 @@ def test_demo_load_and_erasure_are_audited(cli: Cli, tmp_path: Path) -> None:
     assert code == 0
     with transaction(get_engine(str(db))) as session:
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
-    # the demo's closed loop: the rule's sweep and case openings, then its own entry; then
-    # its two action plans (created and made active) with their deactivated owner account
+    # the demo's closed loop: its staff's agent accounts (active while the rule's sweep
+    # assigns the cases, then deactivated), the sweep and case openings, then its own
+    # entry; its staff; then its two action plans (created and made active) with their
+    # deactivated owner account
     actions = [e.action for e in events]
+    staff = 8
     plans = ["user.create", "user.disable"] + ["action_plan.create", "action_plan.update"] * 2
     assert actions[0] == "demo.load"
-    assert actions[-8:] == ["demo.recovery", *plans, "customer.erase"]
-    assert set(actions[1:-8]) == {"case.open", "cases.sweep"}
-    assert actions.count("case.open") == events[-8].details["cases"] > 0
+    assert actions[1 : 1 + staff] == ["user.create"] * staff
+    tail = ["user.disable"] * staff + ["demo.recovery", "demo.staff", *plans, "customer.erase"]
+    assert actions[-len(tail) :] == tail
+    assert set(actions[1 + staff : -len(tail)]) == {"case.open", "cases.sweep"}
+    recovery = events[actions.index("demo.recovery")]
+    assert actions.count("case.open") == recovery.details["cases"] > 0
     assert events[0].details == {
         "seed": 7,
         "customers": 100,
