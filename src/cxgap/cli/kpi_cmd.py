@@ -15,7 +15,10 @@ from cxgap.cli.context import state
 from cxgap.cli.output import shown
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from cxgap.services.kpi_definitions import KpiDefinition
+    from cxgap.services.kpis import KpiSeries
 
 kpi_app = typer.Typer(help="KPIs with targets, intervals and honest alerts.", no_args_is_help=True)
 app.add_typer(kpi_app, name="kpi")
@@ -109,6 +112,20 @@ def kpi_show(
         console.print(table)
 
 
+def _latest_whole(series: KpiSeries) -> tuple[pd.Series | None, pd.Series | None]:
+    """``(row, running)``: the latest whole period (the one alerts are about) and the
+    period still running after it, if any; a series with no whole period yet gives its
+    running period as the row."""
+    periods = series.periods
+    if periods.empty:
+        return None, None
+    whole = periods[~periods["partial"].astype(bool)]
+    last = periods.iloc[-1]
+    if whole.empty or not bool(last["partial"]):
+        return last, None
+    return whole.iloc[-1], last
+
+
 @kpi_app.command("check")
 def kpi_check(
     file: FileOption = None,
@@ -139,7 +156,7 @@ def kpi_check(
         return
     table = Table("KPI", "period", "value", "interval", "n", "target", "chart", "state")
     for one in series:
-        last = one.latest
+        last, unfinished = _latest_whole(one)
         if last is None:
             table.add_row(shown(one.series), "-", "-", "-", "-", _number(one.target), "-",
                           f"unavailable: {shown(unavailable_reason(one, lang) or '')}")  # fmt: skip
@@ -147,6 +164,9 @@ def kpi_check(
         chart = "-" if one.chart is None else (
             f"{one.chart.kind} (false alarms {one.chart.false_alarm_rate:.2%})")  # fmt: skip
         period = f"{last.period} ({partial_mark(lang)})" if last.partial else str(last.period)
+        if unfinished is not None:  # the whole period's row; the running one marked beside
+            period += (f"\n{unfinished.period} ({partial_mark(lang)}): "
+                       f"{_number(unfinished.value)}")  # fmt: skip
         table.add_row(shown(one.series), period, _number(last.value),
                       f"[{_number(last.ci_low)}, {_number(last.ci_high)}]", f"{last.n:.0f}",
                       f"{_number(one.target)} ± {_number(one.tolerance)}", chart,

@@ -12,6 +12,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from cxgap.reports.charts import WIDTH, ChartSpec, _clean, _records, _spec
+from cxgap.reports.kpi_texts import partial_mark
 
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 120, 32, 3
 
@@ -26,13 +27,22 @@ def sparkline_svg(
     target: float | None,
     label: str,
     signals: Sequence[int] = (),
+    lang: str = "en",
 ) -> Markup:
     """The series' values (line), their intervals (band), the target (dashed line) and
     the periods whose chart signals (red dots), in a small inline SVG.
 
-    Only numbers and the escaped ``label`` reach the markup.
+    Periods marked ``partial`` (not yet ended; a ``partial`` column of ``periods``) are
+    drawn apart: a hollow point with a tooltip naming the period and
+    :func:`cxgap.reports.kpi_texts.partial_mark` in ``lang``, joined to the whole periods
+    by a dashed segment (a ``path``; the ``polyline`` holds the whole periods only).
+
+    Only numbers and the escaped ``label`` and period names reach the markup.
     """
     rows = periods[["value", "ci_low", "ci_high"]].astype("float64")
+    partial = (
+        periods["partial"].astype(bool).tolist() if "partial" in periods else [False] * len(rows)
+    )
     known = _finite([*rows.value, *rows.ci_low, *rows.ci_high, target])
     title = Markup("<title>{}</title>").format(label)
     box = Markup(
@@ -63,10 +73,24 @@ def sparkline_svg(
         parts.append(Markup('<line class="target" x1="0" x2="{}" y1="{:.1f}" y2="{:.1f}"/>')
                      .format(SPARK_WIDTH, y(target), y(target)))  # fmt: skip
     points = [(i, float(v)) for i, v in enumerate(rows.value.tolist()) if math.isfinite(v)]
-    line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in points)
+    whole = [(i, v) for i, v in points if not partial[i]]
+    line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in whole)
     parts.append(Markup('<polyline class="line" points="{}"/>').format(line))
+    unfinished = [(i, v) for i, v in points if partial[i]]
+    dashed = whole[-1:] + unfinished
+    if unfinished and len(dashed) > 1:
+        steps = " L ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in dashed)
+        parts.append(Markup('<path class="partial-line" d="M {}"/>').format(steps))
+    latest = whole[-1][0] if whole else None
+    periods_named = periods["period"].astype(str).tolist() if "period" in periods else None
     for i, v in points:
-        kind = "signal" if i in set(signals) else ("last" if i == count - 1 else "")
+        if partial[i] and i not in set(signals):
+            name = periods_named[i] if periods_named else ""
+            tip = f"{name}: {partial_mark(lang)}" if name else partial_mark(lang)
+            parts.append(Markup('<circle class="partial-point" cx="{:.1f}" cy="{:.1f}" r="2.5">'
+                                "<title>{}</title></circle>").format(x(i), y(v), tip))  # fmt: skip
+            continue
+        kind = "signal" if i in set(signals) else ("last" if i == latest else "")
         if kind:
             parts.append(Markup('<circle class="{}" cx="{:.1f}" cy="{:.1f}" r="2.5"/>')
                          .format(kind, x(i), y(v)))  # fmt: skip

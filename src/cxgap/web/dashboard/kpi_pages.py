@@ -37,6 +37,7 @@ def _scorecard_row(series: KpiSeries, lang: str) -> dict[str, Any]:
             target=series.target,
             label=series.series,
             signals=series.chart.signals if series.chart else (),
+            lang=lang,
         ),
         "reasons": [alert_reason(a, lang) for a in series.alerts],
         "unavailable": unavailable_reason(series, lang),
