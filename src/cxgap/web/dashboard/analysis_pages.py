@@ -253,11 +253,12 @@ def overview(request: Request, user: OverviewUser) -> Response:
 
 def _overview_figures(engine: Engine, survey: str, analysable: set[str], lang: str) -> Any:
     """What the overview shows of ``survey`` in ``lang`` (kept while its data are unchanged:
-    :func:`cxgap.services.analysis.cached_for_analysis`)."""
+    :func:`cxgap.services.analysis.cached_for_analysis`). Every figure comes from sums in
+    the database; the priority list, which needs the whole analysis, is a part of its own
+    (:func:`priorities`)."""
     rt = Texts(lang)  # type: ignore[arg-type]
-    analysis = cached_analysis(engine, survey, confidence=CONFIDENCE)
+    analysis, waves = waves_until(engine, survey, analysable=analysable)
     labels = Labels(analysis.instrument, rt)
-    waves = waves_until(engine, analysis, analysable=analysable)
     current = waves[-1]
     previous = waves[-2].wave if len(waves) > 1 else None
     trends = _measure_trends(waves, rt)
@@ -282,8 +283,40 @@ def _overview_figures(engine: Engine, survey: str, analysable: set[str], lang: s
         "tiles": tiles,
         "dimensions": dimensions,
         "gap_trend": _gap_trend(waves, labels, rt, rt("msa")),
-        "priorities": _priority_rows(analysis, rt, labels),
     }
+
+
+@router.get("/priorities")
+def priorities(request: Request, user: OverviewUser) -> Response:
+    """The overview's priority list, drawn from the chosen wave's whole analysis: a page of
+    its own, or with ``part=1`` only its card, which the overview's script puts in place
+    (the overview itself comes from sums and does not wait for the analysis)."""
+    surveys, chosen = _picked(request)
+    if chosen is None:
+        key = "not_found" if request.query_params.get("survey") else "no_data"
+        return message_page(request, user, key, 404 if key == "not_found" else 200)
+    part = request.query_params.get("part")
+    if part not in (None, "1"):
+        raise ValidationError(f"part={part!r}: only part=1 (the priority card alone) is allowed")
+    engine = get_engine(request)
+    lang = page_lang(request, user)
+
+    def compute() -> dict[str, Any]:
+        rt = Texts(lang)  # type: ignore[arg-type]
+        analysis = cached_analysis(engine, chosen.key, confidence=CONFIDENCE)
+        return {
+            "title": survey_title(analysis, lang, survey_titles(engine, chosen.key)),
+            "priorities": _priority_rows(analysis, rt, Labels(analysis.instrument, rt)),
+        }
+
+    figures = cached_for_analysis(engine, chosen.key, ("priorities", lang), compute)
+    return show_page(
+        request,
+        "_priorities" if part == "1" else "priorities",
+        user,
+        {"surveys": surveys, "chosen": chosen, **figures},
+        active="overview",
+    )
 
 
 @router.get("/dimensions/{dimension}")
