@@ -4,7 +4,10 @@ sign-in, permissions, the figures shown, languages, escaping and filters."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -283,6 +286,27 @@ def test_overview_reads_sums_and_leaves_the_priority_list_to_its_part(
     wrong = client.get(f"/dashboard/priorities?survey={SURVEY}&part=2")
     assert wrong.status_code == 422
     assert wrong.json()["detail"].startswith("part='2': only part=1")
+
+
+def test_warm_up_imports_the_sums_layer_and_renders_a_chart_in_a_new_process(
+    demo_engine: Engine,
+) -> None:
+    # what `cxgap serve` runs before it accepts requests, in a process of its own
+    script = (
+        "import sys, time\n"
+        "from cxgap.store.database import get_engine\n"
+        "from cxgap.web.dashboard import analysis_pages, common\n"
+        "assert 'ibis' not in sys.modules\n"
+        f"analysis_pages.warm_up(get_engine({str(demo_engine.url.database)!r}))\n"
+        "assert 'ibis.backends.sqlite' in sys.modules\n"
+        "print(common._svg.cache_info().currsize)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "1"
 
 
 def test_pages_follow_the_language_and_direction(

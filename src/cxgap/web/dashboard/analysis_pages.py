@@ -27,6 +27,7 @@ from cxgap.services.analysis import (
     cached_analysis,
     cached_for_analysis,
 )
+from cxgap.services.analysis import warm_up as warm_up_sums
 from cxgap.services.response_browser import survey_segments
 from cxgap.services.sections import Table, analysis_sections, section
 from cxgap.services.surveys import SurveyInfo, survey_titles
@@ -219,6 +220,16 @@ def _priority_rows(analysis: SurveyAnalysis, rt: Texts, labels: Labels) -> list[
         }
         for raw, written in zip(table.rows, _written_rows(table, rt, labels), strict=True)
     ]
+
+
+def warm_up(engine: Engine) -> None:
+    """Make a new process's first overview as fast as the next: the database sums'
+    first use (:func:`cxgap.services.analysis.warm_up`) and the chart renderer's (one
+    small trend chart). ``cxgap serve`` calls it before it accepts requests."""
+    warm_up_sums(engine)
+    row = {"survey": "", "wave": "", "dimension": "", "n": 2, "ci_low": 0.0, "ci_high": 1.0}
+    rows = [{**row, "wave": w, "value": v} for w, v in (("1", 0.5), ("2", 0.6))]
+    svg(_series_chart(rows, label=str, y_title="", width=100, height=50, lang="en"))
 
 
 @router.get("")
