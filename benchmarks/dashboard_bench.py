@@ -5,13 +5,17 @@ plus one more wave of the same questionnaire, resampled from the demo's last wav
 stored through the bulk path the demo loader uses, sized so the database holds at least
 ``--answers`` answer rows. Then, through the real application in-process:
 
-- ``GET /dashboard`` for the large wave (signed-in manager), and
+- ``GET /dashboard`` for the large wave (signed-in manager),
+- ``GET /dashboard/priorities?part=1``, the overview's priority list, which the page's
+  script fetches after it, and
 - ``POST /api/v1/analyses`` for the same wave (API key),
 
 each timed once cold (every per-process cache emptied) and ``--repeat`` times warm, and
 once more right after new responses arrive (the caches must notice and recompute).
 
 Targets for the overview: cold under 1 s, p95 of the warm requests under 100 ms.
+Before the first request the application is warmed up as ``cxgap serve`` does before it
+accepts requests (``cxgap.web.dashboard.analysis_pages.warm_up``; ``serve_warm_up_ms``).
 
 What is cached, per process: the survey tables (``cxgap.engine.frames``, keyed by each
 survey's data version), whole analyses (``cxgap.services.analysis.cached_analysis``, keyed
