@@ -4,7 +4,10 @@ sign-in, permissions, the figures shown, languages, escaping and filters."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -251,6 +254,61 @@ def test_overview_shows_the_measures_of_the_chosen_wave(
     assert page.count("against 2026Q3") == 4
 
 
+def test_overview_reads_sums_and_leaves_the_priority_list_to_its_part(
+    app_client: TestClient, demo_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cxgap.services import analysis
+
+    client = signed_in(app_client, demo_engine, "manager")
+    analysis.clear_analysis_cache()
+    whole: list[str] = []
+    row_level = analysis.analyze_survey
+
+    def counted(engine: Engine, survey: str, **options: object) -> object:
+        whole.append(survey)
+        return row_level(engine, survey, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analysis, "analyze_survey", counted)
+    texts = {
+        "en": "Open the priority list",
+        "zh": "打开优先事项列表",
+        "fa": "باز کردن فهرست اولویت‌ها",
+    }
+    for lang, link in texts.items():
+        page = client.get(f"/dashboard?survey={SURVEY}&lang={lang}")
+        assert page.status_code == 200 and link in page.text
+    assert whole == []  # no wave's whole analysis: every figure is summed in the database
+    part = client.get(f"/dashboard/priorities?survey={SURVEY}&part=1&lang=en")
+    assert part.status_code == 200 and whole == [SURVEY]
+    assert part.text.count("<tr>") >= 6  # the heading and a row per dimension at least
+    client.get(f"/dashboard/priorities?survey={SURVEY}&part=1&lang=en")
+    assert whole == [SURVEY]  # kept while the wave's data are unchanged
+    wrong = client.get(f"/dashboard/priorities?survey={SURVEY}&part=2")
+    assert wrong.status_code == 422
+    assert wrong.json()["detail"].startswith("part='2': only part=1")
+
+
+def test_warm_up_imports_the_sums_layer_and_renders_a_chart_in_a_new_process(
+    demo_engine: Engine,
+) -> None:
+    # what `cxgap serve` runs before it accepts requests, in a process of its own
+    script = (
+        "import sys, time\n"
+        "from cxgap.store.database import get_engine\n"
+        "from cxgap.web.dashboard import analysis_pages, common\n"
+        "assert 'ibis' not in sys.modules\n"
+        f"analysis_pages.warm_up(get_engine({str(demo_engine.url.database)!r}))\n"
+        "assert 'ibis.backends.sqlite' in sys.modules\n"
+        "print(common._svg.cache_info().currsize)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "1"
+
+
 def test_pages_follow_the_language_and_direction(
     app_client: TestClient, demo_engine: Engine
 ) -> None:
@@ -321,7 +379,19 @@ def test_overview_priority_list_and_importance_page_agree(
     app_client: TestClient, demo_engine: Engine
 ) -> None:
     client = signed_in(app_client, demo_engine, "manager")
-    page = client.get(f"/dashboard?survey={SURVEY}&lang=en").text
+    overview = client.get(f"/dashboard?survey={SURVEY}&lang=en").text
+    # the overview (from sums) names where its priority list comes from: the card alone
+    # for its script, and a page of its own (a link, for a browser without the script)
+    slot = re.search(r'<section class="card" id="priorities" data-part="([^"]+)">', overview)
+    assert slot is not None
+    part_url = slot.group(1).replace("&amp;", "&")
+    assert part_url == f"/dashboard/priorities?survey={SURVEY}&part=1"
+    assert f'<a href="/dashboard/priorities?survey={SURVEY}">' in overview
+    part = client.get(part_url).text
+    assert "<html" not in part and part.strip().startswith('<section class="card" id="priorities">')
+    whole = client.get(f"/dashboard/priorities?survey={SURVEY}").text
+    assert "<html" in whole and part.strip() in whole
+    page = part
     card = re.search(r'<section class="card" id="priorities">(.*?)</section>', page, re.S)
     assert card is not None
     rows = re.findall(r'<td class="num">(\d+)</td><th scope="row">([^<]+)</th>', card.group(1))

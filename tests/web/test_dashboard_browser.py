@@ -70,7 +70,9 @@ def test_browser_signs_in_and_opens_overview_and_drill_down(server: str, tmp_pat
             assert page.locator("h1").inner_text() == "Customer survey 2026Q4"
             assert page.locator(".tile").count() == 4
             assert page.locator(".tile svg").count() == 4  # each measure's trend
-            # one priority list: every dimension and Kano feature, ranked from 1
+            # one priority list: every dimension and Kano feature, ranked from 1 (the
+            # page's script puts it in place once computed)
+            page.wait_for_selector("#priorities tbody tr td.num")
             ranks = page.locator("#priorities tbody tr td.num").all_inner_texts()
             assert ranks == [str(n) for n in range(1, len(ranks) + 1)] and len(ranks) >= 5
             page.screenshot(path=str(shots / "overview-en.png"), full_page=True)

@@ -109,6 +109,7 @@ def serve(
 
     from cxgap.cli.app import first_admin, survey_link
     from cxgap.services.demo import load_demo
+    from cxgap.web.dashboard.analysis_pages import warm_up
     from cxgap.web.main import create_app
 
     web = web_settings(proxy_headers=proxy_headers, secure_cookies=secure_cookies)
@@ -138,6 +139,8 @@ def serve(
         )
         return
     application = create_app(engine, options=web, base_url=base)
+    with console.status("warming up the dashboard (database sums, charts)..."):
+        warm_up(engine)
     freeze_loaded_objects()
     _announce(address, web)
     uvicorn.run(application, **_server_options(web, host, port))

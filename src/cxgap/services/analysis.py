@@ -915,6 +915,16 @@ def headline_analysis(engine: Engine, survey: str, *, confidence: float = 0.95) 
     return headline_analyses(engine, [survey], confidence=confidence)[survey]
 
 
+def warm_up(engine: Engine) -> None:
+    """Pay the first use of the database sums now rather than in a first request (a
+    server calls it before it accepts requests): importing Ibis and its SQL compiler and
+    running the queries of :func:`headline_analyses` once, for no survey (nothing is read)."""
+    with aggregate.stored_backend(engine) as con:
+        long = aggregate.stored_answers(con)
+        aggregate.zone_sums(con, long, [], {"item": "dimension"})
+        aggregate.counts_by_survey(con, long, [], "item")
+
+
 _derived_cache: VersionedCache[Any] = VersionedCache(max_entries=ANALYSIS_CACHE_SIZE)
 
 

@@ -60,6 +60,7 @@ def worker_app() -> FastAPI:
     """The application of one worker process (uvicorn calls it in each worker)."""
     from cxgap.services.database import open_database
     from cxgap.settings import get_settings
+    from cxgap.web.dashboard.analysis_pages import warm_up
     from cxgap.web.main import create_app
 
     settings = get_settings()
@@ -69,6 +70,7 @@ def worker_app() -> FastAPI:
         base_url=settings.web.base_url,
     )
     application.state.worker_pid = os.getpid()
+    warm_up(application.state.engine)  # before the worker accepts requests
     gc.collect()  # as `cxgap serve` does for one process: start-up objects skip full GCs
     gc.freeze()
     return application

@@ -27,6 +27,7 @@ from cxgap.services.analysis import (
     cached_analysis,
     cached_for_analysis,
 )
+from cxgap.services.analysis import warm_up as warm_up_sums
 from cxgap.services.response_browser import survey_segments
 from cxgap.services.sections import Table, analysis_sections, section
 from cxgap.services.surveys import SurveyInfo, survey_titles
@@ -221,6 +222,16 @@ def _priority_rows(analysis: SurveyAnalysis, rt: Texts, labels: Labels) -> list[
     ]
 
 
+def warm_up(engine: Engine) -> None:
+    """Make a new process's first overview as fast as the next: the database sums'
+    first use (:func:`cxgap.services.analysis.warm_up`) and the chart renderer's (one
+    small trend chart). ``cxgap serve`` calls it before it accepts requests."""
+    warm_up_sums(engine)
+    row = {"survey": "", "wave": "", "dimension": "", "n": 2, "ci_low": 0.0, "ci_high": 1.0}
+    rows = [{**row, "wave": w, "value": v} for w, v in (("1", 0.5), ("2", 0.6))]
+    svg(_series_chart(rows, label=str, y_title="", width=100, height=50, lang="en"))
+
+
 @router.get("")
 def overview(request: Request, user: OverviewUser) -> Response:
     """Headline measures of a survey wave with their trends, and the gap per dimension."""
@@ -253,11 +264,12 @@ def overview(request: Request, user: OverviewUser) -> Response:
 
 def _overview_figures(engine: Engine, survey: str, analysable: set[str], lang: str) -> Any:
     """What the overview shows of ``survey`` in ``lang`` (kept while its data are unchanged:
-    :func:`cxgap.services.analysis.cached_for_analysis`)."""
+    :func:`cxgap.services.analysis.cached_for_analysis`). Every figure comes from sums in
+    the database; the priority list, which needs the whole analysis, is a part of its own
+    (:func:`priorities`)."""
     rt = Texts(lang)  # type: ignore[arg-type]
-    analysis = cached_analysis(engine, survey, confidence=CONFIDENCE)
+    analysis, waves = waves_until(engine, survey, analysable=analysable)
     labels = Labels(analysis.instrument, rt)
-    waves = waves_until(engine, analysis, analysable=analysable)
     current = waves[-1]
     previous = waves[-2].wave if len(waves) > 1 else None
     trends = _measure_trends(waves, rt)
@@ -282,8 +294,40 @@ def _overview_figures(engine: Engine, survey: str, analysable: set[str], lang: s
         "tiles": tiles,
         "dimensions": dimensions,
         "gap_trend": _gap_trend(waves, labels, rt, rt("msa")),
-        "priorities": _priority_rows(analysis, rt, labels),
     }
+
+
+@router.get("/priorities")
+def priorities(request: Request, user: OverviewUser) -> Response:
+    """The overview's priority list, drawn from the chosen wave's whole analysis: a page of
+    its own, or with ``part=1`` only its card, which the overview's script puts in place
+    (the overview itself comes from sums and does not wait for the analysis)."""
+    surveys, chosen = _picked(request)
+    if chosen is None:
+        key = "not_found" if request.query_params.get("survey") else "no_data"
+        return message_page(request, user, key, 404 if key == "not_found" else 200)
+    part = request.query_params.get("part")
+    if part not in (None, "1"):
+        raise ValidationError(f"part={part!r}: only part=1 (the priority card alone) is allowed")
+    engine = get_engine(request)
+    lang = page_lang(request, user)
+
+    def compute() -> dict[str, Any]:
+        rt = Texts(lang)  # type: ignore[arg-type]
+        analysis = cached_analysis(engine, chosen.key, confidence=CONFIDENCE)
+        return {
+            "title": survey_title(analysis, lang, survey_titles(engine, chosen.key)),
+            "priorities": _priority_rows(analysis, rt, Labels(analysis.instrument, rt)),
+        }
+
+    figures = cached_for_analysis(engine, chosen.key, ("priorities", lang), compute)
+    return show_page(
+        request,
+        "_priorities" if part == "1" else "priorities",
+        user,
+        {"surveys": surveys, "chosen": chosen, **figures},
+        active="overview",
+    )
 
 
 @router.get("/dimensions/{dimension}")

@@ -41,6 +41,7 @@ class Page:
 
 PAGES: tuple[Page, ...] = (
     Page("overview", "/dashboard", "dashboard:view"),
+    Page("priorities", "/dashboard/priorities", "dashboard:view", in_menu=False),
     Page("dimension", "/dashboard/dimensions/{dimension}", "analyses:run", in_menu=False),
     Page("segments", "/dashboard/segments", "analyses:run"),
     Page("kano", "/dashboard/kano", "analyses:run"),

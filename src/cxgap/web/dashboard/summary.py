@@ -1,10 +1,10 @@
 """Per-wave figures behind the overview: headline measures and the gap per dimension.
 
-The analysed wave's figures come from its whole analysis (which the overview draws anyway);
-the earlier waves' from :func:`cxgap.services.analysis.headline_analysis`, which forms them
-from sums in the database without reading answer rows. Both are kept per process while the
-wave's data are unchanged. The report layer's :func:`cxgap.reports.headline.headline` only
-reads the analysis.
+Every wave's figures, the chosen one's too, come from
+:func:`cxgap.services.analysis.headline_analyses`, which forms them from sums in the
+database without reading answer rows (instruments without a zone-of-tolerance battery take
+the whole analysis). They are kept per process while the wave's data are unchanged.
+The report layer's :func:`cxgap.reports.headline.headline` only reads the analysis.
 """
 
 from __future__ import annotations
@@ -88,26 +88,23 @@ def wave_summary(analysis: SurveyAnalysis) -> WaveSummary:
 
 
 def waves_until(
-    engine: Engine, analysis: SurveyAnalysis, *, analysable: set[str]
-) -> list[WaveSummary]:
-    """The figures of every wave fielded with the instrument of the analysed survey up to
-    it, oldest first, each with its change against the wave before it. Waves not in
-    ``analysable`` (too few responses) are left out."""
+    engine: Engine, survey: str, *, analysable: set[str]
+) -> tuple[SurveyAnalysis, list[WaveSummary]]:
+    """The headline parts of ``survey``'s analysis, and the figures of every wave fielded
+    with its instrument up to it, oldest first, each with its change against the wave
+    before it. Waves not in ``analysable`` (too few responses) are left out."""
     out: list[WaveSummary] = []
-    survey = analysis.survey.key
     keys = [key for key in wave_keys(engine, survey) if key in analysable or key == survey]
-    earlier = headline_analyses(
-        engine, [key for key in keys if key != survey], confidence=CONFIDENCE
-    )
+    parts = headline_analyses(engine, keys, confidence=CONFIDENCE)
     for key in keys:
-        summary = wave_summary(analysis if key == survey else earlier[key])
+        summary = wave_summary(parts[key])
         if out:
             changed = with_changes(list(summary.measures), list(out[-1].measures), alpha=ALPHA)
             summary = WaveSummary(
                 summary.survey, summary.wave, summary.n, tuple(changed), summary.dimensions
             )
         out.append(summary)
-    return out
+    return parts[survey], out
 
 
 def clear_cache() -> None:
