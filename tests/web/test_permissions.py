@@ -65,6 +65,7 @@ API_PERMISSIONS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/cases"): "cases:write",
     ("GET", "/api/v1/cases/stats"): "cases:read",
     ("GET", "/api/v1/cases/board"): "cases:read",
+    ("GET", "/api/v1/cases/award"): "cases:read",
     ("GET", "/api/v1/cases/{case_id}"): "cases:read",
     ("PATCH", "/api/v1/cases/{case_id}"): "cases:write",
     ("POST", "/api/v1/analyses"): "analyses:run",
@@ -261,6 +262,11 @@ def valid_call(world: World, method: str, path: str, role: str) -> Call:
         ),
         ("GET", f"{r}/cases/stats"): lambda: ("GET", f"{r}/cases/stats", {}),
         ("GET", f"{r}/cases/board"): lambda: ("GET", f"{r}/cases/board", {}),
+        ("GET", f"{r}/cases/award"): lambda: (
+            "GET",
+            f"{r}/cases/award",
+            {"params": {"quarter": "2026Q3"}},
+        ),
         ("GET", f"{r}/cases/{{case_id}}"): lambda: ("GET", f"{r}/cases/{_case(world)}", {}),
         ("PATCH", f"{r}/cases/{{case_id}}"): lambda: (
             "PATCH",

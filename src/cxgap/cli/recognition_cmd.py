@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -16,8 +16,10 @@ from cxgap.cli.cases_cmd import JsonFlag, cases_app
 from cxgap.cli.context import cli_actor, state
 from cxgap.cli.output import shown
 from cxgap.errors import ConfigurationError
-from cxgap.services.accounts import User
-from cxgap.services.cases.recognition import RecognitionBoard
+
+if TYPE_CHECKING:  # the services load lazily: `cxgap --help` stays light
+    from cxgap.services.accounts import User
+    from cxgap.services.cases.recognition import RecognitionBoard
 
 contacts_app = typer.Typer(
     help="Encounters and feedback messages from files (with staff and team).",

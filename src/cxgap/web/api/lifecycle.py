@@ -111,16 +111,19 @@ def complaints(
     channel: Annotated[str | None, Query(max_length=20)] = None,
     unit: Text = None,
     resolved: bool | None = None,
-) -> Page[ComplaintInfo]:
+) -> object:
     """Complaints, oldest received first; filters ``customer`` (id), ``channel``,
     ``unit``, ``resolved`` (true: with a resolution time)."""
-    found, total = lifecycle.list_complaints(
-        get_engine(request),
-        customer=customer,
-        channel=channel,
-        unit=unit,
-        resolved=resolved,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    try:
+        found, total = lifecycle.list_complaints(
+            get_engine(request),
+            customer=customer,
+            channel=channel,
+            unit=unit,
+            resolved=resolved,
+            limit=paging.limit,
+            offset=paging.offset,
+        )
+    except ValidationError as exc:  # the one filter the service checks: the channel
+        return error_response(422, "invalid", exc.message, field="channel")
     return Page(items=found, total=total, **paging.model_dump())
