@@ -31,8 +31,9 @@ def test_board_and_recovery_pages_in_a_browser(server: str, tmp_path: Path) -> N
             page.wait_for_url("**/dashboard/recognition?lang=fa")
             assert page.locator("h1").inner_text() == "تابلوی قدردانی"
             assert page.locator("html").get_attribute("dir") == "rtl"
-            # the demo's cases have no owners: recovery says so, delight has its two tables
-            assert page.locator("table").count() == 2
+            # recovery (people, teams) from the demo's owned cases, delight (people, teams)
+            assert page.locator("table").count() == 4
+            assert page.get_by_text("amira@riverside-heat.example").count() >= 1
             assert page.get_by_text("mina@riverside-heat.example").count() == 1
             page.screenshot(path=str(shots / "recognition-fa.png"), full_page=True)
             page.goto(f"{server}/dashboard/recovery?lang=en")
