@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,10 +14,19 @@ import pytest
 from sqlalchemy import Engine
 from tests.postgres_server import BACKENDS, PostgresServer
 
-from cxgap.services.analysis import analyze_survey, headline_analyses, headline_analysis
+from cxgap.engine import aggregate
+from cxgap.services import wave_sums
+from cxgap.services.analysis import (
+    SurveyAnalysis,
+    analyze_survey,
+    clear_analysis_cache,
+    headline_analyses,
+    headline_analysis,
+)
 from cxgap.services.demo import load_demo
 from cxgap.services.surveys import create_survey
 from cxgap.store.database import get_engine, transaction, upgrade
+from cxgap.store.wave_sums import WaveSums
 
 WAVES = ["heating-2025q1", "heating-2026q2", "heating-2026q4"]
 
@@ -45,8 +55,11 @@ def close(a: float, b: float) -> bool:
 
 @pytest.mark.parametrize("survey", WAVES)
 def test_headline_from_sums_equals_the_row_level_analysis(demo: Engine, survey: str) -> None:
-    rows = analyze_survey(demo, survey)
-    sums = headline_analysis(demo, survey)
+    assert_same(analyze_survey(demo, survey), headline_analysis(demo, survey))
+
+
+def assert_same(rows: SurveyAnalysis, sums: SurveyAnalysis) -> None:
+    """The headline parts of ``sums`` equal those of the row-level ``rows`` (1e-10)."""
     assert sums.survey == rows.survey
     assert rows.tolerance_zone is not None and sums.tolerance_zone is not None
     expected = rows.tolerance_zone.summary
@@ -100,3 +113,158 @@ def test_headline_sums_follow_new_responses(demo: Engine) -> None:
         promoters, detractors = (nps >= 9).mean(), (nps <= 6).mean()
         assert found.nps is not None
         assert math.isclose(found.nps.nps, 100 * (promoters - detractors), abs_tol=1e-9)
+
+
+def new_wave(engine: Engine, key: str, size: int) -> None:
+    """A survey of the demo's instrument with ``size`` responses of the last demo wave."""
+    from cxgap.engine.frames import load_survey
+
+    source = load_survey(engine, "heating-2026q4")
+    with transaction(engine) as session:
+        create_survey(session, key, instrument=source.instrument, wave="2027Q2")
+    add_responses(engine, key, size, "a")
+
+
+def add_responses(engine: Engine, key: str, size: int, tag: str) -> None:
+    from cxgap.engine.frames import load_survey
+    from cxgap.services.demo import store_wide
+    from cxgap.store.lookups import get_survey
+
+    source = load_survey(engine, "heating-2026q4")
+    frame = source.frame.iloc[:size].drop(columns=["customer_id"]).copy()
+    frame["respondent_id"] = [f"{key}-{tag}-{i}" for i in range(size)]
+    frame["submitted_at"] = dt.datetime(2027, 5, 1)
+    with transaction(engine) as session:
+        store_wide(session, get_survey(session, key), source.instrument, frame, source="test")
+
+
+def kept(engine: Engine, key: str) -> WaveSums | None:
+    from cxgap.store.lookups import get_survey
+
+    with transaction(engine) as session:
+        row = session.get(WaveSums, get_survey(session, key).id)
+        if row is not None:
+            session.expunge(row)
+        return row
+
+
+@pytest.fixture()
+def summed(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    """The ``after`` bound of every :func:`aggregate.zone_sums` call (None: every response)."""
+    calls: list[int | None] = []
+    real = aggregate.zone_sums
+
+    def spy(*args: Any, **kwargs: Any) -> pd.DataFrame:
+        calls.append(kwargs.get("after"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(aggregate, "zone_sums", spy)
+    return calls
+
+
+def fresh(engine: Engine, key: str) -> SurveyAnalysis:
+    """The headline as a new process computes it (no per-process cache)."""
+    clear_analysis_cache()
+    return headline_analysis(engine, key)
+
+
+def test_kept_sums_serve_a_new_process_without_reading_answers(
+    demo: Engine, summed: list[int | None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = f"kept-{demo.dialect.name}"
+    new_wave(demo, key, 40)
+    first = fresh(demo, key)
+    assert summed == [None]
+    row = kept(demo, key)
+    assert row is not None and row.responses == 40
+    assert row.method == wave_sums.method(*_items(first))
+
+    def no_answers(engine: Engine) -> Any:
+        raise AssertionError("answer rows read although the kept sums are current")
+
+    rows = analyze_survey(demo, key)
+    monkeypatch.setattr(aggregate, "stored_backend", no_answers)
+    again = fresh(demo, key)
+    assert_same(rows, again)
+    assert again.tolerance_zone is not None and first.tolerance_zone is not None
+    assert again.tolerance_zone.summary.equals(first.tolerance_zone.summary)
+
+
+def test_kept_sums_add_only_the_newer_responses(demo: Engine, summed: list[int | None]) -> None:
+    key = f"grow-{demo.dialect.name}"
+    new_wave(demo, key, 30)
+    fresh(demo, key)
+    before = kept(demo, key)
+    assert before is not None
+    add_responses(demo, key, 25, "b")
+    grown = fresh(demo, key)
+    assert summed == [None, before.last_response_id]  # the second sum: newer responses only
+    assert_same(analyze_survey(demo, key), grown)
+    after = kept(demo, key)
+    assert after is not None and after.responses == 55
+    assert after.last_response_id > before.last_response_id
+
+
+def test_kept_sums_formed_anew_when_responses_went(demo: Engine, summed: list[int | None]) -> None:
+    from sqlalchemy import delete, select
+
+    from cxgap.store.lookups import get_survey
+    from cxgap.store.models import Response
+
+    key = f"shrink-{demo.dialect.name}"
+    new_wave(demo, key, 30)
+    fresh(demo, key)
+    with transaction(demo) as session:
+        survey_id = get_survey(session, key).id
+        ids = sorted(session.scalars(select(Response.id).where(Response.survey_id == survey_id)))
+        session.execute(delete(Response).where(Response.id == ids[10]))
+    shrunk = fresh(demo, key)
+    assert summed == [None, None]
+    assert shrunk.survey.n_responses == 29
+    assert_same(analyze_survey(demo, key), shrunk)
+    row = kept(demo, key)
+    assert row is not None and row.responses == 29
+
+
+def test_kept_sums_formed_anew_when_the_formula_changes(
+    demo: Engine, summed: list[int | None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = f"formula-{demo.dialect.name}"
+    new_wave(demo, key, 20)
+    fresh(demo, key)
+    monkeypatch.setattr(wave_sums, "FORMULA_VERSION", wave_sums.FORMULA_VERSION + 1)
+    fresh(demo, key)
+    assert summed == [None, None]
+    row = kept(demo, key)
+    assert row is not None and row.method.startswith(f"headline/{wave_sums.FORMULA_VERSION}/")
+
+
+def test_keeping_the_sums_gives_way_to_a_busy_writer(demo: Engine) -> None:
+    """Another writer holding the database: the figures come (right) without waiting for
+    it, and are kept by the next reader once it is done."""
+    key = f"busy-{demo.dialect.name}"
+    new_wave(demo, key, 20)
+    with demo.connect() as other:
+        if demo.dialect.name == "sqlite":
+            other.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            other.exec_driver_sql("BEGIN")
+            other.exec_driver_sql("LOCK TABLE wave_sums IN EXCLUSIVE MODE")
+        busy = fresh(demo, key)
+        other.rollback()
+    assert kept(demo, key) is None
+    assert_same(analyze_survey(demo, key), busy)
+    fresh(demo, key)
+    row = kept(demo, key)
+    assert row is not None and row.responses == 20
+
+
+def _items(analysis: SurveyAnalysis) -> tuple[dict[str, str | None], dict[str, str]]:
+    inst = analysis.instrument
+    zot = {i.id: i.dimension for i in inst.items_of_format("tolerance_zone")}
+    roles = {
+        role: found
+        for role in ("nps", "csat")
+        if (found := next((i.id for i in inst.items if i.role == role), None)) is not None
+    }
+    return zot, roles

@@ -18,7 +18,7 @@ def test_upgrade_empty_database_to_head(tmp_path: Path) -> None:
     engine = get_engine(str(tmp_path / "empty.db"))
     assert current_revision(engine) is None
     upgrade(engine)
-    assert current_revision(engine) == head_revision(engine) == "0011"
+    assert current_revision(engine) == head_revision(engine) == "0012"
     tables = {
         r[0]
         for r in sqlite3.connect(tmp_path / "empty.db").execute(

@@ -136,11 +136,16 @@ def score_moments(
     return {str(label): moments.group(label) for label in moments.groups}
 
 
-def _of_surveys(long: ir.Table, surveys: Sequence[str], up_to: int | None) -> ir.Table:
+def _of_surveys(
+    long: ir.Table, surveys: Sequence[str], up_to: int | None, after: int | None = None
+) -> ir.Table:
     """The answers of ``surveys``, of responses with ids up to ``up_to`` when given (a
-    snapshot's bound: see :mod:`cxgap.engine.answers`)."""
+    snapshot's bound: see :mod:`cxgap.engine.answers`) and above ``after`` when given
+    (the responses added since sums were kept)."""
     t = long.filter(long.survey.isin(list(surveys)))
-    return t if up_to is None else t.filter(t.response_id <= up_to)
+    if up_to is not None:
+        t = t.filter(t.response_id <= up_to)
+    return t if after is None else t.filter(t.response_id > after)
 
 
 def value_counts(
@@ -166,10 +171,12 @@ def counts_by_survey(
     *,
     field: str = "score",
     up_to: int | None = None,
+    after: int | None = None,
 ) -> Counts:
     """:func:`value_counts` of several surveys in one query, grouped by survey (surveys
-    without such answers are not among the groups)."""
-    t = _of_surveys(long, surveys, up_to)
+    without such answers are not among the groups); responses with ids up to ``after``
+    (when given) are left out."""
+    t = _of_surveys(long, surveys, up_to, after)
     t = t.filter((t.item == item) & t[field].notnull())
     frame = con.execute(t.group_by(["survey", t[field].name("value")]).aggregate(count=t.count()))
     if frame.empty:
@@ -200,13 +207,15 @@ def zone_sums(
     dimensions: Mapping[str, str | None],
     *,
     up_to: int | None = None,
+    after: int | None = None,
 ) -> pd.DataFrame:
     """The sums :func:`cxgap.stats.zone_from_sums` reads for the zone-of-tolerance items
     ``dimensions`` (item -> its dimension, or ``None``), per survey: one row per dimension
     and one more, :data:`ALL_ITEMS`, that takes every item as one dimension (the overall
     gap), indexed by ``(survey, dimension)``. Column ``inverted_answers`` counts the
     answers with adequate above desired (over all items, in the :data:`ALL_ITEMS` row).
-    Responses with ids above ``up_to`` (when given) are left out.
+    Responses with ids above ``up_to``, or up to ``after`` (when given), are left out.
+    All columns are sums over respondents: the sums of two sets of responses add up.
 
     As :func:`cxgap.stats.tolerance_zone`: an answer counts when its three levels are
     present and adequate <= desired; a respondent's dimension levels are the means of
@@ -214,7 +223,7 @@ def zone_sums(
     """
     import ibis
 
-    t = _of_surveys(long, surveys, up_to)
+    t = _of_surveys(long, surveys, up_to, after)
     t = t.filter(t.item.isin(list(dimensions)))
     a, d, p = (t[f].cast("float64") for f in ("adequate", "desired", "perceived"))
     usable = a.notnull() & d.notnull() & p.notnull() & (a <= d)

@@ -30,6 +30,7 @@ from cxgap.engine.frames import (
 from cxgap.errors import DataError, ValidationError
 from cxgap.instruments import Instrument, parse_instrument
 from cxgap.segments import COMPARABLE, custom_attribute, segment_names
+from cxgap.services import wave_sums
 from cxgap.services.surveys import survey_counts
 from cxgap.stats.result import StatResult, to_jsonable
 from cxgap.store.database import snapshot, transaction
@@ -828,7 +829,6 @@ def _headlines(
     described: dict[str, AnalysedSurvey] = {}
     by_instrument: dict[int, tuple[Instrument, list[str]]] = {}
     with snapshot(engine) as session:
-        up_to = 0
         for key in surveys:
             found = get_survey(session, key)
             if found.instrument_id not in by_instrument:
@@ -836,61 +836,59 @@ def _headlines(
                 by_instrument[found.instrument_id] = (inst, [])
             inst, keys = by_instrument[found.instrument_id]
             keys.append(key)
-            n, last = session.execute(
-                select(func.count(Response.id), func.max(Response.id)).where(
-                    Response.survey_id == found.id
+            n = int(
+                session.scalar(
+                    select(func.count(Response.id)).where(Response.survey_id == found.id)
                 )
-            ).one()
-            _check_size(key, int(n))
-            up_to = max(up_to, int(last or 0))
-            described[key] = AnalysedSurvey.of(found.key, found.name, found.wave, inst, int(n))
+                or 0
+            )
+            _check_size(key, n)
+            described[key] = AnalysedSurvey.of(found.key, found.name, found.wave, inst, n)
     out: dict[str, SurveyAnalysis] = {}
     for inst, keys in by_instrument.values():
         zot = {i.id: i.dimension for i in inst.items_of_format("tolerance_zone")}
         if not zot:
             out |= {key: cached_analysis(engine, key, confidence=confidence) for key in keys}
             continue
-        parts: dict[str, dict[str, Any]] = {key: {} for key in keys}
-        with aggregate.stored_backend(engine) as con:
-            long = aggregate.stored_answers(con)
-            sums = aggregate.zone_sums(con, long, keys, zot, up_to=up_to)
-            for role in ("nps", "csat"):
-                if (item_id := _role_item(inst, role)) is None:
-                    continue
-                counts = aggregate.counts_by_survey(con, long, keys, item_id, up_to=up_to)
-                for key in keys:
-                    if key not in counts.groups or counts.group(key).n.sum() < 2:
-                        continue
-                    if role == "nps":
-                        parts[key]["nps"] = stats.nps(counts.group(key), confidence=confidence)
-                    else:
-                        parts[key]["csat"] = stats.csat(
-                            counts.group(key), scale=_scale_of(inst, item_id), confidence=confidence
-                        )
+        roles = {
+            role: item_id
+            for role in ("nps", "csat")
+            if (item_id := _role_item(inst, role)) is not None
+        }
+        sums = wave_sums.headline_sums(engine, keys, zot, roles)
         for key in keys:
-            notes = _zone_parts(parts[key], sums, key, zot, confidence)
+            parts: dict[str, Any] = {}
+            mine = sums.get(key)
+            notes: tuple[str, ...] = ("tolerance_zone: left out, no usable answers",)
+            if mine is not None:
+                nps = mine.counts_of("nps", roles.get("nps", ""))
+                if nps is not None and nps.n.sum() >= 2:
+                    parts["nps"] = stats.nps(nps, confidence=confidence)
+                csat = mine.counts_of("csat", roles.get("csat", ""))
+                if csat is not None and csat.n.sum() >= 2:
+                    parts["csat"] = stats.csat(
+                        csat, scale=_scale_of(inst, roles["csat"]), confidence=confidence
+                    )
+                notes = _zone_parts(parts, mine.zone, zot, confidence)
             out[key] = SurveyAnalysis(
                 survey=described[key],
                 instrument=inst,
                 confidence=confidence,
                 notes=notes,
-                **parts[key],
+                **parts,
             )
     return out
 
 
 def _zone_parts(
     parts: dict[str, Any],
-    sums: pd.DataFrame,
-    survey: str,
+    mine: pd.DataFrame,
     zot: Mapping[str, str | None],
     confidence: float,
 ) -> tuple[str, ...]:
-    """The tolerance zone by dimension and the overall gap of one survey from
-    :func:`cxgap.engine.aggregate.zone_sums`, into ``parts``; the notes."""
-    if survey not in sums.index.get_level_values(0):
-        return ("tolerance_zone: left out, no usable answers",)
-    mine = pd.DataFrame(sums.xs(survey, level="survey"))
+    """The tolerance zone by dimension and the overall gap of one survey from its
+    :func:`cxgap.engine.aggregate.zone_sums` (indexed by dimension), into ``parts``; the
+    notes."""
     if aggregate.ALL_ITEMS not in mine.index:
         return ("tolerance_zone: left out, no usable answers",)
     every = {str(k): float(v) for k, v in mine.loc[aggregate.ALL_ITEMS].to_dict().items()}

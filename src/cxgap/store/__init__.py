@@ -10,6 +10,7 @@ from cxgap.store import (
     outbox,
     standards,
     survey_titles,
+    wave_sums,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "outbox",
     "standards",
     "survey_titles",
+    "wave_sums",
 ]

@@ -18,12 +18,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cxgap.errors import ConfigurationError
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+"""How long a SQLite connection waits for another writer's lock before it gives up."""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -31,7 +34,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -110,6 +113,33 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """A session in one transaction: committed on success, rolled back on any error."""
     with session_factory(engine)() as session, session.begin():
         yield session
+
+
+BRIEF_WAIT_MS = 200
+"""How long :func:`brief_transaction` waits for another writer's lock."""
+
+
+@contextmanager
+def brief_transaction(engine: Engine, *, wait_ms: int = BRIEF_WAIT_MS) -> Iterator[Session]:
+    """:func:`transaction` for a write that may be given up (keeping something derived,
+    e.g. sums that can be formed again): it waits at most ``wait_ms`` for a lock another
+    writer holds, then fails with :class:`sqlalchemy.exc.OperationalError` (SQLite's
+    ``database is locked``, PostgreSQL's lock timeout) instead of holding up a reader."""
+    with engine.connect() as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_ms)}")
+            connection.commit()  # the session below begins (and commits) its own
+        try:
+            with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+                if engine.dialect.name == "postgresql":
+                    session.execute(text(f"SET LOCAL lock_timeout = '{int(wait_ms)}ms'"))
+                yield session
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                connection.commit()
 
 
 _snapshots: ContextVar[dict[Engine, Session] | None] = ContextVar("snapshots", default=None)

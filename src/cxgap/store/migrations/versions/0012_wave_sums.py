@@ -1,0 +1,40 @@
+"""Each wave's headline sums, kept between processes.
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-02
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "wave_sums",
+        sa.Column("survey_id", sa.Integer(), nullable=False),
+        sa.Column("method", sa.String(length=80), nullable=False),
+        sa.Column("responses", sa.Integer(), nullable=False),
+        sa.Column("last_response_id", sa.Integer(), nullable=False),
+        sa.Column("id_sum", sa.BigInteger(), nullable=False),
+        sa.Column("sums", sa.JSON(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["survey_id"],
+            ["surveys.id"],
+            name=op.f("fk_wave_sums_survey_id_surveys"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("survey_id", name=op.f("pk_wave_sums")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("wave_sums")
