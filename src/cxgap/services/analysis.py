@@ -823,38 +823,56 @@ def headline_analyses(
     return {key: value for key, value in found.items() if value is not None}
 
 
+def _instruments_of(
+    session: Any, surveys: Sequence[str]
+) -> dict[int, tuple[Instrument, list[str]]]:
+    """``surveys`` grouped by instrument version (in their order), with the instrument."""
+    out: dict[int, tuple[Instrument, list[str]]] = {}
+    for key in surveys:
+        found = get_survey(session, key)
+        if found.instrument_id not in out:
+            inst = parse_instrument(found.instrument.definition, source=f"survey {key}")
+            out[found.instrument_id] = (inst, [])
+        out[found.instrument_id][1].append(key)
+    return out
+
+
+def _headline_items(inst: Instrument) -> tuple[dict[str, str | None], dict[str, str]]:
+    """What a wave's headline sums read: the zone-of-tolerance items (item -> dimension)
+    and the counted items (role -> item)."""
+    zot = {i.id: i.dimension for i in inst.items_of_format("tolerance_zone")}
+    roles = {
+        role: item_id for role in ("nps", "csat") if (item_id := _role_item(inst, role)) is not None
+    }
+    return zot, roles
+
+
 def _headlines(
     engine: Engine, surveys: Sequence[str], confidence: float
 ) -> dict[str, SurveyAnalysis]:
     described: dict[str, AnalysedSurvey] = {}
-    by_instrument: dict[int, tuple[Instrument, list[str]]] = {}
     with snapshot(engine) as session:
-        for key in surveys:
-            found = get_survey(session, key)
-            if found.instrument_id not in by_instrument:
-                inst = parse_instrument(found.instrument.definition, source=f"survey {key}")
-                by_instrument[found.instrument_id] = (inst, [])
-            inst, keys = by_instrument[found.instrument_id]
-            keys.append(key)
-            n = int(
-                session.scalar(
-                    select(func.count(Response.id)).where(Response.survey_id == found.id)
-                )
-                or 0
-            )
-            _check_size(key, n)
-            described[key] = AnalysedSurvey.of(found.key, found.name, found.wave, inst, n)
+        by_instrument = _instruments_of(session, surveys)
+        counts = dict(
+            session.execute(
+                select(Survey.key, func.count(Response.id))
+                .join(Response, Response.survey_id == Survey.id, isouter=True)
+                .where(Survey.key.in_(list(surveys)))
+                .group_by(Survey.key)
+            ).all()
+        )
+        for inst, keys in by_instrument.values():
+            for key in keys:
+                found = get_survey(session, key)
+                n = int(counts.get(key) or 0)
+                _check_size(key, n)
+                described[key] = AnalysedSurvey.of(found.key, found.name, found.wave, inst, n)
     out: dict[str, SurveyAnalysis] = {}
     for inst, keys in by_instrument.values():
-        zot = {i.id: i.dimension for i in inst.items_of_format("tolerance_zone")}
+        zot, roles = _headline_items(inst)
         if not zot:
             out |= {key: cached_analysis(engine, key, confidence=confidence) for key in keys}
             continue
-        roles = {
-            role: item_id
-            for role in ("nps", "csat")
-            if (item_id := _role_item(inst, role)) is not None
-        }
         sums = wave_sums.headline_sums(engine, keys, zot, roles)
         for key in keys:
             parts: dict[str, Any] = {}
@@ -916,11 +934,28 @@ def headline_analysis(engine: Engine, survey: str, *, confidence: float = 0.95) 
 def warm_up(engine: Engine) -> None:
     """Pay the first use of the database sums now rather than in a first request (a
     server calls it before it accepts requests): importing Ibis and its SQL compiler and
-    running the queries of :func:`headline_analyses` once, for no survey (nothing is read)."""
+    running the queries of :func:`headline_analyses` once, for no survey (nothing is
+    read); then :func:`keep_headline_sums`."""
     with aggregate.stored_backend(engine) as con:
         long = aggregate.stored_answers(con)
         aggregate.zone_sums(con, long, [], {"item": "dimension"})
         aggregate.counts_by_survey(con, long, [], "item")
+    keep_headline_sums(engine)
+
+
+def keep_headline_sums(engine: Engine) -> list[str]:
+    """Bring the kept headline sums (:mod:`cxgap.services.wave_sums`) of every wave with
+    a zone-of-tolerance battery up to date, e.g. after responses were imported while no
+    server ran, so that no request reads their answers; returns the waves' keys."""
+    with snapshot(engine) as session:
+        keys = list(session.scalars(select(Survey.key).order_by(Survey.period_start, Survey.key)))
+        by_instrument = _instruments_of(session, keys)
+    done: list[str] = []
+    for inst, waves in by_instrument.values():
+        zot, roles = _headline_items(inst)
+        if zot:
+            done += list(wave_sums.headline_sums(engine, waves, zot, roles))
+    return done
 
 
 _derived_cache: VersionedCache[Any] = VersionedCache(max_entries=ANALYSIS_CACHE_SIZE)
