@@ -268,3 +268,23 @@ def _items(analysis: SurveyAnalysis) -> tuple[dict[str, str | None], dict[str, s
         if (found := next((i.id for i in inst.items if i.role == role), None)) is not None
     }
     return zot, roles
+
+
+def test_serve_warm_up_keeps_every_waves_sums(demo: Engine) -> None:
+    """``cxgap serve`` brings the kept sums of every zone-of-tolerance wave up to date
+    (no snapshot around it), and the next reader reads no answers."""
+    from sqlalchemy import delete, select
+
+    from cxgap.services.analysis import keep_headline_sums
+    from cxgap.store.models import Survey
+
+    with transaction(demo) as session:
+        session.execute(delete(WaveSums))
+    done = keep_headline_sums(demo)
+    with transaction(demo) as session:
+        kept_ids = set(session.scalars(select(WaveSums.survey_id)))
+        waves = dict(session.execute(select(Survey.key, Survey.id)).all())
+    assert set(WAVES) <= set(done)
+    assert {waves[key] for key in done} == kept_ids
+    assert not any(key.startswith(("employees", "follow-up")) for key in done)
+    assert keep_headline_sums(demo) == done  # up to date: the same waves, nothing formed

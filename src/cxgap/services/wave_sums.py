@@ -146,7 +146,7 @@ class _Covered:
     responses: int
     last_response_id: int
     id_sum: int
-    kept: WaveSums | None
+    kept: HeadlineSums | None
     kept_intact: bool
     """Whether the responses up to the kept sums' highest id are still those they cover."""
 
@@ -171,7 +171,7 @@ def headline_sums(
             )
         }
         kept = {
-            row.survey_id: row
+            row.survey_id: _from_kept(row)
             for row in session.scalars(
                 select(WaveSums).where(
                     WaveSums.survey_id.in_(ids.values()), WaveSums.method == name
@@ -189,7 +189,7 @@ def headline_sums(
     }
     for key, c in covered.items():
         if key not in anew and key not in newer and c.kept is not None:
-            out[key] = _from_kept(c.kept)
+            out[key] = c.kept
     changed: dict[str, HeadlineSums] = {}
     if anew or newer:
         with aggregate.stored_backend(engine) as con:
@@ -211,7 +211,7 @@ def headline_sums(
                     c.last_response_id,
                     c.id_sum - c.kept.id_sum,
                 )
-                changed[key] = _from_kept(c.kept) + delta
+                changed[key] = c.kept + delta
     out |= changed
     if changed:
         _keep(engine, {ids[key]: value for key, value in changed.items()}, name)
@@ -219,7 +219,7 @@ def headline_sums(
 
 
 def _coverage(
-    session: Session, ids: Mapping[str, int], kept: Mapping[int, WaveSums]
+    session: Session, ids: Mapping[str, int], kept: Mapping[int, HeadlineSums]
 ) -> dict[str, _Covered]:
     """Per survey, its responses in the snapshot and whether the kept sums still cover
     exactly its responses up to their highest id (one query for all surveys)."""
