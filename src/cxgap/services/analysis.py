@@ -913,16 +913,16 @@ def _zone_parts(
     if every["n"] < 2:
         return ("tolerance_zone: left out, fewer than 2 respondents with usable answers",)
     dims = [d for d in dict.fromkeys(zot.values()) if d and d in mine.index]
+    rows = stats.zone_from_sums(mine.reindex([*dims, aggregate.ALL_ITEMS]), confidence=confidence)
     parts["tolerance_zone"] = stats.ToleranceZone(
-        summary=stats.zone_from_sums(mine.reindex(dims), confidence=confidence),
+        summary=rows.iloc[:-1].reset_index(drop=True),
         n_inverted=int(every["inverted_answers"]),
         n_respondents_inverted=int(every["n_inverted"]),
         n_respondents=int(every["n"]),
         n_items=len(zot),
         confidence=confidence,
     )
-    overall = stats.zone_from_sums(mine.reindex([aggregate.ALL_ITEMS]), confidence=confidence)
-    parts["overall"] = stats.overall_gap_of_zone(overall.iloc[0], confidence=confidence)
+    parts["overall"] = stats.overall_gap_of_zone(rows.iloc[-1], confidence=confidence)
     return ()
 
 

@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, case, func, literal, select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -117,17 +118,18 @@ class HeadlineSums:
     def from_json(
         cls, data: Mapping[str, object], *, responses: int, last_response_id: int, id_sum: int
     ) -> HeadlineSums:
-        zone_rows = dict(data.get("zone", {}))  # type: ignore[call-overload]
-        zone = pd.DataFrame.from_dict(
-            zone_rows, orient="index", columns=list(ZONE_COLUMNS), dtype="float64"
+        zone_rows: dict[str, list[float]] = dict(data.get("zone", {}))  # type: ignore[call-overload]
+        zone = pd.DataFrame(
+            np.array(list(zone_rows.values()), dtype=np.float64).reshape(-1, len(ZONE_COLUMNS)),
+            index=pd.Index(list(zone_rows), dtype=object, name="dimension"),
+            columns=list(ZONE_COLUMNS),
         )
-        zone.index.name = "dimension"
-        counts = {
-            str(role): pd.DataFrame(rows, columns=["value", "count"]).astype(
-                {"value": "float64", "count": "int64"}
+        counts = {}
+        for role, rows in dict(data.get("counts", {})).items():  # type: ignore[call-overload]
+            table = np.array(rows, dtype=np.float64).reshape(-1, 2)
+            counts[str(role)] = pd.DataFrame(
+                {"value": table[:, 0], "count": table[:, 1].astype(np.int64)}
             )
-            for role, rows in dict(data.get("counts", {})).items()  # type: ignore[call-overload]
-        }
         return cls(zone, counts, responses, last_response_id, id_sum)
 
 

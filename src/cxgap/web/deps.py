@@ -20,6 +20,13 @@ CSRF_FIELD = "_csrf"
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
+def compile_templates() -> None:
+    """Load and compile every page template now (a server does it before it accepts
+    requests; Jinja keeps them compiled)."""
+    for name in templates.env.list_templates(extensions=["html"]):
+        templates.env.get_template(name)
+
+
 def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine

@@ -33,6 +33,7 @@ from cxgap.services.sections import Table, analysis_sections, section
 from cxgap.services.surveys import SurveyInfo, survey_titles
 from cxgap.web.auth import requires
 from cxgap.web.dashboard.common import (
+    CHART_THREADS,
     PERMISSION,
     analysable_surveys,
     choose_survey,
@@ -40,9 +41,11 @@ from cxgap.web.dashboard.common import (
     page_lang,
     show_page,
     svg,
+    svgs,
 )
 from cxgap.web.dashboard.summary import CONFIDENCE, WaveSummary, waves_until
-from cxgap.web.deps import get_engine
+from cxgap.web.deps import compile_templates, get_engine
+from cxgap.web.i18n import LANGUAGE_NAMES
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -83,6 +86,8 @@ def measure_texts(m: Measure, rt: Texts) -> dict[str, Any]:
     }
 
 
+GAP_TREND = ""
+"""The overview's gap trend among its charts (the headline measures' are keyed by measure)."""
 MIN_SPAN = {"nps": 10.0, "csat": 5.0, "share_below": 5.0}
 """The least range of a headline measure's trend axis (points of NPS, percentage points);
 gaps and means span at least one scale point."""
@@ -122,7 +127,8 @@ def _series_chart(
     return spec
 
 
-def _measure_trends(waves: list[WaveSummary], rt: Texts) -> dict[str, Any]:
+def _measure_trends(waves: list[WaveSummary], rt: Texts) -> dict[str, charts.ChartSpec]:
+    """The trend chart of each headline measure with two waves or more."""
     series: dict[str, list[dict[str, Any]]] = {}
     for wave in waves:
         for m in wave.measures:
@@ -139,23 +145,24 @@ def _measure_trends(waves: list[WaveSummary], rt: Texts) -> dict[str, Any]:
                 }
             )
     return {
-        key: svg(
-            _series_chart(
-                rows,
-                label=lambda k: rt(k, reference="") if k == "overall_gap" else rt(k),
-                y_title="%" if key in ("csat", "share_below") else "",
-                width=TILE_WIDTH,
-                height=TILE_HEIGHT,
-                lang=rt.lang,
-                min_span=MIN_SPAN.get(key, 1.0),
-            )
+        key: _series_chart(
+            rows,
+            label=lambda k: rt(k, reference="") if k == "overall_gap" else rt(k),
+            y_title="%" if key in ("csat", "share_below") else "",
+            width=TILE_WIDTH,
+            height=TILE_HEIGHT,
+            lang=rt.lang,
+            min_span=MIN_SPAN.get(key, 1.0),
         )
         for key, rows in series.items()
         if len(rows) >= 2
     }
 
 
-def _gap_trend(waves: list[WaveSummary], labels: Labels, rt: Texts, title: str) -> Any:
+def _gap_trend(
+    waves: list[WaveSummary], labels: Labels, rt: Texts, title: str
+) -> charts.ChartSpec | None:
+    """The trend chart of the gap per dimension (``None`` before a second wave)."""
     rows = [
         {
             "survey": wave.survey,
@@ -171,10 +178,8 @@ def _gap_trend(waves: list[WaveSummary], labels: Labels, rt: Texts, title: str) 
     ]
     if len(waves) < 2 or not rows:
         return None
-    return svg(
-        _series_chart(
-            rows, label=labels.dimension, y_title=title, width=520, height=220, lang=rt.lang
-        )
+    return _series_chart(
+        rows, label=labels.dimension, y_title=title, width=520, height=220, lang=rt.lang
     )
 
 
@@ -224,12 +229,21 @@ def _priority_rows(analysis: SurveyAnalysis, rt: Texts, labels: Labels) -> list[
 
 def warm_up(engine: Engine) -> None:
     """Make a new process's first overview as fast as the next: the database sums'
-    first use (:func:`cxgap.services.analysis.warm_up`) and the chart renderer's (one
-    small trend chart). ``cxgap serve`` calls it before it accepts requests."""
+    first use (:func:`cxgap.services.analysis.warm_up`, which also brings every wave's
+    kept sums up to date), the chart renderer's (one small trend chart, its threads
+    started), the page templates compiled, and the default overview's figures in each
+    language. ``cxgap serve`` calls it before it accepts requests."""
     warm_up_sums(engine)
     row = {"survey": "", "wave": "", "dimension": "", "n": 2, "ci_low": 0.0, "ci_high": 1.0}
     rows = [{**row, "wave": w, "value": v} for w, v in (("1", 0.5), ("2", 0.6))]
-    svg(_series_chart(rows, label=str, y_title="", width=100, height=50, lang="en"))
+    spec = _series_chart(rows, label=str, y_title="", width=100, height=50, lang="en")
+    svgs(dict.fromkeys(range(CHART_THREADS), spec))  # the renderer's threads started too
+    compile_templates()
+    surveys = analysable_surveys(engine)
+    chosen = choose_survey(surveys, None)
+    if chosen is not None:  # the default overview in each language, ready for its readers
+        for lang in LANGUAGE_NAMES:
+            overview_figures(engine, chosen.key, tuple(s.key for s in surveys), lang)
 
 
 @router.get("")
@@ -241,13 +255,7 @@ def overview(request: Request, user: OverviewUser) -> Response:
         return message_page(request, user, key, 404 if key == "not_found" else 200)
     engine = get_engine(request)
     lang = page_lang(request, user)
-    analysable = tuple(s.key for s in surveys)
-    figures = cached_for_analysis(
-        engine,
-        chosen.key,
-        ("overview", lang, analysable),
-        lambda: _overview_figures(engine, chosen.key, set(analysable), lang),
-    )
+    figures = overview_figures(engine, chosen.key, tuple(s.key for s in surveys), lang)
     return show_page(
         request,
         "overview",
@@ -262,6 +270,17 @@ def overview(request: Request, user: OverviewUser) -> Response:
     )
 
 
+def overview_figures(engine: Engine, survey: str, analysable: tuple[str, ...], lang: str) -> Any:
+    """:func:`_overview_figures`, kept while the data are unchanged
+    (:func:`cxgap.services.analysis.cached_for_analysis`)."""
+    return cached_for_analysis(
+        engine,
+        survey,
+        ("overview", lang, analysable),
+        lambda: _overview_figures(engine, survey, set(analysable), lang),
+    )
+
+
 def _overview_figures(engine: Engine, survey: str, analysable: set[str], lang: str) -> Any:
     """What the overview shows of ``survey`` in ``lang`` (kept while its data are unchanged:
     :func:`cxgap.services.analysis.cached_for_analysis`). Every figure comes from sums in
@@ -272,7 +291,9 @@ def _overview_figures(engine: Engine, survey: str, analysable: set[str], lang: s
     labels = Labels(analysis.instrument, rt)
     current = waves[-1]
     previous = waves[-2].wave if len(waves) > 1 else None
-    trends = _measure_trends(waves, rt)
+    gap_trend = _gap_trend(waves, labels, rt, rt("msa"))
+    drawn = svgs({**_measure_trends(waves, rt), GAP_TREND: gap_trend})
+    trends = {key: chart for key, chart in drawn.items() if key != GAP_TREND}
     tiles = [{**measure_texts(m, rt), "chart": trends.get(m.key)} for m in current.measures]
     dimensions = [
         {
@@ -293,7 +314,7 @@ def _overview_figures(engine: Engine, survey: str, analysable: set[str], lang: s
         "previous": previous,
         "tiles": tiles,
         "dimensions": dimensions,
-        "gap_trend": _gap_trend(waves, labels, rt, rt("msa")),
+        "gap_trend": drawn[GAP_TREND],
     }
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Hashable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -23,6 +25,8 @@ from cxgap.services.surveys import SurveyInfo, list_surveys
 from cxgap.web.auth import SESSION_COOKIE, read_session
 from cxgap.web.deps import get_engine, get_options, get_secret, render
 from cxgap.web.i18n import LANGUAGE_NAMES, choose_language
+
+K = TypeVar("K", bound=Hashable)
 
 LANGUAGES = ("en", "zh", "fa")
 LANG_COOKIE = "cxgap_lang"
@@ -163,6 +167,23 @@ def svg(spec: ChartSpec | None) -> Markup | None:
     if spec is None:
         return None
     return Markup(_svg(json.dumps(spec, sort_keys=True, ensure_ascii=False)))
+
+
+CHART_THREADS = 4
+"""Charts :func:`svgs` renders at once (the renderer runs outside Python's interpreter lock)."""
+
+
+def svgs(specs: Mapping[K, ChartSpec | None]) -> dict[K, Markup | None]:
+    """:func:`svg` of several charts, rendered side by side."""
+    if len(specs) < 2:
+        return {key: svg(spec) for key, spec in specs.items()}
+    drawn = {key: _chart_pool().submit(svg, spec) for key, spec in specs.items()}
+    return {key: future.result() for key, future in drawn.items()}
+
+
+@functools.cache
+def _chart_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=CHART_THREADS, thread_name_prefix="charts")
 
 
 def clear_chart_cache() -> None:
