@@ -17,12 +17,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from cxgap.engine.frames import load_survey
+from cxgap.instruments import parse_instrument
 from cxgap.services.accounts import ROLES, allowed, create_user
 from cxgap.services.actions import create_plan, list_plans
 from cxgap.services.customers import upsert_customers
 from cxgap.services.demo import load_demo
 from cxgap.store.database import get_engine, transaction, upgrade
-from cxgap.store.models import FeedbackMessage
+from cxgap.store.models import FeedbackMessage, Survey
 from cxgap.web.auth import SESSION_COOKIE, issue_session
 from cxgap.web.dashboard import PAGES
 from cxgap.web.limits import WebOptions
@@ -288,25 +289,51 @@ def test_overview_reads_sums_and_leaves_the_priority_list_to_its_part(
     assert wrong.json()["detail"].startswith("part='2': only part=1")
 
 
-def test_warm_up_imports_the_sums_layer_and_renders_a_chart_in_a_new_process(
+def test_warm_up_prepares_a_new_process_and_keeps_every_waves_sums(
     demo_engine: Engine,
 ) -> None:
-    # what `cxgap serve` runs before it accepts requests, in a process of its own
+    # what `cxgap serve` runs before it accepts requests, in a process of its own: the sums
+    # layer imported, the kept sums of every zone-of-tolerance wave brought up to date, the
+    # default overview computed in each language (a first request computes nothing)
     script = (
-        "import sys, time\n"
-        "from cxgap.store.database import get_engine\n"
+        "import sys\n"
+        "from sqlalchemy import func, select\n"
+        "from cxgap.store.database import get_engine, transaction\n"
+        "from cxgap.store.wave_sums import WaveSums\n"
         "from cxgap.web.dashboard import analysis_pages, common\n"
         "assert 'ibis' not in sys.modules\n"
-        f"analysis_pages.warm_up(get_engine({str(demo_engine.url.database)!r}))\n"
+        f"engine = get_engine({str(demo_engine.url.database)!r})\n"
+        "analysis_pages.warm_up(engine)\n"
         "assert 'ibis.backends.sqlite' in sys.modules\n"
-        "print(common._svg.cache_info().currsize)\n"
+        "surveys = common.analysable_surveys(engine)\n"
+        "chosen = common.choose_survey(surveys, None)\n"
+        "def again(*args):\n"
+        "    raise SystemExit('overview computed again')\n"
+        "analysis_pages._overview_figures = again\n"
+        "for lang in ('en', 'zh', 'fa'):\n"
+        "    figures = analysis_pages.overview_figures(\n"
+        "        engine, chosen.key, tuple(s.key for s in surveys), lang)\n"
+        "    assert figures['gap_trend'] is not None and figures['tiles']\n"
+        "with transaction(engine) as session:\n"
+        "    kept = session.scalar(select(func.count()).select_from(WaveSums))\n"
+        "print(chosen.key, kept, common._svg.cache_info().currsize)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=180
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "1"
+    chosen, kept, charts = done.stdout.split()
+    with transaction(demo_engine) as session:
+        zone_waves = [
+            s.key
+            for s in session.scalars(select(Survey))
+            if parse_instrument(s.instrument.definition).items_of_format("tolerance_zone")
+        ]
+    assert chosen in zone_waves and len(zone_waves) >= 8
+    assert int(kept) == len(zone_waves)
+    # the warm-up chart, and each language's headline trends and gap trend
+    assert int(charts) >= 1 + 3 * 2
 
 
 def test_pages_follow_the_language_and_direction(

@@ -35,7 +35,7 @@ from cxgap.services.surveys import survey_counts
 from cxgap.stats.result import StatResult, to_jsonable
 from cxgap.store.database import snapshot, transaction
 from cxgap.store.lookups import get_survey
-from cxgap.store.models import ImportBatch, Response, Survey
+from cxgap.store.models import ImportBatch, InstrumentVersion, Response, Survey
 from cxgap.text import counted
 
 T = TypeVar("T")
@@ -740,8 +740,14 @@ _analysis_cache: VersionedCache[SurveyAnalysis] = VersionedCache(max_entries=ANA
 def _instrument_waves(engine: Engine, survey: str) -> list[str]:
     """Keys of every survey fielded with the instrument of ``survey``, oldest first."""
     with snapshot(engine) as session:
-        instrument = get_survey(session, survey).instrument.key
-    return surveys_of_instrument(engine, instrument)
+        instrument = session.scalar(
+            select(InstrumentVersion.key)
+            .join(Survey, Survey.instrument_id == InstrumentVersion.id)
+            .where(Survey.key == survey)
+        )
+        if instrument is None:
+            get_survey(session, survey)  # says the survey is unknown
+    return surveys_of_instrument(engine, str(instrument))
 
 
 def analysis_version(engine: Engine, survey: str) -> tuple[object, ...]:

@@ -18,7 +18,7 @@ from cxgap.services.instrument_catalog import find_instrument, store_instrument
 from cxgap.store.accounts import User
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
-from cxgap.store.models import Invitation, Response, Survey
+from cxgap.store.models import InstrumentVersion, Invitation, Response, Survey
 from cxgap.store.survey_titles import SurveyTitle
 from cxgap.text import check_text
 from cxgap.times import as_utc, now
@@ -95,13 +95,25 @@ def list_surveys(engine: Engine) -> list[SurveyInfo]:
                 select(Response.survey_id, func.count()).group_by(Response.survey_id)
             ).all()
         )
-        surveys = session.scalars(select(Survey).order_by(Survey.period_start, Survey.key)).all()
+        surveys = session.execute(  # the columns alone: no instrument definition is read
+            select(
+                Survey.id,
+                Survey.key,
+                Survey.name,
+                Survey.wave,
+                Survey.audience,
+                InstrumentVersion.key.label("instrument"),
+                InstrumentVersion.version,
+            )
+            .join(InstrumentVersion, InstrumentVersion.id == Survey.instrument_id)
+            .order_by(Survey.period_start, Survey.key)
+        ).all()
         return [
             SurveyInfo(
                 key=s.key,
                 name=s.name,
-                instrument=s.instrument.key,
-                version=s.instrument.version,
+                instrument=s.instrument,
+                version=s.version,
                 wave=s.wave,
                 audience=s.audience,
                 responses=int(counts.get(s.id, 0)),

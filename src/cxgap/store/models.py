@@ -49,6 +49,7 @@ class Customer(Base):
     """A customer (or, for management surveys, a manager) with segment attributes."""
 
     __tablename__ = "customers"
+    __table_args__ = (Index("ix_customers_updated_at", "updated_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     external_id: Mapped[str] = mapped_column(String(120), unique=True)
@@ -125,6 +126,8 @@ class Response(Base):
     __table_args__ = (
         UniqueConstraint("survey_id", "respondent_key"),
         Index("ix_responses_customer_id", "customer_id"),
+        # a survey's data version (count, highest id, customer links) from the index alone
+        Index("ix_responses_survey_customer", "survey_id", "customer_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

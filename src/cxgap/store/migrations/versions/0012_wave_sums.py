@@ -1,4 +1,6 @@
-"""Each wave's headline sums, kept between processes.
+"""Each wave's headline sums, kept between processes; indexes that answer a survey's
+data version (response count, highest id, customer links; the newest customer change)
+from an index alone.
 
 Revision ID: 0012
 Revises: 0011
@@ -34,7 +36,15 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("survey_id", name=op.f("pk_wave_sums")),
     )
+    with op.batch_alter_table("responses", schema=None) as batch_op:
+        batch_op.create_index("ix_responses_survey_customer", ["survey_id", "customer_id"])
+    with op.batch_alter_table("customers", schema=None) as batch_op:
+        batch_op.create_index("ix_customers_updated_at", ["updated_at"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("customers", schema=None) as batch_op:
+        batch_op.drop_index("ix_customers_updated_at")
+    with op.batch_alter_table("responses", schema=None) as batch_op:
+        batch_op.drop_index("ix_responses_survey_customer")
     op.drop_table("wave_sums")
