@@ -80,8 +80,8 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "care-east": ("kofi", "lena"),
     "care-west": ("parisa", "quinn"),
 }
-"""The staff people (:data:`cxgap.demo.staff.TEAMS`) with a deactivated agent account who
-work the demo's cases: the rules' teams, assigned by team round robin."""
+"""The staff people (:data:`cxgap.demo.staff.TEAMS`) with an agent account (active, without
+a password) who work the demo's cases: the rules' teams, assigned by team round robin."""
 
 ASSIGN: list[dict[str, Any]] = [
     {"team": "care-north", "region": ["north"]},

@@ -306,13 +306,8 @@ def _plant_recovery(
         },
         source="demo rules",
     )
-    # the team round robin assigns active members only: the staff accounts are active
-    # while the sweep runs, deactivated again whatever happens
-    accounts = staff_accounts(engine, active=True, actor=actor)
-    try:
-        sweep(engine, rules, actor=actor)
-    finally:
-        staff_accounts(engine, active=False, actor=actor)
+    accounts = staff_accounts(engine, actor=actor)
+    sweep(engine, rules, actor=actor)
     end = dt.datetime.combine(anchor, dt.time(), tzinfo=dt.UTC)
     with transaction(engine) as session:
         cases = list(session.scalars(select(Case).where(Case.rule == RULE).order_by(Case.id)))
