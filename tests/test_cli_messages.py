@@ -261,16 +261,15 @@ def test_demo_load_and_erasure_are_audited(cli: Cli, tmp_path: Path) -> None:
     assert code == 0
     with transaction(get_engine(str(db))) as session:
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
-    # the demo's closed loop: its staff's agent accounts (active while the rule's sweep
-    # assigns the cases, then deactivated), the sweep and case openings, then its own
-    # entry; its staff; then its two action plans (created and made active) with their
-    # deactivated owner account
+    # the demo's closed loop: its staff's agent accounts (active, without a password), the
+    # sweep and case openings, then its own entry; its staff; then its two action plans
+    # (created and made active) with their owner account (also without a password)
     actions = [e.action for e in events]
     staff = 8
-    plans = ["user.create", "user.disable"] + ["action_plan.create", "action_plan.update"] * 2
+    plans = ["user.create"] + ["action_plan.create", "action_plan.update"] * 2
     assert actions[0] == "demo.load"
     assert actions[1 : 1 + staff] == ["user.create"] * staff
-    tail = ["user.disable"] * staff + ["demo.recovery", "demo.staff", *plans, "customer.erase"]
+    tail = ["demo.recovery", "demo.staff", *plans, "customer.erase"]
     assert actions[-len(tail) :] == tail
     assert set(actions[1 + staff : -len(tail)]) == {"case.open", "cases.sweep"}
     recovery = events[actions.index("demo.recovery")]

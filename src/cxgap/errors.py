@@ -14,7 +14,12 @@ class CxgapError(Exception):
     exit_code: int = 1
 
     def __init__(
-        self, message: str, *, code: str | None = None, params: dict[str, str] | None = None
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        params: dict[str, str] | None = None,
+        field: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -22,6 +27,10 @@ class CxgapError(Exception):
         """A stable name of the problem, for texts in other languages (``None``: none)."""
         self.params = params or {}
         """The values the texts of ``code`` fill in."""
+        self.field = field
+        """The input refused, by the name its caller gave it (a query parameter, a form or
+        file field: ``channel``, ``file``); ``None`` when no single input is to blame. The
+        API's error body carries it as ``field``."""
 
     def __str__(self) -> str:
         return self.message

@@ -20,6 +20,7 @@ from cxgap.demo.action_plans import DID_NOT_WORK, WORKED
 from cxgap.demo.generate import generate
 from cxgap.engine import responses_frame
 from cxgap.instruments import get_instrument
+from cxgap.services.accounts import has_password
 from cxgap.services.actions import get_plan, measure_effect
 from cxgap.services.demo import load_demo
 from cxgap.store.accounts import AuditEvent, User
@@ -79,7 +80,8 @@ def test_both_plans_are_stored_with_owner_tasks_cost_and_expected_effect(
         assert plan.owner == "service.manager@riverside-heat.example"
     with transaction(engine) as session:
         owner = session.scalar(select(User).where(User.email == plan.owner))
-        assert owner is not None and not owner.active  # nobody signs in as the demo owner
+        # nobody signs in as the demo owner: an active account without a password
+        assert owner is not None and owner.active and not has_password(owner)
         actions = session.scalars(select(AuditEvent.action)).all()
     assert actions.count("action_plan.create") == 2 and actions.count("action_plan.update") == 2
     assert _planted(truths, WORKED.title)["planted_effect"] == 0.6

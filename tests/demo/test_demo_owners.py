@@ -1,6 +1,7 @@
-"""The demo's worked cases have owners: deactivated agent accounts of its staff, assigned
-by team round robin, with a planted recovery difference between two owners; the board's
-recovery half equals an independent computation from the database."""
+"""The demo's worked cases have owners: agent accounts of its staff (active, without a
+password, never switched on or off), assigned by team round robin, with a planted recovery
+difference between two owners; the board's recovery half equals an independent
+computation from the database."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import pytest
 from sqlalchemy import Engine
 
 from cxgap.demo.recovery import OWNER_TRUTHS, follow_up, owner_scores
-from cxgap.services.accounts import any_users
+from cxgap.errors import AuthenticationError
+from cxgap.services.accounts import NO_PASSWORD, any_users, sign_in_user
 from cxgap.services.cases.recognition import recognition_board
 from cxgap.services.demo import load_demo
 from cxgap.store.database import get_engine, upgrade
@@ -110,14 +112,22 @@ def test_planted_owner_difference_and_accounts(demo: tuple[Engine, dict[str, Any
                        f"WHERE c.team = '{team}'")["email"].value_counts()  # fmt: skip
         assert len(members) == 2 and members.max() - members.min() <= 1
         assert all(worked[m] <= members[m] for m in members.index)
-    # held-out cases have no owner; the staff accounts exist, deactivated, with no mail
+    # held-out cases have no owner; the staff accounts exist, active without a password,
+    # with no mail
     assert _sql(engine, "SELECT count(*) AS n FROM cases WHERE holdout AND owner_id IS NOT NULL")[
         "n"
     ].iloc[0] == 0  # fmt: skip
-    accounts = _sql(engine, "SELECT email, role, active FROM users")
+    accounts = _sql(engine, "SELECT email, role, active, password_hash FROM users")
     staff = accounts[accounts["email"].isin(owners["accounts"])]
-    assert len(staff) == 8 and set(staff["role"]) == {"agent"} and not staff["active"].any()
+    assert len(staff) == 8 and set(staff["role"]) == {"agent"} and staff["active"].all()
+    assert set(accounts["password_hash"]) == {NO_PASSWORD}  # the plan owner too
     assert not any_users(engine)  # `cxgap start` still creates its first admin
+    for attempt in ("", NO_PASSWORD, "correct horse battery staple"):
+        with pytest.raises(AuthenticationError, match=r"^wrong email or password$"):
+            sign_in_user(engine, owners["better"], attempt)
+    toggled = _sql(engine, "SELECT count(*) AS n FROM audit_events "
+                   "WHERE action IN ('user.enable', 'user.disable')")  # fmt: skip
+    assert toggled["n"].iloc[0] == 0
     pending = _sql(engine, "SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL")
     assert pending["n"].iloc[0] == 0
 

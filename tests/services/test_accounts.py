@@ -50,6 +50,27 @@ def test_account_rules(engine: Engine) -> None:
         accounts.authenticate(s, "a@example.org", PASSWORD)
 
 
+def test_an_account_without_a_password_is_active_but_nobody_signs_in(engine: Engine) -> None:
+    with transaction(engine) as s:
+        user = accounts.create_user(s, "Staff@Example.org", None, role="agent", actor="test")
+        assert user.active and user.password_hash == accounts.NO_PASSWORD == "!"
+        assert not accounts.has_password(user)
+        user_id = user.id
+        created = s.scalars(select(AuditEvent).where(AuditEvent.action == "user.create")).one()
+        assert created.details == {"email": "staff@example.org", "role": "agent", "password": False}
+    assert not accounts.any_users(engine)  # `cxgap start` still creates its administrator
+    for attempt in ("", "!", accounts.NO_PASSWORD + " ", PASSWORD, "$argon2id$v=19$m=1,t=1,p=1$"):
+        with transaction(engine) as s, pytest.raises(AuthenticationError) as refused:
+            accounts.authenticate(s, "staff@example.org", attempt)
+        assert refused.value.message == "wrong email or password"
+        with pytest.raises(AuthenticationError, match="current password"):
+            accounts.reconfirm_password(engine, user_id, attempt or None)
+    # an administrator giving it a password makes it an ordinary account
+    accounts.change_password(engine, user_id, PASSWORD, actor="test")
+    assert accounts.sign_in_user(engine, "staff@example.org", PASSWORD).id == user_id
+    assert accounts.any_users(engine)
+
+
 def test_permission_matrix_is_complete_and_enforced(engine: Engine) -> None:
     assert set(accounts.ROLES) == {"admin", "analyst", "manager", "agent", "viewer"}
     for permission, roles in accounts.PERMISSIONS.items():

@@ -164,6 +164,22 @@ def test_a_disabled_account_is_refused_with_its_keys_and_sessions(engine: Engine
     assert other.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"}).status_code == 200
 
 
+def test_an_account_without_a_password_is_refused_like_a_wrong_password(engine: Engine) -> None:
+    _accounts(engine)
+    staff = "staff@example.org"
+    with transaction(engine) as s:
+        accounts.create_user(s, staff, None, role="agent")
+    wrong = _sign_in(_client(engine, "10.0.0.3"), USER, "not the password at all")
+    assert wrong.status_code == 401 and "The email or password is not right." in wrong.text
+    for n, attempt in enumerate(("", "!", PASSWORD, "x" * 20)):
+        client = _client(engine, f"10.0.1.{n}")
+        refused = _sign_in(client, staff, attempt)
+        assert refused.status_code == wrong.status_code, attempt
+        assert "The email or password is not right." in refused.text
+        assert SESSION_COOKIE not in client.cookies
+        assert client.get("/api/v1/me").status_code == 401
+
+
 def test_creating_a_key_from_a_session_needs_the_current_password(engine: Engine) -> None:
     _accounts(engine)
     client, _ = _signed_in(engine)

@@ -179,3 +179,35 @@ def test_an_upload_above_the_body_limit_is_refused(world: World) -> None:
         f"{API}/complaints", headers=world.as_role("admin"), **_upload("big.csv", big)
     )
     assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+
+
+def test_a_refused_filter_is_named_in_field(world: World) -> None:
+    """Each filter the service refuses is named by its own name, not by another's."""
+    for params, field, words in (
+        ({"channel": "fax"}, "channel", "channel 'fax' is not allowed; allowed: hotline"),
+        ({"unit": "north\x07"}, "unit", "filter unit: character"),
+        ({"customer": "\x1bL-001", "channel": "web"}, "customer", "filter customer: character"),
+    ):
+        r = world.client.get(f"{API}/complaints", params=params, headers=world.as_role("admin"))
+        assert r.status_code == 422, r.text
+        error = r.json()["error"]
+        assert error["code"] == "invalid" and error["field"] == field, (params, error)
+        assert words in error["message"]
+    r = world.client.get(f"{API}/relationships", params={"unit": "\x01"},
+                         headers=world.as_role("admin"))  # fmt: skip
+    assert r.status_code == 422 and r.json()["error"]["field"] == "unit"
+
+
+def test_other_refusals_keep_their_shape(world: World) -> None:
+    """A refusal the framework makes names its parameter as before; a service's refusal
+    of no single input has no ``field``."""
+    r = world.client.get(f"{API}/complaints", params={"limit": 0},
+                         headers=world.as_role("admin"))  # fmt: skip
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert set(error) == {"code", "message", "field"} and error["field"] == "limit"
+    assert error["message"].startswith("limit: ")
+    r = world.client.patch("/api/v1/standards/arrival", headers=world.as_role("analyst"), json={})
+    assert r.status_code == 422
+    assert set(r.json()["error"]) == {"code", "message"}
+    assert r.json()["error"]["message"].startswith("standard 'arrival': nothing to change")

@@ -27,7 +27,10 @@ audit:read               x
 
 Passwords are hashed with Argon2id (``argon2-cffi`` defaults, rehashed when the
 parameters change); what a password and an email may be is in
-:mod:`cxgap.services.credentials`. Signed-in browsers have a row in ``sign_in_sessions``:
+:mod:`cxgap.services.credentials`. An account may have no password at all (its stored
+hash is :data:`NO_PASSWORD`): it is active, can be assigned work, but nobody signs in with
+it; sign-in refuses it with the usual message after the same work, until an administrator
+sets a password. Signed-in browsers have a row in ``sign_in_sessions``:
 signing out deletes it, a password change or disabling the account deletes all of the
 user's, and a password change also revokes the API keys the user created from a session.
 
@@ -118,6 +121,15 @@ API_KEY = re.compile(r"^cxg_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 
 _hasher = PasswordHasher()
 
+NO_PASSWORD = "!"
+"""The stored hash of an account without a password (no Argon2 hash is ``!``, so no
+password verifies against it; sign-in refuses it before trying)."""
+
+
+def has_password(user: User) -> bool:
+    """Whether somebody can sign in to ``user`` with a password (see :data:`NO_PASSWORD`)."""
+    return user.password_hash != NO_PASSWORD
+
 
 def allowed(role: str, permission: str) -> bool:
     """Whether ``role`` holds ``permission`` (unknown permissions are held by nobody)."""
@@ -183,24 +195,25 @@ def audit_row(
 def create_user(
     session: Session,
     email: str,
-    password: str,
+    password: str | None,
     *,
     role: str,
     name: str | None = None,
     language: str = "en",
     actor: User | str = "system",
 ) -> User:
-    """Create an account (emails are normalised, see :func:`normalize_email`, and unique)."""
+    """Create an account (emails are normalised, see :func:`normalize_email`, and unique);
+    ``password=None`` creates it without a password (:data:`NO_PASSWORD`)."""
     email = normalize_email(email)
     if not EMAIL.match(email):
         raise ValidationError(f"{email!r} is not an email address; expected name@domain.example")
     _check_role(role)
-    check_password(password, email=email, name=name)
+    if password is not None:
+        check_password(password, email=email, name=name)
     if session.scalar(select(User).where(User.email == email)) is not None:
         raise ConflictError(f"a user with email {email} already exists")
-    user = User(
-        email=email, name=name, role=role, language=language, password_hash=_hasher.hash(password)
-    )
+    stored = NO_PASSWORD if password is None else _hasher.hash(password)
+    user = User(email=email, name=name, role=role, language=language, password_hash=stored)
     session.add(user)
     session.flush()
     audit(
@@ -209,7 +222,7 @@ def create_user(
         "user.create",
         target_type="user",
         target_id=user.id,
-        details={"email": email, "role": role},
+        details={"email": email, "role": role, "password": password is not None},
     )
     return user
 
@@ -230,11 +243,12 @@ def get_user(session: Session, email: str) -> User:
 
 
 def authenticate(session: Session, email: str, password: str) -> User:
-    """The active user with these credentials; one message for every failure."""
+    """The active user with these credentials; one message for every failure (an account
+    without a password is refused like a wrong password)."""
     failure = AuthenticationError("wrong email or password")
     user = _find_user(session, email)
-    if user is None or len(password) > MAX_PASSWORD_LENGTH:
-        _hasher.hash("timing equaliser")  # same cost whether or not the user exists
+    if user is None or len(password) > MAX_PASSWORD_LENGTH or not has_password(user):
+        _hasher.hash("timing equaliser")  # same cost whether or not the user can sign in
         raise failure
     try:
         _hasher.verify(user.password_hash, password)
@@ -255,6 +269,8 @@ def confirm_password(session: Session, user_id: int, password: str | None) -> Us
     )
     user = session.get(User, user_id)
     if user is None or not user.active or not password or len(password) > MAX_PASSWORD_LENGTH:
+        raise failure
+    if not has_password(user):
         raise failure
     try:
         _hasher.verify(user.password_hash, password)
@@ -606,10 +622,13 @@ def change_password(engine: Engine, user_id: int, password: str, *, actor: User 
 
 
 def any_users(engine: Engine) -> bool:
-    """Whether at least one active account exists (one somebody can sign in with; the
-    demo's deactivated plan owner does not count)."""
+    """Whether at least one account somebody can sign in with exists: active and with a
+    password (the demo's staff accounts, which have none, do not count)."""
     with transaction(engine) as session:
-        return session.scalar(select(User.id).where(User.active.is_(True)).limit(1)) is not None
+        found = session.scalar(
+            select(User.id).where(User.active.is_(True), User.password_hash != NO_PASSWORD).limit(1)
+        )
+        return found is not None
 
 
 def _detached(session: Session, user: User) -> User:

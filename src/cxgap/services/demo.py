@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
+from cxgap.calendars import BusinessCalendar, due_time, working_minutes
 from cxgap.demo.generate import generate, wave_end, wave_start
 from cxgap.demo.lifecycle import lifecycle
 from cxgap.demo.recovery import (
@@ -21,9 +22,13 @@ from cxgap.demo.recovery import (
     OWNER_TRUTHS,
     RECOVERY_TRUTHS,
     RULE,
+    SLA_TRUTHS,
     TIMES,
+    ResolutionDraws,
+    calendar,
     follow_up,
     owner_scores,
+    resolution_draws,
 )
 from cxgap.demo.recovery import RULES as RECOVERY_RULES
 from cxgap.demo.staff import DOMAIN as STAFF_DOMAIN
@@ -300,19 +305,15 @@ def _plant_recovery(
     rules = parse_rules(
         {
             **RECOVERY_RULES,
+            "calendar": calendar(anchor),
             "teams": case_teams(),
             "assign": ASSIGN,
             "rules": [{**RECOVERY_RULES["rules"][0], "survey": _key(wave)}],
         },
         source="demo rules",
     )
-    # the team round robin assigns active members only: the staff accounts are active
-    # while the sweep runs, deactivated again whatever happens
-    accounts = staff_accounts(engine, active=True, actor=actor)
-    try:
-        sweep(engine, rules, actor=actor)
-    finally:
-        staff_accounts(engine, active=False, actor=actor)
+    accounts = staff_accounts(engine, actor=actor)
+    sweep(engine, rules, actor=actor)
     end = dt.datetime.combine(anchor, dt.time(), tzinfo=dt.UTC)
     with transaction(engine) as session:
         cases = list(session.scalars(select(Case).where(Case.rule == RULE).order_by(Case.id)))
@@ -327,6 +328,7 @@ def _plant_recovery(
         owners = [None if c.owner_id is None else owner_of[c.owner_id].split("@")[0] for c in cases]
         scores, moments = follow_up(seed, contacted)
         scores = owner_scores(seed, scores, owners)
+        draws = resolution_draws(seed, len(cases))
         mark_notices_delivered(session, accounts)
         survey = create_survey(
             session,
@@ -343,7 +345,10 @@ def _plant_recovery(
             ).all()
         )
         rows = []
-        for case, worked, score, moment in zip(cases, contacted, scores, moments, strict=True):
+        late = 0
+        for i, (case, worked, score, moment) in enumerate(
+            zip(cases, contacted, scores, moments, strict=True)
+        ):
             start = answered.get(case.source_id or 0)
             if start is None:  # the rule reads responses, which all have a time
                 continue
@@ -353,13 +358,18 @@ def _plant_recovery(
             for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)):
                 event.at = case.created_at
             if worked:
-                resolved = _second(start + span * TIMES.resolved)
+                called, resolved = _worked_times(
+                    rules.calendar, case, latest=start + span * TIMES.resolved_by, draws=draws, i=i
+                )
+                late += int(case.resolution_due_at is not None and
+                            resolved > as_utc(case.resolution_due_at))  # fmt: skip
                 record_event(session, case, actor, "contact", text="Called back")
                 record_event(
                     session, case, actor, "state", details={"from": case.state, "to": "resolved"}
                 )
                 case.state, case.open_key = "resolved", None
-                case.acknowledged_at = case.resolved_at = case.updated_at = resolved
+                case.acknowledged_at, case.resolved_at = called, resolved
+                case.updated_at = resolved
                 case.recovery_action, case.apology = "Called back", True
                 case.version += 1
                 session.flush()
@@ -368,7 +378,7 @@ def _plant_recovery(
                         CaseEvent.case_id == case.id, CaseEvent.kind.in_(("contact", "state"))
                     )
                 ):
-                    event.at = resolved
+                    event.at = called if event.kind == "contact" else resolved
             rows.append(
                 {
                     "respondent_id": f"follow-up-{customers[case.customer_id]}",
@@ -394,8 +404,36 @@ def _plant_recovery(
             "held_out": held,
             "contacted": len(cases) - held,
             "owners": _owner_truths(cases, owners, seed=seed),
+            "sla": {
+                **SLA_TRUTHS,
+                "stream": [seed, 67],
+                "calendar": rules.calendar.name,
+                "resolution_minutes": RECOVERY_RULES["sla"][0]["resolution"],
+                "worked": len(cases) - held,
+                "late": late,
+            },
         }
     }
+
+
+def _worked_times(
+    cal: BusinessCalendar, case: Case, *, latest: dt.datetime, draws: ResolutionDraws, i: int
+) -> tuple[dt.datetime, dt.datetime]:
+    """When the worked case ``i`` is called back and resolved: its planted working time
+    after the opening (:func:`cxgap.demo.recovery.resolution_draws`), the call-back within
+    the first-response target; when that does not fit before ``latest``, a share of the
+    working time left (of the wall-clock time left when no working time is)."""
+    opened = as_utc(case.created_at)
+    left = working_minutes(cal, opened, latest)
+    if left <= 0:
+        moment = _second(opened + (latest - opened) * float(draws.left_fraction[i]))
+        return moment, moment
+    minutes = float(draws.target_fraction[i]) * (case.resolution_minutes or 0)
+    if minutes >= left:
+        minutes = left * float(draws.left_fraction[i])
+    call = min(minutes, float(draws.contact_fraction[i]) * (case.first_response_minutes or 0))
+    called = due_time(cal, opened, call).astimezone(dt.UTC)
+    return _second(called), _second(due_time(cal, opened, minutes).astimezone(dt.UTC))
 
 
 def _owner_truths(cases: list[Case], owners: list[str | None], *, seed: int) -> dict[str, Any]:

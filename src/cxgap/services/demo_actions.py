@@ -3,35 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from typing import Any
 
 from sqlalchemy import Engine, select
 
 from cxgap.demo.action_plans import PLANS, UNIT_ATTRIBUTE, starts_on
-from cxgap.services.accounts import create_user, set_active
+from cxgap.services.accounts import create_user
 from cxgap.services.actions import create_plan, update_plan
 from cxgap.store.accounts import User
 from cxgap.store.database import transaction
 
 OWNER = "service.manager@riverside-heat.example"
-"""The plans' owner: a deactivated account with a random password, so nobody can sign in
-with it."""
+"""The plans' owner: an account without a password (see :func:`demo_account`)."""
 
 
-def demo_account(
-    engine: Engine, email: str, *, role: str, name: str, actor: User | str, active: bool = False
-) -> str:
-    """The demo account ``email`` (created when missing, with a random password nobody
-    knows), left deactivated unless ``active``; returns the address."""
+def demo_account(engine: Engine, email: str, *, role: str, name: str, actor: User | str) -> str:
+    """The demo account ``email``, created when missing: active (work can be assigned to
+    it) and without a password (:data:`cxgap.services.accounts.NO_PASSWORD`), so nobody
+    signs in with it; returns the address."""
     with transaction(engine) as session:
-        user = session.scalar(select(User).where(User.email == email))
-        if user is None:
-            user = create_user(
-                session, email, secrets.token_urlsafe(24), role=role, name=name, actor=actor
-            )
-        if user.active != active:
-            set_active(session, user, active, actor=actor)
+        if session.scalar(select(User.id).where(User.email == email)) is None:
+            create_user(session, email, None, role=role, name=name, actor=actor)
     return email
 
 

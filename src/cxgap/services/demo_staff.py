@@ -72,14 +72,15 @@ def case_teams() -> dict[str, dict[str, list[str]]]:
     }
 
 
-def staff_accounts(engine: Engine, *, active: bool, actor: User | str) -> list[str]:
+def staff_accounts(engine: Engine, *, actor: User | str) -> list[str]:
     """The agent accounts of the staff people who work the demo's cases, created when
-    missing and made ``active`` (only while the demo's sweep assigns its cases) or not;
-    returns their addresses."""
+    missing (active, so the team round robin assigns them, and without a password, so
+    nobody signs in with them: :func:`cxgap.services.demo_actions.demo_account`); returns
+    their addresses."""
     return [
         demo_account(
             engine, email, role="agent", name=f"{email.split('@')[0].title()} (demo)",
-            actor=actor, active=active,
+            actor=actor,
         )
         for members in case_teams().values()
         for email in members["members"]

@@ -365,13 +365,27 @@ def import_lifecycle(
 
 
 UPLOAD_FORMATS = ("csv", "xlsx")
+UPLOAD_FIELD = "file"
+"""The ``field`` of every refusal of an upload: the file as a whole is the input refused
+(the message names its row and column)."""
 
 
 def import_lifecycle_upload(
     engine: Engine, filename: str, data: bytes, kind: str, *, actor: User | str
 ) -> LifecycleImport:
     """Check and store an uploaded CSV or XLSX lifecycle file (all rows or none); messages
-    name the file by ``filename`` (its last part), which also says its format."""
+    name the file by ``filename`` (its last part), which also says its format, and every
+    refusal has the ``field`` :data:`UPLOAD_FIELD`."""
+    try:
+        return _import_upload(engine, filename, data, kind, actor=actor)
+    except ValidationError as exc:
+        exc.field = exc.field or UPLOAD_FIELD
+        raise
+
+
+def _import_upload(
+    engine: Engine, filename: str, data: bytes, kind: str, *, actor: User | str
+) -> LifecycleImport:
     name = PurePath(filename.replace("\\", "/")).name.strip()
     check_text(name, where="file name")
     if not name or len(name) > 200:
@@ -426,11 +440,14 @@ def _conditions(
     *, customer: str | None, unit: tuple[Any, str | None], given: tuple[Any, bool | None]
 ) -> list[Any]:
     """The filters of a lifecycle list: the customer's external id, the unit (column,
-    value), and whether a column (an end or resolution time) is given (column, flag)."""
+    value), and whether a column (an end or resolution time) is given (column, flag).
+    Text with control characters is refused naming its filter (``field``)."""
     conditions: list[Any] = []
     if customer is not None:
+        check_text(customer, where="filter customer", multiline=False, field="customer")
         conditions.append(Customer.external_id == customer)
     if unit[1] is not None:
+        check_text(unit[1], where="filter unit", multiline=False, field="unit")
         conditions.append(unit[0] == unit[1])
     if given[1] is not None:
         conditions.append(given[0].is_not(None) if given[1] else given[0].is_(None))
@@ -494,7 +511,8 @@ def list_complaints(
     if channel is not None:
         if channel not in COMPLAINT_CHANNELS:
             raise ValidationError(
-                f"channel {channel!r} is not allowed; allowed: {', '.join(COMPLAINT_CHANNELS)}"
+                f"channel {channel!r} is not allowed; allowed: {', '.join(COMPLAINT_CHANNELS)}",
+                field="channel",
             )
         conditions.append(Complaint.channel == channel)
     query = (

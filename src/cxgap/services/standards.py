@@ -348,7 +348,9 @@ def list_standards(
 ) -> list[StandardRecord]:
     """Standards (the latest version of each key, or every version), by key."""
     if status is not None and status not in STATUSES:
-        raise ValidationError(f"status {status!r} is not allowed; allowed: {', '.join(STATUSES)}")
+        raise ValidationError(
+            f"status {status!r} is not allowed; allowed: {', '.join(STATUSES)}", field="status"
+        )
     with transaction(engine) as session:
         rows = session.scalars(
             select(ServiceStandard).order_by(ServiceStandard.key, ServiceStandard.version)

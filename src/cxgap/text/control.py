@@ -63,9 +63,10 @@ def forbidden_characters(text: str, *, multiline: bool = True) -> list[tuple[int
     return [(m.start(), m.group()) for m in _pattern(multiline).finditer(text)]
 
 
-def check_text(text: str, *, where: str, multiline: bool = True) -> str:
+def check_text(text: str, *, where: str, multiline: bool = True, field: str | None = None) -> str:
     """Return ``text`` unchanged, or raise a ``ValidationError`` naming the first
-    forbidden character, its position and ``where`` it was found.
+    forbidden character, its position and ``where`` it was found (and with ``field``, the
+    input's name for an API's error body, see :class:`cxgap.errors.CxgapError`).
 
     >>> check_text("Merci beaucoup", where="comment")
     'Merci beaucoup'
@@ -82,7 +83,8 @@ def check_text(text: str, *, where: str, multiline: bool = True) -> str:
     more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
     raise ValidationError(
         f"{where}: character {describe_character(char)} at position {position + 1}{more} "
-        f"is not allowed; text may contain {allowed}"
+        f"is not allowed; text may contain {allowed}",
+        field=field,
     )
 
 

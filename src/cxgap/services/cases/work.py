@@ -268,7 +268,9 @@ def open_case(
     and what goes with it are then rows of the batch, written by its
     :meth:`CaseRows.insert`; the case returned is not in the session."""
     if priority not in PRIORITIES:
-        raise ValidationError(f"priority {priority!r}: use {', '.join(PRIORITIES)}")
+        raise ValidationError(
+            f"priority {priority!r}: use {', '.join(PRIORITIES)}", field="priority"
+        )
     cause = check_text(cause, where="cause", multiline=False)
     key = f"{customer_id}:{cause}"
     found = None if checked else session.scalar(select(Case.id).where(Case.open_key == key))
@@ -422,7 +424,7 @@ def _get(session: Session, case_id: int) -> Case:
 
 def _move(session: Session, case: Case, target: str, actor: User | str) -> None:
     if target not in STATES:
-        raise ValidationError(f"state {target!r}: use {', '.join(STATES)}")
+        raise ValidationError(f"state {target!r}: use {', '.join(STATES)}", field="state")
     if target == case.state:
         return
     if target not in MOVES[case.state]:
@@ -507,7 +509,9 @@ def change_case(
         changed["apology"] = change.apology
     if change.priority is not None:
         if change.priority not in PRIORITIES:
-            raise ValidationError(f"priority {change.priority!r}: use {', '.join(PRIORITIES)}")
+            raise ValidationError(
+                f"priority {change.priority!r}: use {', '.join(PRIORITIES)}", field="priority"
+            )
         case.priority = change.priority
         changed["priority"] = change.priority
     if change.team is not None:
@@ -632,7 +636,7 @@ def list_cases(
     """Cases matching the filters (the team queue: ``order="due"``, soonest first, cases
     without a due time last), and how many match in all."""
     if state is not None and state not in STATES:
-        raise ValidationError(f"state {state!r}: use {', '.join(STATES)}")
+        raise ValidationError(f"state {state!r}: use {', '.join(STATES)}", field="state")
     with transaction(engine) as session:
         filters = []
         if owner is not None:

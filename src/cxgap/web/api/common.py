@@ -226,7 +226,8 @@ def _own_filters(given: list[str]) -> dict[str, str | None]:
             raise ValidationError(
                 f"query parameter attribute={one!r}: expected NAME=VALUE, NAME one of your "
                 "own customer attributes (a letter or '_' first, then letters, digits, '_', "
-                "'.' or '-')"
+                "'.' or '-')",
+                field="attribute",
             )
         found[segments.custom_segment(name)] = value
     return found

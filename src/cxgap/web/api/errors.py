@@ -1,5 +1,8 @@
 """One error body for the API: ``{"error": {"code", "message", "field"?}}``.
 
+``field`` names the refused input: the parameter of a request the framework refused, or
+the ``field`` of a :class:`cxgap.errors.CxgapError` a service raised.
+
 :func:`is_api` tells API requests (JSON errors) from page requests (HTML pages and
 redirects); :func:`api_error` turns any exception into the API's error response.
 """
@@ -124,8 +127,9 @@ def api_error(exc: Exception) -> JSONResponse:
         return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
     for kind, status, code in API_ERRORS:
         if isinstance(exc, kind):
-            message = exc.message if isinstance(exc, CxgapError) else "too many requests"
-            return error_response(status, code, message)
+            if isinstance(exc, CxgapError):
+                return error_response(status, code, exc.message, field=exc.field)
+            return error_response(status, code, "too many requests")
     if isinstance(exc, CxgapError):
-        return error_response(400, "bad_request", exc.message)
+        return error_response(400, "bad_request", exc.message, field=exc.field)
     return error_response(500, "server_error", "internal error; it has been logged")
