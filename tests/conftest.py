@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from tests.databases import use_demo_cache
 from tests.postgres_server import (
     BACKENDS,
     TEST_SECRET_KEY,
@@ -36,6 +37,15 @@ BOTH_BACKENDS = (
     "web/test_collection.py",
 )
 """Test files (or folders) whose ``engine`` runs on SQLite and on PostgreSQL."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One folder of demo templates per test run (:func:`tests.databases.load_demo_copy`),
+    shared by the pytest-xdist workers (their temporary folders have a common parent)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    use_demo_cache(shared / "demo-templates")
 
 
 @pytest.fixture
