@@ -13,15 +13,18 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
 from tests.postgres_server import TEMPLATE as MIGRATED
 
+if TYPE_CHECKING:
+    from cxgap.services.demo import DemoResult
+
 _cache: dict[str, Path] = {}
 """``folder``: where :func:`load_demo_copy` keeps its SQLite templates (set by
 :func:`use_demo_cache`; unset, every copy is a fresh load)."""
-_server_templates: dict[tuple[str, str], Any] = {}
+_server_templates: dict[tuple[str, str], DemoResult] = {}
 """(server address, template name) -> the demo result of a PostgreSQL template database."""
 _lock = threading.Lock()
 
@@ -53,28 +56,33 @@ def load_demo_copy(
     customers: int,
     anchor: dt.date | None = None,
     recovery: bool = True,
-) -> Any:
+) -> DemoResult:
     """What ``load_demo(engine, seed=..., customers=..., anchor=..., recovery=...)`` does to
     a freshly migrated, still empty database, in a fraction of the time: the demo is loaded
     once per test run (SQLite: one file shared by the test processes) or once per test
     process (PostgreSQL: a template database on its server), and ``engine``'s database is
     replaced by a copy of it. Returns the :class:`cxgap.services.demo.DemoResult` of the
     load (with this copy's truths file)."""
-    from cxgap.services.demo import demo_anchor, load_demo
+    from cxgap.services.demo import demo_anchor
 
-    options = {"seed": seed, "customers": customers, "anchor": demo_anchor(anchor)}
-    options["recovery"] = recovery
-    name = "demo_s{seed}_c{customers}_{anchor:%Y%m%d}_{recovery:d}".format(**options)
+    when = demo_anchor(anchor)
+    options: dict[str, Any] = {
+        "seed": seed,
+        "customers": customers,
+        "anchor": when,
+        "recovery": recovery,
+    }
+    name = f"demo_s{seed}_c{customers}_{when:%Y%m%d}_{recovery:d}"
     if engine.dialect.name == "postgresql":
         return _postgres_copy(engine, name, options)
     folder = _cache.get("folder")
     if folder is None:
-        return load_demo(engine, **options)
+        return _load(engine, options)
     template = folder / f"{name}.db"
     with _file_lock(folder / f"{name}.lock"):
         if not template.exists():
             _build_sqlite(template, options)
-    result = pickle.loads(template.with_suffix(".result").read_bytes())
+    result: DemoResult = pickle.loads(template.with_suffix(".result").read_bytes())
     target = engine.url.database
     assert target is not None
     engine.dispose()
@@ -102,6 +110,14 @@ def demo_file(folder: Path, *, seed: int, customers: int) -> Path:
     return path
 
 
+def _load(engine: Engine, options: dict[str, Any]) -> DemoResult:
+    from cxgap.services.demo import load_demo
+
+    result = load_demo(engine, **options)
+    assert result is not None  # None only with if_empty, which is not passed
+    return result
+
+
 @contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
     with path.open("a") as handle:
@@ -113,7 +129,6 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 
 def _build_sqlite(template: Path, options: dict[str, Any]) -> None:
-    from cxgap.services.demo import load_demo
     from cxgap.store.database import get_engine, upgrade
 
     building = template.with_suffix(".building")
@@ -121,7 +136,7 @@ def _build_sqlite(template: Path, options: dict[str, Any]) -> None:
         stale.unlink(missing_ok=True)
     engine = get_engine(str(building))
     upgrade(engine)
-    result = load_demo(engine, **options)
+    result = _load(engine, options)
     engine.dispose()
     with sqlite3.connect(building) as connection:  # one file: copies of it are whole
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -132,8 +147,7 @@ def _build_sqlite(template: Path, options: dict[str, Any]) -> None:
     building.rename(template)  # last: a template that exists is complete
 
 
-def _postgres_copy(engine: Engine, name: str, options: dict[str, Any]) -> Any:
-    from cxgap.services.demo import load_demo
+def _postgres_copy(engine: Engine, name: str, options: dict[str, Any]) -> DemoResult:
     from cxgap.store.database import get_engine
 
     url = engine.url
@@ -141,9 +155,10 @@ def _postgres_copy(engine: Engine, name: str, options: dict[str, Any]) -> Any:
     with _lock:
         result = _server_templates.get((server, name))
         if result is None:
+            # built from the migrated template, as the test's own database was
             _server_execute(engine, f"CREATE DATABASE {name} TEMPLATE {MIGRATED}")
             template = get_engine(url.set(database=name).render_as_string(hide_password=False))
-            result = load_demo(template, **options)
+            result = _load(template, options)
             template.dispose()
             _server_templates[server, name] = result
     engine.dispose()
@@ -160,4 +175,4 @@ def _server_execute(engine: Engine, sql: str) -> None:
     with psycopg.connect(
         host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True
     ) as connection:
-        connection.execute(sql)  # type: ignore[arg-type]
+        connection.execute(sql.encode())
