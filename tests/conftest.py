@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from tests.databases import use_demo_cache
 from tests.postgres_server import (
     BACKENDS,
     TEST_SECRET_KEY,
@@ -36,6 +37,15 @@ BOTH_BACKENDS = (
     "web/test_collection.py",
 )
 """Test files (or folders) whose ``engine`` runs on SQLite and on PostgreSQL."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One folder of demo templates per test run (:func:`tests.databases.load_demo_copy`),
+    shared by the pytest-xdist workers (their temporary folders have a common parent)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    use_demo_cache(shared / "demo-templates")
 
 
 @pytest.fixture
@@ -116,8 +126,29 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str
     return run
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the modules with slow tests first: in parallel runs (pytest-xdist, one module
-    per worker at a time) the longest modules then start at once instead of last."""
-    slow_modules = {item.module for item in items if item.get_closest_marker("slow")}
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--full",
+        action="store_true",
+        help="the whole suite, as CI runs it: the tests marked slow too, and the generated "
+        "requests of the API with their full budget (without it, slow tests are left out "
+        "unless -m selects them)",
+    )
+
+
+@pytest.fixture(scope="session")
+def full_run(request: pytest.FixtureRequest) -> bool:
+    """Whether this is the whole suite (``--full``): budgets of generated tests are full."""
+    return bool(request.config.getoption("full"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave the slow tests out unless ``--full`` (or a ``-m`` expression) asks for them;
+    run the modules with slow tests first: in parallel runs (pytest-xdist, one module per
+    worker at a time) the longest modules then start at once instead of last."""
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    slow_modules = {item.module for item in slow}
+    if slow and not config.getoption("full") and not config.option.markexpr:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
     items.sort(key=lambda item: item.module not in slow_modules)

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 from sqlalchemy import Engine, select
+from tests.databases import load_demo_copy
 
 from cxgap.demo.action_plans import DID_NOT_WORK, WORKED
 from cxgap.demo.generate import generate
@@ -22,7 +23,6 @@ from cxgap.engine import responses_frame
 from cxgap.instruments import get_instrument
 from cxgap.services.accounts import has_password
 from cxgap.services.actions import get_plan, measure_effect
-from cxgap.services.demo import load_demo
 from cxgap.store.accounts import AuditEvent, User
 from cxgap.store.database import get_engine, transaction, upgrade
 
@@ -35,7 +35,7 @@ WAVES = [f"{y}Q{q}" for y in (2025, 2026) for q in (1, 2, 3, 4)]
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, dict[str, Any]]:
     engine = get_engine(str(tmp_path_factory.mktemp("plans") / "demo.db"))
     upgrade(engine)
-    result = load_demo(engine, seed=3, customers=1500, anchor=ANCHOR)
+    result = load_demo_copy(engine, seed=3, customers=1500, anchor=ANCHOR)
     assert result is not None and result.truths_file is not None
     truths = json.loads(Path(result.truths_file).read_text(encoding="utf-8"))
     return engine, truths

@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine
+from tests.databases import load_demo_copy
 
 from cxgap.demo.recovery import OWNER_TRUTHS, follow_up, owner_scores
 from cxgap.errors import AuthenticationError
 from cxgap.services.accounts import NO_PASSWORD, any_users, sign_in_user
 from cxgap.services.cases.recognition import recognition_board
-from cxgap.services.demo import load_demo
 from cxgap.store.database import get_engine, upgrade
 
 ANCHOR = dt.date(2027, 1, 1)
@@ -31,7 +31,7 @@ SEED = 5
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, dict[str, Any]]:
     engine = get_engine(str(tmp_path_factory.mktemp("owners") / "demo.db"))
     upgrade(engine)
-    result = load_demo(engine, seed=SEED, customers=1500, anchor=ANCHOR)
+    result = load_demo_copy(engine, seed=SEED, customers=1500, anchor=ANCHOR)
     assert result is not None and result.truths_file is not None
     return engine, json.loads(Path(result.truths_file).read_text(encoding="utf-8"))
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import func, select
+from tests.databases import load_demo_copy
 
 from cxgap.demo.staff import STAFF_TRUTHS, assign_staff, people
 from cxgap.services.cases.recognition import recognition_board
-from cxgap.services.demo import load_demo
 from cxgap.store.database import get_engine, transaction, upgrade
 from cxgap.store.models import Encounter, FeedbackMessage
 
@@ -22,7 +22,7 @@ ANCHOR = dt.date(2027, 1, 1)
 def test_demo_staff_plants_a_star_and_a_newcomer(tmp_path: Path) -> None:
     engine = get_engine(str(tmp_path / "demo.db"))
     upgrade(engine)
-    result = load_demo(engine, seed=7, customers=1500, anchor=ANCHOR, recovery=False)
+    result = load_demo_copy(engine, seed=7, customers=1500, anchor=ANCHOR, recovery=False)
     assert result is not None and result.truths_file is not None
     truths = json.loads(Path(result.truths_file).read_text(encoding="utf-8"))["staff"]
     assert truths["star"] == STAFF_TRUTHS["star"] and truths["people"] == 20

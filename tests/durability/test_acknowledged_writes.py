@@ -23,10 +23,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.databases import load_demo_copy
 from tests.durability.processes import sqlite_libraries
 
 from cxgap.services import accounts
-from cxgap.services.demo import load_demo
 from cxgap.store.database import get_engine, transaction, upgrade
 
 SURVEY = "heating-2026q4"
@@ -93,7 +93,7 @@ def world(tmp_path: Path) -> tuple[Path, str]:
     db = tmp_path / "cx.db"
     engine = get_engine(str(db))
     upgrade(engine)
-    load_demo(engine, seed=5, customers=200)
+    load_demo_copy(engine, seed=5, customers=200)
     with transaction(engine) as session:
         user = accounts.create_user(
             session, "admin@example.org", "durable writes under kill 9", role="admin"

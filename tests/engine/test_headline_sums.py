@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine
+from tests.databases import load_demo_copy
 from tests.postgres_server import BACKENDS, PostgresServer
 
 from cxgap.engine import aggregate
@@ -23,7 +24,6 @@ from cxgap.services.analysis import (
     headline_analyses,
     headline_analysis,
 )
-from cxgap.services.demo import load_demo
 from cxgap.services.surveys import create_survey
 from cxgap.store.database import get_engine, transaction, upgrade
 from cxgap.store.wave_sums import WaveSums
@@ -42,7 +42,7 @@ def demo(
     else:
         engine = get_engine(str(tmp_path_factory.mktemp("sums") / "demo.db"))
         upgrade(engine)
-    load_demo(engine, seed=11, customers=400)
+    load_demo_copy(engine, seed=11, customers=400)
     yield engine
     engine.dispose()
     if request.param == "postgresql":

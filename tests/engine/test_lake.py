@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from tests.databases import load_demo_copy
 from tests.pinned.test_analysis_output import differences
 from tests.postgres_server import PostgresServer
 
 from cxgap.engine.lake import LONG_COLUMNS
-from cxgap.services.demo import load_demo
 from cxgap.store.database import get_engine, upgrade
 
 SURVEY = "heating-2026q4"
@@ -42,7 +42,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Any]:
     db = folder / "demo.db"
     engine = get_engine(str(db))
     upgrade(engine)
-    load_demo(engine, **DEMO)
+    load_demo_copy(engine, **DEMO)
 
     def run(*args: str) -> None:
         try:
@@ -75,7 +75,7 @@ def postgres_demo(postgres_server: PostgresServer) -> Iterator[str]:
     url = postgres_server.new_database()
     engine = get_engine(url)
     try:
-        load_demo(engine, **DEMO)
+        load_demo_copy(engine, **DEMO)
     finally:
         engine.dispose()
     yield url

@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cxgap.services.demo import load_demo
+from tests.databases import load_demo_copy
+
 from cxgap.store.database import get_engine, upgrade
 
 PINNED = Path(__file__).with_name("analysis_demo.json")
@@ -32,7 +33,7 @@ def run_analysis(folder: Path) -> Any:
     db = folder / "pinned.db"
     engine = get_engine(str(db))
     upgrade(engine)
-    load_demo(engine, seed=11, customers=400, anchor=ANCHOR)
+    load_demo_copy(engine, seed=11, customers=400, anchor=ANCHOR)
     out = folder / "analysis.json"
     try:
         main(["--db", str(db), *ARGS, "--json", str(out)])

@@ -7,9 +7,9 @@ import sqlite3
 from pathlib import Path
 
 from sqlalchemy import Engine
+from tests.databases import load_demo_copy
 
 from cxgap.services.accounts import create_account
-from cxgap.services.demo import load_demo
 from cxgap.store.database import get_engine, upgrade
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
@@ -24,7 +24,7 @@ def build_template(folder: Path, *, customers: int = 300) -> Path:
     path = folder / "template.db"
     engine = get_engine(str(path))
     upgrade(engine)
-    load_demo(engine, seed=7, customers=customers, recovery=False)
+    load_demo_copy(engine, seed=7, customers=customers, recovery=False)
     for name in PEOPLE:
         create_account(engine, f"{name}@example.org", PASSWORD, role="agent", actor="test")
     engine.dispose()

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import pytest
 from sqlalchemy import Engine
-from tests.databases import database_option
+from tests.databases import database_option, load_demo_copy
 from tests.postgres_server import BACKENDS, PostgresServer
 
 from cxgap.demo import planted_truths
@@ -24,7 +24,6 @@ from cxgap.services.analysis import (
     WorseningDimension,
     analyze_survey,
 )
-from cxgap.services.demo import load_demo
 from cxgap.store.database import get_engine, upgrade
 
 SEED = 5
@@ -42,7 +41,7 @@ def demo_engine(
     else:
         server = request.getfixturevalue("postgres_server")
         engine = get_engine(server.new_database())
-    load_demo(engine, seed=SEED, customers=2500)
+    load_demo_copy(engine, seed=SEED, customers=2500)
     yield engine
     if server is not None:
         engine.dispose()

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.databases import load_demo_copy
 from tests.postgres_server import PostgresServer
 
 from cxgap.services.analysis import analyze_survey
-from cxgap.services.demo import load_demo
 from cxgap.store.database import get_engine, upgrade
 
 SURVEY = "heating-2026q4"
@@ -45,7 +45,7 @@ def test_the_demo_analysis_is_the_same_on_both_databases(
     postgresql = get_engine(url)
     try:
         for engine in (sqlite, postgresql):
-            load_demo(engine, seed=11, customers=400)
+            load_demo_copy(engine, seed=11, customers=400)
         on_sqlite = analyze_survey(sqlite, SURVEY, by=["age_band", "channel"]).to_dict()
         on_postgresql = analyze_survey(postgresql, SURVEY, by=["age_band", "channel"]).to_dict()
         assert on_sqlite["survey"]["n_responses"] > 50

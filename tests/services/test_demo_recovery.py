@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 from sqlalchemy import select
+from tests.databases import load_demo_copy
 
 from cxgap.demo.recovery import RECOVERY_TRUTHS
 from cxgap.services.cases.recovery import recovery_figures
-from cxgap.services.demo import load_demo
 from cxgap.store.cases import Case
 from cxgap.store.database import get_engine, transaction, upgrade
 from cxgap.store.models import Answer, Response, Survey
@@ -24,7 +24,7 @@ ANCHOR = dt.date(2027, 1, 1)
 def test_demo_recovery_is_recovered(tmp_path: Path) -> None:
     engine = get_engine(str(tmp_path / "demo.db"))
     upgrade(engine)
-    result = load_demo(engine, seed=3, customers=1500, anchor=ANCHOR)
+    result = load_demo_copy(engine, seed=3, customers=1500, anchor=ANCHOR)
     assert result is not None and result.truths_file is not None
     truths = json.loads(Path(result.truths_file).read_text(encoding="utf-8"))["recovery"]
     with transaction(engine) as session:

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 from sqlalchemy import Engine
+from tests.databases import load_demo_copy
 
 from cxgap.engine.frames import load_survey
-from cxgap.services.demo import load_demo
 from cxgap.services.five_gaps import chain, five_gaps
 from cxgap.store.database import get_engine, upgrade
 
@@ -26,7 +26,7 @@ EMPLOYEES = "employees-2026q4"
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     engine = get_engine(str(tmp_path_factory.mktemp("gaps") / "demo.db"))
     upgrade(engine)
-    load_demo(engine, seed=5, customers=2500)
+    load_demo_copy(engine, seed=5, customers=2500)
     return engine
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import Engine, func, select
+from tests.databases import load_demo_copy
 
 from cxgap.services.accounts import create_account
 from cxgap.services.analysis import analyze_survey
 from cxgap.services.cases.work import CaseChange, create_case, update_case
-from cxgap.services.demo import load_demo
 from cxgap.services.privacy import erase_customer, export_customer
 from cxgap.store.accounts import AuditEvent
 from cxgap.store.cases import Case, CaseEvent
@@ -19,7 +19,7 @@ from cxgap.store.outbox import OutboxMessage
 
 
 def test_export_then_erase_keeps_aggregates(engine: Engine) -> None:
-    load_demo(engine, seed=4, customers=400)
+    load_demo_copy(engine, seed=4, customers=400)
     with transaction(engine) as s:
         # a customer with responses, encounters and a feedback message
         customer_id = s.scalar(
@@ -59,7 +59,7 @@ def test_export_then_erase_keeps_aggregates(engine: Engine) -> None:
 
 
 def test_cases_are_exported_and_erased(engine: Engine) -> None:
-    load_demo(engine, seed=4, customers=400)
+    load_demo_copy(engine, seed=4, customers=400)
     create_account(engine, "ana@example.org", "a-long-Passw0rd-for-tests", role="agent", actor="t")
     with transaction(engine) as s:
         other, customer_id = s.scalars(select(Customer.external_id).order_by(Customer.id).limit(2))

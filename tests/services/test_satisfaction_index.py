@@ -14,13 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy import Engine
-from tests.databases import database_option
+from tests.databases import database_option, load_demo_copy
 
 from cxgap.demo import planted_truths
 from cxgap.engine import load_survey
 from cxgap.errors import ValidationError
 from cxgap.instruments import get_instrument, parse_instrument
-from cxgap.services.demo import load_demo
 from cxgap.services.satisfaction_index import SCHEMA, fit_index, index_indicators
 from cxgap.stats.pls.models import index_role, parse_index_role
 
@@ -35,7 +34,7 @@ TOLERANCE = 0.2
 
 @pytest.fixture
 def demo(engine: Engine) -> Engine:
-    load_demo(engine, seed=SEED, customers=800)
+    load_demo_copy(engine, seed=SEED, customers=800)
     return engine
 
 

@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine
+from tests.databases import load_demo_copy
 
 from cxgap.engine.frames import load_survey
 from cxgap.errors import ConflictError, ValidationError
 from cxgap.services.accounts import list_audit
 from cxgap.services.delivery import delivery_from_encounters, delivery_table, import_delivery
-from cxgap.services.demo import load_demo
 from cxgap.services.promises import add_promise, import_promises, list_promises
 from cxgap.services.standards import (
     approve_standard,
@@ -36,7 +36,7 @@ ACTOR = "tester"
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     engine = get_engine(str(tmp_path_factory.mktemp("std") / "demo.db"))
     upgrade(engine)
-    load_demo(engine, seed=2, customers=400)
+    load_demo_copy(engine, seed=2, customers=400)
     return engine
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from tests.databases import load_demo_copy
 from tests.postgres_server import TEST_SECRET_KEY, PostgresServer
 
 from cxgap.services import accounts
-from cxgap.services.demo import load_demo
 from cxgap.settings import get_settings
 from cxgap.store.database import get_engine, transaction, upgrade
 from cxgap.web.limits import RateLimiter
@@ -57,7 +57,7 @@ def build_world(
     engine = get_engine(url or str(folder / "api.db"))
     upgrade(engine)
     if demo:
-        load_demo(engine, seed=3, customers=300)
+        load_demo_copy(engine, seed=3, customers=300)
     keys: dict[str, str] = {}
     users: dict[str, int] = {}
     with transaction(engine) as session:

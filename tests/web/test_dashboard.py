@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
+from tests.databases import load_demo_copy
 
 from cxgap.engine.frames import load_survey
 from cxgap.instruments import parse_instrument
 from cxgap.services.accounts import ROLES, allowed, create_user
 from cxgap.services.actions import create_plan, list_plans
 from cxgap.services.customers import upsert_customers
-from cxgap.services.demo import load_demo
 from cxgap.store.database import get_engine, transaction, upgrade
 from cxgap.store.models import FeedbackMessage, Survey
 from cxgap.web.auth import SESSION_COOKIE, issue_session
@@ -51,7 +51,7 @@ def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """The demo organisation, one account per role, and stored attack strings."""
     engine = get_engine(str(tmp_path_factory.mktemp("dashboard") / "demo.db"))
     upgrade(engine)
-    load_demo(engine, seed=3, customers=300)
+    load_demo_copy(engine, seed=3, customers=300)
     customers = [str(c) for c in load_survey(engine, SURVEY).frame["customer_id"].dropna()]
     with transaction(engine) as session:
         for role in ROLES:

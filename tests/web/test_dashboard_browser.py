@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine
+from tests.databases import load_demo_copy
 
 from cxgap.services.accounts import create_user
-from cxgap.services.demo import load_demo
 from cxgap.store.database import transaction
 
 from .helpers import running_server
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.usefixtures("chromium")
 
 @pytest.fixture
 def server(engine: Engine) -> Iterator[str]:
-    load_demo(engine, seed=3, customers=300)
+    load_demo_copy(engine, seed=3, customers=300)
     with transaction(engine) as session:
         create_user(session, EMAIL, PASSWORD, role="manager", language="en")
     with running_server(engine) as address:

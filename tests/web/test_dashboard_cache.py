@@ -8,12 +8,13 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from tests.databases import load_demo_copy
 
 from cxgap.engine.frames import load_survey
 from cxgap.services.accounts import create_user
 from cxgap.services.analysis import analysis_version, cached_analysis
 from cxgap.services.customers import upsert_customers
-from cxgap.services.demo import load_demo, store_wide
+from cxgap.services.demo import store_wide
 from cxgap.store.database import transaction
 from cxgap.store.lookups import get_survey
 from cxgap.web.main import create_app
@@ -34,7 +35,7 @@ def _add_copies(engine: Engine, survey: str, count: int, tag: str) -> None:
 
 @pytest.fixture
 def demo(engine: Engine) -> Engine:
-    load_demo(engine, seed=3, customers=300)
+    load_demo_copy(engine, seed=3, customers=300)
     return engine
 
 

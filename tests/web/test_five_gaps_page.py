@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine
+from tests.databases import load_demo_copy
 
 from cxgap.services.accounts import create_user
-from cxgap.services.demo import load_demo
 from cxgap.services.standards import list_standards
 from cxgap.store.database import transaction
 
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.usefixtures("chromium")
 
 @pytest.fixture
 def server(engine: Engine) -> Iterator[str]:
-    load_demo(engine, seed=5, customers=1200)
+    load_demo_copy(engine, seed=5, customers=1200)
     with transaction(engine) as session:
         create_user(session, EMAIL, PASSWORD, role="manager", language="en")
     with running_server(engine) as address:

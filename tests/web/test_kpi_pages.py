@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine
+from tests.databases import load_demo_copy
 
 from cxgap.services.accounts import create_user
 from cxgap.services.actions import create_plan, measure_effect
-from cxgap.services.demo import load_demo
 from cxgap.services.kpis import evaluate_kpis
 from cxgap.store.database import transaction
 
@@ -31,7 +31,7 @@ TITLE = "<b>Call back</b> within a day"
 
 @pytest.fixture
 def server(engine: Engine) -> Iterator[str]:
-    load_demo(engine, seed=5, customers=1200)
+    load_demo_copy(engine, seed=5, customers=1200)
     with transaction(engine) as session:
         create_user(session, EMAIL, PASSWORD, role="manager", language="en")
         create_user(session, "agent@example.org", PASSWORD, role="agent", language="en")
