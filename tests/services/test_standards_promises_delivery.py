@@ -4,15 +4,15 @@ real SQLite file: bad input names the row and field, and nothing is half-stored.
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from tests.databases import load_demo_copy
+from tests.postgres_server import PostgresServer
 
 from cxgap.engine.frames import load_survey
 from cxgap.errors import ConflictError, ValidationError
@@ -33,16 +33,32 @@ ACTOR = "tester"
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    engine = get_engine(str(tmp_path_factory.mktemp("std") / "demo.db"))
-    upgrade(engine)
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """The demo organisation on SQLite, or (parameter ``postgresql``) on PostgreSQL."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        url = server.new_database()
+        engine = get_engine(url)
+    else:
+        engine = get_engine(str(tmp_path_factory.mktemp("std") / "demo.db"))
+        upgrade(engine)
     load_demo_copy(engine, seed=2, customers=400)
-    return engine
+    yield engine
+    engine.dispose()
+    if getattr(request, "param", "sqlite") == "postgresql":
+        server.drop_database(url)
+
+
+def _db(engine: Engine) -> str:
+    """The database as ``cxgap --db`` takes it."""
+    return engine.url.render_as_string(hide_password=False)
 
 
 def _count(engine: Engine, table: str) -> int:
-    with sqlite3.connect(str(engine.url.database)) as conn:
-        return int(conn.execute(f"select count(*) from {table}").fetchone()[0])
+    with engine.connect() as connection:
+        return int(connection.execute(text(f"select count(*) from {table}")).scalar_one())
 
 
 def test_propose_stores_the_rule_and_levels_from_expectations(engine: Engine) -> None:
@@ -193,10 +209,12 @@ def test_delivery_computed_from_encounters_matches_a_direct_count(engine: Engine
         effective_from=pd.Timestamp("2025-01-01").date(),
     )
     count = delivery_from_encounters(engine, "resolved-first", touchpoint="billing", actor=ACTOR)
-    with sqlite3.connect(str(engine.url.database)) as conn:
+    with engine.connect() as conn:
         raw = pd.read_sql(
-            "select e.occurred_at, e.outcome, c.region from encounters e join customers c "
-            "on c.id = e.customer_id where e.touchpoint = 'billing'",
+            text(
+                "select e.occurred_at, e.outcome, c.region from encounters e join customers c "
+                "on c.id = e.customer_id where e.touchpoint = 'billing'"
+            ),
             conn,
         )
     raw["period"] = pd.to_datetime(raw["occurred_at"], format="mixed").dt.strftime("%Y-%m")
@@ -253,7 +271,7 @@ def test_promises_add_import_and_bad_rows(engine: Engine, tmp_path: Path) -> Non
 def test_commands_report_mistakes_without_a_traceback(
     engine: Engine, cli: Callable[..., tuple[int, str, str]], tmp_path: Path
 ) -> None:
-    db = str(engine.url.database)
+    db = _db(engine)
     code, _, err = cli(
         "--db",
         db,
@@ -295,7 +313,7 @@ def test_propose_command_states_the_rule_and_writes_json(
     out = tmp_path / "proposal.json"
     code, stdout, err = cli(
         "--db",
-        str(engine.url.database),
+        _db(engine),
         "standards",
         "propose",
         "--survey",
@@ -316,7 +334,7 @@ def test_propose_command_states_the_rule_and_writes_json(
     assert row["share_below_floor"] == pytest.approx((perceived < row["floor"]).mean())
     code, _, err = cli(
         "--db",
-        str(engine.url.database),
+        _db(engine),
         "standards",
         "propose",
         "--survey",

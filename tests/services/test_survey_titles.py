@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from sqlalchemy import Engine
 
 from cxgap.errors import NotFoundError, ValidationError
 from cxgap.services.accounts import list_audit
 from cxgap.services.surveys import ensure_survey, set_survey_title, survey_titles
-from cxgap.store.database import get_engine, upgrade
 
 
 @pytest.fixture()
-def engine(tmp_path: Path):
-    engine = get_engine(str(tmp_path / "titles.db"))
-    upgrade(engine)
+def titled(engine: Engine) -> Engine:
+    """The test database (SQLite, or PostgreSQL) with one survey to title."""
     ensure_survey(engine, "s1", instrument="heating-cx", name="Customer survey")
     return engine
 
 
-def test_titles_are_set_changed_removed_and_audited(engine) -> None:
+def test_titles_are_set_changed_removed_and_audited(titled: Engine) -> None:
+    engine = titled
     assert survey_titles(engine, "s1") == {}
     set_survey_title(engine, "s1", "zh", "客户调查", actor="tester")
     set_survey_title(engine, "s1", "fa", "نظرسنجی مشتریان", actor="tester")
@@ -41,7 +39,8 @@ def test_titles_are_set_changed_removed_and_audited(engine) -> None:
         ("nope", "zh", "x", NotFoundError, "'nope'"),
     ],
 )
-def test_bad_titles_are_refused(engine, survey, lang, title, error, message) -> None:
+def test_bad_titles_are_refused(titled: Engine, survey, lang, title, error, message) -> None:
+    engine = titled
     with pytest.raises(error) as caught:
         set_survey_title(engine, survey, lang, title, actor="tester")
     assert message in str(caught.value)
