@@ -288,3 +288,38 @@ def test_serve_warm_up_keeps_every_waves_sums(demo: Engine) -> None:
     assert {waves[key] for key in done} == kept_ids
     assert not any(key.startswith(("employees", "follow-up")) for key in done)
     assert keep_headline_sums(demo) == done  # up to date: the same waves, nothing formed
+
+
+@pytest.mark.parametrize("survey", WAVES[-1:])
+def test_whole_tolerance_zone_from_database_sums_equals_the_row_level_one(
+    demo: Engine, survey: str
+) -> None:
+    """Items and dimensions: :func:`stats.tolerance_zone_from_sums` of the sums the
+    database forms (each item as its own group) equals the analysis's zone (1e-10)."""
+    from cxgap import stats
+
+    rows = analyze_survey(demo, survey)
+    zot = {i.id: i.dimension for i in rows.instrument.items_of_format("tolerance_zone")}
+    with aggregate.stored_backend(demo) as con:
+        long = aggregate.stored_answers(con)
+        by_item = aggregate.zone_sums(con, long, [survey], {item: item for item in zot})
+        by_dim = aggregate.zone_sums(con, long, [survey], zot)
+    items = pd.DataFrame(by_item.xs(survey, level="survey")).reindex(list(zot))
+    dims = pd.DataFrame(by_dim.xs(survey, level="survey"))
+    overall = dims.loc[aggregate.ALL_ITEMS]
+    names = [d for d in dict.fromkeys(zot.values()) if d]
+    found = stats.tolerance_zone_from_sums(
+        items, overall, dimension_sums=dims.reindex(names), dimensions=zot
+    )
+    assert rows.tolerance_zone is not None
+    expected = rows.tolerance_zone
+    assert len(found.summary) == len(expected.summary) == len(zot) + len(names)
+    for column in expected.summary.columns:
+        left, right = found.summary[column], expected.summary[column]
+        if right.dtype.kind == "f":
+            np.testing.assert_allclose(left, right, rtol=1e-10, atol=1e-10, err_msg=column)
+        else:
+            assert left.tolist() == right.tolist(), column
+    for name in ("n_inverted", "n_respondents_inverted", "n_respondents", "n_items"):
+        assert getattr(found, name) == getattr(expected, name), name
+    assert expected.n_inverted > 0

@@ -48,7 +48,13 @@ from cxgap.stats.result import StatResult
 from cxgap.stats.segments import SegmentComparison, compare_segments
 from cxgap.stats.shrinkage import ShrunkEstimates, shrunk_means, shrunk_rates
 from cxgap.stats.standards import ProposedLevels, StandardsGap, propose_levels, standards_gap
-from cxgap.stats.tolerance import ZONE_SUMS, ToleranceZone, tolerance_zone, zone_from_sums
+from cxgap.stats.tolerance import (
+    ZONE_SUMS,
+    ToleranceZone,
+    tolerance_zone,
+    tolerance_zone_from_sums,
+    zone_from_sums,
+)
 from cxgap.stats.waves import (
     MeanInterval,
     OverallGap,
@@ -142,6 +148,7 @@ __all__ = [
     "standards_gap",
     "stated_importance",
     "tolerance_zone",
+    "tolerance_zone_from_sums",
     "u_chart",
     "wave_change",
     "zone_from_sums",

@@ -55,8 +55,6 @@ ROW_LEVEL: dict[str, str] = {
     "(PLS weights are iterated on the rows; the bootstrap and its BCa jackknife resample "
     "and leave out respondents)",
     "signed_rank_p": "the paired differences themselves, or their value counts on a bounded scale",
-    "tolerance_zone": "one row per respondent (the dimension and overall levels average "
-    "each respondent's items first)",
     "kano": "one row per respondent with both answers of each feature (the category "
     "comes from the pair)",
 }

@@ -21,7 +21,13 @@ from cxgap.stats.gaps import t_statistics
 from cxgap.stats.result import StatResult
 from cxgap.text import counted
 
-__all__ = ["ZONE_SUMS", "ToleranceZone", "tolerance_zone", "zone_from_sums"]
+__all__ = [
+    "ZONE_SUMS",
+    "ToleranceZone",
+    "tolerance_zone",
+    "tolerance_zone_from_sums",
+    "zone_from_sums",
+]
 
 
 @dataclass(frozen=True)
@@ -161,12 +167,20 @@ def _zone_frame(
     )
 
 
-def zone_from_sums(sums: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
-    """The dimension rows of :attr:`ToleranceZone.summary` from sums formed elsewhere (a
-    database): ``sums`` has one row per dimension (the index names it) and the columns
-    :data:`ZONE_SUMS`, formed over the respondents' dimension levels exactly as
-    :func:`tolerance_zone` forms them (the means of the usable items). The sums of
-    squared deviations follow from the uncentred ones as in :func:`_zone_column`."""
+def zone_from_sums(
+    sums: pd.DataFrame,
+    *,
+    confidence: float = 0.95,
+    level: str = "dimension",
+    dimensions: Mapping[Hashable, Any] | None = None,
+) -> pd.DataFrame:
+    """The rows of :attr:`ToleranceZone.summary` from sums formed elsewhere (a database):
+    ``sums`` has one row per group (the index names it) and the columns :data:`ZONE_SUMS`,
+    formed over the respondents' levels exactly as :func:`tolerance_zone` forms them: for
+    a dimension (``level="dimension"``) the means of the respondent's usable items, for an
+    item (``level="item"``, each item a group of its own) its usable answer, whose
+    dimension ``dimensions`` names (NaN without one). The sums of squared deviations
+    follow from the uncentred ones as in :func:`_zone_column`."""
     confidence = check_confidence(confidence)
     missing = [c for c in ZONE_SUMS if c not in sums.columns]
     if missing:
@@ -175,12 +189,61 @@ def zone_from_sums(sums: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFr
     n = data["n"].to_numpy()
     figures = data[list(ZONE_SUMS[:-1])].to_numpy(copy=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        for column, level in ((4, 1), (5, 2)):  # MSA: P - A, MSS: P - D
-            total = figures[:, 3] - figures[:, level]
+        for column, base in ((4, 1), (5, 2)):  # MSA: P - A, MSS: P - D
+            total = figures[:, 3] - figures[:, base]
             figures[:, column] = np.where(n > 0, figures[:, column] - total * total / n, np.nan)
     names = list(sums.index)
-    return _zone_frame(
-        "dimension", names, names, data["n_inverted"].to_numpy(), figures, confidence
+    if level == "dimension":
+        dims: list[Any] = names
+    else:
+        dims = [dimensions.get(name, np.nan) if dimensions else np.nan for name in names]
+    return _zone_frame(level, names, dims, data["n_inverted"].to_numpy(), figures, confidence)
+
+
+def tolerance_zone_from_sums(
+    items: pd.DataFrame,
+    overall: Mapping[str, float],
+    *,
+    dimension_sums: pd.DataFrame | None = None,
+    dimensions: Mapping[Hashable, Any] | None = None,
+    confidence: float = 0.95,
+) -> ToleranceZone:
+    """:func:`tolerance_zone` from sums formed elsewhere, with the same numbers.
+
+    Args:
+        items: :data:`ZONE_SUMS` per item (the index names the items, in their order);
+            each item is a group of its own.
+        overall: the sums of every item taken as one group (:data:`ZONE_SUMS` plus
+            ``inverted_answers``, the answers with adequate above desired): the scalars
+            ``n_respondents``, ``n_respondents_inverted`` and ``n_inverted`` come from it.
+        dimension_sums: :data:`ZONE_SUMS` per dimension (index: the dimension), or
+            ``None`` without dimensions.
+        dimensions: ``{item: dimension}`` for the items' ``dimension`` column.
+        confidence: level of the intervals.
+
+    ``cxgap.engine.aggregate.zone_sums`` forms all three in a database (the item sums
+    with each item as its own dimension).
+    """
+    confidence = check_confidence(confidence)
+    item_rows = zone_from_sums(items, confidence=confidence, level="item", dimensions=dimensions)
+    too_few = np.flatnonzero(item_rows["n"].to_numpy() < 2)
+    if too_few.size:
+        j = int(too_few[0])
+        raise DataError(
+            f"adequate/desired/perceived: item {item_rows['name'].iloc[j]!r} has "
+            f"{counted(int(item_rows['n'].iloc[j]), 'respondent')} with three usable answers "
+            "(adequate <= desired); at least 2 needed"
+        )
+    frames = [item_rows]
+    if dimension_sums is not None and len(dimension_sums):
+        frames.append(zone_from_sums(dimension_sums, confidence=confidence))
+    return ToleranceZone(
+        summary=pd.concat(frames, ignore_index=True),
+        n_inverted=int(overall["inverted_answers"]),
+        n_respondents_inverted=int(overall["n_inverted"]),
+        n_respondents=int(overall["n"]),
+        n_items=len(items),
+        confidence=confidence,
     )
 
 
