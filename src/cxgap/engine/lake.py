@@ -266,32 +266,53 @@ def wide_expression(long: ir.Table, instrument: Instrument) -> ir.Table:
 
 def load_lake_survey(con: BaseBackend, directory: Path, survey: LakeSurvey) -> SurveyData:
     """One survey of a lake as the respondent table the analyses take (see
-    :mod:`cxgap.engine.frames`), pivoted by the backend."""
+    :mod:`cxgap.engine.frames`), pivoted by the backend.
+
+    The pivot arrives as an Arrow table; its answer columns are moved one at a time into
+    one float64 block (a column's Arrow memory is let go once it is copied), so the
+    table and the block are not held whole side by side, and no pandas copy is made."""
     long = answers(con, directory)
     long = long.filter(long.survey == survey.key)
-    frame = con.execute(wide_expression(long, survey.instrument))
-    frame = frame.drop(columns="response_id").reset_index(drop=True)
-    own = _custom_columns(frame.pop(ATTRIBUTES))
-    answer_names = [c for c in frame.columns if c not in RESPONDENT_COLUMNS]
-    for name in answer_names:
-        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
-    for name in RESPONDENT_COLUMNS:
-        if name != "submitted_at":
-            frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
-    wide = pd.concat([frame[list(RESPONDENT_COLUMNS)], own, frame[answer_names]], axis=1)
-    if wide.empty:
+    table = con.to_pyarrow(wide_expression(long, survey.instrument))
+    if table.num_rows == 0:
         raise DataError(f"survey {survey.key!r}: no answers in {directory}")
+    own = _custom_columns(table.column(ATTRIBUTES).to_pylist())
+    respondents = pd.DataFrame(
+        {name: _respondent_column(table.column(name)) for name in RESPONDENT_COLUMNS}
+    )
+    skip = {"response_id", ATTRIBUTES, *RESPONDENT_COLUMNS}
+    table = table.select([c for c in table.column_names if c not in skip])
+    names = list(table.column_names)
+    block = np.empty((table.num_rows, len(names)), dtype=np.float64, order="F")
+    for j in range(len(names)):
+        column, table = table.column(0), table.remove_column(0)
+        start = 0
+        for chunk in column.chunks:  # nulls become NaN
+            values = chunk.cast(pa.float64()).to_numpy(zero_copy_only=False)
+            block[start : start + len(values), j] = values
+            start += len(values)
+        del column
+    numbers = pd.DataFrame(block, columns=names, copy=False)
     return SurveyData(
         key=survey.key,
         name=survey.name,
         wave=survey.wave,
         period_start=survey.period_start,
         instrument=survey.instrument,
-        frame=wide,
+        frame=pd.concat([respondents, own, numbers], axis=1),
     )
 
 
-def _custom_columns(attributes: pd.Series) -> pd.DataFrame:
+def _respondent_column(column: pa.ChunkedArray) -> pd.Series:
+    """A respondent column as the stored table has it: text as objects (None where
+    missing), ``submitted_at`` as UTC times."""
+    values = column.to_pandas()
+    if pa.types.is_timestamp(column.type):
+        return values
+    return values.astype(object).where(values.notna(), None)
+
+
+def _custom_columns(attributes: list[Any]) -> pd.DataFrame:
     found = [json.loads(v) if isinstance(v, str) else None for v in attributes]
     names = sorted({name for one in found if one for name in one})
     return pd.DataFrame(
@@ -301,6 +322,6 @@ def _custom_columns(attributes: pd.Series) -> pd.DataFrame:
             ]
             for name in names
         },
-        index=attributes.index,
+        index=pd.RangeIndex(len(found)),
         dtype=object,
     )
