@@ -41,6 +41,8 @@ ENGINES: tuple[str, ...] = ("duckdb", "spark")
 SURVEYS_FOLDER = "_surveys"
 DUCKDB_MEMORY_LIMIT = "1GB"
 """DuckDB's working memory when it reads a lake (larger aggregations spill to disk)."""
+SLOT = "cxgap_slot"
+"""Column of a row's answer slot number in the pivot (:func:`wide_expression`)."""
 ATTRIBUTES = "attributes"
 """Column of the organisation's own customer attributes (a JSON object, or null)."""
 LONG_COLUMNS: tuple[str, ...] = (
@@ -251,16 +253,33 @@ def answers(con: BaseBackend, directory: Path) -> ir.Table:
 
 def wide_expression(long: ir.Table, instrument: Instrument) -> ir.Table:
     """One row per response: the respondent columns, then one column per numeric answer
-    slot of the instrument (the pivot of the long layout, run by the backend)."""
+    slot of the instrument (the pivot of the long layout, run by the backend).
+
+    Each row's slot is numbered once, by a join with the instrument's (short) list of
+    slots, so that the pivot's many conditional aggregates compare numbers rather than
+    text. The respondent columns are the same on every row of a response (the layout
+    repeats them), so any non-missing one is taken."""
     import ibis
 
+    columns = [c for c in instrument.answer_columns() if c.field in NUMERIC_FIELDS]
+    slots = list(dict.fromkeys((c.item, c.option) for c in columns))
     measures: dict[str, Any] = {
-        name: long[name].max() for name in (*RESPONDENT_COLUMNS, ATTRIBUTES)
+        name: long[name].arbitrary() for name in (*RESPONDENT_COLUMNS, ATTRIBUTES)
     }
-    for column in instrument.answer_columns():
-        if column.field in NUMERIC_FIELDS:
-            slot = (long.item == column.item) & (long.option == column.option)
-            measures[column.name] = ibis.ifelse(slot, long[column.field], ibis.null()).max()
+    if slots:
+        numbered = pa.table(
+            {
+                "item": pa.array([item for item, _ in slots], pa.string()),
+                "option": pa.array([option for _, option in slots], pa.string()),
+                SLOT: pa.array(range(len(slots)), pa.int64()),
+            }
+        )
+        long = long.left_join(ibis.memtable(numbered), ["item", "option"])
+    for column in columns:
+        slot = slots.index((column.item, column.option))
+        measures[column.name] = ibis.ifelse(
+            long[SLOT] == slot, long[column.field], ibis.null()
+        ).max()
     return long.group_by("response_id").aggregate(**measures).order_by("response_id")
 
 
