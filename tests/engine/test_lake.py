@@ -256,3 +256,21 @@ def test_round_trip_keeps_the_respondent_table(
     pd.testing.assert_frame_equal(back.frame[numeric], frame[numeric], check_dtype=False)
     for column in ("respondent_id", "age_band", "region", "attribute:plan"):
         assert back.frame[column].tolist() == frame[column].tolist(), column
+
+
+def test_pivot_in_slices_gives_the_same_table(
+    demo: tuple[Path, Path, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A survey pivoted in slices of response ids (as large ones are) gives the table
+    pivoted at once: the same rows in the same order."""
+    from cxgap.engine import lake
+
+    _, folder, stored = demo
+    target = next(s for s in lake.lake_surveys(folder) if s.key == SURVEY)
+    rows = pq.read_table(folder / f"survey={SURVEY}").num_rows
+    with lake.connect("duckdb") as con:
+        whole = lake.load_lake_survey(con, folder, target).frame
+        monkeypatch.setattr(lake, "PIVOT_SLICE_ROWS", rows // 7)
+        sliced = lake.load_lake_survey(con, folder, target).frame
+    assert len(whole) == stored["survey"]["n_responses"]
+    pd.testing.assert_frame_equal(sliced, whole)

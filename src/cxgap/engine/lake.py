@@ -14,6 +14,7 @@ library a writing process may load).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +42,8 @@ ENGINES: tuple[str, ...] = ("duckdb", "spark")
 SURVEYS_FOLDER = "_surveys"
 DUCKDB_MEMORY_LIMIT = "1GB"
 """DuckDB's working memory when it reads a lake (larger aggregations spill to disk)."""
+PIVOT_SLICE_ROWS = 8_000_000
+"""Most answer rows of a survey pivoted at once (see :func:`load_lake_survey`)."""
 SLOT = "cxgap_slot"
 """Column of a row's answer slot number in the pivot (:func:`wide_expression`)."""
 ATTRIBUTES = "attributes"
@@ -287,30 +290,51 @@ def load_lake_survey(con: BaseBackend, directory: Path, survey: LakeSurvey) -> S
     """One survey of a lake as the respondent table the analyses take (see
     :mod:`cxgap.engine.frames`), pivoted by the backend.
 
-    The pivot arrives as an Arrow table; its answer columns are moved one at a time into
-    one float64 block (a column's Arrow memory is let go once it is copied), so the
-    table and the block are not held whole side by side, and no pandas copy is made."""
+    A survey of more than :data:`PIVOT_SLICE_ROWS` answer rows is pivoted in slices of
+    consecutive response ids (in order, so the rows come in response order). Each slice
+    arrives as an Arrow table whose answer columns are moved one at a time into one
+    float64 block sized for every response: beside the block the backend holds one
+    slice's working memory and result, and no pandas copy is made."""
     long = answers(con, directory)
     long = long.filter(long.survey == survey.key)
-    table = con.to_pyarrow(wide_expression(long, survey.instrument))
-    if table.num_rows == 0:
+    extent = con.to_pyarrow(
+        long.aggregate(
+            rows=long.count(),
+            n=long.response_id.nunique(),
+            low=long.response_id.min(),
+            high=long.response_id.max(),
+        )
+    ).to_pylist()[0]
+    n = int(extent["n"] or 0)
+    if n == 0:
         raise DataError(f"survey {survey.key!r}: no answers in {directory}")
+    low, high = int(extent["low"]), int(extent["high"]) + 1
+    slices = min(n, max(1, -(-int(extent["rows"]) // PIVOT_SLICE_ROWS)))
+    edges = [low + (high - low) * i // slices for i in range(slices + 1)]
+    front = [ATTRIBUTES, *RESPONDENT_COLUMNS]
+    parts: list[pa.Table] = []
+    block: np.ndarray | None = None
+    names: list[str] = []
+    done = 0
+    for first, last in itertools.pairwise(edges):
+        part = long if slices == 1 else long.filter(long.response_id.between(first, last - 1))
+        table = con.to_pyarrow(wide_expression(part, survey.instrument))
+        parts.append(table.select(front))
+        table = table.select([c for c in table.column_names if c not in {"response_id", *front}])
+        if block is None:
+            names = list(table.column_names)
+            block = np.empty((n, len(names)), dtype=np.float64, order="F")
+        if done + table.num_rows > n:
+            raise DataError(f"survey {survey.key!r}: the answers in {directory} changed while read")
+        _move_into(block, done, table)
+        done += table.num_rows
+    if block is None or done != n:
+        raise DataError(f"survey {survey.key!r}: the answers in {directory} changed while read")
+    table = pa.concat_tables(parts)
     own = _custom_columns(table.column(ATTRIBUTES).to_pylist())
     respondents = pd.DataFrame(
         {name: _respondent_column(table.column(name)) for name in RESPONDENT_COLUMNS}
     )
-    skip = {"response_id", ATTRIBUTES, *RESPONDENT_COLUMNS}
-    table = table.select([c for c in table.column_names if c not in skip])
-    names = list(table.column_names)
-    block = np.empty((table.num_rows, len(names)), dtype=np.float64, order="F")
-    for j in range(len(names)):
-        column, table = table.column(0), table.remove_column(0)
-        start = 0
-        for chunk in column.chunks:  # nulls become NaN
-            values = chunk.cast(pa.float64()).to_numpy(zero_copy_only=False)
-            block[start : start + len(values), j] = values
-            start += len(values)
-        del column
     numbers = pd.DataFrame(block, columns=names, copy=False)
     return SurveyData(
         key=survey.key,
@@ -320,6 +344,19 @@ def load_lake_survey(con: BaseBackend, directory: Path, survey: LakeSurvey) -> S
         instrument=survey.instrument,
         frame=pd.concat([respondents, own, numbers], axis=1),
     )
+
+
+def _move_into(block: np.ndarray, row: int, table: pa.Table) -> None:
+    """Copy ``table``'s columns into ``block`` from ``row`` down, as float64 (nulls become
+    NaN), letting go of each column's Arrow memory once it is copied."""
+    for j in range(table.num_columns):
+        column, table = table.column(0), table.remove_column(0)
+        start = row
+        for chunk in column.chunks:
+            values = chunk.cast(pa.float64()).to_numpy(zero_copy_only=False)
+            block[start : start + len(values), j] = values
+            start += len(values)
+        del column
 
 
 def _respondent_column(column: pa.ChunkedArray) -> pd.Series:
