@@ -274,3 +274,30 @@ def test_pivot_in_slices_gives_the_same_table(
         sliced = lake.load_lake_survey(con, folder, target).frame
     assert len(whole) == stored["survey"]["n_responses"]
     pd.testing.assert_frame_equal(sliced, whole)
+
+
+def test_answer_rows_without_a_response_id_are_refused(
+    demo: tuple[Path, Path, Any], tmp_path: Path
+) -> None:
+    """Rows the pivot cannot place (no response id) are refused with a message naming the
+    survey and what is allowed, not counted as an extra respondent."""
+    import shutil
+
+    import pyarrow as pa
+
+    from cxgap.engine import lake
+    from cxgap.errors import DataError
+
+    _, folder, _ = demo
+    copy = tmp_path / "lake"
+    shutil.copytree(folder, copy)
+    part = copy / f"survey={SURVEY}" / "wave=2026Q4" / "part-0.parquet"
+    table = pq.read_table(part)
+    ids = table.column("response_id").to_pylist()
+    ids[len(ids) // 2] = None
+    table = table.set_column(0, "response_id", pa.array(ids, pa.int64()))
+    pq.write_table(table, part)
+    target = next(s for s in lake.lake_surveys(copy) if s.key == SURVEY)
+    with lake.connect("duckdb") as con, pytest.raises(DataError) as caught:
+        lake.load_lake_survey(con, copy, target)
+    assert SURVEY in str(caught.value) and "allowed:" in str(caught.value)

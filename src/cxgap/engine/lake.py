@@ -325,11 +325,11 @@ def load_lake_survey(con: BaseBackend, directory: Path, survey: LakeSurvey) -> S
             names = list(table.column_names)
             block = np.empty((n, len(names)), dtype=np.float64, order="F")
         if done + table.num_rows > n:
-            raise DataError(f"survey {survey.key!r}: the answers in {directory} changed while read")
+            raise _changed(survey, directory)
         _move_into(block, done, table)
         done += table.num_rows
     if block is None or done != n:
-        raise DataError(f"survey {survey.key!r}: the answers in {directory} changed while read")
+        raise _changed(survey, directory)
     table = pa.concat_tables(parts)
     own = _custom_columns(table.column(ATTRIBUTES).to_pylist())
     respondents = pd.DataFrame(
@@ -343,6 +343,14 @@ def load_lake_survey(con: BaseBackend, directory: Path, survey: LakeSurvey) -> S
         period_start=survey.period_start,
         instrument=survey.instrument,
         frame=pd.concat([respondents, own, numbers], axis=1),
+    )
+
+
+def _changed(survey: LakeSurvey, directory: Path) -> DataError:
+    return DataError(
+        f"survey {survey.key!r}: its answers in {directory} changed while they were read "
+        "(or some have no response_id); allowed: a dataset that is not written to during "
+        "the analysis, every answer row with its response_id"
     )
 
 
