@@ -16,7 +16,11 @@ overall gap, reliability, importance, NPS/CSAT, segments, the trend over every w
 
 Reported per size and engine: seconds, answer rows per second, peak RSS of the process
 (for Spark, of the Python driver and, separately, the JVM), and the growth of the time
-from one size to the next. The JSON results of the engines are compared (numbers to 1e-9).
+from one size to the next; then each phase's own peak RSS and seconds (``start``:
+imports, reading the dataset's descriptions, connecting; ``pivot``: the analysed wave's
+respondent table; ``trend sums``: the earlier waves' sums; ``statistics``; ``other``:
+what lies between, e.g. closing the engine). The JSON results of the engines are
+compared (numbers to 1e-9).
 
     python benchmarks/engine_bench.py [--rows 10000000 30000000 100000000] [--waves 4]
         [--engines memory duckdb spark] [--dir DIR]
@@ -214,20 +218,78 @@ def _children_peak_mib() -> float:
     return peak
 
 
+class Phases:
+    """Peak RSS and seconds of each phase of one analysis: the peak (``VmHWM``) is read
+    and reset (``/proc/self/clear_refs``) where a phase begins and ends, so each phase
+    reports its own peak; the process's peak is the largest of them."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, float, float]] = []
+        self.current = "start"
+        self.began = time.perf_counter()
+        self.resets = True
+
+    def _peak_mib(self) -> float:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def close(self, following: str) -> None:
+        """End the current phase; ``following`` begins."""
+        now = time.perf_counter()
+        self.rows.append((self.current, self._peak_mib(), now - self.began))
+        self.current, self.began = following, now
+        if self.resets:
+            try:
+                Path("/proc/self/clear_refs").write_text("5")
+            except OSError:
+                self.resets = False
+
+    def wrap(self, module: Any, name: str, label: str) -> None:
+        """Time ``module.name`` as the phase ``label`` (what follows it is "other")."""
+        inner = getattr(module, name)
+
+        def measured(*args: Any, **kwargs: Any) -> Any:
+            self.close(label)
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                self.close("other")
+
+        setattr(module, name, measured)
+
+    def peak_mib(self) -> float:
+        return max(peak for _, peak, _ in self.rows)
+
+
 def run_one(engine: str, folder: Path, survey: str, out: Path) -> None:
     """One measured analysis (run in its own process)."""
+    phases = Phases()
     start = time.perf_counter()
     if engine == "memory":
         result = in_memory(folder, survey)
     else:
-        from cxgap.services.lake import analyze_source
+        from cxgap.engine import aggregate, lake
+        from cxgap.services import lake as lake_service
 
-        result = analyze_source(folder, survey, engine=engine, by=["region"]).to_dict()
+        phases.wrap(lake, "load_lake_survey", "pivot")
+        phases.wrap(aggregate, "score_moments", "trend sums")
+        phases.wrap(lake_service, "analyze_data", "statistics")
+        result = lake_service.analyze_source(folder, survey, engine=engine, by=["region"]).to_dict()
     seconds = time.perf_counter() - start
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    phases.close("")
     jvm = _children_peak_mib()
     out.write_text(
-        json.dumps({"seconds": seconds, "rss_mib": own, "jvm_mib": jvm, "result": result}),
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rss_mib": phases.peak_mib(),
+                "jvm_mib": jvm,
+                "phases": phases.rows,
+                "result": result,
+            }
+        ),
         encoding="utf-8",
     )
 
@@ -294,6 +356,13 @@ def main() -> None:
                 f"{written:>12,} rows  {engine:<7} {figures['seconds']:7.1f} s  "
                 f"{written / figures['seconds']:>12,.0f} rows/s  peak RSS "
                 f"{figures['rss_mib']:.0f} MiB{jvm}{growth}",
+                flush=True,
+            )
+            print(
+                "    phases (peak RSS, seconds): "
+                + ", ".join(
+                    f"{name} {peak:.0f} MiB {took:.1f} s" for name, peak, took in figures["phases"]
+                ),
                 flush=True,
             )
         names = list(results)

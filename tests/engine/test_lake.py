@@ -256,3 +256,48 @@ def test_round_trip_keeps_the_respondent_table(
     pd.testing.assert_frame_equal(back.frame[numeric], frame[numeric], check_dtype=False)
     for column in ("respondent_id", "age_band", "region", "attribute:plan"):
         assert back.frame[column].tolist() == frame[column].tolist(), column
+
+
+def test_pivot_in_slices_gives_the_same_table(
+    demo: tuple[Path, Path, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A survey pivoted in slices of response ids (as large ones are) gives the table
+    pivoted at once: the same rows in the same order."""
+    from cxgap.engine import lake
+
+    _, folder, stored = demo
+    target = next(s for s in lake.lake_surveys(folder) if s.key == SURVEY)
+    rows = pq.read_table(folder / f"survey={SURVEY}").num_rows
+    with lake.connect("duckdb") as con:
+        whole = lake.load_lake_survey(con, folder, target).frame
+        monkeypatch.setattr(lake, "PIVOT_SLICE_ROWS", rows // 7)
+        sliced = lake.load_lake_survey(con, folder, target).frame
+    assert len(whole) == stored["survey"]["n_responses"]
+    pd.testing.assert_frame_equal(sliced, whole)
+
+
+def test_answer_rows_without_a_response_id_are_refused(
+    demo: tuple[Path, Path, Any], tmp_path: Path
+) -> None:
+    """Rows the pivot cannot place (no response id) are refused with a message naming the
+    survey and what is allowed, not counted as an extra respondent."""
+    import shutil
+
+    import pyarrow as pa
+
+    from cxgap.engine import lake
+    from cxgap.errors import DataError
+
+    _, folder, _ = demo
+    copy = tmp_path / "lake"
+    shutil.copytree(folder, copy)
+    part = copy / f"survey={SURVEY}" / "wave=2026Q4" / "part-0.parquet"
+    table = pq.read_table(part)
+    ids = table.column("response_id").to_pylist()
+    ids[len(ids) // 2] = None
+    table = table.set_column(0, "response_id", pa.array(ids, pa.int64()))
+    pq.write_table(table, part)
+    target = next(s for s in lake.lake_surveys(copy) if s.key == SURVEY)
+    with lake.connect("duckdb") as con, pytest.raises(DataError) as caught:
+        lake.load_lake_survey(con, copy, target)
+    assert SURVEY in str(caught.value) and "allowed:" in str(caught.value)

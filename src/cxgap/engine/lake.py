@@ -14,6 +14,7 @@ library a writing process may load).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +42,10 @@ ENGINES: tuple[str, ...] = ("duckdb", "spark")
 SURVEYS_FOLDER = "_surveys"
 DUCKDB_MEMORY_LIMIT = "1GB"
 """DuckDB's working memory when it reads a lake (larger aggregations spill to disk)."""
+PIVOT_SLICE_ROWS = 8_000_000
+"""Most answer rows of a survey pivoted at once (see :func:`load_lake_survey`)."""
+SLOT = "cxgap_slot"
+"""Column of a row's answer slot number in the pivot (:func:`wide_expression`)."""
 ATTRIBUTES = "attributes"
 """Column of the organisation's own customer attributes (a JSON object, or null)."""
 LONG_COLUMNS: tuple[str, ...] = (
@@ -251,47 +256,127 @@ def answers(con: BaseBackend, directory: Path) -> ir.Table:
 
 def wide_expression(long: ir.Table, instrument: Instrument) -> ir.Table:
     """One row per response: the respondent columns, then one column per numeric answer
-    slot of the instrument (the pivot of the long layout, run by the backend)."""
+    slot of the instrument (the pivot of the long layout, run by the backend).
+
+    Each row's slot is numbered once, by a join with the instrument's (short) list of
+    slots, so that the pivot's many conditional aggregates compare numbers rather than
+    text. The respondent columns are the same on every row of a response (the layout
+    repeats them), so any non-missing one is taken."""
     import ibis
 
+    columns = [c for c in instrument.answer_columns() if c.field in NUMERIC_FIELDS]
+    slots = list(dict.fromkeys((c.item, c.option) for c in columns))
     measures: dict[str, Any] = {
-        name: long[name].max() for name in (*RESPONDENT_COLUMNS, ATTRIBUTES)
+        name: long[name].arbitrary() for name in (*RESPONDENT_COLUMNS, ATTRIBUTES)
     }
-    for column in instrument.answer_columns():
-        if column.field in NUMERIC_FIELDS:
-            slot = (long.item == column.item) & (long.option == column.option)
-            measures[column.name] = ibis.ifelse(slot, long[column.field], ibis.null()).max()
+    if slots:
+        numbered = pa.table(
+            {
+                "item": pa.array([item for item, _ in slots], pa.string()),
+                "option": pa.array([option for _, option in slots], pa.string()),
+                SLOT: pa.array(range(len(slots)), pa.int64()),
+            }
+        )
+        long = long.left_join(ibis.memtable(numbered), ["item", "option"])
+    for column in columns:
+        slot = slots.index((column.item, column.option))
+        measures[column.name] = ibis.ifelse(
+            long[SLOT] == slot, long[column.field], ibis.null()
+        ).max()
     return long.group_by("response_id").aggregate(**measures).order_by("response_id")
 
 
 def load_lake_survey(con: BaseBackend, directory: Path, survey: LakeSurvey) -> SurveyData:
     """One survey of a lake as the respondent table the analyses take (see
-    :mod:`cxgap.engine.frames`), pivoted by the backend."""
+    :mod:`cxgap.engine.frames`), pivoted by the backend.
+
+    A survey of more than :data:`PIVOT_SLICE_ROWS` answer rows is pivoted in slices of
+    consecutive response ids (in order, so the rows come in response order). Each slice
+    arrives as an Arrow table whose answer columns are moved one at a time into one
+    float64 block sized for every response: beside the block the backend holds one
+    slice's working memory and result, and no pandas copy is made."""
     long = answers(con, directory)
     long = long.filter(long.survey == survey.key)
-    frame = con.execute(wide_expression(long, survey.instrument))
-    frame = frame.drop(columns="response_id").reset_index(drop=True)
-    own = _custom_columns(frame.pop(ATTRIBUTES))
-    answer_names = [c for c in frame.columns if c not in RESPONDENT_COLUMNS]
-    for name in answer_names:
-        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
-    for name in RESPONDENT_COLUMNS:
-        if name != "submitted_at":
-            frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
-    wide = pd.concat([frame[list(RESPONDENT_COLUMNS)], own, frame[answer_names]], axis=1)
-    if wide.empty:
+    extent = con.to_pyarrow(
+        long.aggregate(
+            rows=long.count(),
+            n=long.response_id.nunique(),
+            low=long.response_id.min(),
+            high=long.response_id.max(),
+        )
+    ).to_pylist()[0]
+    n = int(extent["n"] or 0)
+    if n == 0:
         raise DataError(f"survey {survey.key!r}: no answers in {directory}")
+    low, high = int(extent["low"]), int(extent["high"]) + 1
+    slices = min(n, max(1, -(-int(extent["rows"]) // PIVOT_SLICE_ROWS)))
+    edges = [low + (high - low) * i // slices for i in range(slices + 1)]
+    front = [ATTRIBUTES, *RESPONDENT_COLUMNS]
+    parts: list[pa.Table] = []
+    block: np.ndarray | None = None
+    names: list[str] = []
+    done = 0
+    for first, last in itertools.pairwise(edges):
+        part = long if slices == 1 else long.filter(long.response_id.between(first, last - 1))
+        table = con.to_pyarrow(wide_expression(part, survey.instrument))
+        parts.append(table.select(front))
+        table = table.select([c for c in table.column_names if c not in {"response_id", *front}])
+        if block is None:
+            names = list(table.column_names)
+            block = np.empty((n, len(names)), dtype=np.float64, order="F")
+        if done + table.num_rows > n:
+            raise _changed(survey, directory)
+        _move_into(block, done, table)
+        done += table.num_rows
+    if block is None or done != n:
+        raise _changed(survey, directory)
+    table = pa.concat_tables(parts)
+    own = _custom_columns(table.column(ATTRIBUTES).to_pylist())
+    respondents = pd.DataFrame(
+        {name: _respondent_column(table.column(name)) for name in RESPONDENT_COLUMNS}
+    )
+    numbers = pd.DataFrame(block, columns=names, copy=False)
     return SurveyData(
         key=survey.key,
         name=survey.name,
         wave=survey.wave,
         period_start=survey.period_start,
         instrument=survey.instrument,
-        frame=wide,
+        frame=pd.concat([respondents, own, numbers], axis=1),
     )
 
 
-def _custom_columns(attributes: pd.Series) -> pd.DataFrame:
+def _changed(survey: LakeSurvey, directory: Path) -> DataError:
+    return DataError(
+        f"survey {survey.key!r}: its answers in {directory} changed while they were read "
+        "(or some have no response_id); allowed: a dataset that is not written to during "
+        "the analysis, every answer row with its response_id"
+    )
+
+
+def _move_into(block: np.ndarray, row: int, table: pa.Table) -> None:
+    """Copy ``table``'s columns into ``block`` from ``row`` down, as float64 (nulls become
+    NaN), letting go of each column's Arrow memory once it is copied."""
+    for j in range(table.num_columns):
+        column, table = table.column(0), table.remove_column(0)
+        start = row
+        for chunk in column.chunks:
+            values = chunk.cast(pa.float64()).to_numpy(zero_copy_only=False)
+            block[start : start + len(values), j] = values
+            start += len(values)
+        del column
+
+
+def _respondent_column(column: pa.ChunkedArray) -> pd.Series:
+    """A respondent column as the stored table has it: text as objects (None where
+    missing), ``submitted_at`` as UTC times."""
+    values = column.to_pandas()
+    if pa.types.is_timestamp(column.type):
+        return values
+    return values.astype(object).where(values.notna(), None)
+
+
+def _custom_columns(attributes: list[Any]) -> pd.DataFrame:
     found = [json.loads(v) if isinstance(v, str) else None for v in attributes]
     names = sorted({name for one in found if one for name in one})
     return pd.DataFrame(
@@ -301,6 +386,6 @@ def _custom_columns(attributes: pd.Series) -> pd.DataFrame:
             ]
             for name in names
         },
-        index=attributes.index,
+        index=pd.RangeIndex(len(found)),
         dtype=object,
     )

@@ -530,9 +530,15 @@ def _stored_trend(engine: Engine, data: SurveyData) -> list[WaveScores]:
             same = [key for key in earlier if waves[key][1] == instrument_id]
             moments |= aggregate.score_moments(con, long, same, trend_groups(inst), up_to=up_to)
     out = trend_waves([(key, waves[key][0]) for key in earlier], data.instrument, moments)
+    return [*out, wave_scores(data)]
+
+
+def wave_scores(data: SurveyData) -> WaveScores:
+    """The trend's entry of the analysed wave, from its table (read anyway): the sums of
+    its respondents' dimension scores."""
     scores = dimension_scores(data.frame, data.instrument, "perceived")
     sums = stats.Moments.from_arrays(scores) if scores.size else scores
-    return [*out, (data.key, data.wave or data.key, sums)]
+    return (data.key, data.wave or data.key, sums)
 
 
 def _findings(

@@ -22,6 +22,7 @@ from cxgap.services.analysis import (
     analyze_data,
     trend_groups,
     trend_waves,
+    wave_scores,
 )
 from cxgap.store.accounts import User
 from cxgap.store.database import transaction
@@ -105,20 +106,24 @@ def analyze_source(
             f"{', '.join(s.key for s in surveys) or 'none'}"
         )
     same = [s for s in surveys if s.instrument.id == target.instrument.id]
-    earlier = same[: same.index(target) + 1]
+    earlier = same[: same.index(target)]
     with lake.connect(engine, spark_master=spark_master) as con:  # type: ignore[arg-type]
         data = lake.load_lake_survey(con, directory, target)
-        waves: list[WaveScores] = []
-        if len(earlier) > 1:
-            moments = aggregate.score_moments(
+        # the earlier waves' sums are formed by the backend, the analysed wave's from its table
+        moments = (
+            aggregate.score_moments(
                 con,
                 lake.answers(con, directory),
                 [s.key for s in earlier],
                 trend_groups(target.instrument),
             )
-            waves = trend_waves(
-                [(s.key, s.wave or s.key) for s in earlier], target.instrument, moments
-            )
+            if earlier
+            else {}
+        )
+    waves: list[WaveScores] = []
+    if earlier:
+        keys = [(s.key, s.wave or s.key) for s in earlier]
+        waves = [*trend_waves(keys, target.instrument, moments), wave_scores(data)]
     return analyze_data(
         data,
         lambda: waves,

@@ -24,10 +24,11 @@ def to_jsonable(value: Any) -> Any:
         return value.to_dict()
     if isinstance(value, pd.DataFrame):
         frame = value.reset_index() if not isinstance(value.index, pd.RangeIndex) else value
-        return [
-            {str(k): to_jsonable(v) for k, v in row.items()}
-            for row in frame.to_dict(orient="records")
-        ]
+        if frame.shape[1] == 0:
+            return [{} for _ in range(len(frame))]
+        names = [str(k) for k in frame.columns]
+        columns = [_column_values(frame.iloc[:, j]) for j in range(frame.shape[1])]
+        return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
     if isinstance(value, pd.Series):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, dict):
@@ -46,6 +47,24 @@ def to_jsonable(value: Any) -> Any:
     if value is pd.NA or value is pd.NaT:
         return None
     return value
+
+
+def _column_values(column: pd.Series) -> list[Any]:
+    """One column's values as :func:`to_jsonable` makes them, numbers and text a whole
+    column at a time (some tables have a row per respondent)."""
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
+        array = column.to_numpy()
+        values: list[Any] = array.tolist()
+        if array.dtype.kind == "f":
+            for position in np.flatnonzero(~np.isfinite(array)).tolist():
+                values[position] = None
+        return values
+    if isinstance(column.dtype, pd.StringDtype):  # text, missing as None
+        values = column.tolist()
+        for position in np.flatnonzero(column.isna().to_numpy()).tolist():
+            values[position] = None
+        return values
+    return [to_jsonable(v) for v in column.tolist()]
 
 
 @dataclasses.dataclass(frozen=True)
