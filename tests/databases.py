@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from sqlalchemy import Engine, text
 from tests.postgres_server import TEMPLATE as MIGRATED
 
@@ -27,6 +28,36 @@ _cache: dict[str, Path] = {}
 _server_templates: dict[tuple[str, str], DemoResult] = {}
 """(server address, template name) -> the demo result of a PostgreSQL template database."""
 _lock = threading.Lock()
+
+
+@contextmanager
+def demo_database(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    *,
+    seed: int,
+    customers: int,
+) -> Iterator[Engine]:
+    """The demo organisation (:func:`load_demo_copy`) in a database of its own: a SQLite
+    file, or, when the fixture's parameter is ``postgresql``, a PostgreSQL database
+    (dropped on exit)."""
+    from cxgap.store.database import get_engine, upgrade
+
+    on_server = getattr(request, "param", "sqlite") == "postgresql"
+    if on_server:
+        server = request.getfixturevalue("postgres_server")
+        url = server.new_database()
+        engine = get_engine(url)
+    else:
+        engine = get_engine(str(tmp_path_factory.mktemp("demo") / "demo.db"))
+        upgrade(engine)
+    load_demo_copy(engine, seed=seed, customers=customers)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        if on_server:
+            server.drop_database(url)
 
 
 def database_option(engine: Engine) -> str:

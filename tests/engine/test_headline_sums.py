@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine
-from tests.databases import load_demo_copy
-from tests.postgres_server import BACKENDS, PostgresServer
+from tests.databases import demo_database
+from tests.postgres_server import BACKENDS
 
 from cxgap.engine import aggregate
 from cxgap.services import wave_sums
@@ -25,7 +25,7 @@ from cxgap.services.analysis import (
     headline_analysis,
 )
 from cxgap.services.surveys import create_survey
-from cxgap.store.database import get_engine, transaction, upgrade
+from cxgap.store.database import transaction
 from cxgap.store.wave_sums import WaveSums
 
 WAVES = ["heating-2025q1", "heating-2026q2", "heating-2026q4"]
@@ -35,18 +35,8 @@ WAVES = ["heating-2025q1", "heating-2026q2", "heating-2026q4"]
 def demo(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
-    if request.param == "postgresql":
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        url = server.new_database()
-        engine = get_engine(url)
-    else:
-        engine = get_engine(str(tmp_path_factory.mktemp("sums") / "demo.db"))
-        upgrade(engine)
-    load_demo_copy(engine, seed=11, customers=400)
-    yield engine
-    engine.dispose()
-    if request.param == "postgresql":
-        server.drop_database(url)
+    with demo_database(request, tmp_path_factory, seed=11, customers=400) as engine:
+        yield engine
 
 
 def close(a: float, b: float) -> bool:

@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
-from tests.databases import load_demo_copy
-from tests.postgres_server import PostgresServer
+from tests.databases import database_option, demo_database, query
 
 from cxgap.engine.frames import load_survey
 from cxgap.errors import ConflictError, ValidationError
@@ -27,7 +26,6 @@ from cxgap.services.standards import (
     propose_standards,
     retire_standard,
 )
-from cxgap.store.database import get_engine, upgrade
 
 ACTOR = "tester"
 
@@ -37,28 +35,12 @@ def engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
     """The demo organisation on SQLite, or (parameter ``postgresql``) on PostgreSQL."""
-    if getattr(request, "param", "sqlite") == "postgresql":
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        url = server.new_database()
-        engine = get_engine(url)
-    else:
-        engine = get_engine(str(tmp_path_factory.mktemp("std") / "demo.db"))
-        upgrade(engine)
-    load_demo_copy(engine, seed=2, customers=400)
-    yield engine
-    engine.dispose()
-    if getattr(request, "param", "sqlite") == "postgresql":
-        server.drop_database(url)
-
-
-def _db(engine: Engine) -> str:
-    """The database as ``cxgap --db`` takes it."""
-    return engine.url.render_as_string(hide_password=False)
+    with demo_database(request, tmp_path_factory, seed=2, customers=400) as engine:
+        yield engine
 
 
 def _count(engine: Engine, table: str) -> int:
-    with engine.connect() as connection:
-        return int(connection.execute(text(f"select count(*) from {table}")).scalar_one())
+    return int(query(engine, f"select count(*) from {table}")[0][0])
 
 
 def test_propose_stores_the_rule_and_levels_from_expectations(engine: Engine) -> None:
@@ -271,7 +253,7 @@ def test_promises_add_import_and_bad_rows(engine: Engine, tmp_path: Path) -> Non
 def test_commands_report_mistakes_without_a_traceback(
     engine: Engine, cli: Callable[..., tuple[int, str, str]], tmp_path: Path
 ) -> None:
-    db = _db(engine)
+    db = database_option(engine)
     code, _, err = cli(
         "--db",
         db,
@@ -313,7 +295,7 @@ def test_propose_command_states_the_rule_and_writes_json(
     out = tmp_path / "proposal.json"
     code, stdout, err = cli(
         "--db",
-        _db(engine),
+        database_option(engine),
         "standards",
         "propose",
         "--survey",
@@ -334,7 +316,7 @@ def test_propose_command_states_the_rule_and_writes_json(
     assert row["share_below_floor"] == pytest.approx((perceived < row["floor"]).mean())
     code, _, err = cli(
         "--db",
-        _db(engine),
+        database_option(engine),
         "standards",
         "propose",
         "--survey",
