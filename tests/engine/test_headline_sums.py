@@ -313,3 +313,28 @@ def test_whole_tolerance_zone_from_database_sums_equals_the_row_level_one(
     for name in ("n_inverted", "n_respondents_inverted", "n_respondents", "n_items"):
         assert getattr(found, name) == getattr(expected, name), name
     assert expected.n_inverted > 0
+
+
+def test_kano_from_database_pair_counts_equals_the_row_level_one(demo: Engine) -> None:
+    """The Kano summary from the answer pairs counted in the database equals the
+    analysis's (counts exactly, shares and coefficients to 1e-12)."""
+    from cxgap import stats
+
+    survey = WAVES[-1]
+    rows = analyze_survey(demo, survey)
+    assert rows.kano is not None
+    items = rows.instrument.items_of_format("kano")
+    with aggregate.stored_backend(demo) as con:
+        pairs = aggregate.kano_pairs(
+            con, aggregate.stored_answers(con), survey, [i.id for i in items]
+        )
+    assert pairs["count"].sum() > 100
+    found = stats.kano_from_pairs(pairs, features={i.id: i.feature or i.id for i in items})
+    expected = rows.kano.summary
+    assert list(found.summary.index) == list(expected.index)
+    for column in expected.columns:
+        left, right = found.summary[column], expected[column]
+        if right.dtype.kind == "f":
+            np.testing.assert_allclose(left, right, rtol=1e-12, atol=1e-12, err_msg=column)
+        else:
+            assert left.tolist() == right.tolist(), column

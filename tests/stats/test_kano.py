@@ -158,3 +158,43 @@ def test_kano_coefficients_bad_counts() -> None:
         kano_coefficients({"A": 1, "O": -2, "M": 0, "I": 0, "R": 0, "Q": 0})
     with pytest.raises(DataError, match="features: got 1 names"):
         kano([[1, 2]], [[1, 2]], features=["x"])
+
+
+def test_kano_from_pair_counts_equals_kano_from_rows() -> None:
+    """Pair counts formed the way a database forms them (missing answers left out) give
+    the same summary as the rows."""
+    from cxgap.stats import kano_from_pairs
+
+    rng = np.random.default_rng(12)
+    functional = pd.DataFrame(rng.integers(1, 6, (300, 3)), columns=["f1", "f2", "f3"])
+    dysfunctional = pd.DataFrame(rng.integers(1, 6, (300, 3)), columns=["f1", "f2", "f3"])
+    functional = functional.astype(float).mask(rng.random((300, 3)) < 0.1)
+    rows = kano(functional, dysfunctional)
+    long = pd.concat(
+        [
+            pd.DataFrame(
+                {"feature": f, "functional": functional[f], "dysfunctional": dysfunctional[f]}
+            )
+            for f in functional.columns
+        ]
+    ).dropna()
+    pairs = long.value_counts().rename("count").reset_index()
+    found = kano_from_pairs(pairs.iloc[::-1], features={f: f for f in functional.columns})
+    pd.testing.assert_frame_equal(found.summary, rows.summary, check_exact=False, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"feature": ["a"], "functional": [6], "dysfunctional": [1], "count": [1]}, "row 1"),
+        ({"feature": ["a"], "functional": [1], "count": [1]}, "'dysfunctional'"),
+        ({"feature": ["b"], "functional": [1], "dysfunctional": [2], "count": [1]}, "'b'"),
+    ],
+)
+def test_kano_pair_counts_refuse_what_they_cannot_read(
+    table: dict[str, list[object]], message: str
+) -> None:
+    from cxgap.stats import kano_from_pairs
+
+    with pytest.raises(DataError, match=message):
+        kano_from_pairs(pd.DataFrame(table), features={"a": "a"})

@@ -63,6 +63,8 @@ def stored_answers(con: BaseBackend) -> ir.Table:
         adequate=answers.adequate,
         desired=answers.desired,
         score=answers.score,
+        functional=answers.functional,
+        dysfunctional=answers.dysfunctional,
     )
 
 
@@ -182,6 +184,24 @@ def counts_by_survey(
     if frame.empty:
         return Counts.from_frame(pd.DataFrame({"value": [], "count": []}), name=item)
     return Counts.from_frame(frame, by="survey", name=item)
+
+
+def kano_pairs(
+    con: BaseBackend,
+    long: ir.Table,
+    survey: str,
+    items: Sequence[str],
+    *,
+    up_to: int | None = None,
+) -> pd.DataFrame:
+    """How often each (functional, dysfunctional) answer pair of the Kano ``items``
+    occurs in ``survey``: columns ``feature`` (the item), ``functional``,
+    ``dysfunctional`` and ``count``, as :func:`cxgap.stats.kano_from_pairs` reads them.
+    Pairs with a missing answer are left out (as :func:`cxgap.stats.kano` does)."""
+    t = _of_surveys(long, [survey], up_to)
+    t = t.filter(t.item.isin(list(items)) & t.functional.notnull() & t.dysfunctional.notnull())
+    grouped = t.group_by([t.item.name("feature"), "functional", "dysfunctional"])
+    return con.execute(grouped.aggregate(count=t.count()))
 
 
 ALL_ITEMS = ""

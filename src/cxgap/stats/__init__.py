@@ -17,7 +17,7 @@ from cxgap.stats.importance import (
     ipa,
     stated_importance,
 )
-from cxgap.stats.kano import KanoResult, kano, kano_coefficients
+from cxgap.stats.kano import KanoResult, kano, kano_coefficients, kano_from_pairs
 from cxgap.stats.knowledge import KnowledgeGap, knowledge_gap
 from cxgap.stats.loyalty import CES, CSAT, NPS, NPSComparison, ces, compare_nps, csat, nps
 from cxgap.stats.moments import ROW_LEVEL, Counts, Moments
@@ -126,6 +126,7 @@ __all__ = [
     "ipa",
     "kano",
     "kano_coefficients",
+    "kano_from_pairs",
     "knowledge_gap",
     "mcdonald_omega",
     "mean_interval",

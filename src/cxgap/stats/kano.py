@@ -26,6 +26,7 @@ __all__ = [
     "KanoResult",
     "kano",
     "kano_coefficients",
+    "kano_from_pairs",
 ]
 
 ANSWERS = ("like", "must-be", "neutral", "live with", "dislike")
@@ -261,3 +262,51 @@ def kano(
     labels = np.array([*CATEGORIES, None], dtype=object)[code]
     classes = pd.DataFrame(labels, columns=index, index=func.index)
     return KanoResult(result.summary, result.n_features, classes)
+
+
+def kano_from_pairs(
+    pairs: pd.DataFrame,
+    *,
+    features: Mapping[Hashable, Hashable] | None = None,
+    feature: str = "feature",
+    count: str = "count",
+) -> KanoResult:
+    """:func:`kano` from how often each answer pair occurs (formed elsewhere, e.g. by a
+    database), with the same summary: ``pairs`` has one row per feature and pair, with
+    the columns ``feature``, ``functional``, ``dysfunctional`` (codes 1..5) and ``count``.
+    ``features`` names the features in their order (key: the value in the ``feature``
+    column; default: the order of first appearance). The per-respondent ``classes`` need
+    the rows and are not formed.
+
+    Example:
+        >>> pairs = pd.DataFrame({"feature": ["app"] * 3, "functional": [1, 1, 2],
+        ...                       "dysfunctional": [3, 5, 5], "count": [2, 1, 1]})
+        >>> kano_from_pairs(pairs).summary.loc["app", "category"]
+        'A'
+    """
+    needed = [c for c in (feature, "functional", "dysfunctional", count) if c not in pairs]
+    if needed:
+        raise DataError(
+            f"Kano pair counts: missing column(s) {needed!r}; allowed: a table with "
+            f"{feature!r}, 'functional', 'dysfunctional' and {count!r}"
+        )
+    codes = pairs[["functional", "dysfunctional"]].to_numpy(dtype=np.float64)
+    bad = ~np.isin(codes, np.arange(1.0, 6.0)).all(axis=1)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"Kano pair counts: row {row + 1} has the answers "
+            f"{codes[row, 0]:g}/{codes[row, 1]:g}; allowed: whole numbers 1..5"
+        )
+    order = list(features) if features is not None else list(dict.fromkeys(pairs[feature]))
+    position = {name: j for j, name in enumerate(order)}
+    unknown = [name for name in pairs[feature] if name not in position]
+    if unknown:
+        raise DataError(f"Kano pair counts: feature {unknown[0]!r} is not among {order!r}")
+    rows = np.array([position[name] for name in pairs[feature]], dtype=np.intp)
+    category = _CODE[codes[:, 0].astype(np.intp) - 1, codes[:, 1].astype(np.intp) - 1]
+    counts = np.zeros((len(order), len(CATEGORIES)), dtype=np.int64)
+    np.add.at(counts, (rows, category), pairs[count].to_numpy(dtype=np.int64))
+    names = [features[name] for name in order] if features is not None else order
+    index = pd.Index(names, name="feature")
+    return kano_coefficients(pd.DataFrame(counts, index=index, columns=list(CATEGORIES)))

@@ -55,8 +55,8 @@ ROW_LEVEL: dict[str, str] = {
     "(PLS weights are iterated on the rows; the bootstrap and its BCa jackknife resample "
     "and leave out respondents)",
     "signed_rank_p": "the paired differences themselves, or their value counts on a bounded scale",
-    "kano": "one row per respondent with both answers of each feature (the category "
-    "comes from the pair)",
+    "kano.classes": "one row per respondent with both answers of each feature (each "
+    "respondent's category; the summary takes pair counts: ``kano_from_pairs``)",
 }
 """What the statistics that do not (yet) take :class:`Moments` or :class:`Counts` need:
 these are given the rows, or a sample of them, explicitly."""
