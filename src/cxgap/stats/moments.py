@@ -55,6 +55,9 @@ ROW_LEVEL: dict[str, str] = {
     "(PLS weights are iterated on the rows; the bootstrap and its BCa jackknife resample "
     "and leave out respondents)",
     "signed_rank_p": "the paired differences themselves, or their value counts on a bounded scale",
+    "stated_importance": "one row per respondent with the points of every dimension (each "
+    "respondent's points are rescaled to the total first, and ``off_total_rows`` names the "
+    "rows off it)",
     "kano.classes": "one row per respondent with both answers of each feature (each "
     "respondent's category; the summary takes pair counts: ``kano_from_pairs``)",
 }
