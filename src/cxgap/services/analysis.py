@@ -12,11 +12,12 @@ import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import selectinload
 
 from cxgap import stats
 from cxgap.engine import aggregate
@@ -835,17 +836,33 @@ def headline_analyses(
     return {key: value for key, value in found.items() if value is not None}
 
 
+class _Wave(NamedTuple):
+    key: str
+    id: int
+    name: str
+    wave: str | None
+
+
 def _instruments_of(
     session: Any, surveys: Sequence[str]
-) -> dict[int, tuple[Instrument, list[str]]]:
-    """``surveys`` grouped by instrument version (in their order), with the instrument."""
-    out: dict[int, tuple[Instrument, list[str]]] = {}
+) -> dict[int, tuple[Instrument, list[_Wave]]]:
+    """``surveys`` grouped by instrument version (each group in the order given), with
+    the instrument (read and parsed once per version)."""
+    rows = {
+        row.key: row
+        for row in session.scalars(
+            select(Survey)
+            .where(Survey.key.in_(list(surveys)))
+            .options(selectinload(Survey.instrument))
+        )
+    }
+    out: dict[int, tuple[Instrument, list[_Wave]]] = {}
     for key in surveys:
-        found = get_survey(session, key)
+        found = rows.get(key) or get_survey(session, key)  # says which survey is unknown
         if found.instrument_id not in out:
             inst = parse_instrument(found.instrument.definition, source=f"survey {key}")
             out[found.instrument_id] = (inst, [])
-        out[found.instrument_id][1].append(key)
+        out[found.instrument_id][1].append(_Wave(found.key, found.id, found.name, found.wave))
     return out
 
 
@@ -862,49 +879,32 @@ def _headline_items(inst: Instrument) -> tuple[dict[str, str | None], dict[str, 
 def _headlines(
     engine: Engine, surveys: Sequence[str], confidence: float
 ) -> dict[str, SurveyAnalysis]:
-    described: dict[str, AnalysedSurvey] = {}
     with snapshot(engine) as session:
         by_instrument = _instruments_of(session, surveys)
-        counts = dict(
-            session.execute(
-                select(Survey.key, func.count(Response.id))
-                .join(Response, Response.survey_id == Survey.id, isouter=True)
-                .where(Survey.key.in_(list(surveys)))
-                .group_by(Survey.key)
-            ).all()
-        )
-        for inst, keys in by_instrument.values():
-            for key in keys:
-                found = get_survey(session, key)
-                n = int(counts.get(key) or 0)
-                _check_size(key, n)
-                described[key] = AnalysedSurvey.of(found.key, found.name, found.wave, inst, n)
     out: dict[str, SurveyAnalysis] = {}
-    for inst, keys in by_instrument.values():
+    for inst, rows in by_instrument.values():
         zot, roles = _headline_items(inst)
         if not zot:
-            out |= {key: cached_analysis(engine, key, confidence=confidence) for key in keys}
+            out |= {r.key: cached_analysis(engine, r.key, confidence=confidence) for r in rows}
             continue
-        sums = wave_sums.headline_sums(engine, keys, zot, roles)
-        for key in keys:
+        sums = wave_sums.headline_sums(engine, {r.key: r.id for r in rows}, zot, roles)
+        for row in rows:
+            mine = sums[row.key]
+            _check_size(row.key, mine.responses)
             parts: dict[str, Any] = {}
-            mine = sums.get(key)
-            notes: tuple[str, ...] = ("tolerance_zone: left out, no usable answers",)
-            if mine is not None:
-                nps = mine.counts_of("nps", roles.get("nps", ""))
-                if nps is not None and nps.n.sum() >= 2:
-                    parts["nps"] = stats.nps(nps, confidence=confidence)
-                csat = mine.counts_of("csat", roles.get("csat", ""))
-                if csat is not None and csat.n.sum() >= 2:
-                    parts["csat"] = stats.csat(
-                        csat, scale=_scale_of(inst, roles["csat"]), confidence=confidence
-                    )
-                notes = _zone_parts(parts, mine.zone, zot, confidence)
-            out[key] = SurveyAnalysis(
-                survey=described[key],
+            nps = mine.counts_of("nps", roles.get("nps", ""))
+            if nps is not None and nps.n.sum() >= 2:
+                parts["nps"] = stats.nps(nps, confidence=confidence)
+            csat = mine.counts_of("csat", roles.get("csat", ""))
+            if csat is not None and csat.n.sum() >= 2:
+                parts["csat"] = stats.csat(
+                    csat, scale=_scale_of(inst, roles["csat"]), confidence=confidence
+                )
+            out[row.key] = SurveyAnalysis(
+                survey=AnalysedSurvey.of(row.key, row.name, row.wave, inst, mine.responses),
                 instrument=inst,
                 confidence=confidence,
-                notes=notes,
+                notes=_zone_parts(parts, mine.zone, zot, confidence),
                 **parts,
             )
     return out
@@ -966,7 +966,7 @@ def keep_headline_sums(engine: Engine) -> list[str]:
     for inst, waves in by_instrument.values():
         zot, roles = _headline_items(inst)
         if zot:
-            done += list(wave_sums.headline_sums(engine, waves, zot, roles))
+            done += list(wave_sums.headline_sums(engine, {w.key: w.id for w in waves}, zot, roles))
     return done
 
 

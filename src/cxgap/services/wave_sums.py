@@ -23,6 +23,7 @@ is a write that gives way: when another writer holds the database for longer tha
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -39,7 +40,7 @@ from sqlalchemy.orm import Session
 from cxgap.engine import aggregate
 from cxgap.stats import ZONE_SUMS, Counts
 from cxgap.store.database import brief_transaction, snapshot
-from cxgap.store.models import Response, Survey
+from cxgap.store.models import Response
 from cxgap.store.wave_sums import WaveSums
 from cxgap.times import now
 
@@ -142,82 +143,61 @@ def method(dimensions: Mapping[str, str | None], roles: Mapping[str, str]) -> st
 
 @dataclass(frozen=True)
 class _Covered:
-    """What a survey's responses in the reading snapshot are."""
+    """A survey's responses in the reading snapshot, and its kept sums when they still
+    cover exactly its responses up to their highest id (``None`` otherwise)."""
 
-    survey_id: int
     responses: int
     last_response_id: int
     id_sum: int
     kept: HeadlineSums | None
-    kept_intact: bool
-    """Whether the responses up to the kept sums' highest id are still those they cover."""
 
 
 def headline_sums(
     engine: Engine,
-    surveys: Sequence[str],
+    surveys: Mapping[str, int],
     dimensions: Mapping[str, str | None],
     roles: Mapping[str, str],
 ) -> dict[str, HeadlineSums]:
-    """Per survey (keys of surveys fielded with one instrument), its :class:`HeadlineSums`
-    as of the caller's snapshot: kept sums where they are current, kept sums plus those of
-    newer responses, or sums formed anew; what changed is kept again (a write that gives
-    way). ``dimensions`` are the zone-of-tolerance items (item -> dimension), ``roles``
-    the counted items (role -> item)."""
+    """Per survey (key -> id, surveys fielded with one instrument), its
+    :class:`HeadlineSums` as of the caller's snapshot: kept sums where they are current,
+    kept sums plus those of newer responses, or sums formed anew; what changed is kept
+    again (a write that gives way). ``dimensions`` are the zone-of-tolerance items
+    (item -> dimension), ``roles`` the counted items (role -> item)."""
     name = method(dimensions, roles)
     with snapshot(engine) as session:
-        ids: dict[str, int] = {
-            str(k): int(v)
-            for k, v in session.execute(
-                select(Survey.key, Survey.id).where(Survey.key.in_(surveys))
-            )
-        }
         kept = {
             row.survey_id: _from_kept(row)
             for row in session.scalars(
                 select(WaveSums).where(
-                    WaveSums.survey_id.in_(ids.values()), WaveSums.method == name
+                    WaveSums.survey_id.in_(surveys.values()), WaveSums.method == name
                 )
             )
         }
-        covered = _coverage(session, ids, kept)
-    up_to = max((c.last_response_id for c in covered.values()), default=0)
-    out: dict[str, HeadlineSums] = {}
-    anew = [key for key, c in covered.items() if c.kept is None or not c.kept_intact]
-    newer = {
-        key: c
-        for key, c in covered.items()
-        if key not in anew and c.kept is not None and c.last_response_id > c.kept.last_response_id
-    }
-    for key, c in covered.items():
-        if key not in anew and key not in newer and c.kept is not None:
-            out[key] = c.kept
-    changed: dict[str, HeadlineSums] = {}
+        covered = _coverage(session, surveys, kept)
+    out = {key: c.kept for key, c in covered.items() if c.kept is not None}
+    anew = [key for key, c in covered.items() if c.kept is None]
+    newer = [k for k, old in out.items() if covered[k].last_response_id > old.last_response_id]
     if anew or newer:
+        up_to = max(c.last_response_id for c in covered.values())
         with aggregate.stored_backend(engine) as con:
             long = aggregate.stored_answers(con)
-            if anew:
-                formed = _formed(con, long, anew, dimensions, roles, up_to=up_to)
-                for key in anew:
-                    c = covered[key]
-                    changed[key] = _with_coverage(
-                        formed.get(key), c.responses, c.last_response_id, c.id_sum
-                    )
-            for key, c in newer.items():
-                assert c.kept is not None
-                after = c.kept.last_response_id
+            formed = _formed(con, long, anew, dimensions, roles, up_to=up_to) if anew else {}
+            for key in newer:  # the kept sums plus those of the newer responses alone
+                after = out[key].last_response_id
                 added = _formed(con, long, [key], dimensions, roles, up_to=up_to, after=after)
-                delta = _with_coverage(
-                    added.get(key),
-                    c.responses - c.kept.responses,
-                    c.last_response_id,
-                    c.id_sum - c.kept.id_sum,
-                )
-                changed[key] = c.kept + delta
-    out |= changed
-    if changed:
-        _keep(engine, {ids[key]: value for key, value in changed.items()}, name)
-    return {key: out[key] for key in surveys if key in out}
+                formed[key] = out[key] + added[key]
+        changed = {
+            key: dataclasses.replace(
+                sums,
+                responses=covered[key].responses,
+                last_response_id=covered[key].last_response_id,
+                id_sum=covered[key].id_sum,
+            )
+            for key, sums in formed.items()
+        }
+        out |= changed
+        _keep(engine, {surveys[key]: value for key, value in changed.items()}, name)
+    return out
 
 
 def _coverage(
@@ -256,7 +236,7 @@ def _coverage(
         count, last, id_sum, count_upto, sum_upto = found.get(sid, (0, 0, 0, 0, 0))
         mine = kept.get(sid)
         intact = mine is not None and (count_upto, sum_upto) == (mine.responses, mine.id_sum)
-        out[key] = _Covered(sid, count, last, id_sum, mine, intact)
+        out[key] = _Covered(count, last, id_sum, mine if intact else None)
     return out
 
 
@@ -278,15 +258,16 @@ def _formed(
     *,
     up_to: int,
     after: int | None = None,
-) -> dict[str, tuple[pd.DataFrame, dict[str, pd.DataFrame]]]:
-    """The zone sums and role counts of ``surveys`` summed in the database (responses
-    with ids in ``(after, up_to]``); surveys without answers are left out."""
+) -> dict[str, HeadlineSums]:
+    """The zone sums and role counts of each of ``surveys`` summed in the database
+    (responses with ids in ``(after, up_to]``; empty for a survey without any); what
+    they cover is left for the caller to set."""
     zone = aggregate.zone_sums(con, long, surveys, dimensions, up_to=up_to, after=after)
     counts = {
         role: aggregate.counts_by_survey(con, long, surveys, item, up_to=up_to, after=after)
         for role, item in roles.items()
     }
-    out: dict[str, tuple[pd.DataFrame, dict[str, pd.DataFrame]]] = {}
+    out: dict[str, HeadlineSums] = {}
     for key in surveys:
         if key in zone.index.get_level_values(0):
             mine = pd.DataFrame(zone.xs(key, level="survey"))[list(ZONE_COLUMNS)]
@@ -302,18 +283,8 @@ def _formed(
             for role, found in counts.items()
             if key in found.groups
         }
-        out[key] = (mine, rows)
+        out[key] = HeadlineSums(mine, rows)
     return out
-
-
-def _with_coverage(
-    formed: tuple[pd.DataFrame, dict[str, pd.DataFrame]] | None,
-    responses: int,
-    last_response_id: int,
-    id_sum: int,
-) -> HeadlineSums:
-    zone, counts = formed or (pd.DataFrame(columns=list(ZONE_COLUMNS), dtype="float64"), {})
-    return HeadlineSums(zone, counts, responses, last_response_id, id_sum)
 
 
 def _keep(engine: Engine, sums: Mapping[int, HeadlineSums], name: str) -> None:
